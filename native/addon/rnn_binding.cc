@@ -1,0 +1,277 @@
+// NativeRnn: one configured stack of LSTM / GRU / RNN layers, exposed to JS.
+//
+// JS owns every buffer (weights, gradients, inputs, outputs, the training record) as
+// Float32Arrays; calls pass them in and the kernels read and write them in place.
+// Async calls pin their arrays with references, run Napi-free on a worker thread, and the
+// handle refuses other calls while busy.
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "fused_rnn.h"
+
+namespace frnn_addon {
+namespace {
+
+using frnn::RnnConfig;
+
+// Every size a kernel indexes with, derived once per call and checked for overflow.
+struct Sizes {
+  size_t x, y, h, c, saved, params;
+};
+
+constexpr int64_t kMaxSteps = int64_t{1} << 24;
+constexpr double kMaxElements = 4.0e9;  // beyond any Float32Array
+
+Sizes sizes_for(Napi::Env env, const RnnConfig& c, int32_t T, int32_t B) {
+  const double D = c.num_directions, L = c.num_layers, Hout = frnn::out_size(c);
+  const double x = double(T) * B * c.input_size, y = double(T) * B * D * Hout;
+  const double h = L * D * B * Hout, cs = L * D * B * c.hidden_size;
+  if (x > kMaxElements || y > kMaxElements || h > kMaxElements || cs > kMaxElements)
+    throw_range(env, "Expected T*B*features below 4e9 elements");
+  Sizes s{size_t(x), size_t(y), size_t(h), size_t(cs), 0, frnn::param_count(c)};
+  const double saved_est = double(T + 1) * B * L * D * (5.0 * c.hidden_size + 2.0 * Hout) + y;
+  if (saved_est > kMaxElements) throw_range(env, "Expected a training record below 4e9 elements");
+  s.saved = frnn::saved_size(c, frnn::SeqDims{T, B, false});
+  return s;
+}
+
+frnn::ActKind act_kind(Napi::Env env, double k) {
+  if (!(k >= 0 && k < static_cast<double>(frnn::ActKind::kCount)) || k != static_cast<int>(k))
+    throw_range(env, "Expected activation kind in 0.." +
+                         std::to_string(static_cast<int>(frnn::ActKind::kCount) - 1));
+  return static_cast<frnn::ActKind>(static_cast<int>(k));
+}
+
+// Config object built by lib/layers (see lib/layers/config.ts).
+RnnConfig parse_config(Napi::Object o) {
+  Napi::Env env = o.Env();
+  RnnConfig c;
+  const double cell = num_prop(o, "cell", -1);
+  if (cell != 0 && cell != 1 && cell != 2) throw_range(env, "Expected cell 0, 1 or 2");
+  c.cell = static_cast<frnn::CellType>(static_cast<int>(cell));
+  auto int_prop = [&](const char* key, double fallback) {
+    const double v = num_prop(o, key, fallback);
+    if (v != static_cast<int32_t>(v)) throw_range(env, std::string("Expected integer for ") + key);
+    return static_cast<int32_t>(v);
+  };
+  c.input_size = int_prop("inputSize", 0);
+  c.hidden_size = int_prop("hiddenSize", 0);
+  c.proj_size = int_prop("projSize", 0);
+  c.num_layers = int_prop("numLayers", 1);
+  c.num_directions = int_prop("numDirections", 1);
+  c.reverse = bool_prop(o, "reverse", false);
+  c.bias = bool_prop(o, "bias", true);
+  c.peephole = bool_prop(o, "peephole", false);
+  c.input_forget = bool_prop(o, "inputForget", false);
+  c.reset_after = bool_prop(o, "resetAfter", true);
+  c.gate_clip = static_cast<float>(num_prop(o, "gateClip", 0));
+  c.cell_clip = static_cast<float>(num_prop(o, "cellClip", 0));
+  c.forget_bias = static_cast<float>(num_prop(o, "forgetBias", 0));
+  // activations: [direction][slot] of { kind, alpha, beta }
+  Napi::Value acts = o.Get("activations");
+  if (!acts.IsArray()) throw_type(env, "Expected array for activations");
+  Napi::Array dirs = acts.As<Napi::Array>();
+  if (dirs.Length() != 2) throw_range(env, "Expected 2 directions of activations");
+  for (uint32_t d = 0; d < 2; ++d) {
+    Napi::Value slots_v = dirs.Get(d);
+    if (!slots_v.IsArray() || slots_v.As<Napi::Array>().Length() != frnn::kActSlots)
+      throw_range(env, "Expected 3 activation slots per direction");
+    Napi::Array slots = slots_v.As<Napi::Array>();
+    for (uint32_t s = 0; s < frnn::kActSlots; ++s) {
+      Napi::Value a = slots.Get(s);
+      if (!a.IsObject()) throw_type(env, "Expected activation object");
+      Napi::Object ao = a.As<Napi::Object>();
+      c.act[d][s].kind = act_kind(env, num_prop(ao, "kind", -1));
+      c.act[d][s].alpha = static_cast<float>(num_prop(ao, "alpha", 0));
+      c.act[d][s].beta = static_cast<float>(num_prop(ao, "beta", 0));
+    }
+  }
+  frnn::Status st = frnn::validate_config(c);
+  if (!st.ok) throw_range(env, st.message);
+  return c;
+}
+
+// Pointers and dims of one forward call (plain data: safe to use off the main thread).
+struct ForwardArgs {
+  frnn::SeqDims dims;
+  const float* params;
+  const float* x;
+  const int32_t* lengths;
+  const float *h0, *c0;
+  float *y, *hN, *cN, *saved;
+};
+
+class ForwardWorker;
+
+class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeRnn",
+                       {InstanceMethod("paramLayout", &NativeRnn::ParamLayout),
+                        InstanceMethod("paramCount", &NativeRnn::ParamCount),
+                        InstanceMethod("savedSize", &NativeRnn::SavedSize),
+                        InstanceMethod("forward", &NativeRnn::Forward),
+                        InstanceMethod("forwardAsync", &NativeRnn::ForwardAsync),
+                        InstanceMethod("backward", &NativeRnn::Backward)});
+  }
+
+  explicit NativeRnn(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeRnn>(info) {
+    if (!info[0].IsObject()) throw_type(info.Env(), "Expected config object");
+    config_ = parse_config(info[0].As<Napi::Object>());
+  }
+
+  const RnnConfig& config() const { return config_; }
+  void set_busy(bool b) { busy_ = b; }
+
+ private:
+  void check_idle(Napi::Env env) const {
+    if (busy_) throw Napi::Error::New(env, "This layer is busy in an async call");
+  }
+
+  Napi::Value ParamLayout(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto entries = frnn::param_layout(config_);
+    Napi::Array out = Napi::Array::New(env, entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("kind", static_cast<int>(e.kind));
+      o.Set("layer", e.layer);
+      o.Set("direction", e.direction);
+      o.Set("offset", static_cast<double>(e.offset));
+      o.Set("rows", e.rows);
+      o.Set("cols", e.cols);
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
+  }
+
+  Napi::Value ParamCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(frnn::param_count(config_)));
+  }
+
+  // savedSize(T, B)
+  Napi::Value SavedSize(const Napi::CallbackInfo& info) {
+    const int32_t T = int_arg(info, 0, "T", kMaxSteps), B = int_arg(info, 1, "B", kMaxSteps);
+    return Napi::Number::New(info.Env(), static_cast<double>(sizes_for(info.Env(), config_, T, B).saved));
+  }
+
+  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?)
+  ForwardArgs forward_args(const Napi::CallbackInfo& info) {
+    ForwardArgs a{};
+    const int32_t T = int_arg(info, 2, "T", kMaxSteps), B = int_arg(info, 3, "B", kMaxSteps);
+    a.dims = frnn::SeqDims{T, B, bool_arg(info, 4)};
+    const Sizes s = sizes_for(info.Env(), config_, T, B);
+    const bool lstm = config_.cell == frnn::CellType::kLstm;
+    a.params = f32_arg(info, 0, "params", s.params, "parameter count");
+    a.x = f32_arg(info, 1, "x", s.x, "T*B*I");
+    a.lengths = lengths_arg(info, 5, B, T);
+    a.h0 = f32_arg(info, 6, "h0", s.h, "L*D*B*Hout", true);
+    a.c0 = lstm ? f32_arg(info, 7, "c0", s.c, "L*D*B*H", true) : nullptr;
+    a.y = f32_arg(info, 8, "output", s.y, "T*B*D*Hout");
+    a.hN = f32_arg(info, 9, "hN", s.h, "L*D*B*Hout");
+    a.cN = lstm ? f32_arg(info, 10, "cN", s.c, "L*D*B*H", true) : nullptr;
+    a.saved = f32_arg(info, 11, "saved", s.saved, "savedSize(T, B)", true);
+    return a;
+  }
+
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    check_idle(info.Env());
+    const ForwardArgs a = forward_args(info);
+    const frnn::Status st = frnn::forward(config_, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN,
+                                          a.cN, a.saved);
+    if (!st.ok) throw_range(info.Env(), st.message);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value ForwardAsync(const Napi::CallbackInfo& info);
+
+  // backward(params, x, T, B, batchFirst, lengths?, h0?, c0?, saved, dy?, dhN?, dcN?, dx?, dh0?, dc0?, dparams)
+  Napi::Value Backward(const Napi::CallbackInfo& info) {
+    check_idle(info.Env());
+    const int32_t T = int_arg(info, 2, "T", kMaxSteps), B = int_arg(info, 3, "B", kMaxSteps);
+    const frnn::SeqDims dims{T, B, bool_arg(info, 4)};
+    const Sizes s = sizes_for(info.Env(), config_, T, B);
+    const bool lstm = config_.cell == frnn::CellType::kLstm;
+    const float* params = f32_arg(info, 0, "params", s.params, "parameter count");
+    const float* x = f32_arg(info, 1, "x", s.x, "T*B*I");
+    const int32_t* lengths = lengths_arg(info, 5, B, T);
+    const float* h0 = f32_arg(info, 6, "h0", s.h, "L*D*B*Hout", true);
+    const float* c0 = lstm ? f32_arg(info, 7, "c0", s.c, "L*D*B*H", true) : nullptr;
+    const float* saved = f32_arg(info, 8, "saved", s.saved, "savedSize(T, B)");
+    const float* dy = f32_arg(info, 9, "gradOutput", s.y, "T*B*D*Hout", true);
+    const float* dhN = f32_arg(info, 10, "gradHN", s.h, "L*D*B*Hout", true);
+    const float* dcN = lstm ? f32_arg(info, 11, "gradCN", s.c, "L*D*B*H", true) : nullptr;
+    float* dx = f32_arg(info, 12, "gradInput", s.x, "T*B*I", true);
+    float* dh0 = f32_arg(info, 13, "gradH0", s.h, "L*D*B*Hout", true);
+    float* dc0 = lstm ? f32_arg(info, 14, "gradC0", s.c, "L*D*B*H", true) : nullptr;
+    float* dparams = f32_arg(info, 15, "grads", s.params, "parameter count");
+    const frnn::Status st = frnn::backward(config_, params, dims, x, lengths, h0, c0, saved, dy, dhN, dcN,
+                                           dx, dh0, dc0, dparams);
+    if (!st.ok) throw_range(info.Env(), st.message);
+    return info.Env().Undefined();
+  }
+
+  RnnConfig config_;
+  bool busy_ = false;
+};
+
+// Runs forward() on a worker thread. Execute() touches no Napi object.
+class ForwardWorker : public Napi::AsyncWorker {
+ public:
+  ForwardWorker(Napi::Env env, NativeRnn* owner, Napi::Object owner_obj, const ForwardArgs& args,
+                const Napi::CallbackInfo& info)
+      : Napi::AsyncWorker(env, "fused-rnn:forward"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner),
+        config_(owner->config()),
+        args_(args) {
+    // Pin the owner and every array argument until the work completes.
+    Napi::Object pins = Napi::Object::New(env);
+    pins.Set("owner", owner_obj);
+    for (size_t i = 0; i < info.Length(); ++i) pins.Set(static_cast<uint32_t>(i), info[i]);
+    pins_ = Napi::Persistent(pins);
+    owner_->set_busy(true);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    const frnn::Status st = frnn::forward(config_, args_.params, args_.dims, args_.x, args_.lengths, args_.h0,
+                                          args_.c0, args_.y, args_.hN, args_.cN, args_.saved);
+    if (!st.ok) SetError(st.message);
+  }
+  void OnOK() override {
+    owner_->set_busy(false);
+    deferred_.Resolve(Env().Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    owner_->set_busy(false);
+    deferred_.Reject(Napi::RangeError::New(Env(), e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NativeRnn* owner_;
+  RnnConfig config_;
+  ForwardArgs args_;
+  Napi::ObjectReference pins_;
+};
+
+Napi::Value NativeRnn::ForwardAsync(const Napi::CallbackInfo& info) {
+  check_idle(info.Env());
+  const ForwardArgs a = forward_args(info);
+  auto* worker = new ForwardWorker(info.Env(), this, info.This().As<Napi::Object>(), a, info);
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+}  // namespace
+
+Napi::Function define_native_rnn(Napi::Env env) { return NativeRnn::Define(env); }
+
+}  // namespace frnn_addon

@@ -1,0 +1,83 @@
+// Per-time-step forward and backward of the three cells, for one direction of one layer.
+//
+// A step takes the input projection of its time step (gx = x·Wᵀ + bW, computed for all
+// steps at once by the driver), does the recurrent product and the gate math, and
+// writes the new state. Rows whose sequence has ended (active[b] == 0) keep their state
+// and get zero gradients, which gives PyTorch packed / ONNX sequence_lens semantics.
+// Internal gate order: LSTM i,f,g,o; GRU r,z,n.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fused_rnn.h"
+
+namespace frnn {
+
+// Weights of one direction of one layer (views into the flat parameter buffer).
+struct DirWeights {
+  const float* W;   // (GH, I)
+  const float* R;   // (GH, Hout)
+  const float* bW;  // (GH) or nullptr
+  const float* bR;  // (GH) or nullptr
+  const float* P;   // (3H) peepholes i,f,o, or nullptr
+  const float* Wp;  // (P, H) projection, or nullptr
+};
+
+struct DirGrads {
+  float* W;
+  float* R;
+  float* bW;
+  float* bR;
+  float* P;
+  float* Wp;
+};
+
+// What a cell needs from the config, resolved for one direction.
+struct CellSpec {
+  int H, Hout, G;
+  const Activation* act;  // [kActSlots]
+  float gate_clip, cell_clip, forget_bias;
+  bool peephole, input_forget, reset_after;
+};
+
+// Per-step buffers, each a (B, n) row-major slice of the step's slot.
+//   z:     (B, GH) in: gx (input projection + bW); out: pre-activations, pre-clip (saved)
+//   aux:   (B, H)  LSTM with projection: m = o*h(c) before projection (saved);
+//                  GRU: Rn = h·R_nᵀ + bR_n (reset_after) or q = r⊙h_prev (saved);
+//                  unused otherwise
+struct StepIO {
+  float* z;
+  float* aux;
+};
+
+// ---- LSTM -------------------------------------------------------------------------------
+// h (B,Hout), c (B,H) out; h_prev, c_prev in (may alias nothing written here).
+void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const float* c_prev,
+                       const uint8_t* active, const DirWeights& w, const CellSpec& s, int B);
+// dh: (B,Hout) total gradient of h_t. dc: (B,H) in: gradient of c_t; out: of c_{t-1}.
+// dz: (B,GH) gradient of the pre-activations (input and recurrent side alike).
+// dh_prev: (B,Hout). scratch: (B,H). Peephole gradients accumulate into g.P.
+void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, const float* dh,
+                        const float* z, const float* aux, const float* h_prev, const float* c_prev,
+                        const float* c, const uint8_t* active, const DirWeights& w, DirGrads& g,
+                        const CellSpec& s, int B);
+
+// ---- GRU --------------------------------------------------------------------------------
+void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
+                      const DirWeights& w, const CellSpec& s, int B);
+// dz: (B,GH) gradient of the input-side pre-activations (gx).
+// dzr: (B,GH) gradient of the recurrent-side pre-activations (what multiplies R / adds bR).
+// scratch: (B, H).
+void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
+                       const float* z, const float* aux, const float* h_prev, const uint8_t* active,
+                       const DirWeights& w, const CellSpec& s, int B);
+
+// ---- RNN --------------------------------------------------------------------------------
+void rnn_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
+                      const DirWeights& w, const CellSpec& s, int B);
+void rnn_step_backward(float* dh_prev, float* dz, const float* dh, const float* z,
+                       const float* h_prev, const uint8_t* active, const DirWeights& w,
+                       const CellSpec& s, int B);
+
+}  // namespace frnn

@@ -1,0 +1,131 @@
+// GRU step, forward and backward (scalar reference).
+//
+//   r = σ(clip(xr + h_prev·Rrᵀ + bRr))     u = σ(clip(xu + h_prev·Ruᵀ + bRu))     (u: update gate "z")
+//   reset_after:  n = act_cell(clip(xn + r⊙(h_prev·Rnᵀ + bRn)))         (PyTorch, ONNX lbr=1)
+//   else:         n = act_cell(clip(xn + (r⊙h_prev)·Rnᵀ + bRn))          (ONNX default, Keras-1)
+//   h = (1-u)⊙n + u⊙h_prev
+// with x* = x·Wᵀ + bW per block, σ = act_gate. Internal block order r, u, n (PyTorch r,z,n).
+#include <cstring>
+
+#include "cells/cells.h"
+#include "gemm/gemm.h"
+#include "vmath/activations.h"
+
+namespace frnn {
+
+void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
+                      const DirWeights& w, const CellSpec& s, int B) {
+  const int H = s.H, GH = 3 * H;
+  float* z = io.z;    // (B, 3H) r,u,n
+  float* aux = io.aux;  // (B, H) Rn or q
+  const Activation& ag = s.act[kActGate];
+  const Activation& ac = s.act[kActCell];
+  const float* Rn = w.R + (size_t)2 * H * H;
+  // r and u blocks: z[:, 0:2H] += h_prev·R[0:2H]ᵀ + bR[0:2H]
+  gemm(false, true, B, 2 * H, H, h_prev, H, w.R, H, z, GH, true);
+  if (w.bR) add_row_vector(B, 2 * H, w.bR, z, GH, true);
+  if (s.reset_after) {
+    gemm(false, true, B, H, H, h_prev, H, Rn, H, aux, H, false);
+    if (w.bR) add_row_vector(B, H, w.bR + 2 * H, aux, H, true);
+    for (int b = 0; b < B; ++b) {
+      float* zb = z + (size_t)b * GH;
+      const float* ab = aux + (size_t)b * H;
+      for (int j = 0; j < H; ++j) zb[2 * H + j] += activate(ag, clip_value(zb[j], s.gate_clip)) * ab[j];
+    }
+  } else {
+    for (int b = 0; b < B; ++b) {
+      const float* zb = z + (size_t)b * GH;
+      for (int j = 0; j < H; ++j)
+        aux[(size_t)b * H + j] = activate(ag, clip_value(zb[j], s.gate_clip)) * h_prev[(size_t)b * H + j];
+    }
+    gemm(false, true, B, H, H, aux, H, Rn, H, z + 2 * H, GH, true);
+    if (w.bR) add_row_vector(B, H, w.bR + 2 * H, z + 2 * H, GH, true);
+  }
+  for (int b = 0; b < B; ++b) {
+    const float* zb = z + (size_t)b * GH;
+    const float* hp = h_prev + (size_t)b * H;
+    float* hb = h + (size_t)b * H;
+    if (active && !active[b]) {
+      std::memcpy(hb, hp, H * sizeof(float));
+      continue;
+    }
+    for (int j = 0; j < H; ++j) {
+      const float u = activate(ag, clip_value(zb[H + j], s.gate_clip));
+      const float n = activate(ac, clip_value(zb[2 * H + j], s.gate_clip));
+      hb[j] = (1.0f - u) * n + u * hp[j];
+    }
+  }
+}
+
+void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
+                       const float* z, const float* aux, const float* h_prev, const uint8_t* active,
+                       const DirWeights& w, const CellSpec& s, int B) {
+  const int H = s.H, GH = 3 * H;
+  const Activation& ag = s.act[kActGate];
+  const Activation& ac = s.act[kActCell];
+  auto is_active = [&](int b) { return !active || active[b]; };
+  // Pass 1: n and u blocks, the direct path dh⊙u, and (reset_after) the r block.
+  for (int b = 0; b < B; ++b) {
+    float* dzb = dz + (size_t)b * GH;
+    float* dzrb = dzr + (size_t)b * GH;
+    float* dhp = dh_prev + (size_t)b * H;
+    const float* dhb = dh + (size_t)b * H;
+    if (!is_active(b)) {
+      std::memset(dzb, 0, GH * sizeof(float));
+      std::memset(dzrb, 0, GH * sizeof(float));
+      std::memset(dhp, 0, H * sizeof(float));
+      continue;
+    }
+    const float* zb = z + (size_t)b * GH;
+    const float* ab = aux + (size_t)b * H;
+    const float* hp = h_prev + (size_t)b * H;
+    for (int j = 0; j < H; ++j) {
+      const float zr = zb[j], zu = zb[H + j], zn = zb[2 * H + j];
+      const float zr_c = clip_value(zr, s.gate_clip), zu_c = clip_value(zu, s.gate_clip);
+      const float zn_c = clip_value(zn, s.gate_clip);
+      const float r = activate(ag, zr_c), u = activate(ag, zu_c), n = activate(ac, zn_c);
+      const float dn = dhb[j] * (1.0f - u);
+      const float du = dhb[j] * (hp[j] - n);
+      const float dzn = dn * activate_grad(ac, zn_c, n) * clip_grad(zn, s.gate_clip);
+      dzb[H + j] = dzrb[H + j] = du * activate_grad(ag, zu_c, u) * clip_grad(zu, s.gate_clip);
+      dzb[2 * H + j] = dzn;
+      dhp[j] = dhb[j] * u;
+      if (s.reset_after) {
+        const float dr = dzn * ab[j];
+        dzrb[2 * H + j] = dzn * r;
+        dzb[j] = dzrb[j] = dr * activate_grad(ag, zr_c, r) * clip_grad(zr, s.gate_clip);
+      } else {
+        dzrb[2 * H + j] = dzn;
+      }
+    }
+  }
+  int k_rec = GH;  // recurrent blocks whose input is h_prev
+  if (!s.reset_after) {
+    // Pass 2: dq = dzn·Rn, then dr = dq⊙h_prev and dh_prev += dq⊙r.
+    k_rec = 2 * H;
+    const float* Rn = w.R + (size_t)2 * H * H;
+    gemm(false, false, B, H, H, dz + 2 * H, GH, Rn, H, scratch, H, false);
+    for (int b = 0; b < B; ++b) {
+      if (!is_active(b)) continue;
+      const float* zb = z + (size_t)b * GH;
+      const float* hp = h_prev + (size_t)b * H;
+      const float* dq = scratch + (size_t)b * H;
+      float* dzb = dz + (size_t)b * GH;
+      float* dzrb = dzr + (size_t)b * GH;
+      float* dhp = dh_prev + (size_t)b * H;
+      for (int j = 0; j < H; ++j) {
+        const float zr = zb[j], zr_c = clip_value(zr, s.gate_clip);
+        const float r = activate(ag, zr_c);
+        dhp[j] += dq[j] * r;
+        dzb[j] = dzrb[j] = dq[j] * hp[j] * activate_grad(ag, zr_c, r) * clip_grad(zr, s.gate_clip);
+      }
+    }
+  }
+  // dh_prev += dzr[:, 0:k_rec]·R[0:k_rec]; finished rows pass dh through.
+  gemm(false, false, B, H, k_rec, dzr, GH, w.R, H, dh_prev, H, true);
+  if (active)
+    for (int b = 0; b < B; ++b)
+      if (!active[b]) std::memcpy(dh_prev + (size_t)b * H, dh + (size_t)b * H, H * sizeof(float));
+}
+
+}  // namespace frnn

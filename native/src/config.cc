@@ -1,0 +1,88 @@
+// Config checks, derived sizes and the flat parameter layout.
+#include <cmath>
+
+#include "fused_rnn.h"
+
+namespace frnn {
+
+int gate_count(CellType cell) {
+  switch (cell) {
+    case CellType::kLstm: return 4;
+    case CellType::kGru: return 3;
+    case CellType::kRnn: return 1;
+  }
+  return 0;
+}
+
+int layer_input_size(const RnnConfig& c, int layer) {
+  return layer == 0 ? c.input_size : c.num_directions * out_size(c);
+}
+
+static bool valid_activation(const Activation& a) {
+  const int k = static_cast<int>(a.kind);
+  return k >= 0 && k < static_cast<int>(ActKind::kCount) && std::isfinite(a.alpha) &&
+         std::isfinite(a.beta);
+}
+
+// Bounds keep every size product below 2^31 elements per tensor with a wide margin.
+static constexpr int32_t kMaxDim = 1 << 20;
+
+Status validate_config(const RnnConfig& c) {
+  const int g = gate_count(c.cell);
+  if (g == 0) return Status::Error("Expected cell 0 (lstm), 1 (gru) or 2 (rnn)");
+  if (c.input_size < 1 || c.input_size > kMaxDim) return Status::Error("Expected inputSize in 1..2^20");
+  if (c.hidden_size < 1 || c.hidden_size > kMaxDim) return Status::Error("Expected hiddenSize in 1..2^20");
+  if (c.num_layers < 1 || c.num_layers > 1024) return Status::Error("Expected numLayers in 1..1024");
+  if (c.num_directions != 1 && c.num_directions != 2)
+    return Status::Error("Expected numDirections 1 or 2");
+  if (c.reverse && c.num_directions != 1)
+    return Status::Error("Expected reverse only with one direction");
+  if (c.proj_size < 0 || (c.proj_size > 0 && c.proj_size >= c.hidden_size))
+    return Status::Error("Expected projSize in 0..hiddenSize-1");
+  if (c.cell != CellType::kLstm && (c.proj_size || c.peephole || c.input_forget || c.cell_clip != 0.0f ||
+                                   c.forget_bias != 0.0f))
+    return Status::Error("Expected no LSTM-only option (projSize, peephole, inputForget, cellClip, forgetBias) for this cell");
+  if (!(c.gate_clip >= 0.0f) || std::isnan(c.gate_clip)) return Status::Error("Expected gateClip >= 0");
+  if (!(c.cell_clip >= 0.0f) || std::isnan(c.cell_clip)) return Status::Error("Expected cellClip >= 0");
+  if (!std::isfinite(c.forget_bias)) return Status::Error("Expected finite forgetBias");
+  for (int d = 0; d < 2; ++d)
+    for (int s = 0; s < kActSlots; ++s)
+      if (!valid_activation(c.act[d][s])) return Status::Error("Expected a known activation with finite alpha/beta");
+  const double total = static_cast<double>(c.num_layers) * c.num_directions * g * c.hidden_size *
+                       (static_cast<double>(c.input_size) + c.hidden_size * (c.num_directions + 1) + 8);
+  if (total > 1.0e9) return Status::Error("Expected fewer than 1e9 parameters");
+  return Status::Ok();
+}
+
+std::vector<ParamEntry> param_layout(const RnnConfig& c) {
+  std::vector<ParamEntry> entries;
+  const int32_t gh = gate_count(c.cell) * c.hidden_size;
+  const int32_t hout = out_size(c);
+  size_t offset = 0;
+  auto add = [&](ParamKind kind, int l, int d, int32_t rows, int32_t cols) {
+    entries.push_back({kind, l, d, offset, rows, cols});
+    offset += static_cast<size_t>(rows) * cols;
+  };
+  for (int l = 0; l < c.num_layers; ++l) {
+    for (int d = 0; d < c.num_directions; ++d) {
+      add(ParamKind::kW, l, d, gh, layer_input_size(c, l));
+      add(ParamKind::kR, l, d, gh, hout);
+      if (c.bias) {
+        add(ParamKind::kBiasW, l, d, gh, 1);
+        add(ParamKind::kBiasR, l, d, gh, 1);
+      }
+      if (c.peephole) add(ParamKind::kPeephole, l, d, 3 * c.hidden_size, 1);
+      if (c.proj_size > 0) add(ParamKind::kProj, l, d, c.proj_size, c.hidden_size);
+    }
+  }
+  return entries;
+}
+
+size_t param_count(const RnnConfig& c) {
+  const auto entries = param_layout(c);
+  if (entries.empty()) return 0;
+  const ParamEntry& last = entries.back();
+  return last.offset + static_cast<size_t>(last.rows) * last.cols;
+}
+
+}  // namespace frnn

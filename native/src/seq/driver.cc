@@ -1,0 +1,422 @@
+// Sequence drivers: forward and backward over T steps, layers, directions and lengths.
+//
+// Each direction runs in "step space": step s of sequence b reads time t = s (forward) or
+// t = len_b-1-s (reverse), so the reverse direction starts at each sequence's own last
+// step. Steps s >= len_b are inactive: the state is carried and the output is 0.
+//
+// Per layer and direction:
+//   forward:  Gx = Xs·Wᵀ + bW for all steps in one GEMM; then per step the cell adds
+//             h·Rᵀ + bR and applies the gate math (cells/*.cc).
+//   backward: per step (t = T-1..0) the cell turns dh, dc into dz and dh_prev; after the
+//             loop the weight gradients and dX are single GEMMs over all steps.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "cells/cells.h"
+#include "fused_rnn.h"
+#include "gemm/gemm.h"
+
+namespace frnn {
+namespace {
+
+bool cell_needs_aux(const RnnConfig& c) {
+  return c.cell == CellType::kGru || (c.cell == CellType::kLstm && c.proj_size > 0);
+}
+
+// Offsets (in floats) of the training record. Per layer: the layer's output when another
+// layer reads it; per direction: pre-activations, h and c histories, the cell's aux.
+struct SavedLayout {
+  struct Dir {
+    size_t z, h, c, aux;  // z (T,B,GH); h (T+1,B,Hout); c (T+1,B,H); aux (T,B,H)
+  };
+  std::vector<size_t> layer_out;  // (T,B,D*Hout), valid for l < L-1
+  std::vector<Dir> dirs;          // index l*D + d
+  size_t total = 0;
+
+  SavedLayout(const RnnConfig& c, size_t T, size_t B) {
+    const size_t H = c.hidden_size, Hout = out_size(c), GH = gate_count(c.cell) * H;
+    const size_t D = c.num_directions;
+    for (int l = 0; l < c.num_layers; ++l) {
+      layer_out.push_back(total);
+      if (l + 1 < c.num_layers) total += T * B * D * Hout;
+      for (size_t d = 0; d < D; ++d) {
+        Dir dir{};
+        dir.z = take(T * B * GH);
+        dir.h = take((T + 1) * B * Hout);
+        dir.c = take(c.cell == CellType::kLstm ? (T + 1) * B * H : 0);
+        dir.aux = take(cell_needs_aux(c) ? T * B * H : 0);
+        dirs.push_back(dir);
+      }
+    }
+  }
+  size_t take(size_t n) {
+    const size_t at = total;
+    total += n;
+    return at;
+  }
+};
+
+DirWeights dir_weights(const RnnConfig& c, const float* params, int l, int d) {
+  DirWeights w{};
+  for (const ParamEntry& e : param_layout(c)) {
+    if (e.layer != l || e.direction != d) continue;
+    const float* p = params + e.offset;
+    switch (e.kind) {
+      case ParamKind::kW: w.W = p; break;
+      case ParamKind::kR: w.R = p; break;
+      case ParamKind::kBiasW: w.bW = p; break;
+      case ParamKind::kBiasR: w.bR = p; break;
+      case ParamKind::kPeephole: w.P = p; break;
+      case ParamKind::kProj: w.Wp = p; break;
+    }
+  }
+  return w;
+}
+
+DirGrads dir_grads(const RnnConfig& c, float* grads, int l, int d) {
+  const DirWeights w = dir_weights(c, grads, l, d);
+  // Same offsets, writable buffer.
+  return DirGrads{const_cast<float*>(w.W),  const_cast<float*>(w.R), const_cast<float*>(w.bW),
+                  const_cast<float*>(w.bR), const_cast<float*>(w.P), const_cast<float*>(w.Wp)};
+}
+
+CellSpec cell_spec(const RnnConfig& c, int d) {
+  CellSpec s{};
+  s.H = c.hidden_size;
+  s.Hout = out_size(c);
+  s.G = gate_count(c.cell);
+  s.act = c.act[d];
+  s.gate_clip = c.gate_clip;
+  s.cell_clip = c.cell_clip;
+  s.forget_bias = c.forget_bias;
+  s.peephole = c.peephole;
+  s.input_forget = c.input_forget;
+  s.reset_after = c.reset_after;
+  return s;
+}
+
+// Which (s, b) are live and which time step they read.
+struct StepMap {
+  size_t T, B;
+  std::vector<int32_t> len;      // per sequence
+  std::vector<uint8_t> active;   // (T, B); empty when every sequence has length T
+  StepMap(size_t T_, size_t B_, const int32_t* lengths) : T(T_), B(B_), len(B_, (int32_t)T_) {
+    if (!lengths) return;
+    bool all_full = true;
+    for (size_t b = 0; b < B; ++b) {
+      len[b] = lengths[b];
+      all_full = all_full && lengths[b] == (int32_t)T;
+    }
+    if (all_full) return;
+    active.resize(T * B);
+    for (size_t s = 0; s < T; ++s)
+      for (size_t b = 0; b < B; ++b) active[s * B + b] = (int32_t)s < len[b];
+  }
+  const uint8_t* mask(size_t s) const { return active.empty() ? nullptr : &active[s * B]; }
+  bool live(size_t s, size_t b) const { return (int32_t)s < len[b]; }
+  size_t time(size_t s, size_t b, bool reverse) const { return reverse ? len[b] - 1 - s : s; }
+  bool identity(bool reverse) const { return !reverse && active.empty(); }
+};
+
+// Xs[s, b, :] = X[time(s, b), b, col0 : col0+n] (0 for inactive steps). X rows have ld floats.
+void gather_steps(float* xs, const float* x, size_t ld, size_t col0, size_t n, const StepMap& m,
+                  bool reverse) {
+  for (size_t s = 0; s < m.T; ++s)
+    for (size_t b = 0; b < m.B; ++b) {
+      float* dst = xs + (s * m.B + b) * n;
+      if (!m.live(s, b)) {
+        std::memset(dst, 0, n * sizeof(float));
+        continue;
+      }
+      std::memcpy(dst, x + (m.time(s, b, reverse) * m.B + b) * ld + col0, n * sizeof(float));
+    }
+}
+
+// [B, T, F] <-> [T, B, F]
+void swap_batch_time(float* dst, const float* src, size_t outer, size_t inner, size_t F) {
+  for (size_t i = 0; i < outer; ++i)
+    for (size_t j = 0; j < inner; ++j)
+      std::memcpy(dst + (j * outer + i) * F, src + (i * inner + j) * F, F * sizeof(float));
+}
+
+}  // namespace
+
+size_t saved_size(const RnnConfig& c, SeqDims dims) {
+  return SavedLayout(c, dims.T, dims.B).total;
+}
+
+Status forward(const RnnConfig& c, const float* params, SeqDims dims, const float* x,
+               const int32_t* lengths, const float* h0, const float* c0, float* y, float* hN,
+               float* cN, float* saved) {
+  Status st = validate_config(c);
+  if (!st.ok) return st;
+  if (dims.T < 1 || dims.B < 1) return Status::Error("Expected T >= 1 and B >= 1");
+  const size_t T = dims.T, B = dims.B, D = c.num_directions, L = c.num_layers;
+  const size_t H = c.hidden_size, Hout = out_size(c), GH = gate_count(c.cell) * H;
+  const bool lstm = c.cell == CellType::kLstm;
+  if (lengths)
+    for (size_t b = 0; b < B; ++b)
+      if (lengths[b] < 1 || lengths[b] > dims.T) return Status::Error("Expected lengths in 1..T");
+
+  const StepMap map(T, B, lengths);
+  const SavedLayout layout(c, T, B);
+
+  // Time-major views of x and y.
+  std::vector<float> x_tm, y_tm;
+  const float* x0 = x;
+  float* y_top = y;
+  if (dims.batch_first) {
+    x_tm.resize(T * B * c.input_size);
+    swap_batch_time(x_tm.data(), x, B, T, c.input_size);
+    x0 = x_tm.data();
+    y_tm.resize(T * B * D * Hout);
+    y_top = y_tm.data();
+  }
+
+  std::vector<float> layer_buf[2];  // inference: ping-pong outputs of inner layers
+  std::vector<float> xs, gx, hbuf, cbuf, aux;
+  std::vector<float> zeros_h(B * Hout, 0.0f), zeros_c(B * H, 0.0f);
+
+  const float* layer_in = x0;
+  for (size_t l = 0; l < L; ++l) {
+    const size_t I = layer_input_size(c, (int)l);
+    float* layer_out;
+    if (l + 1 == L) {
+      layer_out = y_top;
+    } else if (saved) {
+      layer_out = saved + layout.layer_out[l];
+    } else {
+      layer_buf[l % 2].resize(T * B * D * Hout);
+      layer_out = layer_buf[l % 2].data();
+    }
+    std::memset(layer_out, 0, T * B * D * Hout * sizeof(float));
+
+    for (size_t d = 0; d < D; ++d) {
+      const bool reverse = d == 1 || c.reverse;
+      const size_t slot = l * D + d;
+      const DirWeights w = dir_weights(c, params, (int)l, (int)d);
+      const CellSpec spec = cell_spec(c, (int)d);
+      const SavedLayout::Dir* sv = saved ? &layout.dirs[slot] : nullptr;
+
+      // Input projection of every step: Gx = Xs·Wᵀ + bW.
+      const float* xsp = layer_in;
+      if (!map.identity(reverse)) {
+        xs.resize(T * B * I);
+        gather_steps(xs.data(), layer_in, I, 0, I, map, reverse);
+        xsp = xs.data();
+      }
+      float* z_all;
+      if (sv) {
+        z_all = saved + sv->z;
+      } else {
+        gx.resize(T * B * GH);
+        z_all = gx.data();
+      }
+      gemm(false, true, T * B, GH, I, xsp, I, w.W, I, z_all, GH, false);
+      if (w.bW) add_row_vector(T * B, GH, w.bW, z_all, GH, true);
+
+      // State histories (training) or two rotating buffers (inference).
+      const float* h_init = h0 ? h0 + slot * B * Hout : zeros_h.data();
+      const float* c_init = c0 ? c0 + slot * B * H : zeros_c.data();
+      float* hist_h;
+      float* hist_c = nullptr;
+      if (sv) {
+        hist_h = saved + sv->h;
+        if (lstm) hist_c = saved + sv->c;
+      } else {
+        hbuf.resize(2 * B * Hout);
+        hist_h = hbuf.data();
+        if (lstm) {
+          cbuf.resize(2 * B * H);
+          hist_c = cbuf.data();
+        }
+        aux.resize(B * H);
+      }
+      std::memcpy(hist_h, h_init, B * Hout * sizeof(float));
+      if (lstm) std::memcpy(hist_c, c_init, B * H * sizeof(float));
+
+      for (size_t s = 0; s < T; ++s) {
+        // Training keeps every step; inference alternates between two slots.
+        const size_t prev = sv ? s : s % 2, next = sv ? s + 1 : (s + 1) % 2;
+        const float* h_prev = hist_h + prev * B * Hout;
+        float* h_new = hist_h + next * B * Hout;
+        float* aux_s = !cell_needs_aux(c) ? nullptr : sv ? saved + sv->aux + s * B * H : aux.data();
+        StepIO io{z_all + s * B * GH, aux_s};
+        const uint8_t* mask = map.mask(s);
+        switch (c.cell) {
+          case CellType::kLstm:
+            lstm_step_forward(h_new, hist_c + next * B * H, io, h_prev, hist_c + prev * B * H, mask, w,
+                              spec, (int)B);
+            break;
+          case CellType::kGru: gru_step_forward(h_new, io, h_prev, mask, w, spec, (int)B); break;
+          case CellType::kRnn: rnn_step_forward(h_new, io, h_prev, mask, w, spec, (int)B); break;
+        }
+        for (size_t b = 0; b < B; ++b) {
+          if (!map.live(s, b)) continue;
+          std::memcpy(layer_out + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout,
+                      h_new + b * Hout, Hout * sizeof(float));
+        }
+      }
+      const size_t last = sv ? T : T % 2;
+      if (hN) std::memcpy(hN + slot * B * Hout, hist_h + last * B * Hout, B * Hout * sizeof(float));
+      if (lstm && cN) std::memcpy(cN + slot * B * H, hist_c + last * B * H, B * H * sizeof(float));
+    }
+    layer_in = layer_out;
+  }
+  if (dims.batch_first) swap_batch_time(y, y_tm.data(), T, B, D * Hout);
+  return Status::Ok();
+}
+
+Status backward(const RnnConfig& c, const float* params, SeqDims dims, const float* x,
+                const int32_t* lengths, const float* h0, const float* c0, const float* saved,
+                const float* dy, const float* dhN, const float* dcN, float* dx, float* dh0,
+                float* dc0, float* dparams) {
+  (void)h0;
+  (void)c0;
+  Status st = validate_config(c);
+  if (!st.ok) return st;
+  if (dims.T < 1 || dims.B < 1) return Status::Error("Expected T >= 1 and B >= 1");
+  if (!saved) return Status::Error("Expected the training record of a forward pass");
+  const size_t T = dims.T, B = dims.B, D = c.num_directions, L = c.num_layers;
+  const size_t H = c.hidden_size, Hout = out_size(c), GH = gate_count(c.cell) * H;
+  const bool lstm = c.cell == CellType::kLstm, gru = c.cell == CellType::kGru;
+  const bool proj = lstm && c.proj_size > 0;
+  if (lengths)
+    for (size_t b = 0; b < B; ++b)
+      if (lengths[b] < 1 || lengths[b] > dims.T) return Status::Error("Expected lengths in 1..T");
+
+  const StepMap map(T, B, lengths);
+  const SavedLayout layout(c, T, B);
+
+  std::vector<float> x_tm;
+  const float* x0 = x;
+  if (dims.batch_first) {
+    x_tm.resize(T * B * c.input_size);
+    swap_batch_time(x_tm.data(), x, B, T, c.input_size);
+    x0 = x_tm.data();
+  }
+  // Gradient of the current layer's output, time-major (T, B, D*Hout); zeros when dy is absent.
+  std::vector<float> dY(T * B * D * Hout, 0.0f), dX;
+  if (dy) {
+    if (dims.batch_first)
+      swap_batch_time(dY.data(), dy, B, T, D * Hout);
+    else
+      std::memcpy(dY.data(), dy, dY.size() * sizeof(float));
+  }
+
+  std::vector<float> xs, dz(T * B * GH), dzr(gru ? T * B * GH : 0), dh_hist(proj ? T * B * Hout : 0);
+  std::vector<float> dh(B * Hout), dh_prev(B * Hout), dh_tot(B * Hout), dc(lstm ? B * H : 0);
+  std::vector<float> scratch(B * H), dxs;
+
+  for (size_t li = L; li-- > 0;) {
+    const size_t I = layer_input_size(c, (int)li);
+    const float* layer_in = li == 0 ? x0 : saved + layout.layer_out[li - 1];
+    dX.assign(T * B * I, 0.0f);
+    for (size_t d = 0; d < D; ++d) {
+      const bool reverse = d == 1 || c.reverse;
+      const size_t slot = li * D + d;
+      const DirWeights w = dir_weights(c, params, (int)li, (int)d);
+      DirGrads g = dir_grads(c, dparams, (int)li, (int)d);
+      const CellSpec spec = cell_spec(c, (int)d);
+      const SavedLayout::Dir& sv = layout.dirs[slot];
+      const float* z_all = saved + sv.z;
+      const float* hist_h = saved + sv.h;
+      const float* hist_c = lstm ? saved + sv.c : nullptr;
+      const float* aux_all = cell_needs_aux(c) ? saved + sv.aux : nullptr;
+
+      if (dhN)
+        std::memcpy(dh.data(), dhN + slot * B * Hout, B * Hout * sizeof(float));
+      else
+        std::fill(dh.begin(), dh.end(), 0.0f);
+      if (lstm) {
+        if (dcN)
+          std::memcpy(dc.data(), dcN + slot * B * H, B * H * sizeof(float));
+        else
+          std::fill(dc.begin(), dc.end(), 0.0f);
+      }
+
+      for (size_t s = T; s-- > 0;) {
+        // dh_tot = dh (from step s+1) + dY at this step's time.
+        float* dht = proj ? dh_hist.data() + s * B * Hout : dh_tot.data();
+        for (size_t b = 0; b < B; ++b) {
+          float* row = dht + b * Hout;
+          const float* carry = dh.data() + b * Hout;
+          if (!map.live(s, b)) {
+            std::memcpy(row, carry, Hout * sizeof(float));
+            continue;
+          }
+          const float* up = dY.data() + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout;
+          for (size_t j = 0; j < Hout; ++j) row[j] = carry[j] + up[j];
+        }
+        const uint8_t* mask = map.mask(s);
+        const float* z = z_all + s * B * GH;
+        const float* h_prev = hist_h + s * B * Hout;
+        const float* aux = aux_all ? aux_all + s * B * H : nullptr;
+        float* dzs = dz.data() + s * B * GH;
+        switch (c.cell) {
+          case CellType::kLstm:
+            lstm_step_backward(dh_prev.data(), dc.data(), dzs, scratch.data(), dht, z, aux, h_prev,
+                               hist_c + s * B * H, hist_c + (s + 1) * B * H, mask, w, g, spec, (int)B);
+            break;
+          case CellType::kGru:
+            gru_step_backward(dh_prev.data(), dzs, dzr.data() + s * B * GH, scratch.data(), dht, z, aux,
+                              h_prev, mask, w, spec, (int)B);
+            break;
+          case CellType::kRnn:
+            rnn_step_backward(dh_prev.data(), dzs, dht, z, h_prev, mask, w, spec, (int)B);
+            break;
+        }
+        dh.swap(dh_prev);
+        // Finished rows carried dh through; they must not reach dWp (their m is stale).
+        if (proj && mask)
+          for (size_t b = 0; b < B; ++b)
+            if (!mask[b]) std::memset(dht + b * Hout, 0, Hout * sizeof(float));
+      }
+      if (dh0) std::memcpy(dh0 + slot * B * Hout, dh.data(), B * Hout * sizeof(float));
+      if (lstm && dc0) std::memcpy(dc0 + slot * B * H, dc.data(), B * H * sizeof(float));
+
+      // Weight gradients over all steps at once.
+      const size_t TB = T * B;
+      const float* xsp = layer_in;
+      if (!map.identity(reverse)) {
+        xs.resize(TB * I);
+        gather_steps(xs.data(), layer_in, I, 0, I, map, reverse);
+        xsp = xs.data();
+      }
+      gemm(true, false, GH, I, TB, dz.data(), GH, xsp, I, g.W, I, true);
+      if (g.bW) accumulate_column_sums(TB, GH, dz.data(), GH, g.bW);
+      const float* dzrec = gru ? dzr.data() : dz.data();
+      if (gru && !c.reset_after) {
+        // r and u blocks see h_prev; the n block sees q = r⊙h_prev (saved in aux).
+        gemm(true, false, 2 * H, H, TB, dzrec, GH, hist_h, H, g.R, H, true);
+        gemm(true, false, H, H, TB, dzrec + 2 * H, GH, aux_all, H, g.R + 2 * H * H, H, true);
+      } else {
+        gemm(true, false, GH, Hout, TB, dzrec, GH, hist_h, Hout, g.R, Hout, true);
+      }
+      if (g.bR) accumulate_column_sums(TB, GH, dzrec, GH, g.bR);
+      if (proj) gemm(true, false, Hout, H, TB, dh_hist.data(), Hout, aux_all, H, g.Wp, H, true);
+
+      // dX += scatter(dZ·W)
+      dxs.resize(TB * I);
+      gemm(false, false, TB, I, GH, dz.data(), GH, w.W, I, dxs.data(), I, false);
+      for (size_t s = 0; s < T; ++s)
+        for (size_t b = 0; b < B; ++b) {
+          if (!map.live(s, b)) continue;
+          float* dst = dX.data() + (map.time(s, b, reverse) * B + b) * I;
+          const float* src = dxs.data() + (s * B + b) * I;
+          for (size_t j = 0; j < I; ++j) dst[j] += src[j];
+        }
+    }
+    if (li > 0) dY.swap(dX);
+  }
+  if (dx) {
+    if (dims.batch_first)
+      swap_batch_time(dx, dX.data(), T, B, c.input_size);
+    else
+      std::memcpy(dx, dX.data(), dX.size() * sizeof(float));
+  }
+  return Status::Ok();
+}
+
+}  // namespace frnn
