@@ -1,0 +1,21 @@
+// fused-rnn: LSTM, GRU and RNN layers on fused native CPU kernels.
+import { native } from './native';
+
+export { tensor, zeros, type Tensor } from './tensor';
+export { LSTM } from './layers/lstm';
+export { GRU } from './layers/gru';
+export { RNN } from './layers/rnn';
+export { Recurrent, type ForwardOptions, type ForwardResult, type BackwardGrads, type BackwardResult, type StepState, type StepResult } from './layers/recurrent';
+export type { RecurrentOptions, LSTMOptions, GRUOptions, RNNOptions, Direction, Nonlinearity } from './layers/config';
+export type { ActivationName, ActivationSpec, DirectionalActivation } from './layers/activations';
+export type { Layout } from './layers/layouts';
+export type { OnnxAttributes, OnnxWeights } from './layers/onnx';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../package.json') as { version: string };
+
+/** The package version, the kernel ISA in use and the thread count. */
+export function info(): { version: string; isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number } {
+  const n = native.info() as { isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number };
+  return { version, isa: n.isa, threads: n.threads };
+}

@@ -1,0 +1,183 @@
+// Layer options: defaults, validation, and the resolved form the native side receives.
+import {
+  checkBoolean, checkFinite, checkInteger, checkKnownKeys, checkNonNegative, checkOneOf, invalidArg, invalidType,
+} from '../internal/check';
+import { randomSeed } from '../internal/random';
+import { resolveDirectional, type DirectionalActivation, type NativeActivation } from './activations';
+
+export type CellKind = 'lstm' | 'gru' | 'rnn';
+export type Direction = 'forward' | 'reverse' | 'bidirectional';
+export type Nonlinearity = 'tanh' | 'relu' | 'identity';
+
+/** Options shared by LSTM, GRU and RNN. */
+export interface RecurrentOptions {
+  /** Features per time step of the input (PyTorch input_size). Required. */
+  inputSize: number;
+  /** Hidden units per direction (PyTorch hidden_size, ONNX hidden_size). Required. */
+  hiddenSize: number;
+  /** Stacked layers; layer k > 0 reads layer k-1's output. Default 1. */
+  numLayers?: number;
+  /** Run a second, reversed direction and concatenate (PyTorch bidirectional). Default false. */
+  bidirectional?: boolean;
+  /** ONNX direction; 'reverse' runs one direction backwards in time. Default 'forward'. */
+  direction?: Direction;
+  /** Input and recurrent biases (PyTorch bias). Default true. */
+  bias?: boolean;
+  /** Input and output are [B, T, F] instead of [T, B, F]; states stay [L*D, B, H]. Default false. */
+  batchFirst?: boolean;
+  /** Dropout between stacked layers in training (PyTorch dropout). Only 0 is supported so far. */
+  dropout?: number;
+  /** Seed of the uniform(-1/sqrt(H), 1/sqrt(H)) initialisation. Default: random. */
+  seed?: number;
+  /** ONNX clip: clamp every gate pre-activation to [-gateClip, gateClip]. Default 0 (off). */
+  gateClip?: number;
+}
+
+export interface LSTMOptions extends RecurrentOptions {
+  /** Projection size (PyTorch proj_size, LSTMP): h = W_hr·(o ⊙ tanh(c)). 0 < projSize < hiddenSize. Default 0. */
+  projSize?: number;
+  /** ONNX peepholes: i and f see c[t-1], o sees c[t]. Default false. */
+  peephole?: boolean;
+  /** ONNX input_forget: couples the gates, f = 1 - i. Default false. */
+  inputForget?: boolean;
+  /** TF cell_clip: clamp c to [-cellClip, cellClip] after each update. Default 0 (off). */
+  cellClip?: number;
+  /** TF forget_bias: added to the forget gate pre-activation at run time. Default 0. */
+  forgetBias?: number;
+  /** gate: i, f, o (default sigmoid); cell: g (default tanh); hidden: applied to c (default tanh). */
+  activations?: { gate?: DirectionalActivation; cell?: DirectionalActivation; hidden?: DirectionalActivation };
+}
+
+export interface GRUOptions extends RecurrentOptions {
+  /** true: n = act(Wx + r ⊙ (Uh + b)) (PyTorch, cuDNN, Keras reset_after, ONNX linear_before_reset=1);
+   * false: n = act(Wx + U(r ⊙ h) + b) (ONNX default, Keras reset_after=False). Default true. */
+  resetAfter?: boolean;
+  /** gate: z and r (default sigmoid); cell: the candidate n (default tanh). */
+  activations?: { gate?: DirectionalActivation; cell?: DirectionalActivation };
+}
+
+export interface RNNOptions extends RecurrentOptions {
+  /** PyTorch nonlinearity. Default 'tanh'. */
+  nonlinearity?: Nonlinearity;
+  /** gate: the nonlinearity (overrides `nonlinearity`). */
+  activations?: { gate?: DirectionalActivation };
+}
+
+export const DEFAULT_NUM_LAYERS = 1;
+const COMMON_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'direction', 'bias', 'batchFirst',
+  'dropout', 'seed', 'gateClip'] as const;
+export const OPTION_KEYS: Record<CellKind, readonly string[]> = {
+  lstm: [...COMMON_KEYS, 'projSize', 'peephole', 'inputForget', 'cellClip', 'forgetBias', 'activations'],
+  gru: [...COMMON_KEYS, 'resetAfter', 'activations'],
+  rnn: [...COMMON_KEYS, 'nonlinearity', 'activations'],
+};
+const ACTIVATION_SLOTS: Record<CellKind, readonly string[]> = {
+  lstm: ['gate', 'cell', 'hidden'], gru: ['gate', 'cell'], rnn: ['gate'],
+};
+
+/** Every option resolved; what getConfig() returns and the native config is built from. */
+export interface ResolvedConfig {
+  cell: CellKind;
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  direction: Direction;
+  bias: boolean;
+  batchFirst: boolean;
+  seed: number;
+  gateClip: number;
+  projSize: number;
+  peephole: boolean;
+  inputForget: boolean;
+  cellClip: number;
+  forgetBias: number;
+  resetAfter: boolean;
+  /** [direction][gate, cell, hidden] */
+  activations: NativeActivation[][];
+}
+
+const CELL_CODE: Record<CellKind, number> = { lstm: 0, gru: 1, rnn: 2 };
+const NAMES: Record<CellKind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
+
+export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig {
+  const cls = NAMES[cell];
+  if (typeof options !== 'object' || options === null) throw invalidType(`${cls} options`, 'object', options);
+  checkKnownKeys(`${cls} options`, options, OPTION_KEYS[cell]);
+  const o = options as LSTMOptions & GRUOptions & RNNOptions;
+  const hiddenSize = checkInteger('hiddenSize', o.hiddenSize, 1);
+  const r: ResolvedConfig = {
+    cell,
+    inputSize: checkInteger('inputSize', o.inputSize, 1),
+    hiddenSize,
+    numLayers: checkInteger('numLayers', o.numLayers ?? DEFAULT_NUM_LAYERS, 1, 1024),
+    direction: 'forward',
+    bias: checkBoolean('bias', o.bias ?? true),
+    batchFirst: checkBoolean('batchFirst', o.batchFirst ?? false),
+    seed: o.seed === undefined ? randomSeed() : checkInteger('seed', o.seed, 0),
+    gateClip: checkNonNegative('gateClip', o.gateClip ?? 0),
+    projSize: checkInteger('projSize', o.projSize ?? 0, 0, hiddenSize - 1),
+    peephole: checkBoolean('peephole', o.peephole ?? false),
+    inputForget: checkBoolean('inputForget', o.inputForget ?? false),
+    cellClip: checkNonNegative('cellClip', o.cellClip ?? 0),
+    forgetBias: checkFinite('forgetBias', o.forgetBias ?? 0),
+    resetAfter: checkBoolean('resetAfter', o.resetAfter ?? true),
+    activations: [],
+  };
+  const bidirectional = o.bidirectional === undefined ? undefined : checkBoolean('bidirectional', o.bidirectional);
+  if (o.direction !== undefined) {
+    r.direction = checkOneOf('direction', o.direction, ['forward', 'reverse', 'bidirectional'] as const);
+    if (bidirectional !== undefined && bidirectional !== (r.direction === 'bidirectional')) {
+      throw invalidArg('bidirectional', `${r.direction === 'bidirectional'} (to agree with direction '${r.direction}')`, bidirectional);
+    }
+  } else if (bidirectional) {
+    r.direction = 'bidirectional';
+  }
+  const dropout = checkNonNegative('dropout', o.dropout ?? 0);
+  if (dropout !== 0) throw invalidArg('dropout', '0 (dropout between layers is not supported yet)', dropout);
+
+  // Activations: defaults per cell, then the user's overrides per slot.
+  const rnnDefault = checkOneOf('nonlinearity', o.nonlinearity ?? 'tanh', ['tanh', 'relu', 'identity'] as const);
+  const defaults: Record<string, string> = {
+    gate: cell === 'rnn' ? rnnDefault : 'sigmoid', cell: 'tanh', hidden: 'tanh',
+  };
+  const given = o.activations ?? {};
+  if (typeof given !== 'object' || given === null) throw invalidType('activations', 'object', given);
+  checkKnownKeys('activations', given, ACTIVATION_SLOTS[cell]);
+  const slots = ['gate', 'cell', 'hidden'].map((slot) =>
+    resolveDirectional(`activations.${slot}`, (given as Record<string, unknown>)[slot] ?? defaults[slot]));
+  r.activations = [0, 1].map((d) => slots.map((pair) => pair[d]));
+  return r;
+}
+
+export function numDirections(r: ResolvedConfig): number {
+  return r.direction === 'bidirectional' ? 2 : 1;
+}
+
+export function outputSize(r: ResolvedConfig): number {
+  return r.projSize > 0 ? r.projSize : r.hiddenSize;
+}
+
+export function gateCount(cell: CellKind): number {
+  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+}
+
+/** The config object native/addon/rnn_binding.cc parses. */
+export function toNativeConfig(r: ResolvedConfig): object {
+  return {
+    cell: CELL_CODE[r.cell],
+    inputSize: r.inputSize,
+    hiddenSize: r.hiddenSize,
+    projSize: r.projSize,
+    numLayers: r.numLayers,
+    numDirections: numDirections(r),
+    reverse: r.direction === 'reverse',
+    bias: r.bias,
+    peephole: r.peephole,
+    inputForget: r.inputForget,
+    resetAfter: r.resetAfter,
+    gateClip: r.gateClip,
+    cellClip: r.cellClip,
+    forgetBias: r.forgetBias,
+    activations: r.activations,
+  };
+}

@@ -1,0 +1,32 @@
+// Tensors: a shape and a row-major Float32Array, nothing more.
+import { invalidArg, invalidType } from './internal/check';
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * Makes a tensor. Plain arrays are copied into a new Float32Array; a Float32Array is used as is.
+ * @example tensor([1, 2, 3, 4, 5, 6], [2, 3]) // shape [2, 3]
+ * @throws RangeError when the shape does not match the data length.
+ */
+export function tensor(data: ArrayLike<number> | Float32Array, shape: number[]): Tensor {
+  if (!Array.isArray(shape)) throw invalidType('shape', 'array of positive integers', shape);
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw invalidArg('shape', 'array of non-negative integers', shape);
+  if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+    throw invalidType('data', 'array or Float32Array', data);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== size) throw invalidArg('data', `length ${size} (shape [${shape.join(', ')}])`, data);
+  return { shape: [...shape], data: data instanceof Float32Array ? data : Float32Array.from(data) };
+}
+
+/** A tensor of zeros. */
+export function zeros(shape: number[]): Tensor {
+  return { shape: [...shape], data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
