@@ -15,7 +15,7 @@
     'frnn_isa_re': "/_(avx2|avx512|neon)[.]cc$/",
   },
   'target_defaults': {
-    'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS'],
+    'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL'],
     'include_dirs': [
       '<!@(node -p "<(frnn_list).include.join(\' \')")',
       '<!(node -p "require(\'node-addon-api\').include_dir")',

@@ -6,6 +6,7 @@
 // handle refuses other calls while busy.
 #include <napi.h>
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -240,9 +241,14 @@ class ForwardWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    const frnn::Status st = frnn::forward(config_, args_.params, args_.dims, args_.x, args_.lengths, args_.h0,
-                                          args_.c0, args_.y, args_.hN, args_.cN, args_.saved);
-    if (!st.ok) SetError(st.message);
+    // An exception escaping a worker thread would end the process: report it instead.
+    try {
+      const frnn::Status st = frnn::forward(config_, args_.params, args_.dims, args_.x, args_.lengths, args_.h0,
+                                            args_.c0, args_.y, args_.hN, args_.cN, args_.saved);
+      if (!st.ok) SetError(st.message);
+    } catch (const std::exception& e) {
+      SetError(std::string("fused-rnn forward failed: ") + e.what());
+    }
   }
   void OnOK() override {
     owner_->set_busy(false);
