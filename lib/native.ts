@@ -1,9 +1,11 @@
 // Loads the compiled addon (native/addon/*.cc -> fused_rnn.node).
 //
-// Where it looks, in node-gyp-build's order (a fresh local build wins over a possibly stale prebuild):
+// Where it looks, in this order:
 //   $FUSED_RNN_ADDON                    explicit path to a .node file (e.g. a cmake-js build), used alone
+//   <root>/prebuilds/<platform>-<arch>  `npm run prebuildify` (N-API, one build for every Node version):
+//                                       a matching prebuild wins, as `npm install` then builds nothing
 //   <root>/build/Release, build/Debug   `npm install` without a matching prebuild, `npm run build`
-//   <root>/prebuilds/<platform>-<arch>  `npm run prebuild` (prebuildify --napi), shipped in the tarball
+// (Developers who rebuild with node-gyp after running prebuildify: delete prebuilds/ or use FUSED_RNN_ADDON.)
 // <root> is the package folder: this file runs from lib/ (vitest) or dist/ (published), one level down.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -59,6 +61,8 @@ function load(): { addon: NativeAddon; path: string } {
     }
   }
 
+  const prebuilt = loadPrebuild();
+  if (prebuilt) return prebuilt;
   const nodeGypBuild = requireHere('node-gyp-build') as NodeGypBuild;
   const tried = [
     describeDir(path.join(packageRoot, 'build', 'Release')),
@@ -79,6 +83,26 @@ function load(): { addon: NativeAddon; path: string } {
   } catch (err) {
     throw loadError([`${file} (found, failed to load)`], `${fix}; the file may be stale or built for another Node`, err);
   }
+}
+
+/** The prebuild for this platform, if one exists and loads (else fall through to build/). */
+function loadPrebuild(): { addon: NativeAddon; path: string } | null {
+  const dir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.node')).sort();
+  } catch {
+    return null;
+  }
+  for (const f of files) {
+    const file = path.join(dir, f);
+    try {
+      return { addon: requireHere(file) as NativeAddon, path: file };
+    } catch {
+      // Built for another libc or Node ABI: try the next one, then build/.
+    }
+  }
+  return null;
 }
 
 const loaded = load();

@@ -130,6 +130,7 @@ export abstract class Recurrent {
 
   /** PyTorch's init: every weight and bias uniform(-1/sqrt(H), 1/sqrt(H)). */
   resetParameters(seed: number): void {
+    this.checkIdle();
     checkInteger('seed', seed, 0);
     const rand = mulberry32(seed);
     const k = 1 / Math.sqrt(this.config.hiddenSize);
@@ -138,6 +139,7 @@ export abstract class Recurrent {
 
   /** Clears the gradient buffer. */
   zeroGrad(): void {
+    this.checkIdle();
     this.grads.fill(0);
   }
 
@@ -163,6 +165,7 @@ export abstract class Recurrent {
 
   /** Loads weights from a framework's layout; all or nothing (weights unchanged on error). */
   loadStateDict(dict: Record<string, Tensor>, layout: Layout = 'torch'): this {
+    this.checkIdle();
     const next = importStateDict(this, dict, layout);
     this.weights.set(next);
     return this;
