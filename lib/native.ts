@@ -2,9 +2,9 @@
 //
 // Where it looks, in this order:
 //   $FUSED_RNN_ADDON                    explicit path to a .node file (e.g. a cmake-js build), used alone
-//   <root>/prebuilds/<platform>-<arch>  `npm run prebuildify` (N-API, one build for every Node version):
+//   <root>/prebuilds/<platform>-<arch>  `npm run prebuild` (prebuildify, N-API, one build for every Node version):
 //                                       a matching prebuild wins, as `npm install` then builds nothing
-//   <root>/build/Release, build/Debug   `npm install` without a matching prebuild, `npm run build`
+//   <root>/build/Release, build/Debug   `npm install` without a matching prebuild, `npm run build:native`
 // (Developers who rebuild with node-gyp after running prebuildify: delete prebuilds/ or use FUSED_RNN_ADDON.)
 // <root> is the package folder: this file runs from lib/ (vitest) or dist/ (published), one level down.
 import * as fs from 'node:fs';
@@ -70,7 +70,7 @@ function load(): { addon: NativeAddon; path: string } {
     describeDir(path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)),
   ];
   const fix =
-    `run \`npm install\` or \`npm run build\` in ${packageRoot} ` +
+    `run \`npm install\` or \`npm run build:native\` in ${packageRoot} ` +
     '(building from source needs a C++17 compiler, python3 and make)';
   let file: string;
   try {
