@@ -118,6 +118,13 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
                 const float* dy, const float* dhN, const float* dcN, float* dx, float* dh0,
                 float* dc0, float* dparams);
 
+// The instruction set the kernels run on: "avx512", "avx2", "neon" or "scalar". Chosen
+// once from the CPU; FUSED_RNN_ISA=scalar|avx2|avx512|neon forces a path the CPU supports.
 const char* isa_name();
+
+// Worker threads used by forward/backward (results are bitwise identical for any count).
+// Default: FUSED_RNN_NUM_THREADS, else 1.
+void set_num_threads(int n);
+int num_threads();
 
 }  // namespace frnn

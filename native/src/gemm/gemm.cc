@@ -1,41 +1,87 @@
-// Portable scalar GEMM: the reference every faster path is tested against.
+// GEMM driver: the loops around the micro-kernel (BLIS order, B packed up front).
 #include "gemm/gemm.h"
 
+#include <algorithm>
 #include <cstring>
+#include <mutex>
+
+#include "cpu/isa.h"
 
 namespace frnn {
 
-void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda,
-          const float* b, size_t ldb, float* c, size_t ldc, bool accumulate) {
-  if (!accumulate)
-    for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc, 0, n * sizeof(float));
-  if (k == 0) return;
-  if (!trans_a && trans_b) {
-    // Rows of A against rows of B: dot products.
-    for (size_t i = 0; i < m; ++i) {
-      const float* ai = a + i * lda;
-      for (size_t j = 0; j < n; ++j) {
-        const float* bj = b + j * ldb;
-        float sum = c[i * ldc + j];
-        for (size_t p = 0; p < k; ++p) sum += ai[p] * bj[p];
-        c[i * ldc + j] = sum;
-      }
+const GemmConfig& gemm_config() {
+  static GemmConfig config;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const Isa isa = active_isa();
+#define FRNN_UKERNEL(kisa, fn, kmr, knr)                    \
+  if (isa == Isa::kisa) {                                   \
+    config.mr = kmr;                                        \
+    config.nr = knr;                                        \
+    config.ukernel = fn;                                    \
+    config.name = #fn;                                      \
+  }
+#include "gemm/ukernels.inc"
+#undef FRNN_UKERNEL
+    if (!config.ukernel) {  // an ISA without a GEMM kernel of its own
+      config = GemmConfig{4, 8, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, "frnn_f32_gemm_ukernel_4x8__scalar"};
     }
+    // A KC×NR panel slice of 16 KiB stays in L1 while the A rows stream past it.
+    config.kc = std::max<size_t>(64, 16384 / (config.nr * sizeof(float)));
+    config.mc = config.mr * std::max<size_t>(1, 240 / config.mr);
+  });
+  return config;
+}
+
+void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
+                 size_t ldc, bool accumulate, size_t n0, size_t n1) {
+  const GemmConfig& cfg = gemm_config();
+  n1 = std::min(n1, b.n);
+  if (m == 0 || n0 >= n1) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + n0, 0, (n1 - n0) * sizeof(float));
     return;
   }
-  // Otherwise rank-1 updates over k (outermost, so each C element still sums k in order).
-  for (size_t p = 0; p < k; ++p) {
-    for (size_t i = 0; i < m; ++i) {
-      const float aip = trans_a ? a[p * lda + i] : a[i * lda + p];
-      float* ci = c + i * ldc;
-      if (trans_b) {
-        for (size_t j = 0; j < n; ++j) ci[j] += aip * b[j * ldb + p];
-      } else {
-        const float* bp = b + p * ldb;
-        for (size_t j = 0; j < n; ++j) ci[j] += aip * bp[j];
+  thread_local AlignedFloats a_block;  // op(A) block, row-major, when A is transposed
+  // Loop over k (KC at a time); later blocks add to what earlier ones wrote.
+  for (size_t p0 = 0; p0 < k; p0 += cfg.kc) {
+    const size_t kc = std::min(cfg.kc, k - p0);
+    const bool acc = accumulate || p0 > 0;
+    // Loop over m (MC rows at a time): pack A's block when it is stored transposed.
+    for (size_t i0 = 0; i0 < m; i0 += cfg.mc) {
+      const size_t mc = std::min(cfg.mc, m - i0);
+      const float* ablk = a + i0 * lda + p0;
+      size_t ald = lda;
+      if (trans_a) {
+        a_block.resize(mc * kc);
+        float* dst = a_block.data();
+        for (size_t p = 0; p < kc; ++p) {
+          const float* src = a + (p0 + p) * lda + i0;
+          for (size_t i = 0; i < mc; ++i) dst[i * kc + p] = src[i];
+        }
+        ablk = a_block.data();
+        ald = kc;
+      }
+      // Loop over n (one NR panel at a time): the panel slice stays in L1 ...
+      for (size_t j = n0; j < n1; j += cfg.nr) {
+        const float* w = b.panel(j / cfg.nr) + p0 * cfg.nr;
+        const size_t nc = std::min(cfg.nr, n1 - j);
+        // ... while the micro-kernel walks the block's rows, MR at a time.
+        for (size_t i = 0; i < mc; i += cfg.mr) {
+          cfg.ukernel(std::min(cfg.mr, mc - i), nc, kc, ablk + i * ald, ald, w, c + (i0 + i) * ldc + j, ldc, acc);
+        }
       }
     }
   }
+}
+
+void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+          size_t ldb, float* c, size_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  thread_local PackedMatrix packed;
+  packed.pack(trans_b, k, n, b, ldb);
+  gemm_packed(trans_a, m, k, a, lda, packed, c, ldc, accumulate);
 }
 
 void add_row_vector(size_t m, size_t n, const float* bias, float* c, size_t ldc, bool accumulate) {

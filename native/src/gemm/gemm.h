@@ -1,16 +1,67 @@
-// General matrix product used by the sequence drivers.
+// General matrix products for the sequence drivers: packed, register-blocked, per-ISA.
+//
+// C[m×n] (+)= op(A)[m×k] · op(B)[k×n], all row-major, leading dimensions in elements.
+// B is packed into NR-column panels for the active ISA's micro-kernel (pack_b), once per
+// sequence for weights. Every C element sums k in the same fixed order (KC blocks in
+// increasing k), however the n range is split, so results do not depend on threads.
 #pragma once
 
 #include <cstddef>
+#include <memory>
+
+#include "gemm/ukernel.h"
 
 namespace frnn {
 
-// C[M×N] (+)= op(A)[M×K] · op(B)[K×N], all row-major with leading dimensions in elements.
-// op(A) = trans_a ? Aᵀ (A stored [K×M]) : A (stored [M×K]); op(B) likewise.
-// C is never read when accumulate is false. Each C element sums over k in increasing
-// order, whatever the loop order, so results do not depend on how the work is split.
-void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda,
-          const float* b, size_t ldb, float* c, size_t ldc, bool accumulate);
+// The micro-kernel of the active ISA and the blocking around it. Filled once.
+struct GemmConfig {
+  size_t mr, nr;  // micro-tile
+  size_t kc;      // k per block: one KC×NR panel slice stays in L1
+  size_t mc;      // rows of A per block (multiple of mr)
+  UkernelFn ukernel;
+  const char* name;
+};
+const GemmConfig& gemm_config();
+
+// A 64-byte aligned float buffer.
+class AlignedFloats {
+ public:
+  AlignedFloats() = default;
+  explicit AlignedFloats(size_t n) { resize(n); }
+  void resize(size_t n);
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> data_;
+  size_t size_ = 0;
+};
+
+//   panel j (columns j*NR .. j*NR+NR-1), zero-padded past n:
+//   [ B[0, j*NR .. +NR] | B[1, j*NR .. +NR] | ... | B[k-1, j*NR .. +NR] ]   then panel j+1
+class PackedMatrix {
+ public:
+  size_t k = 0, n = 0, nr = 0;
+  const float* panel(size_t j) const { return data_.data() + j * k * nr; }
+  // op(B) = trans_b ? Bᵀ (B stored [n×k]) : B (stored [k×n]).
+  void pack(bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
+
+ private:
+  AlignedFloats data_;
+};
+
+// C (+)= op(A) · B with B packed. Columns [n0, n1) of C only (n0 a multiple of NR), so
+// callers can split the work by output columns.
+void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
+                 size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
+
+// One-off product: packs B, then gemm_packed. C is never read when accumulate is false.
+void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+          size_t ldb, float* c, size_t ldc, bool accumulate);
 
 // C[m×n] (+)= 1·biasᵀ : adds (or writes) the row vector bias to every row of C.
 void add_row_vector(size_t m, size_t n, const float* bias, float* c, size_t ldc, bool accumulate);

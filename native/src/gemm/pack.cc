@@ -1,0 +1,51 @@
+// Packing of the B operand into NR-wide panels, and the aligned buffer behind it.
+//
+//        n columns of op(B)                     packed
+//   k  ┌────────┬────────┬─────┐     panel 0: k rows × NR   (row p = op(B)[p, 0:NR])
+//   ↓  │ panel 0│ panel 1│ ... │     panel 1: k rows × NR
+//      └────────┴────────┴─────┘     ...      last panel zero-padded to NR columns
+// The micro-kernel streams one panel row (NR floats) per k step.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "gemm/gemm.h"
+
+namespace frnn {
+
+void AlignedFloats::Free::operator()(float* p) const { std::free(p); }
+
+void AlignedFloats::resize(size_t n) {
+  if (n <= size_) {
+    size_ = n;
+    return;
+  }
+  const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+  float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!p) throw std::bad_alloc();
+  data_.reset(p);
+  size_ = n;
+}
+
+void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb) {
+  k = k_;
+  n = n_;
+  nr = gemm_config().nr;
+  const size_t panels = (n + nr - 1) / nr;
+  data_.resize(panels * k * nr);
+  float* out = data_.data();
+  for (size_t j = 0; j < panels; ++j) {
+    const size_t j0 = j * nr, cols = n - j0 < nr ? n - j0 : nr;
+    float* dst = out + j * k * nr;
+    for (size_t p = 0; p < k; ++p, dst += nr) {
+      if (trans_b) {
+        for (size_t c = 0; c < cols; ++c) dst[c] = b[(j0 + c) * ldb + p];
+      } else {
+        std::memcpy(dst, b + p * ldb + j0, cols * sizeof(float));
+      }
+      for (size_t c = cols; c < nr; ++c) dst[c] = 0.0f;
+    }
+  }
+}
+
+}  // namespace frnn

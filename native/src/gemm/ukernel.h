@@ -1,0 +1,17 @@
+// Micro-kernel signature and declarations (see ukernels.inc).
+#pragma once
+
+#include <cstddef>
+
+namespace frnn {
+
+using UkernelFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w, float* c,
+                           size_t ldc, bool accumulate);
+
+#define FRNN_UKERNEL(isa, name, mr, nr)                                                                  \
+  void name(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w, float* c, size_t ldc, \
+            bool accumulate);
+#include "gemm/ukernels.inc"
+#undef FRNN_UKERNEL
+
+}  // namespace frnn

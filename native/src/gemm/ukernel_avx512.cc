@@ -1,0 +1,49 @@
+// AVX-512F micro-kernel: 8 rows × 32 columns of C in 16 zmm accumulators
+// (+2 for the W panel row, +1 broadcast). Edge columns use store masks.
+#include <immintrin.h>
+
+#include "gemm/ukernel.h"
+
+namespace frnn {
+
+template <int M>
+static void kernel_8x32(size_t n, size_t k, const float* a, size_t lda, const float* w, float* c, size_t ldc,
+                        bool accumulate) {
+  __m512 acc0[M], acc1[M];
+  for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  for (size_t p = 0; p < k; ++p) {
+    const __m512 w0 = _mm512_loadu_ps(w + p * 32), w1 = _mm512_loadu_ps(w + p * 32 + 16);
+    for (int i = 0; i < M; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i * lda + p]);
+      acc0[i] = _mm512_fmadd_ps(ai, w0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(ai, w1, acc1[i]);
+    }
+  }
+  const __mmask16 mask0 = n >= 16 ? 0xffff : static_cast<__mmask16>((1u << n) - 1);
+  const __mmask16 mask1 = n >= 32 ? 0xffff : n > 16 ? static_cast<__mmask16>((1u << (n - 16)) - 1) : 0;
+  for (int i = 0; i < M; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      acc0[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, ci), acc0[i]);
+      acc1[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, ci + 16), acc1[i]);
+    }
+    _mm512_mask_storeu_ps(ci, mask0, acc0[i]);
+    _mm512_mask_storeu_ps(ci + 16, mask1, acc1[i]);
+  }
+}
+
+void frnn_f32_gemm_ukernel_8x32__avx512f(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w,
+                                         float* c, size_t ldc, bool accumulate) {
+  switch (m) {
+    case 1: kernel_8x32<1>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 2: kernel_8x32<2>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 3: kernel_8x32<3>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 4: kernel_8x32<4>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 5: kernel_8x32<5>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 6: kernel_8x32<6>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 7: kernel_8x32<7>(n, k, a, lda, w, c, ldc, accumulate); break;
+    default: kernel_8x32<8>(n, k, a, lda, w, c, ldc, accumulate); break;
+  }
+}
+
+}  // namespace frnn
