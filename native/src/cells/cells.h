@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "fused_rnn.h"
+#include "gemm/gemm.h"
 
 namespace frnn {
 
@@ -22,6 +23,13 @@ struct DirWeights {
   const float* bR;  // (GH) or nullptr
   const float* P;   // (3H) peepholes i,f,o, or nullptr
   const float* Wp;  // (P, H) projection, or nullptr
+};
+
+// Recurrent and projection weights packed once per call for the per-step products.
+//   forward:  rec = Rᵀ (GRU: rows of r and u only), rec_n = R_nᵀ (GRU), proj = Wpᵀ
+//   backward: rec = R (GRU reset_after: all rows; else r and u rows), rec_n = R_n (GRU), proj = Wp
+struct PackedDir {
+  PackedMatrix rec, rec_n, proj;
 };
 
 struct DirGrads {
@@ -54,30 +62,30 @@ struct StepIO {
 // ---- LSTM -------------------------------------------------------------------------------
 // h (B,Hout), c (B,H) out; h_prev, c_prev in (may alias nothing written here).
 void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const float* c_prev,
-                       const uint8_t* active, const DirWeights& w, const CellSpec& s, int B);
+                       const uint8_t* active, const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
 // dh: (B,Hout) total gradient of h_t. dc: (B,H) in: gradient of c_t; out: of c_{t-1}.
 // dz: (B,GH) gradient of the pre-activations (input and recurrent side alike).
 // dh_prev: (B,Hout). scratch: (B,H). Peephole gradients accumulate into g.P.
 void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, const float* dh,
                         const float* z, const float* aux, const float* h_prev, const float* c_prev,
-                        const float* c, const uint8_t* active, const DirWeights& w, DirGrads& g,
-                        const CellSpec& s, int B);
+                        const float* c, const uint8_t* active, const DirWeights& w, const PackedDir& pk,
+                        DirGrads& g, const CellSpec& s, int B);
 
 // ---- GRU --------------------------------------------------------------------------------
 void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
-                      const DirWeights& w, const CellSpec& s, int B);
+                      const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
 // dz: (B,GH) gradient of the input-side pre-activations (gx).
 // dzr: (B,GH) gradient of the recurrent-side pre-activations (what multiplies R / adds bR).
 // scratch: (B, H).
 void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
                        const float* z, const float* aux, const float* h_prev, const uint8_t* active,
-                       const DirWeights& w, const CellSpec& s, int B);
+                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
 
 // ---- RNN --------------------------------------------------------------------------------
 void rnn_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
-                      const DirWeights& w, const CellSpec& s, int B);
+                      const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
 void rnn_step_backward(float* dh_prev, float* dz, const float* dh, const float* z,
                        const float* h_prev, const uint8_t* active, const DirWeights& w,
-                       const CellSpec& s, int B);
+                       const PackedDir& pk, const CellSpec& s, int B);
 
 }  // namespace frnn

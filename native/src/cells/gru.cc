@@ -14,18 +14,17 @@
 namespace frnn {
 
 void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
-                      const DirWeights& w, const CellSpec& s, int B) {
+                      const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
   const int H = s.H, GH = 3 * H;
   float* z = io.z;    // (B, 3H) r,u,n
   float* aux = io.aux;  // (B, H) Rn or q
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
-  const float* Rn = w.R + (size_t)2 * H * H;
   // r and u blocks: z[:, 0:2H] += h_prev·R[0:2H]ᵀ + bR[0:2H]
-  gemm(false, true, B, 2 * H, H, h_prev, H, w.R, H, z, GH, true);
+  gemm_packed(false, B, H, h_prev, H, pk.rec, z, GH, true);
   if (w.bR) add_row_vector(B, 2 * H, w.bR, z, GH, true);
   if (s.reset_after) {
-    gemm(false, true, B, H, H, h_prev, H, Rn, H, aux, H, false);
+    gemm_packed(false, B, H, h_prev, H, pk.rec_n, aux, H, false);
     if (w.bR) add_row_vector(B, H, w.bR + 2 * H, aux, H, true);
     for (int b = 0; b < B; ++b) {
       float* zb = z + (size_t)b * GH;
@@ -38,7 +37,7 @@ void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* a
       for (int j = 0; j < H; ++j)
         aux[(size_t)b * H + j] = activate(ag, clip_value(zb[j], s.gate_clip)) * h_prev[(size_t)b * H + j];
     }
-    gemm(false, true, B, H, H, aux, H, Rn, H, z + 2 * H, GH, true);
+    gemm_packed(false, B, H, aux, H, pk.rec_n, z + 2 * H, GH, true);
     if (w.bR) add_row_vector(B, H, w.bR + 2 * H, z + 2 * H, GH, true);
   }
   for (int b = 0; b < B; ++b) {
@@ -59,7 +58,8 @@ void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* a
 
 void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
                        const float* z, const float* aux, const float* h_prev, const uint8_t* active,
-                       const DirWeights& w, const CellSpec& s, int B) {
+                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
+  (void)w;
   const int H = s.H, GH = 3 * H;
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
@@ -103,8 +103,7 @@ void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, co
   if (!s.reset_after) {
     // Pass 2: dq = dzn·Rn, then dr = dq⊙h_prev and dh_prev += dq⊙r.
     k_rec = 2 * H;
-    const float* Rn = w.R + (size_t)2 * H * H;
-    gemm(false, false, B, H, H, dz + 2 * H, GH, Rn, H, scratch, H, false);
+    gemm_packed(false, B, H, dz + 2 * H, GH, pk.rec_n, scratch, H, false);
     for (int b = 0; b < B; ++b) {
       if (!is_active(b)) continue;
       const float* zb = z + (size_t)b * GH;
@@ -122,7 +121,7 @@ void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, co
     }
   }
   // dh_prev += dzr[:, 0:k_rec]·R[0:k_rec]; finished rows pass dh through.
-  gemm(false, false, B, H, k_rec, dzr, GH, w.R, H, dh_prev, H, true);
+  gemm_packed(false, B, k_rec, dzr, GH, pk.rec, dh_prev, H, true);
   if (active)
     for (int b = 0; b < B; ++b)
       if (!active[b]) std::memcpy(dh_prev + (size_t)b * H, dh + (size_t)b * H, H * sizeof(float));

@@ -15,11 +15,11 @@ namespace frnn {
 static inline float clamp_cell(float c, float clip) { return clip_value(c, clip); }
 
 void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const float* c_prev,
-                       const uint8_t* active, const DirWeights& w, const CellSpec& s, int B) {
+                       const uint8_t* active, const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
   const int H = s.H, Hout = s.Hout, GH = 4 * H;
   float* z = io.z;  // (B, 4H) i,f,g,o
   // z += h_prev·Rᵀ + bR
-  gemm(false, true, B, GH, Hout, h_prev, Hout, w.R, Hout, z, GH, true);
+  gemm_packed(false, B, Hout, h_prev, Hout, pk.rec, z, GH, true);
   if (w.bR) add_row_vector(B, GH, w.bR, z, GH, true);
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
@@ -52,7 +52,7 @@ void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const
       mb[j] = o * activate(ah, cn);
     }
   }
-  if (w.Wp) gemm(false, true, B, Hout, H, m, H, w.Wp, H, h, Hout, false);
+  if (w.Wp) gemm_packed(false, B, H, m, H, pk.proj, h, Hout, false);
   if (active) {
     for (int b = 0; b < B; ++b) {
       if (active[b]) continue;
@@ -64,8 +64,8 @@ void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const
 
 void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, const float* dh,
                         const float* z, const float* aux, const float* h_prev, const float* c_prev,
-                        const float* c, const uint8_t* active, const DirWeights& w, DirGrads& g,
-                        const CellSpec& s, int B) {
+                        const float* c, const uint8_t* active, const DirWeights& w, const PackedDir& pk,
+                        DirGrads& g, const CellSpec& s, int B) {
   (void)aux;
   (void)h_prev;
   const int H = s.H, Hout = s.Hout, GH = 4 * H;
@@ -75,7 +75,7 @@ void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, co
   // dm: (B,H) gradient of o⊙act_hidden(c)
   const float* dm = dh;
   if (w.Wp) {
-    gemm(false, false, B, H, Hout, dh, Hout, w.Wp, H, scratch, H, false);
+    gemm_packed(false, B, Hout, dh, Hout, pk.proj, scratch, H, false);
     dm = scratch;
   }
   for (int b = 0; b < B; ++b) {
@@ -132,7 +132,7 @@ void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, co
     }
   }
   // dh_prev = dz·R; finished rows pass dh through.
-  gemm(false, false, B, Hout, GH, dz, GH, w.R, Hout, dh_prev, Hout, false);
+  gemm_packed(false, B, GH, dz, GH, pk.rec, dh_prev, Hout, false);
   if (active)
     for (int b = 0; b < B; ++b)
       if (!active[b]) std::memcpy(dh_prev + (size_t)b * Hout, dh + (size_t)b * Hout, Hout * sizeof(float));

@@ -9,10 +9,10 @@
 namespace frnn {
 
 void rnn_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
-                      const DirWeights& w, const CellSpec& s, int B) {
+                      const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
   const int H = s.H;
   float* z = io.z;  // (B, H)
-  gemm(false, true, B, H, H, h_prev, H, w.R, H, z, H, true);
+  gemm_packed(false, B, H, h_prev, H, pk.rec, z, H, true);
   if (w.bR) add_row_vector(B, H, w.bR, z, H, true);
   const Activation& a = s.act[kActGate];
   for (int b = 0; b < B; ++b) {
@@ -28,8 +28,9 @@ void rnn_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* a
 
 void rnn_step_backward(float* dh_prev, float* dz, const float* dh, const float* z,
                        const float* h_prev, const uint8_t* active, const DirWeights& w,
-                       const CellSpec& s, int B) {
+                       const PackedDir& pk, const CellSpec& s, int B) {
   (void)h_prev;
+  (void)w;
   const int H = s.H;
   const Activation& a = s.act[kActGate];
   for (int b = 0; b < B; ++b) {
@@ -45,7 +46,7 @@ void rnn_step_backward(float* dh_prev, float* dz, const float* dh, const float* 
       dzb[j] = dhb[j] * activate_grad(a, zc, activate(a, zc)) * clip_grad(zb[j], s.gate_clip);
     }
   }
-  gemm(false, false, B, H, H, dz, H, w.R, H, dh_prev, H, false);
+  gemm_packed(false, B, H, dz, H, pk.rec, dh_prev, H, false);
   if (active)
     for (int b = 0; b < B; ++b)
       if (!active[b]) std::memcpy(dh_prev + (size_t)b * H, dh + (size_t)b * H, H * sizeof(float));

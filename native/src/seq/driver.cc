@@ -96,6 +96,34 @@ CellSpec cell_spec(const RnnConfig& c, int d) {
   return s;
 }
 
+// Packs a direction's weights for the per-step products of forward or backward.
+void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s, bool backward) {
+  const size_t H = s.H, Hout = s.Hout, GH = (size_t)s.G * H;
+  if (cell == CellType::kGru) {
+    // Forward splits r,u from n (n's recurrent input differs when reset_after is false).
+    const size_t rows_rec = backward && s.reset_after ? GH : 2 * H;
+    const float* Rn = w.R + 2 * H * H;
+    if (backward) {
+      pk.rec.pack(false, rows_rec, H, w.R, H);
+      if (!s.reset_after) pk.rec_n.pack(false, H, H, Rn, H);
+    } else {
+      pk.rec.pack(true, H, 2 * H, w.R, H);
+      pk.rec_n.pack(true, H, H, Rn, H);
+    }
+    return;
+  }
+  if (backward)
+    pk.rec.pack(false, GH, Hout, w.R, Hout);
+  else
+    pk.rec.pack(true, Hout, GH, w.R, Hout);
+  if (w.Wp) {
+    if (backward)
+      pk.proj.pack(false, Hout, H, w.Wp, H);
+    else
+      pk.proj.pack(true, H, Hout, w.Wp, H);
+  }
+}
+
 // Which (s, b) are live and which time step they read.
 struct StepMap {
   size_t T, B;
@@ -177,6 +205,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
   std::vector<float> layer_buf[2];  // inference: ping-pong outputs of inner layers
   std::vector<float> xs, gx, hbuf, cbuf, aux;
   std::vector<float> zeros_h(B * Hout, 0.0f), zeros_c(B * H, 0.0f);
+  PackedDir packed;
 
   const float* layer_in = x0;
   for (size_t l = 0; l < L; ++l) {
@@ -198,6 +227,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       const DirWeights w = dir_weights(c, params, (int)l, (int)d);
       const CellSpec spec = cell_spec(c, (int)d);
       const SavedLayout::Dir* sv = saved ? &layout.dirs[slot] : nullptr;
+      pack_direction(packed, c.cell, w, spec, false);
 
       // Input projection of every step: Gx = Xs·Wᵀ + bW.
       const float* xsp = layer_in;
@@ -247,10 +277,10 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         switch (c.cell) {
           case CellType::kLstm:
             lstm_step_forward(h_new, hist_c + next * B * H, io, h_prev, hist_c + prev * B * H, mask, w,
-                              spec, (int)B);
+                              packed, spec, (int)B);
             break;
-          case CellType::kGru: gru_step_forward(h_new, io, h_prev, mask, w, spec, (int)B); break;
-          case CellType::kRnn: rnn_step_forward(h_new, io, h_prev, mask, w, spec, (int)B); break;
+          case CellType::kGru: gru_step_forward(h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
+          case CellType::kRnn: rnn_step_forward(h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
         }
         for (size_t b = 0; b < B; ++b) {
           if (!map.live(s, b)) continue;
@@ -308,6 +338,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   std::vector<float> xs, dz(T * B * GH), dzr(gru ? T * B * GH : 0), dh_hist(proj ? T * B * Hout : 0);
   std::vector<float> dh(B * Hout), dh_prev(B * Hout), dh_tot(B * Hout), dc(lstm ? B * H : 0);
   std::vector<float> scratch(B * H), dxs;
+  PackedDir packed;
 
   for (size_t li = L; li-- > 0;) {
     const size_t I = layer_input_size(c, (int)li);
@@ -320,6 +351,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       DirGrads g = dir_grads(c, dparams, (int)li, (int)d);
       const CellSpec spec = cell_spec(c, (int)d);
       const SavedLayout::Dir& sv = layout.dirs[slot];
+      pack_direction(packed, c.cell, w, spec, true);
       const float* z_all = saved + sv.z;
       const float* hist_h = saved + sv.h;
       const float* hist_c = lstm ? saved + sv.c : nullptr;
@@ -357,14 +389,14 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
         switch (c.cell) {
           case CellType::kLstm:
             lstm_step_backward(dh_prev.data(), dc.data(), dzs, scratch.data(), dht, z, aux, h_prev,
-                               hist_c + s * B * H, hist_c + (s + 1) * B * H, mask, w, g, spec, (int)B);
+                               hist_c + s * B * H, hist_c + (s + 1) * B * H, mask, w, packed, g, spec, (int)B);
             break;
           case CellType::kGru:
             gru_step_backward(dh_prev.data(), dzs, dzr.data() + s * B * GH, scratch.data(), dht, z, aux,
-                              h_prev, mask, w, spec, (int)B);
+                              h_prev, mask, w, packed, spec, (int)B);
             break;
           case CellType::kRnn:
-            rnn_step_backward(dh_prev.data(), dzs, dht, z, h_prev, mask, w, spec, (int)B);
+            rnn_step_backward(dh_prev.data(), dzs, dht, z, h_prev, mask, w, packed, spec, (int)B);
             break;
         }
         dh.swap(dh_prev);
