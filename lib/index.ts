@@ -1,4 +1,5 @@
 // fused-rnn: LSTM, GRU and RNN layers on fused native CPU kernels.
+import { checkInteger } from './internal/check';
 import { native } from './native';
 
 export { tensor, zeros, type Tensor } from './tensor';
@@ -18,4 +19,13 @@ const { version } = require('../package.json') as { version: string };
 export function info(): { version: string; isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number } {
   const n = native.info() as { isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number };
   return { version, isa: n.isa, threads: n.threads };
+}
+
+/**
+ * Threads the kernels use per call (default: FUSED_RNN_NUM_THREADS, else 1). Results are
+ * bitwise identical for any count: work is split by output, never by a reduction.
+ * @throws RangeError unless n is an integer in 1..256.
+ */
+export function setNumThreads(n: number): void {
+  native.setNumThreads(checkInteger('n', n, 1, 256));
 }

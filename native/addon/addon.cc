@@ -10,13 +10,24 @@ Napi::Function define_native_rnn(Napi::Env env);
 static Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", frnn::isa_name());
-  o.Set("threads", 1);
+  o.Set("threads", frnn::num_threads());
   return o;
+}
+
+// setNumThreads(n): n validated in lib/index.ts; re-checked here.
+static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected number for n");
+  const double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= 256) || n != static_cast<int>(n))
+    throw Napi::RangeError::New(info.Env(), "Expected integer in 1..256 for n");
+  frnn::set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeRnn", frnn_addon::define_native_rnn(env));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   return exports;
 }
 

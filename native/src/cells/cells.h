@@ -5,6 +5,11 @@
 // writes the new state. Rows whose sequence has ended (active[b] == 0) keep their state
 // and get zero gradients, which gives PyTorch packed / ONNX sequence_lens semantics.
 // Internal gate order: LSTM i,f,g,o; GRU r,z,n.
+//
+// Threads: every thread of a parallel region calls the step with its Par. Products are
+// split by output columns, gate math by hidden units (both in kSplitAlign chunks), with
+// barriers between phases. On return, this thread has written h (and c) for its share
+// of the Hout columns, step_output_range(); the caller puts a barrier before the next step.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +17,7 @@
 
 #include "fused_rnn.h"
 #include "gemm/gemm.h"
+#include "threads/pool.h"
 
 namespace frnn {
 
@@ -59,33 +65,40 @@ struct StepIO {
   float* aux;
 };
 
+// Columns of h a thread owns when a step returns.
+inline void step_output_range(const Par& par, const CellSpec& s, size_t* j0, size_t* j1) {
+  par.range(s.Hout, kSplitAlign, j0, j1);
+}
+
 // ---- LSTM -------------------------------------------------------------------------------
-// h (B,Hout), c (B,H) out; h_prev, c_prev in (may alias nothing written here).
-void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const float* c_prev,
+// h (B,Hout), c (B,H) out; h_prev, c_prev in.
+void lstm_step_forward(const Par& par, float* h, float* c, StepIO io, const float* h_prev, const float* c_prev,
                        const uint8_t* active, const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
-// dh: (B,Hout) total gradient of h_t. dc: (B,H) in: gradient of c_t; out: of c_{t-1}.
-// dz: (B,GH) gradient of the pre-activations (input and recurrent side alike).
-// dh_prev: (B,Hout). scratch: (B,H). Peephole gradients accumulate into g.P.
-void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, const float* dh,
-                        const float* z, const float* aux, const float* h_prev, const float* c_prev,
-                        const float* c, const uint8_t* active, const DirWeights& w, const PackedDir& pk,
-                        DirGrads& g, const CellSpec& s, int B);
+// dh: (B,Hout) total gradient of h_t, complete on entry. dc: (B,H) in: gradient of c_t;
+// out: of c_{t-1}. dz: (B,GH) gradient of the pre-activations (input and recurrent side
+// alike). dh_prev: (B,Hout). scratch: (B,H). Peephole gradients accumulate into g.P.
+void lstm_step_backward(const Par& par, float* dh_prev, float* dc, float* dz, float* scratch, const float* dh,
+                        const float* z, const float* c_prev, const float* c, const uint8_t* active,
+                        const DirWeights& w, const PackedDir& pk, DirGrads& g, const CellSpec& s, int B);
 
 // ---- GRU --------------------------------------------------------------------------------
-void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
+void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, const uint8_t* active,
                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
 // dz: (B,GH) gradient of the input-side pre-activations (gx).
 // dzr: (B,GH) gradient of the recurrent-side pre-activations (what multiplies R / adds bR).
 // scratch: (B, H).
-void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
+void gru_step_backward(const Par& par, float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
                        const float* z, const float* aux, const float* h_prev, const uint8_t* active,
-                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
+                       const PackedDir& pk, const CellSpec& s, int B);
 
 // ---- RNN --------------------------------------------------------------------------------
-void rnn_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
+void rnn_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, const uint8_t* active,
                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B);
-void rnn_step_backward(float* dh_prev, float* dz, const float* dh, const float* z,
-                       const float* h_prev, const uint8_t* active, const DirWeights& w,
-                       const PackedDir& pk, const CellSpec& s, int B);
+void rnn_step_backward(const Par& par, float* dh_prev, float* dz, const float* dh, const float* z,
+                       const uint8_t* active, const PackedDir& pk, const CellSpec& s, int B);
+
+// Copies rows of src whose sequence has ended (active[b] == 0) into dst, columns [j0, j1).
+void copy_inactive_rows(float* dst, const float* src, size_t ld, size_t j0, size_t j1, const uint8_t* active,
+                        int B);
 
 }  // namespace frnn

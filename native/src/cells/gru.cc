@@ -1,4 +1,4 @@
-// GRU step, forward and backward (scalar reference).
+// GRU step, forward and backward.
 //
 //   r = σ(clip(xr + h_prev·Rrᵀ + bRr))     u = σ(clip(xu + h_prev·Ruᵀ + bRu))     (u: update gate "z")
 //   reset_after:  n = act_cell(clip(xn + r⊙(h_prev·Rnᵀ + bRn)))         (PyTorch, ONNX lbr=1)
@@ -13,73 +13,80 @@
 
 namespace frnn {
 
-void gru_step_forward(float* h, StepIO io, const float* h_prev, const uint8_t* active,
+void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, const uint8_t* active,
                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
-  const int H = s.H, GH = 3 * H;
-  float* z = io.z;    // (B, 3H) r,u,n
+  const size_t H = s.H, GH = 3 * H;
+  float* z = io.z;      // (B, 3H) r,u,n
   float* aux = io.aux;  // (B, H) Rn or q
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
-  // r and u blocks: z[:, 0:2H] += h_prev·R[0:2H]ᵀ + bR[0:2H]
-  gemm_packed(false, B, H, h_prev, H, pk.rec, z, GH, true);
-  if (w.bR) add_row_vector(B, 2 * H, w.bR, z, GH, true);
+  size_t n0, n1, j0, j1;
+  // Phase 1, this thread's columns: z[:, 0:2H] += h_prev·R[0:2H]ᵀ + bR[0:2H], and with
+  // reset_after aux = h_prev·Rnᵀ + bRn.
+  par.range(2 * H, kSplitAlign, &n0, &n1);
+  gemm_packed(false, B, H, h_prev, H, pk.rec, z, GH, true, n0, n1);
+  if (w.bR && n1 > n0) add_row_vector(B, n1 - n0, w.bR + n0, z + n0, GH, true);
+  par.range(H, kSplitAlign, &j0, &j1);
   if (s.reset_after) {
-    gemm_packed(false, B, H, h_prev, H, pk.rec_n, aux, H, false);
-    if (w.bR) add_row_vector(B, H, w.bR + 2 * H, aux, H, true);
-    for (int b = 0; b < B; ++b) {
-      float* zb = z + (size_t)b * GH;
-      const float* ab = aux + (size_t)b * H;
-      for (int j = 0; j < H; ++j) zb[2 * H + j] += activate(ag, clip_value(zb[j], s.gate_clip)) * ab[j];
-    }
-  } else {
+    gemm_packed(false, B, H, h_prev, H, pk.rec_n, aux, H, false, j0, j1);
+    if (w.bR && j1 > j0) add_row_vector(B, j1 - j0, w.bR + 2 * H + j0, aux + j0, H, true);
+  }
+  par.barrier();
+  if (!s.reset_after) {
+    // Phase 2: q = r⊙h_prev on this thread's units, then z_n += q·Rnᵀ + bRn on its columns.
     for (int b = 0; b < B; ++b) {
       const float* zb = z + (size_t)b * GH;
-      for (int j = 0; j < H; ++j)
+      for (size_t j = j0; j < j1; ++j)
         aux[(size_t)b * H + j] = activate(ag, clip_value(zb[j], s.gate_clip)) * h_prev[(size_t)b * H + j];
     }
-    gemm_packed(false, B, H, aux, H, pk.rec_n, z + 2 * H, GH, true);
-    if (w.bR) add_row_vector(B, H, w.bR + 2 * H, z + 2 * H, GH, true);
+    par.barrier();
+    gemm_packed(false, B, H, aux, H, pk.rec_n, z + 2 * H, GH, true, j0, j1);
+    if (w.bR && j1 > j0) add_row_vector(B, j1 - j0, w.bR + 2 * H + j0, z + 2 * H + j0, GH, true);
   }
+  // Last phase, this thread's units: n and the new h.
   for (int b = 0; b < B; ++b) {
-    const float* zb = z + (size_t)b * GH;
+    float* zb = z + (size_t)b * GH;
+    const float* ab = aux + (size_t)b * H;
     const float* hp = h_prev + (size_t)b * H;
     float* hb = h + (size_t)b * H;
-    if (active && !active[b]) {
-      std::memcpy(hb, hp, H * sizeof(float));
-      continue;
-    }
-    for (int j = 0; j < H; ++j) {
+    for (size_t j = j0; j < j1; ++j) {
+      if (s.reset_after) zb[2 * H + j] += activate(ag, clip_value(zb[j], s.gate_clip)) * ab[j];
       const float u = activate(ag, clip_value(zb[H + j], s.gate_clip));
       const float n = activate(ac, clip_value(zb[2 * H + j], s.gate_clip));
       hb[j] = (1.0f - u) * n + u * hp[j];
     }
   }
+  copy_inactive_rows(h, h_prev, H, j0, j1, active, B);
 }
 
-void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
+void gru_step_backward(const Par& par, float* dh_prev, float* dz, float* dzr, float* scratch, const float* dh,
                        const float* z, const float* aux, const float* h_prev, const uint8_t* active,
-                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
-  (void)w;
-  const int H = s.H, GH = 3 * H;
+                       const PackedDir& pk, const CellSpec& s, int B) {
+  const size_t H = s.H, GH = 3 * H;
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
   auto is_active = [&](int b) { return !active || active[b]; };
-  // Pass 1: n and u blocks, the direct path dh⊙u, and (reset_after) the r block.
+  size_t j0, j1;
+  par.range(H, kSplitAlign, &j0, &j1);
+  // Phase 1, this thread's units: n and u blocks, the direct path dh⊙u, and (reset_after)
+  // the r block.
   for (int b = 0; b < B; ++b) {
     float* dzb = dz + (size_t)b * GH;
     float* dzrb = dzr + (size_t)b * GH;
     float* dhp = dh_prev + (size_t)b * H;
     const float* dhb = dh + (size_t)b * H;
     if (!is_active(b)) {
-      std::memset(dzb, 0, GH * sizeof(float));
-      std::memset(dzrb, 0, GH * sizeof(float));
-      std::memset(dhp, 0, H * sizeof(float));
+      for (int g = 0; g < 3; ++g) {
+        std::memset(dzb + g * H + j0, 0, (j1 - j0) * sizeof(float));
+        std::memset(dzrb + g * H + j0, 0, (j1 - j0) * sizeof(float));
+      }
+      std::memset(dhp + j0, 0, (j1 - j0) * sizeof(float));
       continue;
     }
     const float* zb = z + (size_t)b * GH;
     const float* ab = aux + (size_t)b * H;
     const float* hp = h_prev + (size_t)b * H;
-    for (int j = 0; j < H; ++j) {
+    for (size_t j = j0; j < j1; ++j) {
       const float zr = zb[j], zu = zb[H + j], zn = zb[2 * H + j];
       const float zr_c = clip_value(zr, s.gate_clip), zu_c = clip_value(zu, s.gate_clip);
       const float zn_c = clip_value(zn, s.gate_clip);
@@ -99,11 +106,12 @@ void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, co
       }
     }
   }
-  int k_rec = GH;  // recurrent blocks whose input is h_prev
+  par.barrier();
+  size_t k_rec = GH;  // recurrent blocks whose input is h_prev
   if (!s.reset_after) {
-    // Pass 2: dq = dzn·Rn, then dr = dq⊙h_prev and dh_prev += dq⊙r.
+    // Phase 2, this thread's units: dq = dzn·Rn, then dr = dq⊙h_prev and dh_prev += dq⊙r.
     k_rec = 2 * H;
-    gemm_packed(false, B, H, dz + 2 * H, GH, pk.rec_n, scratch, H, false);
+    gemm_packed(false, B, H, dz + 2 * H, GH, pk.rec_n, scratch, H, false, j0, j1);
     for (int b = 0; b < B; ++b) {
       if (!is_active(b)) continue;
       const float* zb = z + (size_t)b * GH;
@@ -112,19 +120,19 @@ void gru_step_backward(float* dh_prev, float* dz, float* dzr, float* scratch, co
       float* dzb = dz + (size_t)b * GH;
       float* dzrb = dzr + (size_t)b * GH;
       float* dhp = dh_prev + (size_t)b * H;
-      for (int j = 0; j < H; ++j) {
+      for (size_t j = j0; j < j1; ++j) {
         const float zr = zb[j], zr_c = clip_value(zr, s.gate_clip);
         const float r = activate(ag, zr_c);
         dhp[j] += dq[j] * r;
         dzb[j] = dzrb[j] = dq[j] * hp[j] * activate_grad(ag, zr_c, r) * clip_grad(zr, s.gate_clip);
       }
     }
+    par.barrier();
   }
-  // dh_prev += dzr[:, 0:k_rec]·R[0:k_rec]; finished rows pass dh through.
-  gemm_packed(false, B, k_rec, dzr, GH, pk.rec, dh_prev, H, true);
-  if (active)
-    for (int b = 0; b < B; ++b)
-      if (!active[b]) std::memcpy(dh_prev + (size_t)b * H, dh + (size_t)b * H, H * sizeof(float));
+  // Last phase, this thread's columns: dh_prev += dzr[:, 0:k_rec]·R[0:k_rec]; finished rows
+  // pass dh through.
+  gemm_packed(false, B, k_rec, dzr, GH, pk.rec, dh_prev, H, true, j0, j1);
+  copy_inactive_rows(dh_prev, dh, H, j0, j1, active, B);
 }
 
 }  // namespace frnn

@@ -1,4 +1,4 @@
-// LSTM step, forward and backward (scalar reference).
+// LSTM step, forward and backward.
 //
 //   i = σ(clip(zi + Pi⊙c_prev))     f = σ(clip(zf + Pf⊙c_prev + forget_bias))   (f = 1-i if coupled)
 //   g = act_cell(clip(zg))          c = cellclip(f⊙c_prev + i⊙g)
@@ -12,26 +12,27 @@
 
 namespace frnn {
 
-static inline float clamp_cell(float c, float clip) { return clip_value(c, clip); }
+void copy_inactive_rows(float* dst, const float* src, size_t ld, size_t j0, size_t j1, const uint8_t* active,
+                        int B) {
+  if (!active || j0 >= j1) return;
+  for (int b = 0; b < B; ++b)
+    if (!active[b]) std::memcpy(dst + b * ld + j0, src + b * ld + j0, (j1 - j0) * sizeof(float));
+}
 
-void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const float* c_prev,
-                       const uint8_t* active, const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
-  const int H = s.H, Hout = s.Hout, GH = 4 * H;
-  float* z = io.z;  // (B, 4H) i,f,g,o
-  // z += h_prev·Rᵀ + bR
-  gemm_packed(false, B, Hout, h_prev, Hout, pk.rec, z, GH, true);
-  if (w.bR) add_row_vector(B, GH, w.bR, z, GH, true);
+// Gate math for hidden units [j0, j1) of every row: z (pre-activations) is completed with
+// the peephole and forget-bias terms, c and m are written.
+static void lstm_gates_forward(float* m, float* c, float* z, const float* c_prev, const DirWeights& w,
+                               const CellSpec& s, int B, size_t j0, size_t j1) {
+  const int H = s.H, GH = 4 * H;
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
   const Activation& ah = s.act[kActHidden];
-  // m: (B,H) before projection; written into aux when projecting, else straight into h.
-  float* m = w.Wp ? io.aux : h;
   for (int b = 0; b < B; ++b) {
     float* zb = z + (size_t)b * GH;
     const float* cp = c_prev + (size_t)b * H;
     float* cb = c + (size_t)b * H;
     float* mb = m + (size_t)b * H;
-    for (int j = 0; j < H; ++j) {
+    for (size_t j = j0; j < j1; ++j) {
       float zi = zb[j], zf = zb[H + j] + s.forget_bias;
       const float zg = zb[2 * H + j];
       if (w.P) {
@@ -43,7 +44,7 @@ void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const
       const float i = activate(ag, clip_value(zi, s.gate_clip));
       const float f = s.input_forget ? 1.0f - i : activate(ag, clip_value(zf, s.gate_clip));
       const float g = activate(ac, clip_value(zg, s.gate_clip));
-      const float cn = clamp_cell(f * cp[j] + i * g, s.cell_clip);
+      const float cn = clip_value(f * cp[j] + i * g, s.cell_clip);
       float zo = zb[3 * H + j];
       if (w.P) zo += w.P[2 * H + j] * cn;
       zb[3 * H + j] = zo;
@@ -52,44 +53,55 @@ void lstm_step_forward(float* h, float* c, StepIO io, const float* h_prev, const
       mb[j] = o * activate(ah, cn);
     }
   }
-  if (w.Wp) gemm_packed(false, B, H, m, H, pk.proj, h, Hout, false);
-  if (active) {
-    for (int b = 0; b < B; ++b) {
-      if (active[b]) continue;
-      std::memcpy(h + (size_t)b * Hout, h_prev + (size_t)b * Hout, Hout * sizeof(float));
-      std::memcpy(c + (size_t)b * H, c_prev + (size_t)b * H, H * sizeof(float));
-    }
-  }
 }
 
-void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, const float* dh,
-                        const float* z, const float* aux, const float* h_prev, const float* c_prev,
-                        const float* c, const uint8_t* active, const DirWeights& w, const PackedDir& pk,
-                        DirGrads& g, const CellSpec& s, int B) {
-  (void)aux;
-  (void)h_prev;
-  const int H = s.H, Hout = s.Hout, GH = 4 * H;
+void lstm_step_forward(const Par& par, float* h, float* c, StepIO io, const float* h_prev, const float* c_prev,
+                       const uint8_t* active, const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
+  const size_t H = s.H, Hout = s.Hout, GH = 4 * H;
+  float* z = io.z;  // (B, 4H) i,f,g,o
+  // Phase 1, this thread's gate columns: z += h_prev·Rᵀ + bR.
+  size_t n0, n1;
+  par.range(GH, kSplitAlign, &n0, &n1);
+  gemm_packed(false, B, Hout, h_prev, Hout, pk.rec, z, GH, true, n0, n1);
+  if (w.bR && n1 > n0) add_row_vector(B, n1 - n0, w.bR + n0, z + n0, GH, true);
+  par.barrier();
+  // Phase 2, this thread's hidden units: gate math. m: (B,H) before projection, written into
+  // aux when projecting, else straight into h.
+  size_t j0, j1;
+  par.range(H, kSplitAlign, &j0, &j1);
+  float* m = w.Wp ? io.aux : h;
+  lstm_gates_forward(m, c, z, c_prev, w, s, B, j0, j1);
+  copy_inactive_rows(c, c_prev, H, j0, j1, active, B);
+  if (w.Wp) {
+    // Phase 3, this thread's projected columns: h = m·Wpᵀ.
+    par.barrier();
+    par.range(Hout, kSplitAlign, &j0, &j1);
+    gemm_packed(false, B, H, m, H, pk.proj, h, Hout, false, j0, j1);
+  }
+  copy_inactive_rows(h, h_prev, Hout, j0, j1, active, B);
+}
+
+// Gradients of the gate math for hidden units [j0, j1): dz, dc (in: of c_t; out: of
+// c_{t-1}) and the peephole gradients of those units.
+static void lstm_gates_backward(float* dz, float* dc, float* dP, const float* dm, const float* z,
+                                const float* c_prev, const float* c, const uint8_t* active, const DirWeights& w,
+                                const CellSpec& s, int B, size_t j0, size_t j1) {
+  const int H = s.H, GH = 4 * H;
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
   const Activation& ah = s.act[kActHidden];
-  // dm: (B,H) gradient of o⊙act_hidden(c)
-  const float* dm = dh;
-  if (w.Wp) {
-    gemm_packed(false, B, Hout, dh, Hout, pk.proj, scratch, H, false);
-    dm = scratch;
-  }
   for (int b = 0; b < B; ++b) {
     float* dzb = dz + (size_t)b * GH;
     float* dcb = dc + (size_t)b * H;
-    if (active && !active[b]) {
-      std::memset(dzb, 0, GH * sizeof(float));  // dc passes through unchanged
+    if (active && !active[b]) {  // dc passes through unchanged
+      for (int g = 0; g < 4; ++g) std::memset(dzb + g * H + j0, 0, (j1 - j0) * sizeof(float));
       continue;
     }
     const float* zb = z + (size_t)b * GH;
     const float* cp = c_prev + (size_t)b * H;
     const float* cb = c + (size_t)b * H;
     const float* dmb = dm + (size_t)b * H;
-    for (int j = 0; j < H; ++j) {
+    for (size_t j = j0; j < j1; ++j) {
       const float zi = zb[j], zf = zb[H + j], zg = zb[2 * H + j], zo = zb[3 * H + j];
       const float zi_c = clip_value(zi, s.gate_clip), zf_c = clip_value(zf, s.gate_clip);
       const float zg_c = clip_value(zg, s.gate_clip), zo_c = clip_value(zo, s.gate_clip);
@@ -104,7 +116,7 @@ void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, co
       float dcn = dcb[j] + dmb[j] * o * activate_grad(ah, cn, hc);
       if (w.P) {
         dcn += dzo * w.P[2 * H + j];
-        g.P[2 * H + j] += dzo * cn;
+        dP[2 * H + j] += dzo * cn;
       }
       // Through the cell clip: c = clip(f⊙c_prev + i⊙g).
       if (s.cell_clip > 0.0f) dcn *= clip_grad(f * cp[j] + i * gv, s.cell_clip);
@@ -121,8 +133,8 @@ void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, co
       const float dzg = dg * activate_grad(ac, zg_c, gv) * clip_grad(zg, s.gate_clip);
       if (w.P) {
         dcp += dzi * w.P[j] + dzf * w.P[H + j];
-        g.P[j] += dzi * cp[j];
-        g.P[H + j] += dzf * cp[j];
+        dP[j] += dzi * cp[j];
+        dP[H + j] += dzf * cp[j];
       }
       dzb[j] = dzi;
       dzb[H + j] = dzf;
@@ -131,11 +143,26 @@ void lstm_step_backward(float* dh_prev, float* dc, float* dz, float* scratch, co
       dcb[j] = dcp;
     }
   }
-  // dh_prev = dz·R; finished rows pass dh through.
-  gemm_packed(false, B, GH, dz, GH, pk.rec, dh_prev, Hout, false);
-  if (active)
-    for (int b = 0; b < B; ++b)
-      if (!active[b]) std::memcpy(dh_prev + (size_t)b * Hout, dh + (size_t)b * Hout, Hout * sizeof(float));
+}
+
+void lstm_step_backward(const Par& par, float* dh_prev, float* dc, float* dz, float* scratch, const float* dh,
+                        const float* z, const float* c_prev, const float* c, const uint8_t* active,
+                        const DirWeights& w, const PackedDir& pk, DirGrads& g, const CellSpec& s, int B) {
+  const size_t H = s.H, Hout = s.Hout, GH = 4 * H;
+  size_t j0, j1;
+  par.range(H, kSplitAlign, &j0, &j1);
+  // dm: (B,H) gradient of o⊙act_hidden(c); through the projection, this thread's units.
+  const float* dm = dh;
+  if (w.Wp) {
+    gemm_packed(false, B, Hout, dh, Hout, pk.proj, scratch, H, false, j0, j1);
+    dm = scratch;
+  }
+  lstm_gates_backward(dz, dc, g.P, dm, z, c_prev, c, active, w, s, B, j0, j1);
+  par.barrier();
+  // dh_prev = dz·R over this thread's columns; finished rows pass dh through.
+  par.range(Hout, kSplitAlign, &j0, &j1);
+  gemm_packed(false, B, GH, dz, GH, pk.rec, dh_prev, Hout, false, j0, j1);
+  copy_inactive_rows(dh_prev, dh, Hout, j0, j1, active, B);
 }
 
 }  // namespace frnn

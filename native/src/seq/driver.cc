@@ -16,6 +16,7 @@
 #include "cells/cells.h"
 #include "fused_rnn.h"
 #include "gemm/gemm.h"
+#include "threads/pool.h"
 
 namespace frnn {
 namespace {
@@ -206,6 +207,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
   std::vector<float> xs, gx, hbuf, cbuf, aux;
   std::vector<float> zeros_h(B * Hout, 0.0f), zeros_c(B * H, 0.0f);
   PackedDir packed;
+  PackedMatrix packed_w;
+  const int nth = num_threads();
 
   const float* layer_in = x0;
   for (size_t l = 0; l < L; ++l) {
@@ -243,8 +246,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         gx.resize(T * B * GH);
         z_all = gx.data();
       }
-      gemm(false, true, T * B, GH, I, xsp, I, w.W, I, z_all, GH, false);
-      if (w.bW) add_row_vector(T * B, GH, w.bW, z_all, GH, true);
+      packed_w.pack(true, I, GH, w.W, I);
 
       // State histories (training) or two rotating buffers (inference).
       const float* h_init = h0 ? h0 + slot * B * Hout : zeros_h.data();
@@ -266,28 +268,42 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       std::memcpy(hist_h, h_init, B * Hout * sizeof(float));
       if (lstm) std::memcpy(hist_c, c_init, B * H * sizeof(float));
 
-      for (size_t s = 0; s < T; ++s) {
-        // Training keeps every step; inference alternates between two slots.
-        const size_t prev = sv ? s : s % 2, next = sv ? s + 1 : (s + 1) % 2;
-        const float* h_prev = hist_h + prev * B * Hout;
-        float* h_new = hist_h + next * B * Hout;
-        float* aux_s = !cell_needs_aux(c) ? nullptr : sv ? saved + sv->aux + s * B * H : aux.data();
-        StepIO io{z_all + s * B * GH, aux_s};
-        const uint8_t* mask = map.mask(s);
-        switch (c.cell) {
-          case CellType::kLstm:
-            lstm_step_forward(h_new, hist_c + next * B * H, io, h_prev, hist_c + prev * B * H, mask, w,
-                              packed, spec, (int)B);
-            break;
-          case CellType::kGru: gru_step_forward(h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
-          case CellType::kRnn: rnn_step_forward(h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
+      // Everything below allocates nothing: it runs on the pool's threads.
+      ThreadPool& pool = ThreadPool::instance();
+      pool.run(nth, [&](int ith, int nthr) {
+        const Par par{&pool, ith, nthr};
+        size_t n0, n1;
+        par.range(GH, kSplitAlign, &n0, &n1);
+        gemm_packed(false, T * B, I, xsp, I, packed_w, z_all, GH, false, n0, n1);
+        if (w.bW && n1 > n0) add_row_vector(T * B, n1 - n0, w.bW + n0, z_all + n0, GH, true);
+        par.barrier();
+        for (size_t s = 0; s < T; ++s) {
+          // Training keeps every step; inference alternates between two slots.
+          const size_t prev = sv ? s : s % 2, next = sv ? s + 1 : (s + 1) % 2;
+          const float* h_prev = hist_h + prev * B * Hout;
+          float* h_new = hist_h + next * B * Hout;
+          float* aux_s = !cell_needs_aux(c) ? nullptr : sv ? saved + sv->aux + s * B * H : aux.data();
+          StepIO io{z_all + s * B * GH, aux_s};
+          const uint8_t* mask = map.mask(s);
+          switch (c.cell) {
+            case CellType::kLstm:
+              lstm_step_forward(par, h_new, hist_c + next * B * H, io, h_prev, hist_c + prev * B * H, mask, w,
+                                packed, spec, (int)B);
+              break;
+            case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
+            case CellType::kRnn: rnn_step_forward(par, h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
+          }
+          // This thread's columns of h go to the layer output at each sequence's time.
+          size_t j0, j1;
+          step_output_range(par, spec, &j0, &j1);
+          for (size_t b = 0; b < B && j1 > j0; ++b) {
+            if (!map.live(s, b)) continue;
+            std::memcpy(layer_out + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout + j0,
+                        h_new + b * Hout + j0, (j1 - j0) * sizeof(float));
+          }
+          par.barrier();
         }
-        for (size_t b = 0; b < B; ++b) {
-          if (!map.live(s, b)) continue;
-          std::memcpy(layer_out + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout,
-                      h_new + b * Hout, Hout * sizeof(float));
-        }
-      }
+      });
       const size_t last = sv ? T : T % 2;
       if (hN) std::memcpy(hN + slot * B * Hout, hist_h + last * B * Hout, B * Hout * sizeof(float));
       if (lstm && cN) std::memcpy(cN + slot * B * H, hist_c + last * B * H, B * H * sizeof(float));
@@ -339,6 +355,8 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   std::vector<float> dh(B * Hout), dh_prev(B * Hout), dh_tot(B * Hout), dc(lstm ? B * H : 0);
   std::vector<float> scratch(B * H), dxs;
   PackedDir packed;
+  PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
+  const int nth = num_threads();
 
   for (size_t li = L; li-- > 0;) {
     const size_t I = layer_input_size(c, (int)li);
@@ -368,47 +386,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
           std::fill(dc.begin(), dc.end(), 0.0f);
       }
 
-      for (size_t s = T; s-- > 0;) {
-        // dh_tot = dh (from step s+1) + dY at this step's time.
-        float* dht = proj ? dh_hist.data() + s * B * Hout : dh_tot.data();
-        for (size_t b = 0; b < B; ++b) {
-          float* row = dht + b * Hout;
-          const float* carry = dh.data() + b * Hout;
-          if (!map.live(s, b)) {
-            std::memcpy(row, carry, Hout * sizeof(float));
-            continue;
-          }
-          const float* up = dY.data() + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout;
-          for (size_t j = 0; j < Hout; ++j) row[j] = carry[j] + up[j];
-        }
-        const uint8_t* mask = map.mask(s);
-        const float* z = z_all + s * B * GH;
-        const float* h_prev = hist_h + s * B * Hout;
-        const float* aux = aux_all ? aux_all + s * B * H : nullptr;
-        float* dzs = dz.data() + s * B * GH;
-        switch (c.cell) {
-          case CellType::kLstm:
-            lstm_step_backward(dh_prev.data(), dc.data(), dzs, scratch.data(), dht, z, aux, h_prev,
-                               hist_c + s * B * H, hist_c + (s + 1) * B * H, mask, w, packed, g, spec, (int)B);
-            break;
-          case CellType::kGru:
-            gru_step_backward(dh_prev.data(), dzs, dzr.data() + s * B * GH, scratch.data(), dht, z, aux,
-                              h_prev, mask, w, packed, spec, (int)B);
-            break;
-          case CellType::kRnn:
-            rnn_step_backward(dh_prev.data(), dzs, dht, z, h_prev, mask, w, packed, spec, (int)B);
-            break;
-        }
-        dh.swap(dh_prev);
-        // Finished rows carried dh through; they must not reach dWp (their m is stale).
-        if (proj && mask)
-          for (size_t b = 0; b < B; ++b)
-            if (!mask[b]) std::memset(dht + b * Hout, 0, Hout * sizeof(float));
-      }
-      if (dh0) std::memcpy(dh0 + slot * B * Hout, dh.data(), B * Hout * sizeof(float));
-      if (lstm && dc0) std::memcpy(dc0 + slot * B * H, dc.data(), B * H * sizeof(float));
-
-      // Weight gradients over all steps at once.
+      // Operands of the weight-gradient products, packed before the threads start.
       const size_t TB = T * B;
       const float* xsp = layer_in;
       if (!map.identity(reverse)) {
@@ -416,29 +394,95 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
         gather_steps(xs.data(), layer_in, I, 0, I, map, reverse);
         xsp = xs.data();
       }
-      gemm(true, false, GH, I, TB, dz.data(), GH, xsp, I, g.W, I, true);
-      if (g.bW) accumulate_column_sums(TB, GH, dz.data(), GH, g.bW);
-      const float* dzrec = gru ? dzr.data() : dz.data();
-      if (gru && !c.reset_after) {
-        // r and u blocks see h_prev; the n block sees q = r⊙h_prev (saved in aux).
-        gemm(true, false, 2 * H, H, TB, dzrec, GH, hist_h, H, g.R, H, true);
-        gemm(true, false, H, H, TB, dzrec + 2 * H, GH, aux_all, H, g.R + 2 * H * H, H, true);
-      } else {
-        gemm(true, false, GH, Hout, TB, dzrec, GH, hist_h, Hout, g.R, Hout, true);
-      }
-      if (g.bR) accumulate_column_sums(TB, GH, dzrec, GH, g.bR);
-      if (proj) gemm(true, false, Hout, H, TB, dh_hist.data(), Hout, aux_all, H, g.Wp, H, true);
-
-      // dX += scatter(dZ·W)
+      pk_x.pack(false, TB, I, xsp, I);
+      pk_h.pack(false, TB, Hout, hist_h, Hout);
+      if (aux_all && (proj || (gru && !c.reset_after))) pk_aux.pack(false, TB, H, aux_all, H);
+      pk_wt.pack(false, GH, I, w.W, I);
       dxs.resize(TB * I);
-      gemm(false, false, TB, I, GH, dz.data(), GH, w.W, I, dxs.data(), I, false);
-      for (size_t s = 0; s < T; ++s)
-        for (size_t b = 0; b < B; ++b) {
+      const float* dzrec = gru ? dzr.data() : dz.data();
+
+      ThreadPool& pool = ThreadPool::instance();
+      pool.run(nth, [&](int ith, int nthr) {
+        const Par par{&pool, ith, nthr};
+        float* dh_cur = dh.data();  // gradient of h at the current step (from later steps)
+        float* dh_nxt = dh_prev.data();
+        size_t j0, j1;
+        step_output_range(par, spec, &j0, &j1);
+        for (size_t s = T; s-- > 0;) {
+          // This thread's columns of dh_tot = dh (from step s+1) + dY at this step's time.
+          float* dht = proj ? dh_hist.data() + s * B * Hout : dh_tot.data();
+          for (size_t b = 0; b < B; ++b) {
+            float* row = dht + b * Hout;
+            const float* carry = dh_cur + b * Hout;
+            if (!map.live(s, b)) {
+              std::memcpy(row + j0, carry + j0, (j1 - j0) * sizeof(float));
+              continue;
+            }
+            const float* up = dY.data() + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout;
+            for (size_t j = j0; j < j1; ++j) row[j] = carry[j] + up[j];
+          }
+          if (proj) par.barrier();  // the projection reads every column
+          const uint8_t* mask = map.mask(s);
+          const float* z = z_all + s * B * GH;
+          const float* h_prev = hist_h + s * B * Hout;
+          const float* aux = aux_all ? aux_all + s * B * H : nullptr;
+          float* dzs = dz.data() + s * B * GH;
+          switch (c.cell) {
+            case CellType::kLstm:
+              lstm_step_backward(par, dh_nxt, dc.data(), dzs, scratch.data(), dht, z, hist_c + s * B * H,
+                                 hist_c + (s + 1) * B * H, mask, w, packed, g, spec, (int)B);
+              break;
+            case CellType::kGru:
+              gru_step_backward(par, dh_nxt, dzs, dzr.data() + s * B * GH, scratch.data(), dht, z, aux, h_prev,
+                                mask, packed, spec, (int)B);
+              break;
+            case CellType::kRnn:
+              rnn_step_backward(par, dh_nxt, dzs, dht, z, mask, packed, spec, (int)B);
+              break;
+          }
+          std::swap(dh_cur, dh_nxt);
+          // Finished rows carried dh through; they must not reach dWp (their m is stale).
+          if (proj && mask)
+            for (size_t b = 0; b < B; ++b)
+              if (!mask[b]) std::memset(dht + b * Hout + j0, 0, (j1 - j0) * sizeof(float));
+          par.barrier();
+        }
+        if (ith == 0) {
+          if (dh0) std::memcpy(dh0 + slot * B * Hout, dh_cur, B * Hout * sizeof(float));
+          if (lstm && dc0) std::memcpy(dc0 + slot * B * H, dc.data(), B * H * sizeof(float));
+        }
+
+        // Weight gradients over all steps at once, each thread on its rows of the result.
+        size_t r0, r1;
+        par.range(GH, kSplitAlign, &r0, &r1);
+        if (r1 > r0) {
+          gemm_packed(true, r1 - r0, TB, dz.data() + r0, GH, pk_x, g.W + r0 * I, I, true);
+          if (g.bW) accumulate_column_sums(TB, r1 - r0, dz.data() + r0, GH, g.bW + r0);
+          if (gru && !c.reset_after) {
+            // r and u rows see h_prev; the n rows see q = r⊙h_prev (saved in aux).
+            const size_t split = std::min(std::max(r0, 2 * H), r1);
+            if (split > r0) gemm_packed(true, split - r0, TB, dzrec + r0, GH, pk_h, g.R + r0 * Hout, Hout, true);
+            if (r1 > split) gemm_packed(true, r1 - split, TB, dzrec + split, GH, pk_aux, g.R + split * Hout, Hout, true);
+          } else {
+            gemm_packed(true, r1 - r0, TB, dzrec + r0, GH, pk_h, g.R + r0 * Hout, Hout, true);
+          }
+          if (g.bR) accumulate_column_sums(TB, r1 - r0, dzrec + r0, GH, g.bR + r0);
+        }
+        if (proj) {
+          par.range(Hout, kSplitAlign, &r0, &r1);
+          if (r1 > r0) gemm_packed(true, r1 - r0, TB, dh_hist.data() + r0, Hout, pk_aux, g.Wp + r0 * H, H, true);
+        }
+        // dXs = dZ·W on this thread's rows, scattered back to each sequence's time.
+        par.range(TB, kSplitAlign, &r0, &r1);
+        if (r1 > r0) gemm_packed(false, r1 - r0, GH, dz.data() + r0 * GH, GH, pk_wt, dxs.data() + r0 * I, I, false);
+        for (size_t row = r0; row < r1; ++row) {
+          const size_t s = row / B, b = row % B;
           if (!map.live(s, b)) continue;
           float* dst = dX.data() + (map.time(s, b, reverse) * B + b) * I;
-          const float* src = dxs.data() + (s * B + b) * I;
+          const float* src = dxs.data() + row * I;
           for (size_t j = 0; j < I; ++j) dst[j] += src[j];
         }
+      });
     }
     if (li > 0) dY.swap(dX);
   }
