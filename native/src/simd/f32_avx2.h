@@ -6,6 +6,9 @@
 // Tails: load_partial / store_partial use VMASKMOVPS with a mask from a sliding window over
 // kTailMask, so lanes >= n are neither read nor written (no fault, no ASan report, even at
 // the end of a page) and load as 0.
+//
+// Accuracy comments were measured against a double reference over every float with
+// 2^-30 <= |x| <= 104 (native/tests/vmath_test.cc asserts them on a 4.25M-point sweep).
 #pragma once
 
 #if !defined(__AVX2__) || (!defined(_MSC_VER) && !defined(__FMA__))
@@ -66,8 +69,8 @@ struct Avx2 {
   // rel with these float coefficients, so rounding dominates), then 2^n applied as two
   // exact power-of-two factors 2^(n>>1) * 2^(n - (n>>1)) so subnormal results are rounded once
   // and overflow gives +inf without integer wrap-around.
-  // max 1.5 ulp on [-87.33, 88.72] (normal results), max 1 ulp (of 2^-149) on the subnormal
-  // range; 0 below -103.97, +inf above 88.72, exp(-inf) = 0, exp(+inf) = +inf, NaN -> NaN.
+  // max 0.91 ulp (7.7e-8 rel) on [-104, 104], subnormal results (x < -87.34) included;
+  // 0 below -103.97, +inf above 88.72, exp(-inf) = 0, exp(+inf) = +inf, NaN -> NaN.
   static inline vf exp(vf x) {
     // Clamp so that n stays in [-150, 128] (both halves of 2^n are then normal floats); the
     // constant goes first so that a NaN x passes through (see min/max).
@@ -97,11 +100,12 @@ struct Avx2 {
 
   // 1/(1 + e^-x) as num/(1 + e) with e = e^-|x| in (0, 1] (never overflows) and num = 1 for
   // x >= 0, e for x < 0; one IEEE division.
-  // max 2.5e-7 rel for x >= -87.3 (2 ulp), ulp-accurate on the subnormal results below;
-  // exactly 1 above 17.33, exactly 0 below -103.97, 0.5 at +-0, NaN -> NaN.
+  // max 1.8e-7 rel (2.4 ulp) and 8.9e-8 abs on [-104, 104], subnormal results (x < -87.34)
+  // rounded once; exactly 1 above 16.64, exactly 0 below -103.97, 0.5 at +-0, NaN -> NaN.
+  // Not monotonic at the ulp level (as glibc-based 1/(1+expf(-x)) is not either).
   static inline vf sigmoid(vf x) {
     const vf one = _mm256_set1_ps(1.0f);
-    const vf e = exp(neg(abs(x)));
+    const vf e = exp(_mm256_or_ps(x, _mm256_set1_ps(-0.0f)));  // e^-|x|
     const vf num = select(lt(x, zero()), e, one);
     return _mm256_div_ps(num, _mm256_add_ps(one, e));
   }
@@ -109,8 +113,8 @@ struct Avx2 {
   // tanh on z = |x|, sign restored at the end (so tanh(-0) = -0):
   //   z < 0.625:  z + z^3 P(z^2), P Cephes' tanhf degree 4 (4.4e-9 rel), relative accuracy to 0
   //   z >= 0.625: 1 - 2/(e^(2 min(z, 9.1)) + 1), one IEEE division
-  // max 2.5e-7 rel and 1.5e-7 abs everywhere (3 ulp); +-1 exactly for |x| >= 9.02,
-  // tanh(+-inf) = +-1, NaN -> NaN.
+  // max 1.4 ulp, 1.5e-7 rel and 8.2e-8 abs everywhere (worst just past the 0.625 switch);
+  // +-1 exactly for |x| > 9.011, tanh(+-inf) = +-1, monotonic, NaN -> NaN.
   static inline vf tanh(vf x) {
     const vf sign = _mm256_set1_ps(-0.0f);
     const vf one = _mm256_set1_ps(1.0f);
