@@ -47,13 +47,39 @@ struct DirGrads {
   float* Wp;
 };
 
+struct CellSpec;
+
+// SIMD gate math for the standard activations (cells/gates_simd.h), one table per ISA.
+// Each covers rows [0, B) and hidden units [j0, j1).
+struct GateKernels {
+  void (*lstm_forward)(float* m, float* c, float* z, const float* c_prev, const float* P, const CellSpec& s, int B,
+                       size_t j0, size_t j1);
+  void (*lstm_backward)(float* dz, float* dc, float* dP, const float* dm, const float* z, const float* c_prev,
+                        const float* c, const uint8_t* active, const float* P, const CellSpec& s, int B, size_t j0,
+                        size_t j1);
+  void (*gru_reset_hidden)(float* q, const float* z, const float* h_prev, const CellSpec& s, int B, size_t j0,
+                           size_t j1);
+  void (*gru_forward)(float* h, float* z, const float* aux, const float* h_prev, const CellSpec& s, int B, size_t j0,
+                      size_t j1);
+  void (*gru_backward)(float* dz, float* dzr, float* dh_prev, const float* dh, const float* z, const float* aux,
+                       const float* h_prev, const uint8_t* active, const CellSpec& s, int B, size_t j0, size_t j1);
+  void (*gru_reset_backward)(float* dz, float* dzr, float* dh_prev, const float* dq, const float* z,
+                             const float* h_prev, const uint8_t* active, const CellSpec& s, int B, size_t j0,
+                             size_t j1);
+};
+
 // What a cell needs from the config, resolved for one direction.
 struct CellSpec {
   int H, Hout, G;
   const Activation* act;  // [kActSlots]
   float gate_clip, cell_clip, forget_bias;
   bool peephole, input_forget, reset_after;
+  const GateKernels* gates;  // SIMD gate math of the active ISA, or nullptr for the scalar code
 };
+
+// The active ISA's gate kernels when the cell uses the standard activations (gates
+// sigmoid, cell and hidden tanh), else nullptr.
+const GateKernels* simd_gates(CellType cell, const Activation* act);
 
 // Per-step buffers, each a (B, n) row-major slice of the step's slot.
 //   z:     (B, GH) in: gx (input projection + bW); out: pre-activations, pre-clip (saved)

@@ -34,17 +34,22 @@ void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, 
   par.barrier();
   if (!s.reset_after) {
     // Phase 2: q = r⊙h_prev on this thread's units, then z_n += q·Rnᵀ + bRn on its columns.
-    for (int b = 0; b < B; ++b) {
-      const float* zb = z + (size_t)b * GH;
-      for (size_t j = j0; j < j1; ++j)
-        aux[(size_t)b * H + j] = activate(ag, clip_value(zb[j], s.gate_clip)) * h_prev[(size_t)b * H + j];
+    if (s.gates) {
+      s.gates->gru_reset_hidden(aux, z, h_prev, s, B, j0, j1);
+    } else {
+      for (int b = 0; b < B; ++b) {
+        const float* zb = z + (size_t)b * GH;
+        for (size_t j = j0; j < j1; ++j)
+          aux[(size_t)b * H + j] = activate(ag, clip_value(zb[j], s.gate_clip)) * h_prev[(size_t)b * H + j];
+      }
     }
     par.barrier();
     gemm_packed(false, B, H, aux, H, pk.rec_n, z + 2 * H, GH, true, j0, j1);
     if (w.bR && j1 > j0) add_row_vector(B, j1 - j0, w.bR + 2 * H + j0, z + 2 * H + j0, GH, true);
   }
   // Last phase, this thread's units: n and the new h.
-  for (int b = 0; b < B; ++b) {
+  if (s.gates) s.gates->gru_forward(h, z, aux, h_prev, s, B, j0, j1);
+  for (int b = 0; b < B && !s.gates; ++b) {
     float* zb = z + (size_t)b * GH;
     const float* ab = aux + (size_t)b * H;
     const float* hp = h_prev + (size_t)b * H;
@@ -70,7 +75,8 @@ void gru_step_backward(const Par& par, float* dh_prev, float* dz, float* dzr, fl
   par.range(H, kSplitAlign, &j0, &j1);
   // Phase 1, this thread's units: n and u blocks, the direct path dh⊙u, and (reset_after)
   // the r block.
-  for (int b = 0; b < B; ++b) {
+  if (s.gates) s.gates->gru_backward(dz, dzr, dh_prev, dh, z, aux, h_prev, active, s, B, j0, j1);
+  for (int b = 0; b < B && !s.gates; ++b) {
     float* dzb = dz + (size_t)b * GH;
     float* dzrb = dzr + (size_t)b * GH;
     float* dhp = dh_prev + (size_t)b * H;
@@ -112,7 +118,8 @@ void gru_step_backward(const Par& par, float* dh_prev, float* dz, float* dzr, fl
     // Phase 2, this thread's units: dq = dzn·Rn, then dr = dq⊙h_prev and dh_prev += dq⊙r.
     k_rec = 2 * H;
     gemm_packed(false, B, H, dz + 2 * H, GH, pk.rec_n, scratch, H, false, j0, j1);
-    for (int b = 0; b < B; ++b) {
+    if (s.gates) s.gates->gru_reset_backward(dz, dzr, dh_prev, scratch, z, h_prev, active, s, B, j0, j1);
+    for (int b = 0; b < B && !s.gates; ++b) {
       if (!is_active(b)) continue;
       const float* zb = z + (size_t)b * GH;
       const float* hp = h_prev + (size_t)b * H;

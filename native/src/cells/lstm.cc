@@ -70,7 +70,10 @@ void lstm_step_forward(const Par& par, float* h, float* c, StepIO io, const floa
   size_t j0, j1;
   par.range(H, kSplitAlign, &j0, &j1);
   float* m = w.Wp ? io.aux : h;
-  lstm_gates_forward(m, c, z, c_prev, w, s, B, j0, j1);
+  if (s.gates)
+    s.gates->lstm_forward(m, c, z, c_prev, w.P, s, B, j0, j1);
+  else
+    lstm_gates_forward(m, c, z, c_prev, w, s, B, j0, j1);
   copy_inactive_rows(c, c_prev, H, j0, j1, active, B);
   if (w.Wp) {
     // Phase 3, this thread's projected columns: h = m·Wpᵀ.
@@ -157,7 +160,10 @@ void lstm_step_backward(const Par& par, float* dh_prev, float* dc, float* dz, fl
     gemm_packed(false, B, Hout, dh, Hout, pk.proj, scratch, H, false, j0, j1);
     dm = scratch;
   }
-  lstm_gates_backward(dz, dc, g.P, dm, z, c_prev, c, active, w, s, B, j0, j1);
+  if (s.gates)
+    s.gates->lstm_backward(dz, dc, g.P, dm, z, c_prev, c, active, w.P, s, B, j0, j1);
+  else
+    lstm_gates_backward(dz, dc, g.P, dm, z, c_prev, c, active, w, s, B, j0, j1);
   par.barrier();
   // dh_prev = dz·R over this thread's columns; finished rows pass dh through.
   par.range(Hout, kSplitAlign, &j0, &j1);

@@ -94,6 +94,7 @@ CellSpec cell_spec(const RnnConfig& c, int d) {
   s.peephole = c.peephole;
   s.input_forget = c.input_forget;
   s.reset_after = c.reset_after;
+  s.gates = simd_gates(c.cell, c.act[d]);
   return s;
 }
 
