@@ -59,7 +59,10 @@ void ThreadPool::grow(int workers) {
 }
 
 void ThreadPool::run(int nth, const Task& task) {
-  nth = std::clamp(nth, 1, 256);
+  // More threads than cores only adds spinning at barriers (measured: a small 2-layer
+  // LSTM forward takes 0.5 ms with 2 threads, 3.4 ms with 3, on 2 cores).
+  static const int cores = std::max(1u, std::thread::hardware_concurrency());
+  nth = std::clamp(nth, 1, cores);
   if (nth == 1) {
     task(0, 1);
     return;
