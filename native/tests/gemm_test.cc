@@ -280,6 +280,63 @@ FRNN_TEST(ukernels_match_ref) {
   }
 }
 
+struct DotEntry {
+  frnn::Isa isa;
+  const char* name;
+  frnn::DotUkernelFn fn;
+};
+
+const DotEntry kDotUkernels[] = {
+#define FRNN_DOT_UKERNEL(kisa, fn) {frnn::Isa::kisa, #fn, frnn::fn},
+#include "gemm/dot_ukernels.inc"
+#undef FRNN_DOT_UKERNEL
+};
+
+// C[m×n] (+)= A[m×k] · Wᵀ with W [n×k] in place, for every dot_ukernels.inc entry the CPU
+// can run; each C element must not depend on which group of four columns it fell in.
+FRNN_TEST(dot_ukernels_match_ref) {
+  Rng rng(10);
+  const float nan = frnn_test::qnan();
+  for (const DotEntry& u : kDotUkernels) {
+    if (!frnn::cpu_supports(u.isa)) {
+      frnn_test::note(frnn_test::fmt("skipped %s: this CPU lacks %s", u.name, frnn::isa_to_string(u.isa)));
+      continue;
+    }
+    for (size_t m : {1, 2, 3})
+      for (size_t n : {1, 3, 4, 5, 9, 33})
+        for (size_t k : {1, 7, 8, 15, 16, 17, 33, 130})
+          for (int acc = 0; acc < 2; ++acc) {
+            FRNN_SCOPE("%s m=%zu n=%zu k=%zu accumulate=%d", u.name, m, n, k, acc);
+            frnn_test::count_case();
+            Mat A(m, k, nan), W(n, k, nan), C(m, n, kSentinel);
+            A.fill(rng, -1.0f, 1.0f);
+            W.fill(rng, -1.0f, 1.0f);
+            if (acc)
+              C.fill(rng, -1.0f, 1.0f);
+            else
+              for (size_t i = 0; i < m; ++i)
+                for (size_t j = 0; j < n; ++j) C.at(i, j) = nan;
+            const std::vector<float> c_in = C.v;
+            std::vector<double> ref(m * C.ld), mag(m * C.ld);
+            frnn_ref::gemm_ref(false, true, m, n, k, A.v.data(), A.ld, W.v.data(), W.ld, c_in.data(), ref.data(), C.ld,
+                               acc, mag.data());
+            u.fn(m, n, k, A.v.data(), A.ld, W.v.data(), W.ld, C.v.data(), C.ld, acc);
+            size_t bad = 0;
+            for (size_t i = 0; i < m; ++i)
+              for (size_t j = 0; j < n; ++j) bad += !frnn_test::near(C.at(i, j), ref[i * C.ld + j], gemm_tol(k, mag[i * C.ld + j]));
+            CHECK_MSG(bad == 0, "%zu of %zu elements off the reference", bad, m * n);
+            CHECK_MSG(C.padding_is(kSentinel), "dot kernel wrote outside the m×n block of C");
+            // Column by column: the same bits as the whole call.
+            Mat one(m, n, kSentinel);
+            one.v = c_in;
+            for (size_t j = 0; j < n; ++j)
+              u.fn(m, 1, k, A.v.data(), A.ld, W.v.data() + j * W.ld, W.ld, one.v.data() + j, one.ld, acc);
+            CHECK_MSG(std::memcmp(one.v.data(), C.v.data(), C.v.size() * sizeof(float)) == 0,
+                      "column by column differs from one call");
+          }
+  }
+}
+
 // gemm_packed over column ranges: same bits as one call, nothing written outside the range;
 // a PackedMatrix re-packed to a smaller shape is still right.
 FRNN_TEST(gemm_packed_column_ranges) {

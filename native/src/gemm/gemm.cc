@@ -23,9 +23,14 @@ const GemmConfig& gemm_config() {
   }
 #include "gemm/ukernels.inc"
 #undef FRNN_UKERNEL
+#define FRNN_DOT_UKERNEL(kisa, fn) \
+  if (isa == Isa::kisa) config.dot = fn;
+#include "gemm/dot_ukernels.inc"
+#undef FRNN_DOT_UKERNEL
     if (!config.ukernel) {  // an ISA without a GEMM kernel of its own
-      config = GemmConfig{4, 8, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, "frnn_f32_gemm_ukernel_4x8__scalar"};
+      config = GemmConfig{4, 8, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, "frnn_f32_gemm_ukernel_4x8__scalar"};
     }
+    if (!config.dot) config.dot = frnn_f32_gemm_dot__scalar;
     // KC×NR panel slices of 64 KiB (L2): long k runs keep C in registers, and C is
     // read and written once per 512 (AVX-512) k steps. Measured: 8x32 at M=6400, N=2048,
     // K=512 runs at 64 GFLOP/s with KC=128 and 107 with KC=512.
@@ -43,6 +48,10 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
   if (k == 0) {
     if (!accumulate)
       for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + n0, 0, (n1 - n0) * sizeof(float));
+    return;
+  }
+  if (b.raw()) {
+    cfg.dot(m, n1 - n0, k, a, lda, b.raw() + n0 * b.raw_ld(), b.raw_ld(), c + n0, ldc, accumulate);
     return;
   }
   thread_local AlignedFloats a_block;  // op(A) block, row-major, when A is transposed
@@ -82,7 +91,10 @@ void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float*
           size_t ldb, float* c, size_t ldc, bool accumulate) {
   if (m == 0 || n == 0) return;
   thread_local PackedMatrix packed;
-  packed.pack(trans_b, k, n, b, ldb);
+  if (trans_b && !trans_a && m <= kDotMaxRows)
+    packed.view_transposed(k, n, b, ldb);
+  else
+    packed.pack(trans_b, k, n, b, ldb);
   gemm_packed(trans_a, m, k, a, lda, packed, c, ldc, accumulate);
 }
 

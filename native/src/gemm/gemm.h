@@ -19,6 +19,7 @@ struct GemmConfig {
   size_t kc;      // k per block: one KC×NR panel slice stays in L1
   size_t mc;      // rows of A per block (multiple of mr)
   UkernelFn ukernel;
+  DotUkernelFn dot;  // for products with few rows, on unpacked Wᵀ
   const char* name;
 };
 const GemmConfig& gemm_config();
@@ -43,19 +44,31 @@ class AlignedFloats {
 
 //   panel j (columns j*NR .. j*NR+NR-1), zero-padded past n:
 //   [ B[0, j*NR .. +NR] | B[1, j*NR .. +NR] | ... | B[k-1, j*NR .. +NR] ]   then panel j+1
+// Or, for products with few rows (see kDotMaxRows), op(B) = Bᵀ left in place: B [n×k] is
+// read row by row by the dot-product kernel, and nothing is copied.
 class PackedMatrix {
  public:
   size_t k = 0, n = 0, nr = 0;
   const float* panel(size_t j) const { return data_.data() + j * k * nr; }
   // op(B) = trans_b ? Bᵀ (B stored [n×k]) : B (stored [k×n]).
   void pack(bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
+  // op(B) = Bᵀ, B stored [n×k] with stride ldb, used in place (B must outlive the products).
+  void view_transposed(size_t k, size_t n, const float* b, size_t ldb);
+  const float* raw() const { return raw_; }
+  size_t raw_ld() const { return raw_ld_; }
 
  private:
   AlignedFloats data_;
+  const float* raw_ = nullptr;
+  size_t raw_ld_ = 0;
 };
 
-// C (+)= op(A) · B with B packed. Columns [n0, n1) of C only (n0 a multiple of NR), so
-// callers can split the work by output columns.
+// Up to this many rows of A, a product with op(B) = Bᵀ reads B in place (dot products)
+// instead of packing it: one pass over B per row costs less than packing it once.
+constexpr size_t kDotMaxRows = 2;
+
+// C (+)= op(A) · B with B packed (or viewed). Columns [n0, n1) of C only (n0 a multiple of
+// NR), so callers can split the work by output columns. A viewed B needs trans_a false.
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
                  size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
 

@@ -27,9 +27,18 @@ void AlignedFloats::resize(size_t n) {
   size_ = n;
 }
 
+void PackedMatrix::view_transposed(size_t k_, size_t n_, const float* b, size_t ldb) {
+  k = k_;
+  n = n_;
+  nr = gemm_config().nr;
+  raw_ = b;
+  raw_ld_ = ldb;
+}
+
 void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb) {
   k = k_;
   n = n_;
+  raw_ = nullptr;
   nr = gemm_config().nr;
   const size_t panels = (n + nr - 1) / nr;
   data_.resize(panels * k * nr);

@@ -14,4 +14,13 @@ using UkernelFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t 
 #include "gemm/ukernels.inc"
 #undef FRNN_UKERNEL
 
+using DotUkernelFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w, size_t ldw,
+                              float* c, size_t ldc, bool accumulate);
+
+#define FRNN_DOT_UKERNEL(isa, name)                                                                       \
+  void name(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w, size_t ldw, float* c, \
+            size_t ldc, bool accumulate);
+#include "gemm/dot_ukernels.inc"
+#undef FRNN_DOT_UKERNEL
+
 }  // namespace frnn

@@ -54,3 +54,49 @@ void frnn_f32_gemm_ukernel_6x16__avx2_fma(size_t m, size_t n, size_t k, const fl
 }
 
 }  // namespace frnn
+
+namespace frnn {
+
+// Sum of the 8 lanes in a fixed order.
+static inline float hsum256(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 d = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(d, _mm_movehdup_ps(d)));
+}
+
+// Four W rows at a time (four independent FMA chains), 8 k per step, a scalar k tail.
+void frnn_f32_gemm_dot__avx2_fma(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w,
+                                 size_t ldw, float* c, size_t ldc, bool accumulate) {
+  const size_t k8 = k & ~size_t{7};
+  for (size_t i = 0; i < m; ++i) {
+    const float* ai = a + i * lda;
+    float* ci = c + i * ldc;
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const float* w0 = w + j * ldw;
+      __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      for (size_t p = 0; p < k8; p += 8) {
+        const __m256 av = _mm256_loadu_ps(ai + p);
+        s0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w0 + p), s0);
+        s1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w0 + ldw + p), s1);
+        s2 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w0 + 2 * ldw + p), s2);
+        s3 = _mm256_fmadd_ps(av, _mm256_loadu_ps(w0 + 3 * ldw + p), s3);
+      }
+      float r[4] = {hsum256(s0), hsum256(s1), hsum256(s2), hsum256(s3)};
+      for (int q = 0; q < 4; ++q) {
+        for (size_t p = k8; p < k; ++p) r[q] += ai[p] * w0[q * ldw + p];
+        ci[j + q] = accumulate ? ci[j + q] + r[q] : r[q];
+      }
+    }
+    for (; j < n; ++j) {
+      const float* wj = w + j * ldw;
+      __m256 s0 = _mm256_setzero_ps();
+      for (size_t p = 0; p < k8; p += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(ai + p), _mm256_loadu_ps(wj + p), s0);
+      float r = hsum256(s0);
+      for (size_t p = k8; p < k; ++p) r += ai[p] * wj[p];
+      ci[j] = accumulate ? ci[j] + r : r;
+    }
+  }
+}
+
+}  // namespace frnn

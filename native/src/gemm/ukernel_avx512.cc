@@ -47,3 +47,48 @@ void frnn_f32_gemm_ukernel_8x32__avx512f(size_t m, size_t n, size_t k, const flo
 }
 
 }  // namespace frnn
+
+namespace frnn {
+
+// Four W rows at a time (four independent FMA chains), 16 k per step, a masked k tail.
+void frnn_f32_gemm_dot__avx512f(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w,
+                                size_t ldw, float* c, size_t ldc, bool accumulate) {
+  const size_t k16 = k & ~size_t{15};
+  const __mmask16 tail = static_cast<__mmask16>((1u << (k - k16)) - 1);
+  for (size_t i = 0; i < m; ++i) {
+    const float* ai = a + i * lda;
+    float* ci = c + i * ldc;
+    const __m512 at = _mm512_maskz_loadu_ps(tail, ai + k16);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const float* w0 = w + j * ldw;
+      __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      for (size_t p = 0; p < k16; p += 16) {
+        const __m512 av = _mm512_loadu_ps(ai + p);
+        s0 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w0 + p), s0);
+        s1 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w0 + ldw + p), s1);
+        s2 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w0 + 2 * ldw + p), s2);
+        s3 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w0 + 3 * ldw + p), s3);
+      }
+      if (tail) {
+        s0 = _mm512_fmadd_ps(at, _mm512_maskz_loadu_ps(tail, w0 + k16), s0);
+        s1 = _mm512_fmadd_ps(at, _mm512_maskz_loadu_ps(tail, w0 + ldw + k16), s1);
+        s2 = _mm512_fmadd_ps(at, _mm512_maskz_loadu_ps(tail, w0 + 2 * ldw + k16), s2);
+        s3 = _mm512_fmadd_ps(at, _mm512_maskz_loadu_ps(tail, w0 + 3 * ldw + k16), s3);
+      }
+      const float r[4] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1), _mm512_reduce_add_ps(s2),
+                          _mm512_reduce_add_ps(s3)};
+      for (int q = 0; q < 4; ++q) ci[j + q] = accumulate ? ci[j + q] + r[q] : r[q];
+    }
+    for (; j < n; ++j) {
+      const float* wj = w + j * ldw;
+      __m512 s0 = _mm512_setzero_ps();
+      for (size_t p = 0; p < k16; p += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(ai + p), _mm512_loadu_ps(wj + p), s0);
+      if (tail) s0 = _mm512_fmadd_ps(at, _mm512_maskz_loadu_ps(tail, wj + k16), s0);
+      const float r = _mm512_reduce_add_ps(s0);
+      ci[j] = accumulate ? ci[j] + r : r;
+    }
+  }
+}
+
+}  // namespace frnn

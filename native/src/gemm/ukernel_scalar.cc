@@ -32,3 +32,19 @@ void frnn_f32_gemm_ukernel_4x8__scalar(size_t m, size_t n, size_t k, const float
 }
 
 }  // namespace frnn
+
+namespace frnn {
+
+void frnn_f32_gemm_dot__scalar(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w, size_t ldw,
+                               float* c, size_t ldc, bool accumulate) {
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      const float* ai = a + i * lda;
+      const float* wj = w + j * ldw;
+      float sum = 0.0f;
+      for (size_t p = 0; p < k; ++p) sum += ai[p] * wj[p];
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+    }
+}
+
+}  // namespace frnn

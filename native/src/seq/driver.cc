@@ -99,8 +99,15 @@ CellSpec cell_spec(const RnnConfig& c, int d) {
 }
 
 // Packs a direction's weights for the per-step products of forward or backward.
-void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s, bool backward) {
+void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s, bool backward, size_t B) {
   const size_t H = s.H, Hout = s.Hout, GH = (size_t)s.G * H;
+  // Forward with few rows per step reads the weights in place (no copy at all).
+  auto forward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
+    if (B <= kDotMaxRows)
+      m.view_transposed(k, n, b, k);
+    else
+      m.pack(true, k, n, b, k);
+  };
   if (cell == CellType::kGru) {
     // Forward splits r,u from n (n's recurrent input differs when reset_after is false).
     const size_t rows_rec = backward && s.reset_after ? GH : 2 * H;
@@ -109,20 +116,20 @@ void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const Cel
       pk.rec.pack(false, rows_rec, H, w.R, H);
       if (!s.reset_after) pk.rec_n.pack(false, H, H, Rn, H);
     } else {
-      pk.rec.pack(true, H, 2 * H, w.R, H);
-      pk.rec_n.pack(true, H, H, Rn, H);
+      forward_operand(pk.rec, H, 2 * H, w.R);
+      forward_operand(pk.rec_n, H, H, Rn);
     }
     return;
   }
   if (backward)
     pk.rec.pack(false, GH, Hout, w.R, Hout);
   else
-    pk.rec.pack(true, Hout, GH, w.R, Hout);
+    forward_operand(pk.rec, Hout, GH, w.R);
   if (w.Wp) {
     if (backward)
       pk.proj.pack(false, Hout, H, w.Wp, H);
     else
-      pk.proj.pack(true, H, Hout, w.Wp, H);
+      forward_operand(pk.proj, H, Hout, w.Wp);
   }
 }
 
@@ -231,7 +238,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       const DirWeights w = dir_weights(c, params, (int)l, (int)d);
       const CellSpec spec = cell_spec(c, (int)d);
       const SavedLayout::Dir* sv = saved ? &layout.dirs[slot] : nullptr;
-      pack_direction(packed, c.cell, w, spec, false);
+      pack_direction(packed, c.cell, w, spec, false, B);
 
       // Input projection of every step: Gx = Xs·Wᵀ + bW.
       const float* xsp = layer_in;
@@ -247,7 +254,10 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         gx.resize(T * B * GH);
         z_all = gx.data();
       }
-      packed_w.pack(true, I, GH, w.W, I);
+      if (T * B <= kDotMaxRows)
+        packed_w.view_transposed(I, GH, w.W, I);
+      else
+        packed_w.pack(true, I, GH, w.W, I);
 
       // State histories (training) or two rotating buffers (inference).
       const float* h_init = h0 ? h0 + slot * B * Hout : zeros_h.data();
@@ -370,7 +380,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       DirGrads g = dir_grads(c, dparams, (int)li, (int)d);
       const CellSpec spec = cell_spec(c, (int)d);
       const SavedLayout::Dir& sv = layout.dirs[slot];
-      pack_direction(packed, c.cell, w, spec, true);
+      pack_direction(packed, c.cell, w, spec, true, B);
       const float* z_all = saved + sv.z;
       const float* hist_h = saved + sv.h;
       const float* hist_c = lstm ? saved + sv.c : nullptr;
