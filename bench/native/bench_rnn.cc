@@ -1,0 +1,567 @@
+// bench_rnn: the standard workloads through the kernel library's public API (fused_rnn.h),
+// side by side with oneDNN's RNN primitives when CMake found oneDNN (FRNN_HAVE_DNNL).
+//
+//   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train] [t1|t2]
+//             [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]
+//
+// First, with oneDNN: its forward and backward on a T6 B3 I5 H7 problem must match ours. Then,
+// for every (workload, cell, mode, threads): one checked call (outputs finite; it is also the
+// warm-up), then timed calls until the time budget is spent; reports the median time per call,
+// GFLOP/s (FLOPs as ../shared/bench/shapes.json counts them: 2*T*B*(I+H)*G*H per forward,
+// 3x for a training step) and % of the FMA peak measured at startup (threads x 1-core peak).
+// With oneDNN, the same row for it on the same weights and inputs, its outputs compared to ours.
+// Cells: lstm, gru_ra (GRU reset_after=true: PyTorch, oneDNN lbr_gru), gru_rb (reset_after=
+// false: ONNX default, oneDNN gru); "gru" selects both GRUs.
+// Modes: infer = forward with saved = nullptr (y, hN, cN written); train = forward with saved
+// + backward with dy given (dhN = dcN = 0), writing dx, dh0, dc0 and accumulating every weight
+// gradient into dparams. h0 = c0 = 0. oneDNN does the same work (see dnnl_peer.cc).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
+#include "dnnl_peer.h"
+#include "fma_peak.h"
+#include "fused_rnn.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- Workloads: mirror ../shared/bench/shapes.json (and bench/run.js, bench/torch_bench.py) --
+struct Workload {
+  const char* name;
+  int T, B, I, H;
+  bool train;  // "modes" includes "train"
+};
+const Workload kWorkloads[] = {
+    {"stream", 1, 1, 64, 128, false},  // one step of online inference, latency-bound
+    {"small", 32, 16, 32, 64, true},   // typical small model in a Node service, overhead-bound
+    {"medium", 50, 64, 128, 256, true},
+    {"large", 50, 128, 512, 512, true},  // GEMM-bound
+    {"long", 500, 8, 64, 256, true},     // recurrent-step bound
+};
+
+struct Cell {
+  const char* name;
+  frnn::CellType type;
+  bool reset_after;
+};
+const Cell kCells[] = {
+    {"lstm", frnn::CellType::kLstm, true},
+    {"gru_ra", frnn::CellType::kGru, true},   // reset_after = true (PyTorch, oneDNN lbr_gru)
+    {"gru_rb", frnn::CellType::kGru, false},  // reset_after = false (ONNX default, oneDNN gru)
+};
+const char* const kModes[] = {"infer", "train"};
+const int kThreads[] = {1, 2};
+
+double flops_of(const Workload& w, const Cell& c, bool train) {
+  const double G = frnn::gate_count(c.type);
+  const double f = 2.0 * w.T * w.B * (double)(w.I + w.H) * G * w.H;
+  return train ? 3.0 * f : f;
+}
+
+// ---- Options --------------------------------------------------------------------------------
+struct Options {
+  std::vector<std::string> workloads, cells, modes;
+  std::vector<int> threads;
+  bool csv = false, dnnl = true, ours = true, check = true;
+  double budget = 0.5;  // seconds of timed calls per (config, implementation)
+};
+
+bool selected(const std::vector<std::string>& filter, const std::string& name) {
+  if (filter.empty()) return true;
+  for (const auto& f : filter)
+    if (name == f || name.rfind(f + "_", 0) == 0) return true;  // "gru" selects gru_ra, gru_rb
+  return false;
+}
+
+[[noreturn]] void usage(int code) {
+  std::fprintf(code ? stderr : stdout,
+               "usage: bench_rnn [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]\n"
+               "                 [infer|train] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
+  std::exit(code);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto is = [&](const char* const* b, const char* const* e) {
+      return std::any_of(b, e, [&](const char* s) { return a == s; });
+    };
+    bool workload = false, cell = false;
+    for (const auto& w : kWorkloads) workload |= a == w.name;
+    for (const auto& c : kCells) cell |= selected({a}, c.name);
+    if (a == "--csv") o.csv = true;
+    else if (a == "--no-dnnl") o.dnnl = false;
+    else if (a == "--no-ours") o.ours = false;
+    else if (a == "--no-check") o.check = false;
+    else if (a.rfind("--budget=", 0) == 0) o.budget = std::atof(a.c_str() + 9);
+    else if (a == "-h" || a == "--help") usage(0);
+    else if (workload) o.workloads.push_back(a);
+    else if (cell) o.cells.push_back(a);
+    else if (is(std::begin(kModes), std::end(kModes))) o.modes.push_back(a);
+    else if (a.size() >= 2 && a[0] == 't' && std::atoi(a.c_str() + 1) > 0) o.threads.push_back(std::atoi(a.c_str() + 1));
+    else {
+      std::fprintf(stderr, "bench_rnn: unknown argument '%s'\n", a.c_str());
+      usage(2);
+    }
+  }
+  if (!(o.budget > 0)) o.budget = 0.5;
+  if (o.threads.empty()) o.threads.assign(std::begin(kThreads), std::end(kThreads));
+  return o;
+}
+
+// ---- Timing -----------------------------------------------------------------------------------
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct Timing {
+  double median_s = 0;
+  int n = 0;
+};
+
+// `first_s`: how long the checked warm-up call took. Calls slower than 2x the budget are not
+// repeated (the scalar kernels take seconds on `large`): that call is the one sample.
+Timing time_calls(const std::function<void()>& fn, double first_s, double budget) {
+  if (first_s > 2 * budget) return {first_s, 1};
+  std::vector<double> samples;
+  const auto start = Clock::now();
+  do {
+    const auto t0 = Clock::now();
+    fn();
+    samples.push_back(seconds_since(t0));
+  } while ((seconds_since(start) < budget || samples.size() < 3) && samples.size() < 200000 &&
+           !(samples.size() >= 1 && seconds_since(start) > 2 * budget));
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  const double med = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  return {med, static_cast<int>(n)};
+}
+
+// ---- FMA peak ---------------------------------------------------------------------------------
+double measure_fma(double (*loop)(int64_t, float*)) {
+  float sink = 0;
+  int64_t iters = 1 << 14;
+  for (;;) {  // calibrate to >= 20 ms per run
+    const auto t0 = Clock::now();
+    loop(iters, &sink);
+    if (seconds_since(t0) >= 0.02 || iters > (int64_t(1) << 40)) break;
+    iters *= 2;
+  }
+  double best = 0;
+  for (int r = 0; r < 10; ++r) {  // best of 10: the least disturbed run on a shared machine
+    const auto t0 = Clock::now();
+    const double flops = loop(iters, &sink);
+    best = std::max(best, flops / seconds_since(t0) / 1e9);
+  }
+  if (!std::isfinite(sink)) std::fprintf(stderr, "FMA loop diverged\n");
+  return best;
+}
+
+// The 1-core peak: the faster of the AVX2 (ymm) and AVX-512 (zmm) FMA loops the CPU runs
+// (equal on Zen 4, which splits a zmm FMA in two; zmm ~2x ymm on Intel server cores).
+double measure_peak(std::string* log) {
+  double peak = 0;
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+  __builtin_cpu_init();
+  double avx2 = 0, avx512 = 0;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) avx2 = measure_fma(frnn_bench::fma_loop_avx2);
+  if (__builtin_cpu_supports("avx512f")) avx512 = measure_fma(frnn_bench::fma_loop_avx512);
+  peak = std::max(avx2, avx512);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "avx2 ymm %.1f, avx512 zmm %.1f GFLOP/s", avx2, avx512);
+  *log = buf;
+#else
+  *log = "no FMA loop for this architecture";
+#endif
+  return peak;
+}
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+// ---- Data -------------------------------------------------------------------------------------
+struct Rng {
+  uint64_t s;
+  float uniform(float lo, float hi) {  // splitmix64
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return lo + (hi - lo) * float((z >> 40) * (1.0 / 16777216.0));
+  }
+};
+
+void fill(std::vector<float>& v, Rng& r, float a) {
+  for (auto& x : v) x = r.uniform(-a, a);
+}
+
+bool all_finite(const std::vector<float>& v) {
+  return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+}
+
+// max |a - b| / (1 + max |a|)
+double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double d = 0, m = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    d = std::max(d, (double)std::fabs(a[i] - b[i]));
+    m = std::max(m, (double)std::fabs(a[i]));
+  }
+  return d / (1 + m);
+}
+
+double max_abs_diff(const float* a, const float* b, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; ++i) m = std::max(m, (double)std::fabs(a[i] - b[i]));
+  return m;
+}
+
+frnn::RnnConfig make_config(const Cell& c, int I, int H) {
+  frnn::RnnConfig cfg;
+  cfg.cell = c.type;
+  cfg.input_size = I;
+  cfg.hidden_size = H;
+  cfg.reset_after = c.reset_after;
+  for (auto& d : cfg.act) {
+    d[frnn::kActGate] = {frnn::ActKind::kSigmoid, 0, 0};
+    d[frnn::kActCell] = {frnn::ActKind::kTanh, 0, 0};
+    d[frnn::kActHidden] = {frnn::ActKind::kTanh, 0, 0};
+  }
+  return cfg;
+}
+
+// Buffers of one problem: ours, or a peer's outputs on the same inputs.
+struct Problem {
+  frnn::RnnConfig cfg;
+  frnn::SeqDims dims;
+  bool lstm;
+  std::vector<float> params, x, dy;                   // inputs
+  std::vector<float> y, hN, cN, saved, dx, dh0, dc0, dparams;  // outputs / scratch (ours)
+  std::vector<float> py, phN, pcN, pdx;               // the peer's outputs
+
+  Problem(const Cell& c, int T, int B, int I, int H, bool train)
+      : cfg(make_config(c, I, H)), lstm(c.type == frnn::CellType::kLstm) {
+    dims.T = T;
+    dims.B = B;
+    Rng r{0x5eedull + (uint64_t)T * 131 + (uint64_t)H};
+    params.resize(frnn::param_count(cfg));
+    x.resize((size_t)T * B * I);
+    fill(params, r, 1.0f / std::sqrt((float)H));  // PyTorch's init range
+    fill(x, r, 1.0f);
+    y.assign((size_t)T * B * H, 0.0f);
+    hN.assign((size_t)B * H, 0.0f);
+    cN.assign(lstm ? (size_t)B * H : 0, 0.0f);
+    py = y, phN = hN, pcN = cN;
+    if (train) {
+      dy.resize(y.size());
+      fill(dy, r, 1.0f);
+      saved.assign(frnn::saved_size(cfg, dims), 0.0f);
+      dx.assign(x.size(), 0.0f);
+      dh0.assign(hN.size(), 0.0f);
+      dc0.assign(cN.size(), 0.0f);
+      pdx = dx;
+      dparams.assign(params.size(), 0.0f);
+    }
+  }
+
+  float* cN_ptr() { return lstm ? cN.data() : nullptr; }
+
+  void infer() {
+    check(frnn::forward(cfg, params.data(), dims, x.data(), nullptr, nullptr, nullptr, y.data(), hN.data(),
+                        cN_ptr(), nullptr));
+  }
+  void train() {
+    check(frnn::forward(cfg, params.data(), dims, x.data(), nullptr, nullptr, nullptr, y.data(), hN.data(),
+                        cN_ptr(), saved.data()));
+    check(frnn::backward(cfg, params.data(), dims, x.data(), nullptr, nullptr, nullptr, saved.data(), dy.data(),
+                         nullptr, nullptr, dx.data(), dh0.data(), lstm ? dc0.data() : nullptr, dparams.data()));
+  }
+  static void check(const frnn::Status& s) {
+    if (!s.ok) throw std::runtime_error("fused-rnn: " + s.message);
+  }
+  frnn_bench::PeerShape peer_shape() const {
+    return {lstm, cfg.reset_after, dims.T, dims.B, cfg.input_size, cfg.hidden_size};
+  }
+  std::unique_ptr<frnn_bench::DnnlRnn> make_dnnl(bool train) {
+    return std::make_unique<frnn_bench::DnnlRnn>(peer_shape(), train, params.data(), x.data(), py.data(),
+                                                 phN.data(), lstm ? pcN.data() : nullptr,
+                                                 train ? dy.data() : nullptr, train ? pdx.data() : nullptr);
+  }
+};
+
+// ---- oneDNN sanity check: same weights, same inputs, compare every output ------------------------
+// An odd shape with every dimension distinct, so a transposed or permuted block cannot hide.
+bool dnnl_sanity(const Cell& c, std::string* report) {
+  const int T = 6, B = 3, I = 5, H = 7;
+  Problem p(c, T, B, I, H, true);
+  p.train();
+  auto d = p.make_dnnl(true);
+  d->run_train();
+  const size_t GH = (size_t)frnn::gate_count(c.type) * H;
+  std::vector<float> dW(GH * I), dR(GH * H);
+  d->diff_weights_ours(dW.data(), dR.data());
+  double e_y = max_abs_diff(p.y.data(), p.py.data(), p.y.size());
+  double e_h = max_abs_diff(p.hN.data(), p.phN.data(), p.hN.size());
+  if (p.lstm) e_h = std::max(e_h, max_abs_diff(p.cN.data(), p.pcN.data(), p.cN.size()));
+  const double e_dx = max_abs_diff(p.dx.data(), p.pdx.data(), p.dx.size());
+  const double e_dw = std::max(max_abs_diff(p.dparams.data(), dW.data(), dW.size()),
+                               max_abs_diff(p.dparams.data() + GH * I, dR.data(), dR.size()));
+  // Inference primitive too: its output must match the training forward.
+  std::fill(p.py.begin(), p.py.end(), 0.0f);
+  p.make_dnnl(false)->run_infer();
+  e_y = std::max(e_y, max_abs_diff(p.y.data(), p.py.data(), p.y.size()));
+  char buf[256];
+  const bool ok = e_y < 1e-4 && e_h < 1e-4 && e_dx < 1e-3 && e_dw < 1e-3;
+  std::snprintf(buf, sizeof buf, "%-6s T%d B%d I%d H%d max|diff| y %.1e hN/cN %.1e dx %.1e dW,dR %.1e %s", c.name,
+                T, B, I, H, e_y, e_h, e_dx, e_dw, ok ? "ok" : "MISMATCH");
+  *report = buf;
+  return ok;
+}
+
+std::string fmt_time(double s) {
+  char buf[32];
+  if (s < 1e-3) std::snprintf(buf, sizeof buf, "%.1f us", s * 1e6);
+  else if (s < 1.0) std::snprintf(buf, sizeof buf, "%.2f ms", s * 1e3);
+  else std::snprintf(buf, sizeof buf, "%.2f s", s);
+  return buf;
+}
+
+// Cores kept busy by OTHER processes while a measurement ran (the machine is shared): busy
+// time of all CPUs from /proc/stat minus this process's CPU time, per wall second. Linux only;
+// -1 elsewhere. Rows with bg well above 0 (and any 2-thread row with bg > ~0.3) are noise.
+class CpuMeter {
+ public:
+  CpuMeter() : wall_(Clock::now()), all_(all_busy_s()), self_(self_cpu_s()) {}
+  double others() const {
+    const double all = all_busy_s();
+    const double wall = seconds_since(wall_);
+    if (all < 0 || all_ < 0 || wall <= 0) return -1;
+    return std::max(0.0, ((all - all_) - (self_cpu_s() - self_)) / wall);
+  }
+
+ private:
+#if defined(__linux__)
+  static double all_busy_s() {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(f >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return -1;
+    return double(user + nice + sys + irq + softirq + steal) / double(sysconf(_SC_CLK_TCK));
+  }
+  static double self_cpu_s() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  }
+#else
+  static double all_busy_s() { return -1; }
+  static double self_cpu_s() { return 0; }
+#endif
+  Clock::time_point wall_;
+  double all_, self_;
+};
+
+struct Result {
+  bool ok = false;
+  Timing t;
+  double gflops = 0, pct = 0;
+  double bg = -1;  // CpuMeter::others() over the timed calls
+  double diff = -1;  // peer only: max |its outputs - ours| relative to 1 + max |ours|
+  std::string error;
+};
+
+void print_row_text(const Workload& w, const Cell& c, const char* mode, int thr, const Result* ours,
+                    const Result* peer) {
+  auto cols = [](const Result& r) {
+    char buf[96];
+    if (!r.ok) std::snprintf(buf, sizeof buf, "%-36.36s", ("error: " + r.error).c_str());
+    else std::snprintf(buf, sizeof buf, "%10s %8.2f %6.1f%% %6d", fmt_time(r.t.median_s).c_str(), r.gflops, r.pct, r.t.n);
+    return std::string(buf);
+  };
+  std::printf("%-7s %-6s %-5s %3d", w.name, c.name, mode, thr);
+  if (ours) std::printf(" | %s", cols(*ours).c_str());
+  if (peer) std::printf(" | %s", cols(*peer).c_str());
+  if (ours && peer) {
+    if (ours->ok && peer->ok) std::printf(" | %7.2fx", peer->t.median_s / ours->t.median_s);
+    else std::printf(" | %8s", "-");
+  }
+  double bg = -1;
+  for (const Result* r : {ours, peer})
+    if (r && r->ok) bg = std::max(bg, r->bg);
+  if (bg >= 0) std::printf(" | %4.1f", bg);
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+void print_row_csv(const Workload& w, const Cell& c, const char* mode, int thr, const char* impl, const Result& r,
+                   double gflop, double peak) {
+  if (!r.ok) {
+    std::printf("# %s %s %s t%d %s: error: %s\n", w.name, c.name, mode, thr, impl, r.error.c_str());
+    return;
+  }
+  std::printf("%s,%s,%s,%d,%s,%d,%d,%d,%d,%.6g,%.6g,%.6g,%.4g,%.6g,%d,%.2f,%.2g\n", w.name, c.name, mode, thr, impl,
+              w.T, w.B, w.I, w.H, gflop, r.t.median_s * 1e6, r.gflops, r.pct, peak, r.t.n, r.bg, r.diff);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  std::string peak_log;
+  const double peak = measure_peak(&peak_log);
+  const bool use_dnnl = opt.dnnl && frnn_bench::dnnl_compiled_in();
+  const std::string dnnl_desc = !opt.dnnl && frnn_bench::dnnl_compiled_in()
+                                    ? "oneDNN skipped (--no-dnnl)"
+                                    : frnn_bench::dnnl_description();
+
+  if (opt.csv) {
+    std::printf("# fused-rnn isa %s; %s; FMA peak 1 core: %s; cpu %s\n", frnn::isa_name(), dnnl_desc.c_str(),
+                peak_log.c_str(), cpu_model().c_str());
+  } else {
+    std::printf("bench_rnn: %s, %u hardware threads\n", cpu_model().c_str(), std::thread::hardware_concurrency());
+    std::printf("fused-rnn: isa %s (FUSED_RNN_ISA overrides), threads via frnn::set_num_threads\n", frnn::isa_name());
+    std::printf("FMA peak, 1 core, best of 10: %s -> %%peak = GFLOP/s / (%.1f x threads)\n", peak_log.c_str(), peak);
+    std::printf("%s\n", dnnl_desc.c_str());
+  }
+  {
+    const CpuMeter m;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const double bg = m.others();
+    if (bg >= 0)
+      std::printf("%sother processes keep %.1f of %u cores busy right now%s\n", opt.csv ? "# " : "", bg,
+                  std::thread::hardware_concurrency(),
+                  bg > 0.3 ? ": expect noise, above all in 2-thread rows (see the bg column)" : "");
+  }
+
+  // oneDNN sanity check first: a peer that computes something else is not a peer.
+  if (use_dnnl && opt.check) {
+    for (const Cell& c : kCells) {
+      if (!selected(opt.cells, c.name)) continue;
+      std::string rep;
+      bool ok = false;
+      try {
+        frnn::set_num_threads(1);
+        frnn_bench::dnnl_set_num_threads(1);
+        ok = dnnl_sanity(c, &rep);
+      } catch (const std::exception& e) {
+        rep = std::string(c.name) + " error: " + e.what();
+      }
+      std::printf(opt.csv ? "# check vs oneDNN: %s\n" : "check vs oneDNN: %s\n", rep.c_str());
+      if (!ok) std::printf("%sWARNING: oneDNN disagrees with fused-rnn for %s; its timings are suspect\n",
+                           opt.csv ? "# " : "", c.name);
+    }
+  }
+
+  if (opt.csv)
+    std::printf("workload,cell,mode,threads,impl,T,B,I,H,gflop,us_per_call,gflops,pct_peak,peak_gflops,n,bg,diff\n");
+  else {
+    std::printf("\nmedian time per call; GFLOP/s = 2*T*B*(I+H)*G*H per forward (x3 train); %%peak of threads x 1-core "
+                "FMA peak;\nn = timed calls; ours/oneDNN = oneDNN time / ours (>1: ours faster); bg = cores busy "
+                "with other processes\n");
+    std::printf("%-7s %-6s %-5s %3s", "", "", "", "");
+    if (opt.ours) std::printf(" | %-36s", "fused-rnn");
+    if (use_dnnl) std::printf(" | %-36s", "oneDNN");
+    if (opt.ours && use_dnnl) std::printf(" | %-8s", "ours/");
+    std::printf("\n%-7s %-6s %-5s %3s", "shape", "cell", "mode", "thr");
+    for (int i = 0; i < int(opt.ours) + int(use_dnnl); ++i)
+      std::printf(" | %10s %8s %7s %6s", "time", "GFLOP/s", "%peak", "n");
+    if (opt.ours && use_dnnl) std::printf(" | %-8s", "oneDNN");
+    std::printf(" | %4s\n", "bg");
+  }
+
+  int failures = 0;
+  for (const Workload& w : kWorkloads) {
+    if (!selected(opt.workloads, w.name)) continue;
+    for (const Cell& c : kCells) {
+      if (!selected(opt.cells, c.name)) continue;
+      for (const char* mode : kModes) {
+        const bool train = std::strcmp(mode, "train") == 0;
+        if (!selected(opt.modes, mode) || (train && !w.train)) continue;
+        const double gflop = flops_of(w, c, train) / 1e9;
+        for (int thr : opt.threads) {
+          const double peak_t = peak * thr;
+          auto finish = [&](Result& r) {
+            r.ok = true;
+            r.gflops = gflop / r.t.median_s;
+            r.pct = peak_t > 0 ? 100.0 * r.gflops / peak_t : 0.0;
+          };
+          Problem p(c, w.T, w.B, w.I, w.H, train);
+          Result ours, peer;
+          // fused-rnn
+          if (opt.ours) try {
+            frnn::set_num_threads(thr);
+            const CpuMeter meter;  // from the warm-up on: a slow call is its own sample
+            const auto t0 = Clock::now();
+            train ? p.train() : p.infer();
+            const double first = seconds_since(t0);
+            if (!all_finite(p.y) || !all_finite(p.hN) || !all_finite(p.cN) || !all_finite(p.dx) ||
+                !all_finite(p.dparams))
+              throw std::runtime_error("non-finite output");
+            ours.t = time_calls([&] { train ? p.train() : p.infer(); }, first, opt.budget);
+            ours.bg = meter.others();
+            finish(ours);
+          } catch (const std::exception& e) {
+            ours.error = e.what();
+            ++failures;
+          }
+          // oneDNN on the same weights and inputs
+          if (use_dnnl) {
+            try {
+              frnn_bench::dnnl_set_num_threads(thr);
+              auto d = p.make_dnnl(train);
+              const CpuMeter meter;
+              const auto t0 = Clock::now();
+              train ? d->run_train() : d->run_infer();
+              const double first = seconds_since(t0);
+              if (!all_finite(p.py) || !all_finite(p.phN) || !all_finite(p.pcN) || !all_finite(p.pdx))
+                throw std::runtime_error("non-finite output");
+              peer.t = time_calls([&] { train ? d->run_train() : d->run_infer(); }, first, opt.budget);
+              peer.bg = meter.others();
+              finish(peer);
+              if (ours.ok) {  // same inputs, same weights: every output must agree at full size too
+                peer.diff = std::max(rel_diff(p.y, p.py), std::max(rel_diff(p.hN, p.phN), rel_diff(p.cN, p.pcN)));
+                if (train) peer.diff = std::max(peer.diff, rel_diff(p.dx, p.pdx));
+                if (peer.diff > 1e-3)
+                  std::printf("%sWARNING: %s %s %s t%d: oneDNN's outputs differ from ours by %.2e (relative)\n",
+                              opt.csv ? "# " : "", w.name, c.name, mode, thr, peer.diff);
+              }
+            } catch (const std::exception& e) {
+              peer.error = e.what();
+            }
+          }
+          if (opt.csv) {
+            if (opt.ours) print_row_csv(w, c, mode, thr, "fused-rnn", ours, gflop, peak_t);
+            if (use_dnnl) print_row_csv(w, c, mode, thr, "onednn", peer, gflop, peak_t);
+          } else {
+            print_row_text(w, c, mode, thr, opt.ours ? &ours : nullptr, use_dnnl ? &peer : nullptr);
+          }
+        }
+      }
+    }
+  }
+  return failures ? 1 : 0;
+}

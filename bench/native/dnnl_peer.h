@@ -1,0 +1,45 @@
+// oneDNN as a benchmark peer (optional: compiled only when CMake finds oneDNN and defines
+// FRNN_HAVE_DNNL). No oneDNN types leak out, so bench_rnn.cc builds the same either way.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace frnn_bench {
+
+// One layer, one direction, with bias; time-major x [T,B,I], y [T,B,H], states [1,B,H].
+struct PeerShape {
+  bool lstm = true;          // false: GRU
+  bool reset_after = true;   // GRU: true = lbr_gru (PyTorch), false = vanilla gru
+  int T = 0, B = 0, I = 0, H = 0;
+};
+
+// "oneDNN 2.6.3 (OpenMP, ...)"; or why it is absent.
+std::string dnnl_description();
+bool dnnl_compiled_in();
+// Threads for the next oneDNN calls (OpenMP runtime: omp_set_num_threads).
+void dnnl_set_num_threads(int n);
+
+// A oneDNN forward (inference or training) + backward for one shape, on the caller's
+// buffers (wrapped, never copied): x, y, hN, cN (LSTM), and for training dy, dx.
+// Weights come in fused-rnn's flat layout (W [G*H,I], R [G*H,H], bW [G*H], bR [G*H];
+// gate order LSTM i,f,g,o, GRU r,z,n) and are permuted + reordered ONCE here into the
+// formats the primitives choose (format_tag::any), outside any timing.
+class DnnlRnn {
+ public:
+  DnnlRnn(const PeerShape& s, bool train, const float* params, const float* x, float* y,
+          float* hN, float* cN, const float* dy, float* dx);  // throws std::exception
+  ~DnnlRnn();
+  void run_infer();   // forward_inference primitive
+  void run_train();   // forward_training + backward (diff weights ACCUMULATE, like ours)
+  void zero_diff_weights();
+  // Diff weights of W and R converted to fused-rnn's layout (dW [G*H,I], dR [G*H,H]).
+  void diff_weights_ours(float* dW, float* dR);
+  std::string formats() const;  // memory formats the primitives picked, for the log
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace frnn_bench
