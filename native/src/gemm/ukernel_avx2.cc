@@ -9,10 +9,13 @@ namespace frnn {
 template <int M>
 static void kernel_6x16(size_t n, size_t k, const float* a, size_t lda, const float* w, float* c, size_t ldc,
                         bool accumulate) {
+  // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
   __m256 acc0[M], acc1[M];
+#pragma GCC unroll 6
   for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
   for (size_t p = 0; p < k; ++p) {
     const __m256 w0 = _mm256_loadu_ps(w + p * 16), w1 = _mm256_loadu_ps(w + p * 16 + 8);
+#pragma GCC unroll 6
     for (int i = 0; i < M; ++i) {
       const __m256 ai = _mm256_broadcast_ss(a + i * lda + p);
       acc0[i] = _mm256_fmadd_ps(ai, w0, acc0[i]);
@@ -20,6 +23,7 @@ static void kernel_6x16(size_t n, size_t k, const float* a, size_t lda, const fl
     }
   }
   if (n == 16) {
+#pragma GCC unroll 6
     for (int i = 0; i < M; ++i) {
       float* ci = c + i * ldc;
       if (accumulate) {

@@ -9,10 +9,13 @@ namespace frnn {
 template <int M>
 static void kernel_8x32(size_t n, size_t k, const float* a, size_t lda, const float* w, float* c, size_t ldc,
                         bool accumulate) {
+  // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
   __m512 acc0[M], acc1[M];
+#pragma GCC unroll 8
   for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
   for (size_t p = 0; p < k; ++p) {
     const __m512 w0 = _mm512_loadu_ps(w + p * 32), w1 = _mm512_loadu_ps(w + p * 32 + 16);
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i * lda + p]);
       acc0[i] = _mm512_fmadd_ps(ai, w0, acc0[i]);
@@ -21,6 +24,7 @@ static void kernel_8x32(size_t n, size_t k, const float* a, size_t lda, const fl
   }
   const __mmask16 mask0 = n >= 16 ? 0xffff : static_cast<__mmask16>((1u << n) - 1);
   const __mmask16 mask1 = n >= 32 ? 0xffff : n > 16 ? static_cast<__mmask16>((1u << (n - 16)) - 1) : 0;
+#pragma GCC unroll 8
   for (int i = 0; i < M; ++i) {
     float* ci = c + i * ldc;
     if (accumulate) {

@@ -133,6 +133,19 @@ void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const Cel
   }
 }
 
+// Per-thread scratch of forward() and backward(); every buffer is sized (and, where read
+// before written, cleared) by the call that uses it.
+struct ForwardScratch {
+  std::vector<float> x_tm, y_tm, layer_buf[2], xs, gx, hbuf, cbuf, aux, zeros_h, zeros_c;
+  PackedDir packed;
+  PackedMatrix packed_w;
+};
+struct BackwardScratch {
+  std::vector<float> x_tm, dY, dX, xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch;
+  PackedDir packed;
+  PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
+};
+
 // Which (s, b) are live and which time step they read.
 struct StepMap {
   size_t T, B;
@@ -200,7 +213,11 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
   const SavedLayout layout(c, T, B);
 
   // Time-major views of x and y.
-  std::vector<float> x_tm, y_tm;
+  // Scratch buffers keep their capacity between calls on the same thread: a large layer's
+  // buffers are tens of MB, and fresh pages cost a page fault each (5% of a large forward).
+  thread_local ForwardScratch ws;
+  std::vector<float>& x_tm = ws.x_tm;
+  std::vector<float>& y_tm = ws.y_tm;
   const float* x0 = x;
   float* y_top = y;
   if (dims.batch_first) {
@@ -211,11 +228,18 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
     y_top = y_tm.data();
   }
 
-  std::vector<float> layer_buf[2];  // inference: ping-pong outputs of inner layers
-  std::vector<float> xs, gx, hbuf, cbuf, aux;
-  std::vector<float> zeros_h(B * Hout, 0.0f), zeros_c(B * H, 0.0f);
-  PackedDir packed;
-  PackedMatrix packed_w;
+  std::vector<float>* layer_buf = ws.layer_buf;  // inference: ping-pong outputs of inner layers
+  std::vector<float>& xs = ws.xs;
+  std::vector<float>& gx = ws.gx;
+  std::vector<float>& hbuf = ws.hbuf;
+  std::vector<float>& cbuf = ws.cbuf;
+  std::vector<float>& aux = ws.aux;
+  std::vector<float>& zeros_h = ws.zeros_h;
+  std::vector<float>& zeros_c = ws.zeros_c;
+  zeros_h.assign(B * Hout, 0.0f);
+  zeros_c.assign(B * H, 0.0f);
+  PackedDir& packed = ws.packed;
+  PackedMatrix& packed_w = ws.packed_w;
   const int nth = num_threads();
 
   const float* layer_in = x0;
@@ -346,7 +370,8 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   const StepMap map(T, B, lengths);
   const SavedLayout layout(c, T, B);
 
-  std::vector<float> x_tm;
+  thread_local BackwardScratch ws;  // capacity kept between calls, see forward()
+  std::vector<float>& x_tm = ws.x_tm;
   const float* x0 = x;
   if (dims.batch_first) {
     x_tm.resize(T * B * c.input_size);
@@ -354,7 +379,9 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
     x0 = x_tm.data();
   }
   // Gradient of the current layer's output, time-major (T, B, D*Hout); zeros when dy is absent.
-  std::vector<float> dY(T * B * D * Hout, 0.0f), dX;
+  std::vector<float>& dY = ws.dY;
+  std::vector<float>& dX = ws.dX;
+  dY.assign(T * B * D * Hout, 0.0f);
   if (dy) {
     if (dims.batch_first)
       swap_batch_time(dY.data(), dy, B, T, D * Hout);
@@ -362,11 +389,29 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       std::memcpy(dY.data(), dy, dY.size() * sizeof(float));
   }
 
-  std::vector<float> xs, dz(T * B * GH), dzr(gru ? T * B * GH : 0), dh_hist(proj ? T * B * Hout : 0);
-  std::vector<float> dh(B * Hout), dh_prev(B * Hout), dh_tot(B * Hout), dc(lstm ? B * H : 0);
-  std::vector<float> scratch(B * H), dxs;
-  PackedDir packed;
-  PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
+  std::vector<float>& xs = ws.xs;
+  std::vector<float>& dxs = ws.dxs;
+  std::vector<float>& dz = ws.dz;
+  std::vector<float>& dzr = ws.dzr;
+  std::vector<float>& dh_hist = ws.dh_hist;
+  std::vector<float>& dh = ws.dh;
+  std::vector<float>& dh_prev = ws.dh_prev;
+  std::vector<float>& dh_tot = ws.dh_tot;
+  std::vector<float>& dc = ws.dc;
+  std::vector<float>& scratch = ws.scratch;
+  dz.resize(T * B * GH);
+  dzr.resize(gru ? T * B * GH : 0);
+  dh_hist.resize(proj ? T * B * Hout : 0);
+  dh.resize(B * Hout);
+  dh_prev.resize(B * Hout);
+  dh_tot.resize(B * Hout);
+  dc.resize(lstm ? B * H : 0);
+  scratch.resize(B * H);
+  PackedDir& packed = ws.packed;
+  PackedMatrix& pk_x = ws.pk_x;
+  PackedMatrix& pk_h = ws.pk_h;
+  PackedMatrix& pk_aux = ws.pk_aux;
+  PackedMatrix& pk_wt = ws.pk_wt;
   const int nth = num_threads();
 
   for (size_t li = L; li-- > 0;) {
