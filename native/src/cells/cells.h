@@ -1,7 +1,8 @@
 // Per-time-step forward and backward of the three cells, for one direction of one layer.
 //
-// A step takes the input projection of its time step (gx = x·Wᵀ + bW, computed for all
-// steps at once by the driver), does the recurrent product and the gate math, and
+// A step takes the input projection of its time step (gx = x·Wᵀ + bW + bR, computed for
+// all steps at once by the driver, which folds in every bias except GRU reset_after's bR_n,
+// since r multiplies it), does the recurrent product and the gate math, and
 // writes the new state. Rows whose sequence has ended (active[b] == 0) keep their state
 // and get zero gradients, which gives PyTorch packed / ONNX sequence_lens semantics.
 // Internal gate order: LSTM i,f,g,o; GRU r,z,n.

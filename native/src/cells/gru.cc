@@ -21,11 +21,10 @@ void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, 
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
   size_t n0, n1, j0, j1;
-  // Phase 1, this thread's columns: z[:, 0:2H] += h_prev·R[0:2H]ᵀ + bR[0:2H], and with
-  // reset_after aux = h_prev·Rnᵀ + bRn.
+  // Phase 1, this thread's columns: z[:, 0:2H] += h_prev·R[0:2H]ᵀ, and with reset_after
+  // aux = h_prev·Rnᵀ + bRn (the only bias not folded into gx: r multiplies it).
   par.range(2 * H, kSplitAlign, &n0, &n1);
   gemm_packed(false, B, H, h_prev, H, pk.rec, z, GH, true, n0, n1);
-  if (w.bR && n1 > n0) add_row_vector(B, n1 - n0, w.bR + n0, z + n0, GH, true);
   par.range(H, kSplitAlign, &j0, &j1);
   if (s.reset_after) {
     gemm_packed(false, B, H, h_prev, H, pk.rec_n, aux, H, false, j0, j1);
@@ -45,7 +44,6 @@ void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, 
     }
     par.barrier();
     gemm_packed(false, B, H, aux, H, pk.rec_n, z + 2 * H, GH, true, j0, j1);
-    if (w.bR && j1 > j0) add_row_vector(B, j1 - j0, w.bR + 2 * H + j0, z + 2 * H + j0, GH, true);
   }
   // Last phase, this thread's units: n and the new h.
   if (s.gates) s.gates->gru_forward(h, z, aux, h_prev, s, B, j0, j1);

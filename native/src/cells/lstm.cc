@@ -59,11 +59,10 @@ void lstm_step_forward(const Par& par, float* h, float* c, StepIO io, const floa
                        const uint8_t* active, const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
   const size_t H = s.H, Hout = s.Hout, GH = 4 * H;
   float* z = io.z;  // (B, 4H) i,f,g,o
-  // Phase 1, this thread's gate columns: z += h_prev·Rᵀ + bR.
+  // Phase 1, this thread's gate columns: z += h_prev·Rᵀ (bR is folded into gx).
   size_t n0, n1;
   par.range(GH, kSplitAlign, &n0, &n1);
   gemm_packed(false, B, Hout, h_prev, Hout, pk.rec, z, GH, true, n0, n1);
-  if (w.bR && n1 > n0) add_row_vector(B, n1 - n0, w.bR + n0, z + n0, GH, true);
   par.barrier();
   // Phase 2, this thread's hidden units: gate math. m: (B,H) before projection, written into
   // aux when projecting, else straight into h.

@@ -10,13 +10,13 @@ namespace frnn {
 
 void rnn_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, const uint8_t* active,
                       const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
+  (void)w;
   const size_t H = s.H;
   float* z = io.z;  // (B, H)
   // One phase: the product and the activation touch only this thread's columns.
   size_t j0, j1;
   par.range(H, kSplitAlign, &j0, &j1);
-  gemm_packed(false, B, H, h_prev, H, pk.rec, z, H, true, j0, j1);
-  if (w.bR && j1 > j0) add_row_vector(B, j1 - j0, w.bR + j0, z + j0, H, true);
+  gemm_packed(false, B, H, h_prev, H, pk.rec, z, H, true, j0, j1);  // bR is folded into gx
   const Activation& a = s.act[kActGate];
   for (int b = 0; b < B; ++b) {
     float* hb = h + (size_t)b * H;

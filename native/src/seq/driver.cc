@@ -136,7 +136,7 @@ void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const Cel
 // Per-thread scratch of forward() and backward(); every buffer is sized (and, where read
 // before written, cleared) by the call that uses it.
 struct ForwardScratch {
-  std::vector<float> x_tm, y_tm, layer_buf[2], xs, gx, hbuf, cbuf, aux, zeros_h, zeros_c;
+  std::vector<float> x_tm, y_tm, layer_buf[2], xs, xa, wa, gx, hbuf, cbuf, aux, zeros_h, zeros_c;
   PackedDir packed;
   PackedMatrix packed_w;
 };
@@ -230,6 +230,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
 
   std::vector<float>* layer_buf = ws.layer_buf;  // inference: ping-pong outputs of inner layers
   std::vector<float>& xs = ws.xs;
+  std::vector<float>& xa = ws.xa;  // [Xs | 1]
+  std::vector<float>& wa = ws.wa;  // [W | b]
   std::vector<float>& gx = ws.gx;
   std::vector<float>& hbuf = ws.hbuf;
   std::vector<float>& cbuf = ws.cbuf;
@@ -278,10 +280,30 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         gx.resize(T * B * GH);
         z_all = gx.data();
       }
+      // Biases ride along in the input projection: [Xs | 1]·[W | b]ᵀ with b = bW + bR, so
+      // neither needs a pass of its own over Gx or over each step's z.
+      size_t K = I;
+      const float* w_in = w.W;
+      if (w.bW) {
+        K = I + 1;
+        xa.resize(T * B * K);
+        for (size_t r = 0; r < T * B; ++r) {
+          std::memcpy(&xa[r * K], xsp + r * I, I * sizeof(float));
+          xa[r * K + I] = 1.0f;
+        }
+        xsp = xa.data();
+        wa.resize(GH * K);
+        const bool keep_rn = c.cell == CellType::kGru && c.reset_after;  // r multiplies bR_n
+        for (size_t g = 0; g < GH; ++g) {
+          std::memcpy(&wa[g * K], w.W + g * I, I * sizeof(float));
+          wa[g * K + I] = keep_rn && g >= 2 * H ? w.bW[g] : w.bW[g] + w.bR[g];
+        }
+        w_in = wa.data();
+      }
       if (T * B <= kDotMaxRows)
-        packed_w.view_transposed(I, GH, w.W, I);
+        packed_w.view_transposed(K, GH, w_in, K);
       else
-        packed_w.pack(true, I, GH, w.W, I);
+        packed_w.pack(true, K, GH, w_in, K);
 
       // State histories (training) or two rotating buffers (inference).
       const float* h_init = h0 ? h0 + slot * B * Hout : zeros_h.data();
@@ -309,8 +331,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         const Par par{&pool, ith, nthr};
         size_t n0, n1;
         par.range(GH, kSplitAlign, &n0, &n1);
-        gemm_packed(false, T * B, I, xsp, I, packed_w, z_all, GH, false, n0, n1);
-        if (w.bW && n1 > n0) add_row_vector(T * B, n1 - n0, w.bW + n0, z_all + n0, GH, true);
+        gemm_packed(false, T * B, K, xsp, K, packed_w, z_all, GH, false, n0, n1);
         par.barrier();
         for (size_t s = 0; s < T; ++s) {
           // Training keeps every step; inference alternates between two slots.
