@@ -27,16 +27,19 @@ struct Sizes {
 constexpr int64_t kMaxSteps = int64_t{1} << 24;
 constexpr double kMaxElements = 4.0e9;  // beyond any Float32Array
 
-Sizes sizes_for(Napi::Env env, const RnnConfig& c, int32_t T, int32_t B) {
+// `with_saved`: also the training record's size (it walks the layout: skipped per step).
+Sizes sizes_for(Napi::Env env, const RnnConfig& c, int32_t T, int32_t B, size_t param_count, bool with_saved) {
   const double D = c.num_directions, L = c.num_layers, Hout = frnn::out_size(c);
   const double x = double(T) * B * c.input_size, y = double(T) * B * D * Hout;
   const double h = L * D * B * Hout, cs = L * D * B * c.hidden_size;
   if (x > kMaxElements || y > kMaxElements || h > kMaxElements || cs > kMaxElements)
     throw_range(env, "Expected T*B*features below 4e9 elements");
-  Sizes s{size_t(x), size_t(y), size_t(h), size_t(cs), 0, frnn::param_count(c)};
-  const double saved_est = double(T + 1) * B * L * D * (5.0 * c.hidden_size + 2.0 * Hout) + y;
-  if (saved_est > kMaxElements) throw_range(env, "Expected a training record below 4e9 elements");
-  s.saved = frnn::saved_size(c, frnn::SeqDims{T, B, false});
+  Sizes s{size_t(x), size_t(y), size_t(h), size_t(cs), 0, param_count};
+  if (with_saved) {
+    const double saved_est = double(T + 1) * B * L * D * (5.0 * c.hidden_size + 2.0 * Hout) + y;
+    if (saved_est > kMaxElements) throw_range(env, "Expected a training record below 4e9 elements");
+    s.saved = frnn::saved_size(c, frnn::SeqDims{T, B, false});
+  }
   return s;
 }
 
@@ -123,6 +126,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   explicit NativeRnn(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeRnn>(info) {
     if (!info[0].IsObject()) throw_type(info.Env(), "Expected config object");
     config_ = parse_config(info[0].As<Napi::Object>());
+    param_count_ = frnn::param_count(config_);
   }
 
   const RnnConfig& config() const { return config_; }
@@ -152,13 +156,13 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   }
 
   Napi::Value ParamCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(frnn::param_count(config_)));
+    return Napi::Number::New(info.Env(), static_cast<double>(param_count_));
   }
 
   // savedSize(T, B)
   Napi::Value SavedSize(const Napi::CallbackInfo& info) {
     const int32_t T = int_arg(info, 0, "T", kMaxSteps), B = int_arg(info, 1, "B", kMaxSteps);
-    return Napi::Number::New(info.Env(), static_cast<double>(sizes_for(info.Env(), config_, T, B).saved));
+    return Napi::Number::New(info.Env(), static_cast<double>(sizes_for(info.Env(), config_, T, B, param_count_, true).saved));
   }
 
   // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?)
@@ -166,7 +170,8 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     ForwardArgs a{};
     const int32_t T = int_arg(info, 2, "T", kMaxSteps), B = int_arg(info, 3, "B", kMaxSteps);
     a.dims = frnn::SeqDims{T, B, bool_arg(info, 4)};
-    const Sizes s = sizes_for(info.Env(), config_, T, B);
+    const bool training = !(info[11].IsNull() || info[11].IsUndefined());
+    const Sizes s = sizes_for(info.Env(), config_, T, B, param_count_, training);
     const bool lstm = config_.cell == frnn::CellType::kLstm;
     a.params = f32_arg(info, 0, "params", s.params, "parameter count");
     a.x = f32_arg(info, 1, "x", s.x, "T*B*I");
@@ -196,7 +201,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     check_idle(info.Env());
     const int32_t T = int_arg(info, 2, "T", kMaxSteps), B = int_arg(info, 3, "B", kMaxSteps);
     const frnn::SeqDims dims{T, B, bool_arg(info, 4)};
-    const Sizes s = sizes_for(info.Env(), config_, T, B);
+    const Sizes s = sizes_for(info.Env(), config_, T, B, param_count_, true);
     const bool lstm = config_.cell == frnn::CellType::kLstm;
     const float* params = f32_arg(info, 0, "params", s.params, "parameter count");
     const float* x = f32_arg(info, 1, "x", s.x, "T*B*I");
@@ -218,6 +223,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   }
 
   RnnConfig config_;
+  size_t param_count_ = 0;
   bool busy_ = false;
 };
 

@@ -79,10 +79,9 @@ std::vector<ParamEntry> param_layout(const RnnConfig& c) {
 }
 
 size_t param_count(const RnnConfig& c) {
-  const auto entries = param_layout(c);
-  if (entries.empty()) return 0;
-  const ParamEntry& last = entries.back();
-  return last.offset + static_cast<size_t>(last.rows) * last.cols;
+  size_t total = 0;
+  for (const ParamEntry& e : param_layout(c)) total += static_cast<size_t>(e.rows) * e.cols;
+  return total;
 }
 
 }  // namespace frnn

@@ -50,8 +50,10 @@ class PackedMatrix {
  public:
   size_t k = 0, n = 0, nr = 0;
   const float* panel(size_t j) const { return data_.data() + j * k * nr; }
-  // op(B) = trans_b ? Bᵀ (B stored [n×k]) : B (stored [k×n]).
-  void pack(bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
+  // op(B) = trans_b ? Bᵀ (B stored [n×k]) : B (stored [k×n]). With `extra_row` (n floats),
+  // op(B) gets it as one more row k: [op(B); extra_row] is (k+1)×n — how a bias rides
+  // along in a product whose A has a column of ones.
+  void pack(bool trans_b, size_t k, size_t n, const float* b, size_t ldb, const float* extra_row = nullptr);
   // op(B) = Bᵀ, B stored [n×k] with stride ldb, used in place (B must outlive the products).
   void view_transposed(size_t k, size_t n, const float* b, size_t ldb);
   const float* raw() const { return raw_; }

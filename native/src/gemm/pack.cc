@@ -35,8 +35,8 @@ void PackedMatrix::view_transposed(size_t k_, size_t n_, const float* b, size_t 
   raw_ld_ = ldb;
 }
 
-void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb) {
-  k = k_;
+void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb, const float* extra_row) {
+  k = k_ + (extra_row ? 1 : 0);
   n = n_;
   raw_ = nullptr;
   nr = gemm_config().nr;
@@ -47,7 +47,9 @@ void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size
     const size_t j0 = j * nr, cols = n - j0 < nr ? n - j0 : nr;
     float* dst = out + j * k * nr;
     for (size_t p = 0; p < k; ++p, dst += nr) {
-      if (trans_b) {
+      if (p == k_) {  // the extra row
+        std::memcpy(dst, extra_row + j0, cols * sizeof(float));
+      } else if (trans_b) {
         for (size_t c = 0; c < cols; ++c) dst[c] = b[(j0 + c) * ldb + p];
       } else {
         std::memcpy(dst, b + p * ldb + j0, cols * sizeof(float));

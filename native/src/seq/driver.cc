@@ -58,20 +58,33 @@ struct SavedLayout {
   }
 };
 
+// Views of one direction's weights, at the offsets param_layout() describes (computed
+// here without building the layout: this runs on every call, also for one streaming step).
 DirWeights dir_weights(const RnnConfig& c, const float* params, int l, int d) {
+  const size_t GH = (size_t)gate_count(c.cell) * c.hidden_size, Hout = out_size(c), H = c.hidden_size;
+  auto block = [&](int layer) {
+    return GH * (layer_input_size(c, layer) + Hout) + (c.bias ? 2 * GH : 0) + (c.peephole ? 3 * H : 0) +
+           (size_t)c.proj_size * H;
+  };
+  size_t offset = 0;
+  for (int layer = 0; layer < l; ++layer) offset += c.num_directions * block(layer);
+  offset += d * block(l);
+  const float* p = params + offset;
   DirWeights w{};
-  for (const ParamEntry& e : param_layout(c)) {
-    if (e.layer != l || e.direction != d) continue;
-    const float* p = params + e.offset;
-    switch (e.kind) {
-      case ParamKind::kW: w.W = p; break;
-      case ParamKind::kR: w.R = p; break;
-      case ParamKind::kBiasW: w.bW = p; break;
-      case ParamKind::kBiasR: w.bR = p; break;
-      case ParamKind::kPeephole: w.P = p; break;
-      case ParamKind::kProj: w.Wp = p; break;
-    }
+  w.W = p;
+  p += GH * layer_input_size(c, l);
+  w.R = p;
+  p += GH * Hout;
+  if (c.bias) {
+    w.bW = p;
+    w.bR = p + GH;
+    p += 2 * GH;
   }
+  if (c.peephole) {
+    w.P = p;
+    p += 3 * H;
+  }
+  if (c.proj_size > 0) w.Wp = p;
   return w;
 }
 
@@ -136,7 +149,7 @@ void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const Cel
 // Per-thread scratch of forward() and backward(); every buffer is sized (and, where read
 // before written, cleared) by the call that uses it.
 struct ForwardScratch {
-  std::vector<float> x_tm, y_tm, layer_buf[2], xs, xa, wa, gx, hbuf, cbuf, aux, zeros_h, zeros_c;
+  std::vector<float> x_tm, y_tm, layer_buf[2], xs, xa, bias_in, gx, hbuf, cbuf, aux, zeros_h, zeros_c;
   PackedDir packed;
   PackedMatrix packed_w;
 };
@@ -231,7 +244,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
   std::vector<float>* layer_buf = ws.layer_buf;  // inference: ping-pong outputs of inner layers
   std::vector<float>& xs = ws.xs;
   std::vector<float>& xa = ws.xa;  // [Xs | 1]
-  std::vector<float>& wa = ws.wa;  // [W | b]
+  std::vector<float>& bias_in = ws.bias_in;  // bW + bR, folded into the input projection
   std::vector<float>& gx = ws.gx;
   std::vector<float>& hbuf = ws.hbuf;
   std::vector<float>& cbuf = ws.cbuf;
@@ -280,30 +293,31 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         gx.resize(T * B * GH);
         z_all = gx.data();
       }
-      // Biases ride along in the input projection: [Xs | 1]·[W | b]ᵀ with b = bW + bR, so
-      // neither needs a pass of its own over Gx or over each step's z.
-      size_t K = I;
-      const float* w_in = w.W;
-      if (w.bW) {
-        K = I + 1;
-        xa.resize(T * B * K);
-        for (size_t r = 0; r < T * B; ++r) {
-          std::memcpy(&xa[r * K], xsp + r * I, I * sizeof(float));
-          xa[r * K + I] = 1.0f;
-        }
-        xsp = xa.data();
-        wa.resize(GH * K);
-        const bool keep_rn = c.cell == CellType::kGru && c.reset_after;  // r multiplies bR_n
-        for (size_t g = 0; g < GH; ++g) {
-          std::memcpy(&wa[g * K], w.W + g * I, I * sizeof(float));
-          wa[g * K + I] = keep_rn && g >= 2 * H ? w.bW[g] : w.bW[g] + w.bR[g];
-        }
-        w_in = wa.data();
+      // Biases: b = bW + bR (all but GRU reset_after's bR_n, which r multiplies). When W is
+      // packed, b rides along as an extra row, [Xs | 1]·[W | b]ᵀ, so no pass over Gx or over
+      // each step's z adds it; with one or two rows (streaming) it is added after the dots.
+      const bool has_bias = w.bW != nullptr;
+      if (has_bias) {
+        bias_in.resize(GH);
+        const bool keep_rn = c.cell == CellType::kGru && c.reset_after;
+        for (size_t g = 0; g < GH; ++g) bias_in[g] = keep_rn && g >= 2 * H ? w.bW[g] : w.bW[g] + w.bR[g];
       }
-      if (T * B <= kDotMaxRows)
-        packed_w.view_transposed(K, GH, w_in, K);
-      else
-        packed_w.pack(true, K, GH, w_in, K);
+      const bool dot_path = T * B <= kDotMaxRows;
+      size_t K = I;
+      if (dot_path) {
+        packed_w.view_transposed(I, GH, w.W, I);
+      } else {
+        packed_w.pack(true, I, GH, w.W, I, has_bias ? bias_in.data() : nullptr);
+        if (has_bias) {
+          K = I + 1;
+          xa.resize(T * B * K);
+          for (size_t r = 0; r < T * B; ++r) {
+            std::memcpy(&xa[r * K], xsp + r * I, I * sizeof(float));
+            xa[r * K + I] = 1.0f;
+          }
+          xsp = xa.data();
+        }
+      }
 
       // State histories (training) or two rotating buffers (inference).
       const float* h_init = h0 ? h0 + slot * B * Hout : zeros_h.data();
@@ -332,6 +346,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         size_t n0, n1;
         par.range(GH, kSplitAlign, &n0, &n1);
         gemm_packed(false, T * B, K, xsp, K, packed_w, z_all, GH, false, n0, n1);
+        if (dot_path && has_bias && n1 > n0) add_row_vector(T * B, n1 - n0, bias_in.data() + n0, z_all + n0, GH, true);
         par.barrier();
         for (size_t s = 0; s < T; ++s) {
           // Training keeps every step; inference alternates between two slots.
