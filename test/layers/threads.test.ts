@@ -50,3 +50,18 @@ describe('thread count does not change a bit', () => {
     });
   }
 });
+
+// The kernels flush denormals to zero while they run and restore the caller's mode after:
+// JavaScript on this thread must still see IEEE denormals.
+describe('floating-point mode', () => {
+  it('is restored after a forward and a backward', () => {
+    const layer = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    const out = layer.forward(tensor(noise(2 * 2 * 3, 7), [2, 2, 3]), { training: true });
+    layer.backward({ gradOutput: out.output });
+    const tiny = new Float64Array([1e-310, 3]);  // 1e-310 is a double denormal
+    expect(tiny[0] * tiny[1]).toBeGreaterThan(0);
+    const f = new Float32Array([1e-40, 0]);  // a float denormal survives a round trip through math
+    f[1] = f[0] * 2;
+    expect(f[1]).toBeGreaterThan(0);
+  });
+});

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cells/cells.h"
+#include "cpu/fpmode.h"
 #include "fused_rnn.h"
 #include "gemm/gemm.h"
 #include "threads/pool.h"
@@ -342,6 +343,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       // Everything below allocates nothing: it runs on the pool's threads.
       ThreadPool& pool = ThreadPool::instance();
       pool.run(nth, [&](int ith, int nthr) {
+        const FlushDenormals ftz;
         const Par par{&pool, ith, nthr};
         size_t n0, n1;
         par.range(GH, kSplitAlign, &n0, &n1);
@@ -495,6 +497,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
 
       ThreadPool& pool = ThreadPool::instance();
       pool.run(nth, [&](int ith, int nthr) {
+        const FlushDenormals ftz;
         const Par par{&pool, ith, nthr};
         float* dh_cur = dh.data();  // gradient of h at the current step (from later steps)
         float* dh_nxt = dh_prev.data();
