@@ -70,9 +70,13 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
     return;
   }
   thread_local AlignedFloats a_block;  // op(A) block, row-major, when A is transposed
-  // Loop over k (KC at a time); later blocks add to what earlier ones wrote.
-  for (size_t p0 = 0; p0 < k; p0 += cfg.kc) {
-    const size_t kc = std::min(cfg.kc, k - p0);
+  // Loop over k in equal blocks of about KC (never a sliver: K = 513, say, the input size
+  // plus the bias row, is one block, not 512 + 1 with a second pass over C); later blocks
+  // add to what earlier ones wrote. The blocks depend on k alone, never on threads.
+  const size_t k_blocks = std::max<size_t>(1, (k + cfg.kc / 4) / cfg.kc);
+  const size_t k_step = (k + k_blocks - 1) / k_blocks;
+  for (size_t p0 = 0; p0 < k; p0 += k_step) {
+    const size_t kc = std::min(k_step, k - p0);
     const bool acc = accumulate || p0 > 0;
     // Loop over m (MC rows at a time): pack A's block when it is stored transposed.
     for (size_t i0 = 0; i0 < m; i0 += cfg.mc) {
