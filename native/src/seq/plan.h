@@ -1,0 +1,61 @@
+// What one call works on: where the training record keeps each tensor, which (step,
+// sequence) pairs are live, the views of each direction's weights, and the packed operands of
+// the per-step products. Used by seq/driver.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "cells/cells.h"
+#include "fused_rnn.h"
+
+namespace frnn {
+
+// GRU keeps Rn or q per step; LSTM with a projection keeps m.
+bool cell_needs_aux(const RnnConfig& c);
+
+// Offsets (in floats) of the training record. Per layer: the layer's output when another
+// layer reads it; per direction: pre-activations, h and c histories, the cell's aux.
+struct SavedLayout {
+  struct Dir {
+    size_t z, h, c, aux;  // z (T,B,GH); h (T+1,B,Hout); c (T+1,B,H); aux (T,B,H)
+  };
+  std::vector<size_t> layer_out;  // (T,B,D*Hout), valid for l < L-1
+  std::vector<Dir> dirs;          // index l*D + d
+  size_t total = 0;
+
+  SavedLayout(const RnnConfig& c, size_t T, size_t B);
+
+ private:
+  size_t take(size_t n);
+};
+
+// Views of one direction's weights (or gradients) in the flat buffer.
+DirWeights dir_weights(const RnnConfig& c, const float* params, int l, int d);
+DirGrads dir_grads(const RnnConfig& c, float* grads, int l, int d);
+CellSpec cell_spec(const RnnConfig& c, int d);
+
+// Packs a direction's weights for the per-step products of forward or backward; with at
+// most kDotMaxRows rows per step the forward products read the weights in place.
+void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s, bool backward, size_t B);
+
+// Which (s, b) are live and which time step they read.
+struct StepMap {
+  size_t T, B;
+  std::vector<int32_t> len;     // per sequence
+  std::vector<uint8_t> active;  // (T, B); empty when every sequence has length T
+  StepMap(size_t T, size_t B, const int32_t* lengths);
+  const uint8_t* mask(size_t s) const { return active.empty() ? nullptr : &active[s * B]; }
+  bool live(size_t s, size_t b) const { return (int32_t)s < len[b]; }
+  size_t time(size_t s, size_t b, bool reverse) const { return reverse ? len[b] - 1 - s : s; }
+  bool identity(bool reverse) const { return !reverse && active.empty(); }
+};
+
+// Xs[s, b, :] = X[time(s, b), b, col0 : col0+n] (0 for inactive steps). X rows have ld floats.
+void gather_steps(float* xs, const float* x, size_t ld, size_t col0, size_t n, const StepMap& m, bool reverse);
+
+// [outer, inner, F] -> [inner, outer, F] (batch-first <-> time-major).
+void swap_batch_time(float* dst, const float* src, size_t outer, size_t inner, size_t F);
+
+}  // namespace frnn
