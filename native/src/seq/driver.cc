@@ -25,10 +25,29 @@ namespace {
 
 // Per-thread scratch of forward() and backward(); every buffer is sized (and, where read
 // before written, cleared) by the call that uses it.
-struct ForwardScratch {
-  std::vector<float> x_tm, y_tm, layer_buf[2], xs, xa, bias_in, gx, hbuf, cbuf, aux, zeros_h, zeros_c;
+struct ForwardDirScratch {
+  std::vector<float> xs, xa, bias_in, gx, hbuf, cbuf, aux;
   PackedDir packed;
   PackedMatrix packed_w;
+};
+struct ForwardScratch {
+  std::vector<float> x_tm, y_tm, layer_buf[2], zeros_h, zeros_c;
+  ForwardDirScratch dir[2];  // the directions of a layer may run at the same time
+};
+
+// One direction of one layer, ready to run: everything a thread needs, nothing to allocate.
+struct ForwardDir {
+  size_t d, slot, K;
+  bool reverse, dot_path, has_bias;
+  DirWeights w;
+  CellSpec spec;
+  const SavedLayout::Dir* sv;
+  const float* xsp;  // step-ordered input, [Xs | 1] when the bias rides along
+  float* z_all;      // (T, B, GH)
+  float* hist_h;     // (T+1, B, Hout) training, else 2 rotating slots
+  float* hist_c;
+  float* aux;        // inference: one step's aux
+  ForwardDirScratch* ws;
 };
 struct BackwardScratch {
   std::vector<float> x_tm, dY, dX, xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch;
@@ -75,20 +94,10 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
   }
 
   std::vector<float>* layer_buf = ws.layer_buf;  // inference: ping-pong outputs of inner layers
-  std::vector<float>& xs = ws.xs;
-  std::vector<float>& xa = ws.xa;  // [Xs | 1]
-  std::vector<float>& bias_in = ws.bias_in;  // bW + bR, folded into the input projection
-  std::vector<float>& gx = ws.gx;
-  std::vector<float>& hbuf = ws.hbuf;
-  std::vector<float>& cbuf = ws.cbuf;
-  std::vector<float>& aux = ws.aux;
-  std::vector<float>& zeros_h = ws.zeros_h;
-  std::vector<float>& zeros_c = ws.zeros_c;
-  zeros_h.assign(B * Hout, 0.0f);
-  zeros_c.assign(B * H, 0.0f);
-  PackedDir& packed = ws.packed;
-  PackedMatrix& packed_w = ws.packed_w;
+  ws.zeros_h.assign(B * Hout, 0.0f);
+  ws.zeros_c.assign(B * H, 0.0f);
   const int nth = num_threads();
+  ThreadPool& pool = ThreadPool::instance();
 
   const float* layer_in = x0;
   for (size_t l = 0; l < L; ++l) {
@@ -104,114 +113,144 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
     }
     std::memset(layer_out, 0, T * B * D * Hout * sizeof(float));
 
+    ForwardDir fds[2];
     for (size_t d = 0; d < D; ++d) {
-      const bool reverse = d == 1 || c.reverse;
-      const size_t slot = l * D + d;
-      const DirWeights w = dir_weights(c, params, (int)l, (int)d);
-      const CellSpec spec = cell_spec(c, (int)d);
-      const SavedLayout::Dir* sv = saved ? &layout.dirs[slot] : nullptr;
-      pack_direction(packed, c.cell, w, spec, false, B);
+      ForwardDir& fd = fds[d];
+      ForwardDirScratch& dw = ws.dir[d];
+      fd.ws = &dw;
+      fd.d = d;
+      fd.reverse = d == 1 || c.reverse;
+      fd.slot = l * D + d;
+      fd.w = dir_weights(c, params, (int)l, (int)d);
+      fd.spec = cell_spec(c, (int)d);
+      fd.sv = saved ? &layout.dirs[fd.slot] : nullptr;
+      pack_direction(dw.packed, c.cell, fd.w, fd.spec, false, B);
 
       // Input projection of every step: Gx = Xs·Wᵀ + bW.
-      const float* xsp = layer_in;
-      if (!map.identity(reverse)) {
-        xs.resize(T * B * I);
-        gather_steps(xs.data(), layer_in, I, 0, I, map, reverse);
-        xsp = xs.data();
+      fd.xsp = layer_in;
+      if (!map.identity(fd.reverse)) {
+        dw.xs.resize(T * B * I);
+        gather_steps(dw.xs.data(), layer_in, I, 0, I, map, fd.reverse);
+        fd.xsp = dw.xs.data();
       }
-      float* z_all;
-      if (sv) {
-        z_all = saved + sv->z;
+      if (fd.sv) {
+        fd.z_all = saved + fd.sv->z;
       } else {
-        gx.resize(T * B * GH);
-        z_all = gx.data();
+        dw.gx.resize(T * B * GH);
+        fd.z_all = dw.gx.data();
       }
       // Biases: b = bW + bR (all but GRU reset_after's bR_n, which r multiplies). When W is
       // packed, b rides along as an extra row, [Xs | 1]·[W | b]ᵀ, so no pass over Gx or over
       // each step's z adds it; with one or two rows (streaming) it is added after the dots.
-      const bool has_bias = w.bW != nullptr;
-      if (has_bias) {
-        bias_in.resize(GH);
+      fd.has_bias = fd.w.bW != nullptr;
+      if (fd.has_bias) {
+        dw.bias_in.resize(GH);
         const bool keep_rn = c.cell == CellType::kGru && c.reset_after;
-        for (size_t g = 0; g < GH; ++g) bias_in[g] = keep_rn && g >= 2 * H ? w.bW[g] : w.bW[g] + w.bR[g];
+        for (size_t g = 0; g < GH; ++g)
+          dw.bias_in[g] = keep_rn && g >= 2 * H ? fd.w.bW[g] : fd.w.bW[g] + fd.w.bR[g];
       }
-      const bool dot_path = T * B <= kDotMaxRows;
-      size_t K = I;
-      if (dot_path) {
-        packed_w.view_transposed(I, GH, w.W, I);
+      fd.dot_path = T * B <= kDotMaxRows;
+      fd.K = I;
+      if (fd.dot_path) {
+        dw.packed_w.view_transposed(I, GH, fd.w.W, I);
       } else {
-        packed_w.pack(true, I, GH, w.W, I, has_bias ? bias_in.data() : nullptr);
-        if (has_bias) {
-          K = I + 1;
-          xa.resize(T * B * K);
+        dw.packed_w.pack(true, I, GH, fd.w.W, I, fd.has_bias ? dw.bias_in.data() : nullptr);
+        if (fd.has_bias) {
+          const size_t K = fd.K = I + 1;
+          dw.xa.resize(T * B * K);
           for (size_t r = 0; r < T * B; ++r) {
-            std::memcpy(&xa[r * K], xsp + r * I, I * sizeof(float));
-            xa[r * K + I] = 1.0f;
+            std::memcpy(&dw.xa[r * K], fd.xsp + r * I, I * sizeof(float));
+            dw.xa[r * K + I] = 1.0f;
           }
-          xsp = xa.data();
+          fd.xsp = dw.xa.data();
         }
       }
 
       // State histories (training) or two rotating buffers (inference).
-      const float* h_init = h0 ? h0 + slot * B * Hout : zeros_h.data();
-      const float* c_init = c0 ? c0 + slot * B * H : zeros_c.data();
-      float* hist_h;
-      float* hist_c = nullptr;
-      if (sv) {
-        hist_h = saved + sv->h;
-        if (lstm) hist_c = saved + sv->c;
+      const float* h_init = h0 ? h0 + fd.slot * B * Hout : ws.zeros_h.data();
+      const float* c_init = c0 ? c0 + fd.slot * B * H : ws.zeros_c.data();
+      fd.hist_c = nullptr;
+      fd.aux = nullptr;
+      if (fd.sv) {
+        fd.hist_h = saved + fd.sv->h;
+        if (lstm) fd.hist_c = saved + fd.sv->c;
       } else {
-        hbuf.resize(2 * B * Hout);
-        hist_h = hbuf.data();
+        dw.hbuf.resize(2 * B * Hout);
+        fd.hist_h = dw.hbuf.data();
         if (lstm) {
-          cbuf.resize(2 * B * H);
-          hist_c = cbuf.data();
+          dw.cbuf.resize(2 * B * H);
+          fd.hist_c = dw.cbuf.data();
         }
-        aux.resize(B * H);
+        dw.aux.resize(B * H);
+        fd.aux = dw.aux.data();
       }
-      std::memcpy(hist_h, h_init, B * Hout * sizeof(float));
-      if (lstm) std::memcpy(hist_c, c_init, B * H * sizeof(float));
+      std::memcpy(fd.hist_h, h_init, B * Hout * sizeof(float));
+      if (lstm) std::memcpy(fd.hist_c, c_init, B * H * sizeof(float));
+    }
 
-      // Everything below allocates nothing: it runs on the pool's threads.
-      ThreadPool& pool = ThreadPool::instance();
+    // One direction on a group of threads: the input projection, then step after step.
+    // Everything here allocates nothing: it runs on the pool's threads.
+    auto run_direction = [&](const Par& par, const ForwardDir& fd) {
+      const ForwardDirScratch& dw = *fd.ws;
+      size_t n0, n1;
+      par.range(GH, kSplitAlign, &n0, &n1);
+      gemm_packed(false, T * B, fd.K, fd.xsp, fd.K, dw.packed_w, fd.z_all, GH, false, n0, n1);
+      if (fd.dot_path && fd.has_bias && n1 > n0)
+        add_row_vector(T * B, n1 - n0, dw.bias_in.data() + n0, fd.z_all + n0, GH, true);
+      par.barrier();
+      for (size_t s = 0; s < T; ++s) {
+        // Training keeps every step; inference alternates between two slots.
+        const size_t prev = fd.sv ? s : s % 2, next = fd.sv ? s + 1 : (s + 1) % 2;
+        const float* h_prev = fd.hist_h + prev * B * Hout;
+        float* h_new = fd.hist_h + next * B * Hout;
+        float* aux_s = !cell_needs_aux(c) ? nullptr : fd.sv ? saved + fd.sv->aux + s * B * H : fd.aux;
+        StepIO io{fd.z_all + s * B * GH, aux_s};
+        const uint8_t* mask = map.mask(s);
+        switch (c.cell) {
+          case CellType::kLstm:
+            lstm_step_forward(par, h_new, fd.hist_c + next * B * H, io, h_prev, fd.hist_c + prev * B * H, mask, fd.w,
+                              dw.packed, fd.spec, (int)B);
+            break;
+          case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, fd.w, dw.packed, fd.spec, (int)B); break;
+          case CellType::kRnn: rnn_step_forward(par, h_new, io, h_prev, mask, fd.w, dw.packed, fd.spec, (int)B); break;
+        }
+        // This thread's columns of h go to the layer output at each sequence's time.
+        size_t j0, j1;
+        step_output_range(par, fd.spec, &j0, &j1);
+        for (size_t b = 0; b < B && j1 > j0; ++b) {
+          if (!map.live(s, b)) continue;
+          std::memcpy(layer_out + (map.time(s, b, fd.reverse) * B + b) * D * Hout + fd.d * Hout + j0,
+                      h_new + b * Hout + j0, (j1 - j0) * sizeof(float));
+        }
+        par.barrier();
+      }
+    };
+
+    if (D == 2 && ThreadPool::usable_threads(nth) >= 2) {
+      // The two directions at once, each on half of the threads (they share nothing but
+      // disjoint columns of the layer output).
+      Barrier groups[2];
       pool.run(nth, [&](int ith, int nthr) {
         const FlushDenormals ftz;
-        const Par par{&pool, ith, nthr};
-        size_t n0, n1;
-        par.range(GH, kSplitAlign, &n0, &n1);
-        gemm_packed(false, T * B, K, xsp, K, packed_w, z_all, GH, false, n0, n1);
-        if (dot_path && has_bias && n1 > n0) add_row_vector(T * B, n1 - n0, bias_in.data() + n0, z_all + n0, GH, true);
-        par.barrier();
-        for (size_t s = 0; s < T; ++s) {
-          // Training keeps every step; inference alternates between two slots.
-          const size_t prev = sv ? s : s % 2, next = sv ? s + 1 : (s + 1) % 2;
-          const float* h_prev = hist_h + prev * B * Hout;
-          float* h_new = hist_h + next * B * Hout;
-          float* aux_s = !cell_needs_aux(c) ? nullptr : sv ? saved + sv->aux + s * B * H : aux.data();
-          StepIO io{z_all + s * B * GH, aux_s};
-          const uint8_t* mask = map.mask(s);
-          switch (c.cell) {
-            case CellType::kLstm:
-              lstm_step_forward(par, h_new, hist_c + next * B * H, io, h_prev, hist_c + prev * B * H, mask, w,
-                                packed, spec, (int)B);
-              break;
-            case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
-            case CellType::kRnn: rnn_step_forward(par, h_new, io, h_prev, mask, w, packed, spec, (int)B); break;
-          }
-          // This thread's columns of h go to the layer output at each sequence's time.
-          size_t j0, j1;
-          step_output_range(par, spec, &j0, &j1);
-          for (size_t b = 0; b < B && j1 > j0; ++b) {
-            if (!map.live(s, b)) continue;
-            std::memcpy(layer_out + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout + j0,
-                        h_new + b * Hout + j0, (j1 - j0) * sizeof(float));
-          }
-          par.barrier();
+        if (nthr < 2) {  // the pool was busy: one thread does both
+          for (size_t d = 0; d < 2; ++d) run_direction(Par{nullptr, 0, 1}, fds[d]);
+          return;
         }
+        const int half = nthr / 2, d = ith < half ? 0 : 1;
+        run_direction(Par{&groups[d], d == 0 ? ith : ith - half, d == 0 ? half : nthr - half}, fds[d]);
       });
-      const size_t last = sv ? T : T % 2;
-      if (hN) std::memcpy(hN + slot * B * Hout, hist_h + last * B * Hout, B * Hout * sizeof(float));
-      if (lstm && cN) std::memcpy(cN + slot * B * H, hist_c + last * B * H, B * H * sizeof(float));
+    } else {
+      for (size_t d = 0; d < D; ++d)
+        pool.run(nth, [&](int ith, int nthr) {
+          const FlushDenormals ftz;
+          run_direction(Par{&pool.barrier(), ith, nthr}, fds[d]);
+        });
+    }
+    for (size_t d = 0; d < D; ++d) {
+      const ForwardDir& fd = fds[d];
+      const size_t last = fd.sv ? T : T % 2;
+      if (hN) std::memcpy(hN + fd.slot * B * Hout, fd.hist_h + last * B * Hout, B * Hout * sizeof(float));
+      if (lstm && cN) std::memcpy(cN + fd.slot * B * H, fd.hist_c + last * B * H, B * H * sizeof(float));
     }
     layer_in = layer_out;
   }
@@ -330,7 +369,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       ThreadPool& pool = ThreadPool::instance();
       pool.run(nth, [&](int ith, int nthr) {
         const FlushDenormals ftz;
-        const Par par{&pool, ith, nthr};
+        const Par par{&pool.barrier(), ith, nthr};
         float* dh_cur = dh.data();  // gradient of h at the current step (from later steps)
         float* dh_nxt = dh_prev.data();
         size_t j0, j1;

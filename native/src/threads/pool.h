@@ -15,6 +15,16 @@
 
 namespace frnn {
 
+// A reusable spin barrier for n threads (every participant passes the same n).
+class Barrier {
+ public:
+  void wait(int n);
+
+ private:
+  std::atomic<int> arrived_{0};
+  std::atomic<uint64_t> generation_{0};
+};
+
 class ThreadPool {
  public:
   using Task = std::function<void(int ith, int nth)>;
@@ -28,8 +38,10 @@ class ThreadPool {
   // gives the same bits.
   void run(int nth, const Task& task);
 
-  // All threads of the current run wait here until every one has arrived.
-  void barrier();
+  // The barrier of all threads of the current run.
+  Barrier& barrier() { return barrier_; }
+  // How many threads run(nth, ...) would use (at most the cores).
+  static int usable_threads(int nth);
 
  private:
   ThreadPool() = default;
@@ -45,9 +57,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
-  // Barrier: arrivals counted, a generation bump releases everyone.
-  std::atomic<int> arrived_{0};
-  std::atomic<uint64_t> barrier_generation_{0};
+  Barrier barrier_;
   // Idle workers sleep here after spinning for a while.
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
@@ -58,12 +68,13 @@ class ThreadPool {
 // thread's columns start on a packed-panel boundary.
 constexpr size_t kSplitAlign = 32;
 
-// This thread's share of a parallel region.
+// This thread's share of a parallel region: its index among the nth threads that share
+// the work (a whole run, or a group of it) and their barrier.
 struct Par {
-  ThreadPool* pool = nullptr;
+  Barrier* group = nullptr;
   int ith = 0, nth = 1;
   void barrier() const {
-    if (nth > 1) pool->barrier();
+    if (nth > 1) group->wait(nth);
   }
   // [begin, end) of n items for this thread, chunks aligned to `align`.
   void range(size_t n, size_t align, size_t* begin, size_t* end) const;
