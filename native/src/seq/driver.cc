@@ -49,10 +49,28 @@ struct ForwardDir {
   float* aux;        // inference: one step's aux
   ForwardDirScratch* ws;
 };
-struct BackwardScratch {
-  std::vector<float> x_tm, dY, dX, xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch;
+struct BackwardDirScratch {
+  std::vector<float> xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch;
   PackedDir packed;
   PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
+};
+struct BackwardScratch {
+  std::vector<float> x_tm, dY, dX;
+  BackwardDirScratch dir[2];
+};
+
+// One direction of one layer, ready to back-propagate.
+struct BackwardDir {
+  size_t d, slot;
+  bool reverse;
+  DirWeights w;
+  DirGrads g;
+  CellSpec spec;
+  const float* z_all;    // (T, B, GH) saved pre-activations
+  const float* hist_h;   // (T+1, B, Hout)
+  const float* hist_c;   // (T+1, B, H) LSTM
+  const float* aux_all;  // (T, B, H) or nullptr
+  BackwardDirScratch* ws;
 };
 
 }  // namespace
@@ -298,158 +316,179 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       std::memcpy(dY.data(), dy, dY.size() * sizeof(float));
   }
 
-  std::vector<float>& xs = ws.xs;
-  std::vector<float>& dxs = ws.dxs;
-  std::vector<float>& dz = ws.dz;
-  std::vector<float>& dzr = ws.dzr;
-  std::vector<float>& dh_hist = ws.dh_hist;
-  std::vector<float>& dh = ws.dh;
-  std::vector<float>& dh_prev = ws.dh_prev;
-  std::vector<float>& dh_tot = ws.dh_tot;
-  std::vector<float>& dc = ws.dc;
-  std::vector<float>& scratch = ws.scratch;
-  dz.resize(T * B * GH);
-  dzr.resize(gru ? T * B * GH : 0);
-  dh_hist.resize(proj ? T * B * Hout : 0);
-  dh.resize(B * Hout);
-  dh_prev.resize(B * Hout);
-  dh_tot.resize(B * Hout);
-  dc.resize(lstm ? B * H : 0);
-  scratch.resize(B * H);
-  PackedDir& packed = ws.packed;
-  PackedMatrix& pk_x = ws.pk_x;
-  PackedMatrix& pk_h = ws.pk_h;
-  PackedMatrix& pk_aux = ws.pk_aux;
-  PackedMatrix& pk_wt = ws.pk_wt;
   const int nth = num_threads();
+  ThreadPool& pool = ThreadPool::instance();
+  const size_t TB = T * B;
 
   for (size_t li = L; li-- > 0;) {
     const size_t I = layer_input_size(c, (int)li);
     const float* layer_in = li == 0 ? x0 : saved + layout.layer_out[li - 1];
-    dX.assign(T * B * I, 0.0f);
+    BackwardDir bds[2];
     for (size_t d = 0; d < D; ++d) {
-      const bool reverse = d == 1 || c.reverse;
-      const size_t slot = li * D + d;
-      const DirWeights w = dir_weights(c, params, (int)li, (int)d);
-      DirGrads g = dir_grads(c, dparams, (int)li, (int)d);
-      const CellSpec spec = cell_spec(c, (int)d);
-      const SavedLayout::Dir& sv = layout.dirs[slot];
-      pack_direction(packed, c.cell, w, spec, true, B);
-      const float* z_all = saved + sv.z;
-      const float* hist_h = saved + sv.h;
-      const float* hist_c = lstm ? saved + sv.c : nullptr;
-      const float* aux_all = cell_needs_aux(c) ? saved + sv.aux : nullptr;
-
+      BackwardDir& bd = bds[d];
+      BackwardDirScratch& dw = ws.dir[d];
+      bd.ws = &dw;
+      bd.d = d;
+      bd.reverse = d == 1 || c.reverse;
+      bd.slot = li * D + d;
+      bd.w = dir_weights(c, params, (int)li, (int)d);
+      bd.g = dir_grads(c, dparams, (int)li, (int)d);
+      bd.spec = cell_spec(c, (int)d);
+      const SavedLayout::Dir& sv = layout.dirs[bd.slot];
+      bd.z_all = saved + sv.z;
+      bd.hist_h = saved + sv.h;
+      bd.hist_c = lstm ? saved + sv.c : nullptr;
+      bd.aux_all = cell_needs_aux(c) ? saved + sv.aux : nullptr;
+      pack_direction(dw.packed, c.cell, bd.w, bd.spec, true, B);
+      dw.dz.resize(TB * GH);
+      dw.dzr.resize(gru ? TB * GH : 0);
+      dw.dh_hist.resize(proj ? TB * Hout : 0);
+      dw.dh_prev.resize(B * Hout);
+      dw.dh_tot.resize(B * Hout);
+      dw.scratch.resize(B * H);
       if (dhN)
-        std::memcpy(dh.data(), dhN + slot * B * Hout, B * Hout * sizeof(float));
+        dw.dh.assign(dhN + bd.slot * B * Hout, dhN + (bd.slot + 1) * B * Hout);
       else
-        std::fill(dh.begin(), dh.end(), 0.0f);
-      if (lstm) {
-        if (dcN)
-          std::memcpy(dc.data(), dcN + slot * B * H, B * H * sizeof(float));
-        else
-          std::fill(dc.begin(), dc.end(), 0.0f);
-      }
+        dw.dh.assign(B * Hout, 0.0f);
+      if (lstm && dcN)
+        dw.dc.assign(dcN + bd.slot * B * H, dcN + (bd.slot + 1) * B * H);
+      else
+        dw.dc.assign(lstm ? B * H : 0, 0.0f);
 
       // Operands of the weight-gradient products, packed before the threads start.
-      const size_t TB = T * B;
       const float* xsp = layer_in;
-      if (!map.identity(reverse)) {
-        xs.resize(TB * I);
-        gather_steps(xs.data(), layer_in, I, 0, I, map, reverse);
-        xsp = xs.data();
+      if (!map.identity(bd.reverse)) {
+        dw.xs.resize(TB * I);
+        gather_steps(dw.xs.data(), layer_in, I, 0, I, map, bd.reverse);
+        xsp = dw.xs.data();
       }
-      pk_x.pack(false, TB, I, xsp, I);
-      pk_h.pack(false, TB, Hout, hist_h, Hout);
-      if (aux_all && (proj || (gru && !c.reset_after))) pk_aux.pack(false, TB, H, aux_all, H);
-      pk_wt.pack(false, GH, I, w.W, I);
-      dxs.resize(TB * I);
-      const float* dzrec = gru ? dzr.data() : dz.data();
+      dw.pk_x.pack(false, TB, I, xsp, I);
+      dw.pk_h.pack(false, TB, Hout, bd.hist_h, Hout);
+      if (bd.aux_all && (proj || (gru && !c.reset_after))) dw.pk_aux.pack(false, TB, H, bd.aux_all, H);
+      dw.pk_wt.pack(false, GH, I, bd.w.W, I);
+      dw.dxs.resize(TB * I);
+    }
 
-      ThreadPool& pool = ThreadPool::instance();
+    // One direction on a group of threads: the steps backwards, then the weight gradients
+    // and dXs = dZ·W in step order. Allocates nothing.
+    auto run_direction = [&](const Par& par, const BackwardDir& bd) {
+      BackwardDirScratch& dw = *bd.ws;
+      DirGrads g = bd.g;
+      const size_t d = bd.d;
+      float* dh_cur = dw.dh.data();  // gradient of h at the current step (from later steps)
+      float* dh_nxt = dw.dh_prev.data();
+      size_t j0, j1;
+      step_output_range(par, bd.spec, &j0, &j1);
+      for (size_t s = T; s-- > 0;) {
+        // This thread's columns of dh_tot = dh (from step s+1) + dY at this step's time.
+        float* dht = proj ? dw.dh_hist.data() + s * B * Hout : dw.dh_tot.data();
+        for (size_t b = 0; b < B; ++b) {
+          float* row = dht + b * Hout;
+          const float* carry = dh_cur + b * Hout;
+          if (!map.live(s, b)) {
+            std::memcpy(row + j0, carry + j0, (j1 - j0) * sizeof(float));
+            continue;
+          }
+          const float* up = dY.data() + (map.time(s, b, bd.reverse) * B + b) * D * Hout + d * Hout;
+          for (size_t j = j0; j < j1; ++j) row[j] = carry[j] + up[j];
+        }
+        if (proj) par.barrier();  // the projection reads every column
+        const uint8_t* mask = map.mask(s);
+        const float* z = bd.z_all + s * B * GH;
+        const float* h_prev = bd.hist_h + s * B * Hout;
+        const float* aux = bd.aux_all ? bd.aux_all + s * B * H : nullptr;
+        float* dzs = dw.dz.data() + s * B * GH;
+        switch (c.cell) {
+          case CellType::kLstm:
+            lstm_step_backward(par, dh_nxt, dw.dc.data(), dzs, dw.scratch.data(), dht, z, bd.hist_c + s * B * H,
+                               bd.hist_c + (s + 1) * B * H, mask, bd.w, dw.packed, g, bd.spec, (int)B);
+            break;
+          case CellType::kGru:
+            gru_step_backward(par, dh_nxt, dzs, dw.dzr.data() + s * B * GH, dw.scratch.data(), dht, z, aux, h_prev,
+                              mask, dw.packed, bd.spec, (int)B);
+            break;
+          case CellType::kRnn:
+            rnn_step_backward(par, dh_nxt, dzs, dht, z, mask, dw.packed, bd.spec, (int)B);
+            break;
+        }
+        std::swap(dh_cur, dh_nxt);
+        // Finished rows carried dh through; they must not reach dWp (their m is stale).
+        if (proj && mask)
+          for (size_t b = 0; b < B; ++b)
+            if (!mask[b]) std::memset(dht + b * Hout + j0, 0, (j1 - j0) * sizeof(float));
+        par.barrier();
+      }
+      if (par.ith == 0) {
+        if (dh0) std::memcpy(dh0 + bd.slot * B * Hout, dh_cur, B * Hout * sizeof(float));
+        if (lstm && dc0) std::memcpy(dc0 + bd.slot * B * H, dw.dc.data(), B * H * sizeof(float));
+      }
+
+      // Weight gradients over all steps at once, each thread on its rows of the result.
+      const float* dz = dw.dz.data();
+      const float* dzrec = gru ? dw.dzr.data() : dz;
+      size_t r0, r1;
+      par.range(GH, kSplitAlign, &r0, &r1);
+      if (r1 > r0) {
+        gemm_packed(true, r1 - r0, TB, dz + r0, GH, dw.pk_x, g.W + r0 * I, I, true);
+        if (g.bW) accumulate_column_sums(TB, r1 - r0, dz + r0, GH, g.bW + r0);
+        if (gru && !c.reset_after) {
+          // r and u rows see h_prev; the n rows see q = r⊙h_prev (saved in aux).
+          const size_t split = std::min(std::max(r0, 2 * H), r1);
+          if (split > r0) gemm_packed(true, split - r0, TB, dzrec + r0, GH, dw.pk_h, g.R + r0 * Hout, Hout, true);
+          if (r1 > split)
+            gemm_packed(true, r1 - split, TB, dzrec + split, GH, dw.pk_aux, g.R + split * Hout, Hout, true);
+        } else {
+          gemm_packed(true, r1 - r0, TB, dzrec + r0, GH, dw.pk_h, g.R + r0 * Hout, Hout, true);
+        }
+        if (g.bR) accumulate_column_sums(TB, r1 - r0, dzrec + r0, GH, g.bR + r0);
+      }
+      if (proj) {
+        par.range(Hout, kSplitAlign, &r0, &r1);
+        if (r1 > r0) gemm_packed(true, r1 - r0, TB, dw.dh_hist.data() + r0, Hout, dw.pk_aux, g.Wp + r0 * H, H, true);
+      }
+      // dXs = dZ·W on this thread's rows (in step order; run_layer puts them back in time).
+      par.range(TB, kSplitAlign, &r0, &r1);
+      if (r1 > r0) gemm_packed(false, r1 - r0, GH, dz + r0 * GH, GH, dw.pk_wt, dw.dxs.data() + r0 * I, I, false);
+    };
+
+    if (D == 2 && ThreadPool::usable_threads(nth) >= 2) {
+      // The two directions at once, each on half of the threads: they write disjoint
+      // gradients; their input gradients meet below.
+      Barrier groups[2];
       pool.run(nth, [&](int ith, int nthr) {
         const FlushDenormals ftz;
-        const Par par{&pool.barrier(), ith, nthr};
-        float* dh_cur = dh.data();  // gradient of h at the current step (from later steps)
-        float* dh_nxt = dh_prev.data();
-        size_t j0, j1;
-        step_output_range(par, spec, &j0, &j1);
-        for (size_t s = T; s-- > 0;) {
-          // This thread's columns of dh_tot = dh (from step s+1) + dY at this step's time.
-          float* dht = proj ? dh_hist.data() + s * B * Hout : dh_tot.data();
-          for (size_t b = 0; b < B; ++b) {
-            float* row = dht + b * Hout;
-            const float* carry = dh_cur + b * Hout;
-            if (!map.live(s, b)) {
-              std::memcpy(row + j0, carry + j0, (j1 - j0) * sizeof(float));
-              continue;
-            }
-            const float* up = dY.data() + (map.time(s, b, reverse) * B + b) * D * Hout + d * Hout;
-            for (size_t j = j0; j < j1; ++j) row[j] = carry[j] + up[j];
-          }
-          if (proj) par.barrier();  // the projection reads every column
-          const uint8_t* mask = map.mask(s);
-          const float* z = z_all + s * B * GH;
-          const float* h_prev = hist_h + s * B * Hout;
-          const float* aux = aux_all ? aux_all + s * B * H : nullptr;
-          float* dzs = dz.data() + s * B * GH;
-          switch (c.cell) {
-            case CellType::kLstm:
-              lstm_step_backward(par, dh_nxt, dc.data(), dzs, scratch.data(), dht, z, hist_c + s * B * H,
-                                 hist_c + (s + 1) * B * H, mask, w, packed, g, spec, (int)B);
-              break;
-            case CellType::kGru:
-              gru_step_backward(par, dh_nxt, dzs, dzr.data() + s * B * GH, scratch.data(), dht, z, aux, h_prev,
-                                mask, packed, spec, (int)B);
-              break;
-            case CellType::kRnn:
-              rnn_step_backward(par, dh_nxt, dzs, dht, z, mask, packed, spec, (int)B);
-              break;
-          }
-          std::swap(dh_cur, dh_nxt);
-          // Finished rows carried dh through; they must not reach dWp (their m is stale).
-          if (proj && mask)
-            for (size_t b = 0; b < B; ++b)
-              if (!mask[b]) std::memset(dht + b * Hout + j0, 0, (j1 - j0) * sizeof(float));
-          par.barrier();
+        if (nthr < 2) {  // the pool was busy: one thread does both
+          for (size_t d = 0; d < 2; ++d) run_direction(Par{nullptr, 0, 1}, bds[d]);
+          return;
         }
-        if (ith == 0) {
-          if (dh0) std::memcpy(dh0 + slot * B * Hout, dh_cur, B * Hout * sizeof(float));
-          if (lstm && dc0) std::memcpy(dc0 + slot * B * H, dc.data(), B * H * sizeof(float));
-        }
+        const int half = nthr / 2, d = ith < half ? 0 : 1;
+        run_direction(Par{&groups[d], d == 0 ? ith : ith - half, d == 0 ? half : nthr - half}, bds[d]);
+      });
+    } else {
+      for (size_t d = 0; d < D; ++d)
+        pool.run(nth, [&](int ith, int nthr) {
+          const FlushDenormals ftz;
+          run_direction(Par{&pool.barrier(), ith, nthr}, bds[d]);
+        });
+    }
 
-        // Weight gradients over all steps at once, each thread on its rows of the result.
-        size_t r0, r1;
-        par.range(GH, kSplitAlign, &r0, &r1);
-        if (r1 > r0) {
-          gemm_packed(true, r1 - r0, TB, dz.data() + r0, GH, pk_x, g.W + r0 * I, I, true);
-          if (g.bW) accumulate_column_sums(TB, r1 - r0, dz.data() + r0, GH, g.bW + r0);
-          if (gru && !c.reset_after) {
-            // r and u rows see h_prev; the n rows see q = r⊙h_prev (saved in aux).
-            const size_t split = std::min(std::max(r0, 2 * H), r1);
-            if (split > r0) gemm_packed(true, split - r0, TB, dzrec + r0, GH, pk_h, g.R + r0 * Hout, Hout, true);
-            if (r1 > split) gemm_packed(true, r1 - split, TB, dzrec + split, GH, pk_aux, g.R + split * Hout, Hout, true);
-          } else {
-            gemm_packed(true, r1 - r0, TB, dzrec + r0, GH, pk_h, g.R + r0 * Hout, Hout, true);
-          }
-          if (g.bR) accumulate_column_sums(TB, r1 - r0, dzrec + r0, GH, g.bR + r0);
-        }
-        if (proj) {
-          par.range(Hout, kSplitAlign, &r0, &r1);
-          if (r1 > r0) gemm_packed(true, r1 - r0, TB, dh_hist.data() + r0, Hout, pk_aux, g.Wp + r0 * H, H, true);
-        }
-        // dXs = dZ·W on this thread's rows, scattered back to each sequence's time.
-        par.range(TB, kSplitAlign, &r0, &r1);
-        if (r1 > r0) gemm_packed(false, r1 - r0, GH, dz.data() + r0 * GH, GH, pk_wt, dxs.data() + r0 * I, I, false);
-        for (size_t row = r0; row < r1; ++row) {
-          const size_t s = row / B, b = row % B;
-          if (!map.live(s, b)) continue;
-          float* dst = dX.data() + (map.time(s, b, reverse) * B + b) * I;
-          const float* src = dxs.data() + row * I;
+    // dX[t, b] = Σ_d dXs_d at the step that read time t (forward first, a fixed order).
+    dX.resize(TB * I);
+    pool.run(nth, [&](int ith, int nthr) {
+      const Par par{&pool.barrier(), ith, nthr};
+      size_t r0, r1;
+      par.range(TB, kSplitAlign, &r0, &r1);
+      for (size_t row = r0; row < r1; ++row) {
+        const size_t t = row / B, b = row % B;
+        float* dst = dX.data() + row * I;
+        std::memset(dst, 0, I * sizeof(float));
+        if (!map.live(t, b)) continue;  // t < len_b: live in both directions
+        for (size_t d = 0; d < D; ++d) {
+          const float* src = bds[d].ws->dxs.data() + (map.time(t, b, bds[d].reverse) * B + b) * I;
           for (size_t j = 0; j < I; ++j) dst[j] += src[j];
         }
-      });
-    }
+      }
+    });
     if (li > 0) dY.swap(dX);
   }
   if (dx) {
