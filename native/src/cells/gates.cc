@@ -9,6 +9,9 @@ namespace frnn {
 extern const GateKernels kGatesAvx2;
 extern const GateKernels kGatesAvx512;
 #endif
+#if defined(__aarch64__)
+extern const GateKernels kGatesNeon;
+#endif
 
 const GateKernels* simd_gates(CellType cell, const Activation* act) {
   if (cell == CellType::kRnn) return nullptr;
@@ -18,6 +21,9 @@ const GateKernels* simd_gates(CellType cell, const Activation* act) {
 #if defined(__x86_64__) || defined(__i386__)
     case Isa::kAvx2: return &kGatesAvx2;
     case Isa::kAvx512: return &kGatesAvx512;
+#endif
+#if defined(__aarch64__)
+    case Isa::kNeon: return &kGatesNeon;
 #endif
     default: return nullptr;
   }

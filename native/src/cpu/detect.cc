@@ -3,6 +3,9 @@
 // x86: a feature is usable only when cpuid reports it AND the OS saves its registers on
 // context switch (XGETBV: XCR0 bits 1-2 for AVX's ymm state, 5-7 for AVX-512's opmask
 // and zmm state).
+//
+// AArch64: Advanced SIMD (NEON) is mandatory in the architecture (and the OS always saves
+// the q registers), so it is supported wherever this file is built for __aarch64__.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -52,6 +55,8 @@ Isa best_isa() {
   const X86Features f = detect_x86();
   if (f.avx512f) return Isa::kAvx512;
   if (f.avx2_fma) return Isa::kAvx2;
+#elif defined(__aarch64__)
+  return Isa::kNeon;
 #endif
   return Isa::kScalar;
 }
@@ -93,7 +98,12 @@ bool cpu_supports(Isa isa) {
       return false;
 #endif
     }
-    case Isa::kNeon: return false;  // no NEON kernels yet
+    case Isa::kNeon:
+#if defined(__aarch64__)
+      return true;  // baseline on AArch64
+#else
+      return false;
+#endif
   }
   return false;
 }

@@ -18,15 +18,16 @@ class FlushDenormals {
     saved_ = __builtin_ia32_stmxcsr();
     __builtin_ia32_ldmxcsr(saved_ | kFtz | kDaz);
 #elif defined(__aarch64__)
-    saved_ = __builtin_aarch64_get_fpcr();
-    __builtin_aarch64_set_fpcr(saved_ | kFz);
+    __asm__ volatile("mrs %0, fpcr" : "=r"(saved_));  // inline asm: GCC and clang alike
+    const uint64_t flushed = saved_ | kFz;
+    __asm__ volatile("msr fpcr, %0" : : "r"(flushed));
 #endif
   }
   ~FlushDenormals() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_ldmxcsr(saved_);
 #elif defined(__aarch64__)
-    __builtin_aarch64_set_fpcr(saved_);
+    __asm__ volatile("msr fpcr, %0" : : "r"(saved_));
 #endif
   }
   FlushDenormals(const FlushDenormals&) = delete;
@@ -37,8 +38,8 @@ class FlushDenormals {
   static constexpr unsigned kFtz = 1u << 15, kDaz = 1u << 6;  // MXCSR
   unsigned saved_ = 0;
 #elif defined(__aarch64__)
-  static constexpr unsigned kFz = 1u << 24;  // FPCR.FZ
-  unsigned saved_ = 0;
+  static constexpr uint64_t kFz = uint64_t{1} << 24;  // FPCR.FZ
+  uint64_t saved_ = 0;
 #endif
 };
 

@@ -2,7 +2,7 @@
 //
 //   frnn_f32_vsigmoid__avx512(n, x, y);   // any n; x, y unaligned; y == x allowed
 //
-// The ops themselves live in the traits simd/f32_{scalar,avx2,avx512}.h, with their accuracy;
+// The ops themselves live in the traits simd/f32_{scalar,avx2,avx512,neon}.h, with their accuracy;
 // pointwise kernels call them on registers directly (see vmath/unary.h) and use these
 // array kernels only when the data is already a plain array. Generic header: no intrinsics.
 #pragma once
