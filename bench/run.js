@@ -1,61 +1,600 @@
-// `npm run bench`: the standard workloads (../shared/bench/shapes.json, copied below) through
-// the public API: median time per call and GFLOP/s (FLOPs as shapes.json counts them:
-// 2*T*B*(I+H)*G*H per forward, 3x that per training step), plus step() latency.
-// Peers (oneDNN, PyTorch, onnxruntime) and the native bench come with the speed issue.
+// `npm run bench`: the standard workloads (../shared/bench/shapes.json, copied below) through the
+// public JS API, next to the same workloads in C++ (build-bench/bench_rnn, run in the same run just
+// before each workload's JS rows), so the cost of the JS layer and N-API shows per call. Then step() latency, the
+// training memory per workload, and onnxruntime-node as a peer when it is installed.
+//
+//   node bench/run.js [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]
+//                     [infer|train] [t1|t2] [--budget=SECONDS] [--csv]
+//                     [--no-native] [--no-ort] [--no-step] [--no-memory]
+//
+// Per (workload, cell, mode, threads): one warm-up call (outputs checked finite; more up to
+// min(0.25 s, budget / 2), see warmUp), then timed calls until --budget seconds (default 0.5) are
+// spent, at least 3; a call slower than twice the budget is timed once. Median time per call; GFLOP/s with FLOPs as shapes.json counts them
+// (2*T*B*(I+H)*G*H per forward, 3x per training step). Same scheme as bench_rnn.
+// infer = layer.forward(x); train = layer.forward(x, { training: true }) + layer.backward({ gradOutput })
+// (weight gradients accumulate, as in bench_rnn). Threads: setNumThreads(n).
 'use strict';
-const { LSTM, GRU, info, tensor } = require('..');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { LSTM, GRU, info, setNumThreads, tensor } = require('..');
 
-const SHAPES = [
-  { name: 'stream', T: 1, B: 1, I: 64, H: 128, modes: ['infer'] },
-  { name: 'small', T: 32, B: 16, I: 32, H: 64, modes: ['infer', 'train'] },
-  { name: 'medium', T: 50, B: 64, I: 128, H: 256, modes: ['infer', 'train'] },
-  { name: 'large', T: 50, B: 128, I: 512, H: 512, modes: ['infer', 'train'] },
-  { name: 'long', T: 500, B: 8, I: 64, H: 256, modes: ['infer', 'train'] },
+const ROOT = path.join(__dirname, '..');
+const WORKLOADS = [
+  { name: 'stream', T: 1, B: 1, I: 64, H: 128, train: false },
+  { name: 'small', T: 32, B: 16, I: 32, H: 64, train: true },
+  { name: 'medium', T: 50, B: 64, I: 128, H: 256, train: true },
+  { name: 'large', T: 50, B: 128, I: 512, H: 512, train: true },
+  { name: 'long', T: 500, B: 8, I: 64, H: 256, train: true },
 ];
-const only = process.argv.slice(2);
+const CELLS = [
+  { name: 'lstm', kind: 'lstm', G: 4, resetAfter: true },
+  { name: 'gru_ra', kind: 'gru', G: 3, resetAfter: true }, // PyTorch, ONNX linear_before_reset=1
+  { name: 'gru_rb', kind: 'gru', G: 3, resetAfter: false }, // ONNX default
+];
+const MODES = ['infer', 'train'];
+const THREADS = [1, 2];
+
+// ---- Options ----------------------------------------------------------------------------------
+const USAGE = `usage: node bench/run.js [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]
+                         [infer|train] [t1|t2] [--budget=SECONDS] [--csv]
+                         [--no-native] [--no-ort] [--no-step] [--no-memory]`;
+
+function selected(filter, name) {
+  return filter.length === 0 || filter.some((f) => name === f || name.startsWith(`${f}_`)); // gru: gru_ra, gru_rb
+}
+
+function parseArgs(argv) {
+  const o = { workloads: [], cells: [], modes: [], threads: [], budget: 0.5, csv: false, native: true, ort: true, step: true, memory: true, memoryChild: null };
+  for (const a of argv) {
+    if (a === '--csv') o.csv = true;
+    else if (a === '--no-native') o.native = false;
+    else if (a === '--no-ort') o.ort = false;
+    else if (a === '--no-step') o.step = false;
+    else if (a === '--no-memory') o.memory = false;
+    else if (a.startsWith('--budget=')) o.budget = Number(a.slice(9));
+    else if (a.startsWith('--memory-child=')) o.memoryChild = a.slice(15).split(',');
+    else if (a === '-h' || a === '--help') { console.log(USAGE); process.exit(0); }
+    else if (WORKLOADS.some((w) => w.name === a)) o.workloads.push(a);
+    else if (CELLS.some((c) => selected([a], c.name))) o.cells.push(a);
+    else if (MODES.includes(a)) o.modes.push(a);
+    else if (/^t[1-9][0-9]*$/.test(a)) o.threads.push(Number(a.slice(1)));
+    else {
+      console.error(`bench/run.js: unknown argument '${a}'\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  if (!(o.budget > 0)) o.budget = 0.5;
+  if (o.threads.length === 0) o.threads = THREADS;
+  return o;
+}
+
+// ---- Timing -----------------------------------------------------------------------------------
+const now = () => performance.now() / 1e3; // seconds
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
+  const n = s.length;
+  return n % 2 ? s[n >> 1] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 
-/** Runs fn until ~budgetMs have passed (at least 3 times) and returns the median ms per call. */
-function time(fn, budgetMs = 1500) {
-  fn();
+/** bench_rnn's time_calls: `first` = the warm-up call's seconds. Returns { s: median seconds, n }. */
+function timeCalls(fn, first, budget) {
+  if (first > 2 * budget) return { s: first, n: 1 };
   const samples = [];
-  const start = performance.now();
-  while (samples.length < 3 || (performance.now() - start < budgetMs && samples.length < 200)) {
-    const t0 = performance.now();
+  const start = now();
+  let el;
+  do {
+    const t0 = now();
     fn();
-    samples.push(performance.now() - t0);
-  }
-  return median(samples);
+    samples.push(now() - t0);
+    el = now() - start;
+  } while ((el < budget || samples.length < 3) && samples.length < 200000 && !(el > 2 * budget));
+  return { s: median(samples), n: samples.length };
 }
 
-console.log(`fused-rnn ${info().version}, isa ${info().isa}, threads ${info().threads}`);
-console.log('cell  workload  mode   ms/call   GFLOP/s');
-for (const [cellName, Cell, G] of [['lstm', LSTM, 4], ['gru', GRU, 3]]) {
-  for (const s of SHAPES) {
-    if (only.length && !only.includes(s.name)) continue;
-    const layer = new Cell({ inputSize: s.I, hiddenSize: s.H, seed: 1 });
-    const x = tensor(Float32Array.from({ length: s.T * s.B * s.I }, (_, i) => Math.sin(i)), [s.T, s.B, s.I]);
-    const flops = 2 * s.T * s.B * (s.I + s.H) * G * s.H;
-    for (const mode of s.modes) {
-      const ms = mode === 'infer'
-        ? time(() => layer.forward(x))
-        : time(() => {
-          const { output } = layer.forward(x, { training: true });
-          layer.backward({ gradOutput: output });
-        });
-      const f = mode === 'infer' ? flops : 3 * flops;
-      console.log(`${cellName.padEnd(5)} ${s.name.padEnd(9)} ${mode.padEnd(6)} ${ms.toFixed(3).padStart(9)} ${(f / ms / 1e6).toFixed(2).padStart(9)}`);
+/**
+ * More warm-up after the first call, up to min(0.25 s, budget / 2) in all: a small shape's first
+ * few hundred calls through the API are ~20% slower while glibc's heap settles around the
+ * arrays each call allocates (bench_rnn reuses its buffers and needs no more than one call).
+ */
+function warmUp(fn, first, budget) {
+  const until = Math.min(0.25, budget / 2);
+  for (let el = first; el < until;) {
+    const t0 = now();
+    fn();
+    el += now() - t0;
+  }
+}
+
+async function warmUpAsync(fn, first, budget) {
+  const until = Math.min(0.25, budget / 2);
+  for (let el = first; el < until;) {
+    const t0 = now();
+    await fn();
+    el += now() - t0;
+  }
+}
+
+/** timeCalls after one warm-up call. */
+function timeWarm(fn, budget) {
+  const t0 = now();
+  fn();
+  const first = now() - t0;
+  warmUp(fn, first, budget);
+  return timeCalls(fn, first, budget);
+}
+
+async function timeCallsAsync(fn, first, budget) {
+  if (first > 2 * budget) return { s: first, n: 1 };
+  const samples = [];
+  const start = now();
+  let el;
+  do {
+    const t0 = now();
+    await fn();
+    samples.push(now() - t0);
+    el = now() - start;
+  } while ((el < budget || samples.length < 3) && samples.length < 200000 && !(el > 2 * budget));
+  return { s: median(samples), n: samples.length };
+}
+
+/**
+ * Cores kept busy by OTHER processes (bench_rnn's bg column): all CPUs' busy time from
+ * /proc/stat minus this process's CPU time, per wall second; -1 where /proc/stat is missing.
+ */
+function cpuMeter() {
+  const busy = () => {
+    try {
+      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+      if (f[0] !== 'cpu') return -1;
+      const [user, nice, sys, , , irq, softirq, steal] = f.slice(1, 9).map(Number);
+      return (user + nice + sys + irq + softirq + (steal || 0)) / 100; // USER_HZ is 100 on Linux
+    } catch {
+      return -1;
+    }
+  };
+  const self = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const wall0 = now(), all0 = busy(), self0 = self();
+  return () => {
+    const all = busy(), wall = now() - wall0;
+    if (all < 0 || all0 < 0 || wall <= 0) return -1;
+    return Math.max(0, (all - all0 - (self() - self0)) / wall);
+  };
+}
+
+// ---- Data -------------------------------------------------------------------------------------
+function uniform(n, seed) { // splitmix32-ish, uniform(-1, 1)
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    z = (z ^ (z >>> 16)) >>> 0;
+    out[i] = (z / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+function makeLayer(c, I, H) {
+  const opts = { inputSize: I, hiddenSize: H, seed: 1 }; // PyTorch's init range, as bench_rnn
+  return c.kind === 'lstm' ? new LSTM(opts) : new GRU({ ...opts, resetAfter: c.resetAfter });
+}
+
+const flopsOf = (w, c, train) => 2 * w.T * w.B * (w.I + w.H) * c.G * w.H * (train ? 3 : 1);
+
+function allFinite(...arrays) {
+  for (const a of arrays) {
+    if (!a) continue;
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  }
+  return true;
+}
+
+// ---- Formatting -------------------------------------------------------------------------------
+function fmtTime(s) {
+  if (!(s > 0)) return '-';
+  if (s < 1e-3) return `${(s * 1e6).toFixed(1)} us`;
+  if (s < 1) return `${(s * 1e3).toFixed(2)} ms`;
+  return `${s.toFixed(2)} s`;
+}
+const pad = (v, n) => String(v).padStart(n);
+const padR = (v, n) => String(v).padEnd(n);
+
+// ---- The native side: build-bench/bench_rnn --csv ----------------------------------------------
+const BENCH_RNN = path.join(ROOT, 'build-bench', process.platform === 'win32' ? 'bench_rnn.exe' : 'bench_rnn');
+
+/** Newest mtime (ms) of the kernel sources, to flag a binary built from older sources. */
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    let entries;
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  for (const d of ['native/src', 'native/include']) walk(path.join(ROOT, d));
+  return newest;
+}
+
+/** One bench_rnn run for `workloads` with the other filters of `opt`: { rows, comments, seconds }. */
+function runNative(opt, workloads) {
+  const args = ['--csv', '--no-dnnl', '--no-check', `--budget=${opt.budget}`,
+    ...workloads, ...opt.cells, ...opt.modes, ...opt.threads.map((t) => `t${t}`)];
+  const started = now();
+  const out = execFileSync(BENCH_RNN, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const rows = new Map();
+  const comments = [];
+  let cols = null;
+  for (const line of out.split('\n')) {
+    if (!line.trim()) continue;
+    if (line.startsWith('#')) { comments.push(line.replace(/^#\s*/, '')); continue; }
+    const f = line.split(',');
+    if (!cols) { cols = f; continue; }
+    const r = Object.fromEntries(cols.map((k, i) => [k, f[i]]));
+    if (r.impl !== 'fused-rnn') continue;
+    rows.set(`${r.workload},${r.cell},${r.mode},${r.threads}`, {
+      s: Number(r.us_per_call) / 1e6, gflops: Number(r.gflops), n: Number(r.n), bg: Number(r.bg),
+    });
+  }
+  return { rows, comments, seconds: now() - started };
+}
+
+// ---- onnxruntime-node peer (optional) ---------------------------------------------------------
+function loadOrt() {
+  try {
+    const ort = require('onnxruntime-node');
+    let version = '?';
+    try { version = require('onnxruntime-node/package.json').version; } catch { /* exports may hide it */ }
+    return { ort, version };
+  } catch (e) {
+    return { ort: null, error: e };
+  }
+}
+
+/** The ORT session for one row, checked against our output on the same weights and input. */
+async function ortSession(ort, c, w, layer, x, ours, threads) {
+  const { rnnModel } = require('./onnx_model');
+  const model = rnnModel(c.kind, w, layer.stateDict('onnx'), c.resetAfter);
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  });
+  const feeds = { X: new ort.Tensor('float32', x.data, [w.T, w.B, w.I]) };
+  const run = () => session.run(feeds);
+  const t0 = now();
+  const r = await run();
+  const first = now() - t0;
+  let d = 0, m = 0;
+  for (let i = 0; i < ours.length; i++) {
+    d = Math.max(d, Math.abs(r.Y.data[i] - ours[i]));
+    m = Math.max(m, Math.abs(ours[i]));
+  }
+  return { session, run, first, diff: d / (1 + m) };
+}
+
+// ---- Training memory --------------------------------------------------------------------------
+/** What layer.handle.savedSize(T, B) holds for 1 layer, 1 direction (SavedLayout, native/src/seq/plan.cc). */
+function savedParts(c, w) {
+  const { T, B, H } = w;
+  return {
+    z: T * B * c.G * H, // gate pre-activations of every step
+    h: (T + 1) * B * H, // h history, h0 included
+    c: c.kind === 'lstm' ? (T + 1) * B * H : 0, // c history
+    aux: c.kind === 'gru' ? T * B * H : 0, // GRU: h·Rnᵀ + bRn (reset after) or r⊙h (reset before)
+  };
+}
+
+/**
+ * Runs in a fresh `node --expose-gc` (see measureMemory), 1 thread: RSS around the first
+ * training call, after it (results dropped, gc), and the peak over 10 more training calls.
+ */
+function memoryChild([wName, cName]) {
+  const w = WORKLOADS.find((x) => x.name === wName), c = CELLS.find((x) => x.name === cName);
+  setNumThreads(1);
+  const layer = makeLayer(c, w.I, w.H);
+  const x = tensor(uniform(w.T * w.B * w.I, 1), [w.T, w.B, w.I]);
+  const dy = tensor(uniform(w.T * w.B * w.H, 2), [w.T, w.B, w.H]);
+  const rss = () => process.memoryUsage().rss;
+  // Peak RSS: VmHWM, reset through clear_refs (Linux >= 4.0; getrusage's maxRSS survives exec,
+  // so in a child it can be the parent's). Elsewhere maxRSS, which then may overstate.
+  const hwm = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+      if (m) return Number(m[1]) * 1024;
+    } catch { /* not Linux */ }
+    return process.resourceUsage().maxRSS * 1024;
+  };
+  const resetPeak = () => { try { fs.writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux */ } };
+  const peak = () => hwm();
+  global.gc();
+  resetPeak();
+  const rss0 = rss(), peak0 = peak();
+  let fwd = layer.forward(x, { training: true });
+  let bwd = layer.backward({ gradOutput: dy });
+  const peak1 = peak();
+  fwd = bwd = null;
+  global.gc();
+  const rss2 = rss(); // the layer still holds its record (until its next forward)
+  resetPeak();
+  for (let i = 0; i < 10; i++) {
+    layer.forward(x, { training: true });
+    layer.backward({ gradOutput: dy });
+  }
+  const peak10 = peak();
+  process.stdout.write(JSON.stringify({ rss0, peak0, peak1, rss2, peak10, unused: fwd || bwd }));
+}
+
+function measureMemory(w, c) {
+  const out = execFileSync(process.execPath, ['--expose-gc', __filename, `--memory-child=${w.name},${c.name}`],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out);
+}
+
+// ---- Main -------------------------------------------------------------------------------------
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  if (opt.memoryChild) return memoryChild(opt.memoryChild);
+  const inf = info();
+  const { addonPath } = require('../dist/native');
+  const cpu = (os.cpus()[0] || { model: 'unknown CPU' }).model;
+  const started = now();
+  const say = (s) => { for (const line of String(s).split('\n')) console.log(opt.csv ? `# ${line}`.trimEnd() : line); };
+  say(`fused-rnn ${inf.version} (JS API), isa ${inf.isa}, node ${process.version}, ${cpu}, ${os.cpus().length} CPUs`);
+  say(`addon ${path.relative(ROOT, addonPath)}`);
+  {
+    const bg = cpuMeter();
+    await new Promise((r) => setTimeout(r, 300));
+    const b = bg();
+    if (b >= 0) say(`other processes keep ${b.toFixed(1)} of ${os.cpus().length} cores busy right now${b > 0.3 ? ': expect noise, above all in 2-thread rows (bg column)' : ''}`);
+  }
+
+  // Native: bench_rnn --csv, run once per workload just before that workload's JS rows, so the two
+  // are measured seconds apart, not minutes (the machine may be shared: see bg).
+  let native = null; // { rows: Map 'workload,cell,mode,threads' -> { s, gflops, n, bg } } once bench_rnn ran
+  let nativeOk = false;
+  if (opt.native) {
+    if (!fs.existsSync(BENCH_RNN)) {
+      say('native: build-bench/bench_rnn not found: `npm run bench:native` builds it (then rerun); JS numbers only');
+    } else {
+      const src = newestSource();
+      for (const [what, file] of [['build-bench/bench_rnn', BENCH_RNN], ['the addon', addonPath]]) {
+        if (fs.statSync(file).mtimeMs < src) say(`WARNING: ${what} is older than native/src: rebuild it (npm run bench:native / npm run build:native) or the overhead compares two versions`);
+      }
+      native = { rows: new Map() };
+      nativeOk = true;
     }
   }
+  let nativeSeconds = 0;
+  const nativeFor = (w) => {
+    if (!native || !nativeOk) return;
+    const tty = process.stderr.isTTY;
+    if (tty) process.stderr.write(`bench_rnn ${w.name} ...`);
+    try {
+      const r = runNative(opt, [w.name]);
+      if (tty) process.stderr.write('\r\x1b[K');
+      nativeSeconds += r.seconds;
+      if (!native.comments) {
+        native.comments = r.comments;
+        for (const cm of r.comments) say(`native: ${cm}`);
+        const nIsa = /isa (\w+)/.exec(r.comments.join(' '));
+        if (nIsa && nIsa[1] !== inf.isa) say(`WARNING: bench_rnn uses isa ${nIsa[1]}, the addon ${inf.isa}: not the same kernels`);
+      }
+      for (const [k, v] of r.rows) native.rows.set(k, v);
+    } catch (e) {
+      if (tty) process.stderr.write('\r\x1b[K');
+      say(`native: bench_rnn failed (${String(e.message).split('\n')[0]}); JS numbers only from here on`);
+      nativeOk = false;
+    }
+  };
+
+  let ort = null;
+  if (opt.ort) {
+    const o = loadOrt();
+    if (o.ort) {
+      ort = o.ort;
+      say(`peer: onnxruntime-node ${o.version}, CPU EP, one LSTM/GRU node (opset 14, weights as initializers), intraOpNumThreads = thr`);
+    } else {
+      say('peer: onnxruntime-node not installed (optional: `npm i --no-save onnxruntime-node --onnxruntime-node-install=skip`)');
+    }
+  }
+
+  // ---- The table ----
+  // bench_rnn's header lines (isa, FMA peak, load) come with its first run: run it before the table.
+  const wanted = WORKLOADS.filter((w) => selected(opt.workloads, w.name));
+  if (wanted.length) nativeFor(wanted[0]);
+  if (native && !nativeOk && !native.comments) native = null; // failed at once: JS only
+  const rows = [];
+  if (opt.csv) {
+    console.log('workload,cell,mode,threads,T,B,I,H,gflop,js_us,js_gflops,js_n,native_us,native_gflops,native_n,overhead_us,overhead_pct,ort_us,ours_over_ort,ort_diff,bg');
+  } else {
+    console.log('\nmedian time per call; GFLOP/s = 2*T*B*(I+H)*G*H per forward (x3 train); n = timed calls');
+    console.log('JS-native = extra time per call through the JS API; ours/ORT = ORT time / JS time (>1: ours faster);');
+    console.log('bg = cores busy with other processes (max of the JS and native runs; above ~0.3 the row is noise)');
+    let h = `${padR('shape', 7)} ${padR('cell', 6)} ${padR('mode', 5)} thr | ${pad('JS', 10)} ${pad('GFLOP/s', 8)} ${pad('n', 6)}`;
+    if (native) h += ` | ${pad('native', 10)} ${pad('GFLOP/s', 8)} | ${pad('JS-native', 10)} ${pad('%', 6)}`;
+    if (ort) h += ` | ${pad('ORT', 10)} ${pad('ours/ORT', 8)}`;
+    console.log(`${h} | ${pad('bg', 4)}`);
+  }
+  for (const w of wanted) {
+    if (w !== wanted[0]) nativeFor(w);
+    for (const c of CELLS) {
+      if (!selected(opt.cells, c.name)) continue;
+      const layer = makeLayer(c, w.I, w.H);
+      const x = tensor(uniform(w.T * w.B * w.I, 1), [w.T, w.B, w.I]);
+      const dy = tensor(uniform(w.T * w.B * w.H, 2), [w.T, w.B, w.H]);
+      for (const mode of MODES) {
+        const train = mode === 'train';
+        if (!selected(opt.modes, mode) || (train && !w.train)) continue;
+        const gflop = flopsOf(w, c, train) / 1e9;
+        for (const thr of opt.threads) {
+          setNumThreads(thr);
+          const row = { w, c, mode, thr, gflop };
+          let last = null;
+          const call = train
+            ? () => { const f = layer.forward(x, { training: true }); last = layer.backward({ gradOutput: dy }); return f; }
+            : () => layer.forward(x);
+          const meter = cpuMeter();
+          const t0 = now();
+          const first = call();
+          const firstS = now() - t0;
+          if (!allFinite(first.output.data, first.hN.data, last && last.input.data, layer.grads)) throw new Error(`${w.name} ${c.name} ${mode}: non-finite output`);
+          const ref = first.output.data;
+          warmUp(call, firstS, opt.budget);
+          row.js = timeCalls(call, firstS, opt.budget);
+          row.bg = meter();
+          row.native = native && native.rows.get(`${w.name},${c.name},${mode},${thr}`);
+          if (row.native && row.native.bg >= 0) row.bg = Math.max(row.bg, row.native.bg);
+          if (ort && !train) {
+            try {
+              const p = await ortSession(ort, c, w, layer, x, ref, thr);
+              const m = cpuMeter();
+              await warmUpAsync(p.run, p.first, opt.budget);
+              row.ort = await timeCallsAsync(p.run, p.first, opt.budget);
+              row.ort.diff = p.diff;
+              row.bg = Math.max(row.bg, m());
+              await p.session.release();
+              if (p.diff > 1e-3) say(`WARNING: ${w.name} ${c.name} t${thr}: onnxruntime's Y differs from ours by ${p.diff.toExponential(2)} (relative)`);
+            } catch (e) {
+              row.ortError = String(e.message).split('\n')[0];
+            }
+          }
+          rows.push(row);
+          printRow(row, opt.csv, !!native, !!ort);
+        }
+      }
+    }
+  }
+
+  const noisy = rows.filter((r) => r.bg > 0.3);
+  if (noisy.length) {
+    say(`\n${noisy.length} row(s) ran with bg > 0.3 (other processes busy): noise, rerun them when the machine is quiet, e.g.`);
+    const cmds = new Set(noisy.map((r) => `npm run bench -- ${r.w.name} ${r.c.name} ${r.mode} t${r.thr} --no-step --no-memory`));
+    for (const c of [...cmds].slice(0, 6)) say(`  ${c}`);
+    if (cmds.size > 6) say(`  ... (${cmds.size - 6} more)`);
+  }
+  if (opt.step && selected(opt.workloads, 'stream')) stepLatency(opt, native, say);
+  if (opt.memory && selected(opt.modes, 'train')) memory(opt, say);
+  say(`\n${(now() - started).toFixed(0)} s in all${nativeSeconds ? `, ${nativeSeconds.toFixed(0)} s of them in bench_rnn` : ''}`);
 }
-if (!only.length || only.includes('stream')) {
-  const lstm = new LSTM({ inputSize: 64, hiddenSize: 128, seed: 1 });
-  const x = tensor(new Float32Array(64).fill(0.1), [1, 64]);
-  let state;
-  const us = time(() => { state = lstm.step(x, state && state.state); }, 1000) * 1000;
-  console.log(`lstm step() latency (B=1, I=64, H=128): ${us.toFixed(1)} µs median`);
+
+function printRow(r, csv, withNative, withOrt) {
+  const js = r.js, nat = r.native, ort = r.ort;
+  const over = nat ? js.s - nat.s : NaN;
+  const pct = nat ? (100 * over) / nat.s : NaN;
+  if (csv) {
+    const f = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d + 2)) : '');
+    console.log([r.w.name, r.c.name, r.mode, r.thr, r.w.T, r.w.B, r.w.I, r.w.H, f(r.gflop), f(js.s * 1e6), f(r.gflop / js.s), js.n,
+      nat ? f(nat.s * 1e6) : '', nat ? f(nat.gflops) : '', nat ? nat.n : '', f(over * 1e6), f(pct, 2),
+      ort ? f(ort.s * 1e6) : '', ort ? f(ort.s / js.s) : '', ort ? f(ort.diff, 1) : '', f(r.bg, 1)].join(','));
+    return;
+  }
+  let s = `${padR(r.w.name, 7)} ${padR(r.c.name, 6)} ${padR(r.mode, 5)} ${pad(r.thr, 3)} | ${pad(fmtTime(js.s), 10)} ${pad((r.gflop / js.s).toFixed(2), 8)} ${pad(js.n, 6)}`;
+  if (withNative) {
+    if (nat) {
+      const o = Math.abs(over) < 1e-3 ? `${(over * 1e6).toFixed(1)} us` : `${(over * 1e3).toFixed(2)} ms`;
+      s += ` | ${pad(fmtTime(nat.s), 10)} ${pad(nat.gflops.toFixed(2), 8)} | ${pad((over >= 0 ? '+' : '') + o, 10)} ${pad(`${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`, 6)}`;
+    } else {
+      s += ` | ${pad('-', 10)} ${pad('', 8)} | ${pad('-', 10)} ${pad('', 6)}`;
+    }
+  }
+  if (r.ort) s += ` | ${pad(fmtTime(ort.s), 10)} ${pad(`${(ort.s / js.s).toFixed(2)}x`, 8)}`;
+  else if (r.ortError) s += ` | error: ${r.ortError.slice(0, 30)}`;
+  else if (withOrt) s += ` | ${pad('-', 10)} ${pad('', 8)}`;
+  s += ` | ${r.bg >= 0 ? pad(r.bg.toFixed(1), 4) : pad('?', 4)}`;
+  console.log(s);
 }
+
+// ---- step() latency -------------------------------------------------------------------------
+function stepLatency(opt, native, say) {
+  const w = WORKLOADS[0]; // stream: B=1, I=64, H=128
+  const budget = Math.max(1, 2 * opt.budget);
+  setNumThreads(1);
+  const lines = [];
+  for (const c of CELLS) {
+    if (!selected(opt.cells, c.name)) continue;
+    const layer = makeLayer(c, w.I, w.H);
+    const xd = uniform(w.I, 3);
+    const x2 = tensor(xd, [1, w.I]);
+    const x3 = tensor(xd, [1, 1, w.I]);
+    // step(), state fed back
+    let st = layer.step(x2);
+    const tStep = timeWarm(() => { st = layer.step(x2, st.state); }, budget);
+    // forward(x [1, 1, I]), zero state: the public API's T=1 call
+    const tFwd = timeWarm(() => layer.forward(x3), budget);
+    // The raw N-API call with preallocated buffers (no argument checks, no allocation): what is
+    // left of the JS side is the N-API crossing itself.
+    const h = layer.handle, lstm = c.kind === 'lstm';
+    const hb = [new Float32Array(w.H), new Float32Array(w.H)], cb = lstm ? [new Float32Array(w.H), new Float32Array(w.H)] : [null, null];
+    const out = new Float32Array(w.H);
+    let k = 0;
+    const tRaw = timeWarm(() => {
+      const a = k & 1, b = a ^ 1;
+      h.forward(layer.weights, xd, 1, 1, false, null, hb[a], cb[a], out, hb[b], cb[b], null);
+      k++;
+    }, budget);
+    const nat = native && native.rows.get(`stream,${c.name},infer,1`);
+    lines.push({ c, tStep, tFwd, tRaw, nat });
+  }
+  if (!lines.length) return;
+  const us = (t) => (t ? (t.s * 1e6).toFixed(2) : '-');
+  say('');
+  say(`step() latency: ${w.name} B=${w.B} I=${w.I} H=${w.H}, 1 thread, median of n calls (~${budget} s each); µs per call`);
+  say('  step()         = layer.step(x [1, I], state) with the previous call\'s state');
+  say('  forward(T=1)   = layer.forward(x [1, 1, I]) (zero state)');
+  say('  handle.forward = the addon call itself, preallocated buffers, no checks: the N-API crossing');
+  say('  native         = bench_rnn stream infer t1 (C++, no JS): the floor');
+  say(`${padR('cell', 6)} | ${pad('step()', 8)} ${pad('n', 7)} | ${pad('forward(T=1)', 12)} | ${pad('handle.forward', 14)} | ${pad('native', 7)} | ${pad('step-native', 11)} ${pad('%', 5)} | ${pad('step-handle', 11)}`);
+  for (const l of lines) {
+    const over = l.nat ? l.tStep.s - l.nat.s : NaN;
+    say(`${padR(l.c.name, 6)} | ${pad(us(l.tStep), 8)} ${pad(l.tStep.n, 7)} | ${pad(us(l.tFwd), 12)} | ${pad(us(l.tRaw), 14)} | ${pad(l.nat ? us(l.nat) : '-', 7)} | ${pad(l.nat ? `+${(over * 1e6).toFixed(2)}` : '-', 11)} ${pad(l.nat ? `+${((100 * over) / l.nat.s).toFixed(0)}%` : '', 5)} | ${pad(`+${((l.tStep.s - l.tRaw.s) * 1e6).toFixed(2)}`, 11)}`);
+  }
+}
+
+// ---- Training memory ----------------------------------------------------------------------------
+function memory(opt, say) {
+  const items = [];
+  for (const w of WORKLOADS) {
+    if (!w.train || !selected(opt.workloads, w.name)) continue;
+    for (const c of CELLS) if (selected(opt.cells, c.name)) items.push({ w, c });
+  }
+  if (!items.length) return;
+  say('');
+  say('training memory, 1 layer, 1 direction, fp32; MiB');
+  say('  record = what forward(x, { training: true }) keeps for backward(): layer.handle.savedSize(T, B) * 4 bytes');
+  say('           = z (gate pre-activations, T*B*G*H) + h ((T+1)*B*H, h0 included) + c ((T+1)*B*H, LSTM)');
+  say('           + aux (GRU, T*B*H: h·Rn^T + bRn with resetAfter, r*h without); the JS side also keeps a copy of x');
+  say('  x+y    = input [T,B,I] + output [T,B,H] + hN (+ cN); rec/io = record / (x+y)');
+  say('  RSS, fresh `node --expose-gc`, 1 thread, growth over the RSS before the first training call (rough):');
+  say('    1st peak = maxRSS after the first forward+backward;  kept = RSS after dropping the results + gc');
+  say('    (the layer keeps its record until its next forward; the kernels keep their per-thread scratch);');
+  say('    scratch ~ kept - record - x copy;  10 calls = maxRSS over 10 more training calls (V8 frees old records lazily)');
+  say(`${padR('shape', 7)} ${padR('cell', 6)} | ${pad('record', 7)} = ${pad('z', 6)} + ${pad('h', 5)} + ${pad('c', 5)} + ${pad('aux', 5)} | ${pad('x+y', 6)} ${pad('rec/io', 6)} | ${pad('1st peak', 8)} ${pad('kept', 7)} ${pad('scratch~', 8)} ${pad('10 calls', 8)}`);
+  const m = (bytes) => (bytes / 2 ** 20).toFixed(bytes < 100 * 2 ** 20 ? 2 : 1);
+  for (const { w, c } of items) {
+    const layer = makeLayer(c, w.I, w.H);
+    const saved = layer.handle.savedSize(w.T, w.B) * 4;
+    const p = savedParts(c, w);
+    const sum = (p.z + p.h + p.c + p.aux) * 4;
+    const xBytes = w.T * w.B * w.I * 4;
+    const io = xBytes + (w.T * w.B * w.H + w.B * w.H * (c.kind === 'lstm' ? 2 : 1)) * 4;
+    let rss = ['-', '-', '-', '-'];
+    try {
+      const r = measureMemory(w, c);
+      rss = [m(r.peak1 - r.rss0), m(r.rss2 - r.rss0), m(r.rss2 - r.rss0 - saved - xBytes), m(r.peak10 - r.rss0)];
+    } catch (e) {
+      rss = ['error', '', '', ''];
+    }
+    say(`${padR(w.name, 7)} ${padR(c.name, 6)} | ${pad(m(saved), 7)} = ${pad(m(p.z * 4), 6)} + ${pad(m(p.h * 4), 5)} + ${pad(m(p.c * 4), 5)} + ${pad(m(p.aux * 4), 5)} | ${pad(m(io), 6)} ${pad(`${(saved / io).toFixed(1)}x`, 6)} | ${pad(rss[0], 8)} ${pad(rss[1], 7)} ${pad(rss[2], 8)} ${pad(rss[3], 8)}${sum !== saved ? `  (layout changed: the parts add up to ${m(sum)})` : ''}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
