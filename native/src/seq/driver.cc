@@ -73,6 +73,32 @@ struct BackwardDir {
   BackwardDirScratch* ws;
 };
 
+// Runs run(par, d) for each of D directions with denormals flushed: two directions at once,
+// each on half of the threads (with a barrier of its own), when there are threads for both;
+// otherwise one after the other on all threads. A busy pool (another layer on another
+// thread) gives one thread, which runs both: the same bits either way.
+template <class Fn>
+void run_directions(ThreadPool& pool, int nth, size_t D, const Fn& run) {
+  if (D == 2 && ThreadPool::usable_threads(nth) >= 2) {
+    Barrier groups[2];
+    pool.run(nth, [&](int ith, int nthr) {
+      const FlushDenormals ftz;
+      if (nthr < 2) {
+        for (size_t d = 0; d < 2; ++d) run(Par{nullptr, 0, 1}, d);
+        return;
+      }
+      const int half = nthr / 2, d = ith < half ? 0 : 1;
+      run(Par{&groups[d], d == 0 ? ith : ith - half, d == 0 ? half : nthr - half}, static_cast<size_t>(d));
+    });
+    return;
+  }
+  for (size_t d = 0; d < D; ++d)
+    pool.run(nth, [&](int ith, int nthr) {
+      const FlushDenormals ftz;
+      run(Par{&pool.barrier(), ith, nthr}, d);
+    });
+}
+
 }  // namespace
 
 size_t saved_size(const RnnConfig& c, SeqDims dims) {
@@ -244,26 +270,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       }
     };
 
-    if (D == 2 && ThreadPool::usable_threads(nth) >= 2) {
-      // The two directions at once, each on half of the threads (they share nothing but
-      // disjoint columns of the layer output).
-      Barrier groups[2];
-      pool.run(nth, [&](int ith, int nthr) {
-        const FlushDenormals ftz;
-        if (nthr < 2) {  // the pool was busy: one thread does both
-          for (size_t d = 0; d < 2; ++d) run_direction(Par{nullptr, 0, 1}, fds[d]);
-          return;
-        }
-        const int half = nthr / 2, d = ith < half ? 0 : 1;
-        run_direction(Par{&groups[d], d == 0 ? ith : ith - half, d == 0 ? half : nthr - half}, fds[d]);
-      });
-    } else {
-      for (size_t d = 0; d < D; ++d)
-        pool.run(nth, [&](int ith, int nthr) {
-          const FlushDenormals ftz;
-          run_direction(Par{&pool.barrier(), ith, nthr}, fds[d]);
-        });
-    }
+    // The directions share nothing but disjoint columns of the layer output.
+    run_directions(pool, nth, D, [&](const Par& par, size_t d) { run_direction(par, fds[d]); });
     for (size_t d = 0; d < D; ++d) {
       const ForwardDir& fd = fds[d];
       const size_t last = fd.sv ? T : T % 2;
@@ -451,26 +459,8 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       if (r1 > r0) gemm_packed(false, r1 - r0, GH, dz + r0 * GH, GH, dw.pk_wt, dw.dxs.data() + r0 * I, I, false);
     };
 
-    if (D == 2 && ThreadPool::usable_threads(nth) >= 2) {
-      // The two directions at once, each on half of the threads: they write disjoint
-      // gradients; their input gradients meet below.
-      Barrier groups[2];
-      pool.run(nth, [&](int ith, int nthr) {
-        const FlushDenormals ftz;
-        if (nthr < 2) {  // the pool was busy: one thread does both
-          for (size_t d = 0; d < 2; ++d) run_direction(Par{nullptr, 0, 1}, bds[d]);
-          return;
-        }
-        const int half = nthr / 2, d = ith < half ? 0 : 1;
-        run_direction(Par{&groups[d], d == 0 ? ith : ith - half, d == 0 ? half : nthr - half}, bds[d]);
-      });
-    } else {
-      for (size_t d = 0; d < D; ++d)
-        pool.run(nth, [&](int ith, int nthr) {
-          const FlushDenormals ftz;
-          run_direction(Par{&pool.barrier(), ith, nthr}, bds[d]);
-        });
-    }
+    // The directions write disjoint gradients; their input gradients meet below.
+    run_directions(pool, nth, D, [&](const Par& par, size_t d) { run_direction(par, bds[d]); });
 
     // dX[t, b] = Σ_d dXs_d at the step that read time t (forward first, a fixed order).
     dX.resize(TB * I);
