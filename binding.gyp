@@ -1,7 +1,7 @@
 # The addon build used by `npm install` (node-gyp-build -> node-gyp) and by prebuildify.
 #
 # Sources come from native/sources.json, the ONE list that CMakeLists.txt reads too
-# (test/build/sources.test.ts checks that both builds keep reading it).
+# (test/sources/sources.test.ts checks that both builds keep reading it).
 #
 # ISA flags (STYLE 2) go only on *_avx2.cc / *_avx512.cc / *_neon.cc. gyp has no per-file
 # flags, so each ISA's files form a static library with its own cflags; everything else
