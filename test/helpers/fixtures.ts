@@ -15,16 +15,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
+import type { Recurrent, Tensor } from '../../lib/index';
 
 // ---------------------------------------------------------------------------------------------------------
 // Types
 // ---------------------------------------------------------------------------------------------------------
 
-/** The package's tensor type (structurally identical to lib's `Tensor`). */
-export interface Tensor {
-  shape: number[];
-  data: Float32Array;
-}
+export type { Tensor };
 
 /** A tensor as stored in the fixture JSON: flat row-major data. */
 export interface FixtureTensor {
@@ -39,20 +36,8 @@ export type RefLike = number[] | Float32Array | FixtureTensor;
 /** What a result may be given as. */
 export type GotLike = Float32Array | Tensor;
 
-/** Structural view of an LSTM/GRU/RNN layer, as far as the conformance suites use it. */
-export interface RnnLayerLike {
-  forward(
-    x: Tensor,
-    opts?: { h0?: Tensor; c0?: Tensor; lengths?: Int32Array | number[]; training?: boolean },
-  ): { output: Tensor; hN: Tensor; cN?: Tensor };
-  backward(grads: { gradOutput?: Tensor; gradHN?: Tensor; gradCN?: Tensor }): {
-    input: Tensor;
-    h0: Tensor;
-    c0?: Tensor;
-  };
-  stateDict(layout?: 'torch' | 'onnx' | 'keras', opts?: { grad?: boolean }): Record<string, Tensor>;
-  loadStateDict(dict: Record<string, Tensor>, layout?: 'torch' | 'onnx' | 'keras'): unknown;
-}
+/** What the conformance suites use of an LSTM/GRU/RNN layer. */
+export type RnnLayerLike = Pick<Recurrent, 'forward' | 'backward' | 'stateDict' | 'loadStateDict'>;
 
 /** A class with the static ONNX constructor (LSTM, GRU, RNN). */
 export interface OnnxFactory {

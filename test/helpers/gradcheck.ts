@@ -12,7 +12,7 @@
 // so the outcome does not depend on the implementation's initialiser.
 
 import { tensor } from '../../lib/index';
-import type { Tensor } from '../../lib/index';
+import type { Recurrent, Tensor } from '../../lib/index';
 
 /** mulberry32: tiny, fast, well-distributed 32-bit PRNG; returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -81,20 +81,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** The minimal structural view of a layer the checker needs (LSTM, GRU and RNN all satisfy it). */
-export interface LayerLike {
-  forward(
-    x: Tensor,
-    opts?: { h0?: Tensor; c0?: Tensor; lengths?: Int32Array | number[]; training?: boolean },
-  ): { output: Tensor; hN: Tensor; cN?: Tensor };
-  backward(grads: { gradOutput?: Tensor; gradHN?: Tensor; gradCN?: Tensor }): {
-    input: Tensor;
-    h0: Tensor;
-    c0?: Tensor;
-  };
-  parameters(): { name: string; value: Tensor; grad: Tensor }[];
-  zeroGrad(): void;
-}
+/** What the checker uses of a layer (LSTM, GRU and RNN all are one). */
+export type LayerLike = Pick<Recurrent, 'forward' | 'backward' | 'parameters' | 'zeroGrad'>;
 
 export interface GradCheckOptions {
   /** Sequence length, batch size, input features. */
