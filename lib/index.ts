@@ -11,6 +11,8 @@ export type { RecurrentOptions, LSTMOptions, GRUOptions, RNNOptions, Direction, 
 export type { ActivationName, ActivationSpec, DirectionalActivation } from './layers/activations';
 export type { Layout } from './layers/layouts';
 export type { OnnxAttributes, OnnxWeights } from './layers/onnx';
+export type { MergeMode } from './layers/config';
+export * from './model/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };

@@ -31,7 +31,15 @@ export interface RecurrentOptions {
   seed?: number;
   /** ONNX clip: clamp every gate pre-activation to [-gateClip, gateClip]. Default 0 (off). */
   gateClip?: number;
+  /** In a Sequential: pass the whole sequence on (true, many-to-many) or only each sequence's
+   * last valid step (false, many-to-one: the top layer's final state per direction). Default true. */
+  returnSequences?: boolean;
+  /** In a Sequential, how a bidirectional layer combines its two directions (Keras merge_mode).
+   * forward() itself always concatenates. Default 'concat'. */
+  mergeMode?: MergeMode;
 }
+
+export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
 export interface LSTMOptions extends RecurrentOptions {
   /** Projection size (PyTorch proj_size, LSTMP): h = W_hr·(o ⊙ tanh(c)). 0 < projSize < hiddenSize. Default 0. */
@@ -65,7 +73,7 @@ export interface RNNOptions extends RecurrentOptions {
 
 export const DEFAULT_NUM_LAYERS = 1;
 const COMMON_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'direction', 'bias', 'batchFirst',
-  'dropout', 'seed', 'gateClip'] as const;
+  'dropout', 'seed', 'gateClip', 'returnSequences', 'mergeMode'] as const;
 export const OPTION_KEYS: Record<CellKind, readonly string[]> = {
   lstm: [...COMMON_KEYS, 'projSize', 'peephole', 'inputForget', 'cellClip', 'forgetBias', 'activations'],
   gru: [...COMMON_KEYS, 'resetAfter', 'activations'],
@@ -92,6 +100,8 @@ export interface ResolvedConfig {
   cellClip: number;
   forgetBias: number;
   resetAfter: boolean;
+  returnSequences: boolean;
+  mergeMode: MergeMode;
   /** [direction][gate, cell, hidden] */
   activations: NativeActivation[][];
 }
@@ -121,6 +131,8 @@ export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig 
     cellClip: checkNonNegative('cellClip', o.cellClip ?? 0),
     forgetBias: checkFinite('forgetBias', o.forgetBias ?? 0),
     resetAfter: checkBoolean('resetAfter', o.resetAfter ?? true),
+    returnSequences: checkBoolean('returnSequences', o.returnSequences ?? true),
+    mergeMode: checkOneOf('mergeMode', o.mergeMode ?? 'concat', ['concat', 'sum', 'mul', 'ave'] as const),
     activations: [],
   };
   const bidirectional = o.bidirectional === undefined ? undefined : checkBoolean('bidirectional', o.bidirectional);

@@ -79,6 +79,7 @@ interface NativeRnn {
   forward(...args: unknown[]): void;
   forwardAsync(...args: unknown[]): Promise<void>;
   backward(...args: unknown[]): void;
+  backwardAsync(...args: unknown[]): Promise<void>;
 }
 
 /** What a training forward keeps for backward(). */
@@ -206,6 +207,24 @@ export abstract class Recurrent {
    * `grads`; returns the gradients of the input and the initial states.
    */
   backward(grads: BackwardGrads = {}): BackwardResult {
+    const call = this.prepareBackward(grads);
+    this.handle.backward(...call.args);
+    return call.result;
+  }
+
+  /** backward() on a worker thread; the event loop stays free. */
+  async backwardAsync(grads: BackwardGrads = {}): Promise<BackwardResult> {
+    const call = this.prepareBackward(grads);
+    this.busy = true;
+    try {
+      await this.handle.backwardAsync(...call.args);
+    } finally {
+      this.busy = false;
+    }
+    return call.result;
+  }
+
+  private prepareBackward(grads: BackwardGrads) {
     this.checkIdle();
     const rec = this.record;
     if (!rec) throw new Error(`${this.className}.backward() needs a forward(x, { training: true }) first`);
@@ -222,11 +241,11 @@ export abstract class Recurrent {
     const input = new Float32Array(rec.x.length);
     const h0 = new Float32Array(L * D * B * Hout);
     const c0 = lstm ? new Float32Array(L * D * B * H) : null;
-    this.handle.backward(this.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
-      dy, dhN, dcN, input, h0, c0, this.grads);
+    const args = [this.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
+      dy, dhN, dcN, input, h0, c0, this.grads];
     const result: BackwardResult = { input: { shape: [...rec.xShape], data: input }, h0: { shape: [L * D, B, Hout], data: h0 } };
     if (c0) result.c0 = { shape: [L * D, B, H], data: c0 };
-    return result;
+    return { args, result };
   }
 
   /**

@@ -7,8 +7,10 @@
 #include <napi.h>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "args.h"
@@ -109,7 +111,15 @@ struct ForwardArgs {
   float *y, *hN, *cN, *saved;
 };
 
-class ForwardWorker;
+// Pointers and dims of one backward call.
+struct BackwardArgs {
+  frnn::SeqDims dims;
+  const float* params;
+  const float* x;
+  const int32_t* lengths;
+  const float *h0, *c0, *saved, *dy, *dhN, *dcN;
+  float *dx, *dh0, *dc0, *dparams;
+};
 
 class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
  public:
@@ -120,7 +130,8 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
                         InstanceMethod("savedSize", &NativeRnn::SavedSize),
                         InstanceMethod("forward", &NativeRnn::Forward),
                         InstanceMethod("forwardAsync", &NativeRnn::ForwardAsync),
-                        InstanceMethod("backward", &NativeRnn::Backward)});
+                        InstanceMethod("backward", &NativeRnn::Backward),
+                        InstanceMethod("backwardAsync", &NativeRnn::BackwardAsync)});
   }
 
   explicit NativeRnn(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeRnn>(info) {
@@ -187,9 +198,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     check_idle(info.Env());
-    const ForwardArgs a = forward_args(info);
-    const frnn::Status st = frnn::forward(config_, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN,
-                                          a.cN, a.saved);
+    const frnn::Status st = run_forward(config_, forward_args(info));
     if (!st.ok) throw_range(info.Env(), st.message);
     return info.Env().Undefined();
   }
@@ -197,29 +206,43 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   Napi::Value ForwardAsync(const Napi::CallbackInfo& info);
 
   // backward(params, x, T, B, batchFirst, lengths?, h0?, c0?, saved, dy?, dhN?, dcN?, dx?, dh0?, dc0?, dparams)
-  Napi::Value Backward(const Napi::CallbackInfo& info) {
-    check_idle(info.Env());
+  BackwardArgs backward_args(const Napi::CallbackInfo& info) {
+    BackwardArgs a{};
     const int32_t T = int_arg(info, 2, "T", kMaxSteps), B = int_arg(info, 3, "B", kMaxSteps);
-    const frnn::SeqDims dims{T, B, bool_arg(info, 4)};
+    a.dims = frnn::SeqDims{T, B, bool_arg(info, 4)};
     const Sizes s = sizes_for(info.Env(), config_, T, B, param_count_, true);
     const bool lstm = config_.cell == frnn::CellType::kLstm;
-    const float* params = f32_arg(info, 0, "params", s.params, "parameter count");
-    const float* x = f32_arg(info, 1, "x", s.x, "T*B*I");
-    const int32_t* lengths = lengths_arg(info, 5, B, T);
-    const float* h0 = f32_arg(info, 6, "h0", s.h, "L*D*B*Hout", true);
-    const float* c0 = lstm ? f32_arg(info, 7, "c0", s.c, "L*D*B*H", true) : nullptr;
-    const float* saved = f32_arg(info, 8, "saved", s.saved, "savedSize(T, B)");
-    const float* dy = f32_arg(info, 9, "gradOutput", s.y, "T*B*D*Hout", true);
-    const float* dhN = f32_arg(info, 10, "gradHN", s.h, "L*D*B*Hout", true);
-    const float* dcN = lstm ? f32_arg(info, 11, "gradCN", s.c, "L*D*B*H", true) : nullptr;
-    float* dx = f32_arg(info, 12, "gradInput", s.x, "T*B*I", true);
-    float* dh0 = f32_arg(info, 13, "gradH0", s.h, "L*D*B*Hout", true);
-    float* dc0 = lstm ? f32_arg(info, 14, "gradC0", s.c, "L*D*B*H", true) : nullptr;
-    float* dparams = f32_arg(info, 15, "grads", s.params, "parameter count");
-    const frnn::Status st = frnn::backward(config_, params, dims, x, lengths, h0, c0, saved, dy, dhN, dcN,
-                                           dx, dh0, dc0, dparams);
+    a.params = f32_arg(info, 0, "params", s.params, "parameter count");
+    a.x = f32_arg(info, 1, "x", s.x, "T*B*I");
+    a.lengths = lengths_arg(info, 5, B, T);
+    a.h0 = f32_arg(info, 6, "h0", s.h, "L*D*B*Hout", true);
+    a.c0 = lstm ? f32_arg(info, 7, "c0", s.c, "L*D*B*H", true) : nullptr;
+    a.saved = f32_arg(info, 8, "saved", s.saved, "savedSize(T, B)");
+    a.dy = f32_arg(info, 9, "gradOutput", s.y, "T*B*D*Hout", true);
+    a.dhN = f32_arg(info, 10, "gradHN", s.h, "L*D*B*Hout", true);
+    a.dcN = lstm ? f32_arg(info, 11, "gradCN", s.c, "L*D*B*H", true) : nullptr;
+    a.dx = f32_arg(info, 12, "gradInput", s.x, "T*B*I", true);
+    a.dh0 = f32_arg(info, 13, "gradH0", s.h, "L*D*B*Hout", true);
+    a.dc0 = lstm ? f32_arg(info, 14, "gradC0", s.c, "L*D*B*H", true) : nullptr;
+    a.dparams = f32_arg(info, 15, "grads", s.params, "parameter count");
+    return a;
+  }
+
+  Napi::Value Backward(const Napi::CallbackInfo& info) {
+    check_idle(info.Env());
+    const frnn::Status st = run_backward(config_, backward_args(info));
     if (!st.ok) throw_range(info.Env(), st.message);
     return info.Env().Undefined();
+  }
+
+  Napi::Value BackwardAsync(const Napi::CallbackInfo& info);
+
+  static frnn::Status run_forward(const RnnConfig& c, const ForwardArgs& a) {
+    return frnn::forward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN, a.cN, a.saved);
+  }
+  static frnn::Status run_backward(const RnnConfig& c, const BackwardArgs& a) {
+    return frnn::backward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.saved, a.dy, a.dhN, a.dcN, a.dx,
+                          a.dh0, a.dc0, a.dparams);
   }
 
   RnnConfig config_;
@@ -227,19 +250,19 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   bool busy_ = false;
 };
 
-// Runs forward() on a worker thread. Execute() touches no Napi object.
-class ForwardWorker : public Napi::AsyncWorker {
+// Runs one forward() or backward() on a worker thread. Execute() touches no Napi object:
+// the job holds a copy of the config and plain pointers into the pinned arrays.
+class RnnWorker : public Napi::AsyncWorker {
  public:
-  ForwardWorker(Napi::Env env, NativeRnn* owner, Napi::Object owner_obj, const ForwardArgs& args,
-                const Napi::CallbackInfo& info)
-      : Napi::AsyncWorker(env, "fused-rnn:forward"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+  RnnWorker(const Napi::CallbackInfo& info, NativeRnn* owner, const char* what, std::function<frnn::Status()> job)
+      : Napi::AsyncWorker(info.Env(), what),
+        deferred_(Napi::Promise::Deferred::New(info.Env())),
         owner_(owner),
-        config_(owner->config()),
-        args_(args) {
+        what_(what),
+        job_(std::move(job)) {
     // Pin the owner and every array argument until the work completes.
-    Napi::Object pins = Napi::Object::New(env);
-    pins.Set("owner", owner_obj);
+    Napi::Object pins = Napi::Object::New(info.Env());
+    pins.Set("owner", info.This());
     for (size_t i = 0; i < info.Length(); ++i) pins.Set(static_cast<uint32_t>(i), info[i]);
     pins_ = Napi::Persistent(pins);
     owner_->set_busy(true);
@@ -249,11 +272,10 @@ class ForwardWorker : public Napi::AsyncWorker {
   void Execute() override {
     // An exception escaping a worker thread would end the process: report it instead.
     try {
-      const frnn::Status st = frnn::forward(config_, args_.params, args_.dims, args_.x, args_.lengths, args_.h0,
-                                            args_.c0, args_.y, args_.hN, args_.cN, args_.saved);
+      const frnn::Status st = job_();
       if (!st.ok) SetError(st.message);
     } catch (const std::exception& e) {
-      SetError(std::string("fused-rnn forward failed: ") + e.what());
+      SetError(std::string(what_) + " failed: " + e.what());
     }
   }
   void OnOK() override {
@@ -268,15 +290,24 @@ class ForwardWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   NativeRnn* owner_;
-  RnnConfig config_;
-  ForwardArgs args_;
+  const char* what_;
+  std::function<frnn::Status()> job_;
   Napi::ObjectReference pins_;
 };
 
 Napi::Value NativeRnn::ForwardAsync(const Napi::CallbackInfo& info) {
   check_idle(info.Env());
   const ForwardArgs a = forward_args(info);
-  auto* worker = new ForwardWorker(info.Env(), this, info.This().As<Napi::Object>(), a, info);
+  auto* worker = new RnnWorker(info, this, "fused-rnn:forward", [c = config_, a] { return run_forward(c, a); });
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+Napi::Value NativeRnn::BackwardAsync(const Napi::CallbackInfo& info) {
+  check_idle(info.Env());
+  const BackwardArgs a = backward_args(info);
+  auto* worker = new RnnWorker(info, this, "fused-rnn:backward", [c = config_, a] { return run_backward(c, a); });
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

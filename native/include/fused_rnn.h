@@ -118,6 +118,14 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
                 const float* dy, const float* dhN, const float* dcN, float* dx, float* dh0,
                 float* dc0, float* dparams);
 
+// ---- Dense products ----------------------------------------------------------------------
+// C[m×n] = op(A)[m×k] · op(B)[k×n] (+ C when accumulate), row-major, contiguous, with the
+// packed micro-kernels of the sequence calls (one thread; denormals flushed). For the
+// dense layers around the recurrent ones: each C element sums k in a fixed order.
+//   op(A) = trans_a ? Aᵀ (A stored [k×m]) : A;  op(B) = trans_b ? Bᵀ (B stored [n×k]) : B.
+void matmul(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, const float* b, float* c,
+            bool accumulate);
+
 // The instruction set the kernels run on: "avx512", "avx2", "neon" or "scalar". Chosen
 // once from the CPU; FUSED_RNN_ISA=scalar|avx2|avx512|neon forces a path the CPU supports.
 const char* isa_name();

@@ -1,0 +1,176 @@
+// Training/prediction data: arrays of variable-length sequences or pre-batched tensors, turned
+// into padded, time-major batches with lengths (the masking the kernels and losses apply).
+import { checkTensorRank, invalidArg, invalidType } from '../internal/check';
+import type { Tensor } from '../tensor';
+import type { Flow } from './layer';
+
+/** Per sequence: steps of features (number[][]), or of token ids / single features (number[]). */
+export type SequenceArray = number[][] | number[];
+export type TargetArray = number[][] | number[] | number;
+
+/**
+ * x: N sequences as arrays (different lengths allowed) or a tensor [N, T, F] ([N, T] of token
+ * ids); y: per sequence a target per step (many-to-many) or one target (many-to-one); class ids
+ * for crossEntropy. lengths: valid steps of each row of a tensor x (default all T).
+ */
+export interface Dataset {
+  x: SequenceArray[] | Tensor;
+  y?: TargetArray[] | Tensor;
+  lengths?: Int32Array | number[];
+}
+
+/** What the model expects, derived from its layers and loss. */
+export interface DataSpec {
+  /** Features per step; null = token ids (Embedding first). */
+  inputFeatures: number | null;
+  /** Whether the output has a time axis (many-to-many). */
+  outputHasTime: boolean;
+  /** Target numbers per output row: output features, or 1 for class ids. */
+  targetWidth: number;
+}
+
+/** One sample: its steps and its target, flat. */
+interface Sample {
+  x: Float32Array;
+  steps: number;
+  y: Float32Array | null;
+}
+
+export interface Batch {
+  x: Flow;
+  /** Time-major [T, B, width] targets or [B, width]; null when the data has no targets. */
+  y: Float32Array | null;
+}
+
+export class Samples {
+  private constructor(readonly items: Sample[], readonly spec: DataSpec) {}
+
+  get length(): number { return this.items.length; }
+
+  static from(data: Dataset, spec: DataSpec, name = 'data', needTargets = true): Samples {
+    if (typeof data !== 'object' || data === null) throw invalidType(name, '{ x, y }', data);
+    const xs = Array.isArray(data.x) ? fromArrays(data.x, spec, `${name}.x`) : fromTensor(data.x, data.lengths, spec, `${name}.x`);
+    if (data.y === undefined) {
+      if (needTargets) throw invalidArg(`${name}.y`, 'targets (one per sequence or per step)', undefined);
+    } else {
+      const ys = Array.isArray(data.y) ? data.y.map((t, i) => targetFromArray(t, xs[i]?.steps ?? 0, spec, `${name}.y[${i}]`))
+        : targetsFromTensor(data.y, xs, spec, `${name}.y`);
+      if (ys.length !== xs.length) throw invalidArg(`${name}.y`, `${xs.length} targets (one per sequence)`, `${ys.length}`);
+      xs.forEach((s, i) => { s.y = ys[i]; });
+    }
+    if (xs.length === 0) throw invalidArg(`${name}.x`, 'at least one sequence', 0);
+    return new Samples(xs, spec);
+  }
+
+  subset(indices: number[]): Samples {
+    return new Samples(indices.map((i) => this.items[i]), this.spec);
+  }
+
+  /** Pads the samples at `indices` to the longest and lays them out time-major. */
+  batch(indices: readonly number[]): Batch {
+    const B = indices.length;
+    const F = this.spec.inputFeatures ?? 1;
+    let T = 0;
+    for (const i of indices) T = Math.max(T, this.items[i].steps);
+    const lengths = new Int32Array(B);
+    let ragged = false;
+    const x = new Float32Array(T * B * F);
+    indices.forEach((i, b) => {
+      const s = this.items[i];
+      lengths[b] = s.steps;
+      if (s.steps !== T) ragged = true;
+      for (let t = 0; t < s.steps; t++) x.set(s.x.subarray(t * F, t * F + F), (t * B + b) * F);
+    });
+    const xShape = this.spec.inputFeatures === null ? [T, B] : [T, B, F];
+    const flow: Flow = { data: x, shape: xShape, lengths: ragged ? lengths : null };
+    if (this.items[indices[0]].y === null) return { x: flow, y: null };
+    const W = this.spec.targetWidth;
+    let y: Float32Array;
+    if (this.spec.outputHasTime) {
+      y = new Float32Array(T * B * W);
+      indices.forEach((i, b) => {
+        const s = this.items[i];
+        for (let t = 0; t < s.steps; t++) y.set(s.y!.subarray(t * W, t * W + W), (t * B + b) * W);
+      });
+    } else {
+      y = new Float32Array(B * W);
+      indices.forEach((i, b) => y.set(this.items[i].y!, b * W));
+    }
+    return { x: flow, y };
+  }
+}
+
+function fromArrays(xs: SequenceArray[], spec: DataSpec, name: string): Sample[] {
+  const F = spec.inputFeatures;
+  return xs.map((seq, i) => {
+    if (!Array.isArray(seq)) throw invalidType(`${name}[${i}]`, 'array of steps', seq);
+    if (seq.length === 0) throw invalidArg(`${name}[${i}]`, 'at least one step', 'an empty sequence');
+    const width = F ?? 1;
+    const out = new Float32Array(seq.length * width);
+    seq.forEach((step, t) => {
+      if (typeof step === 'number') {
+        if (width !== 1) throw invalidArg(`${name}[${i}][${t}]`, `${width} features`, step);
+        out[t] = step;
+      } else {
+        if (!Array.isArray(step) || step.length !== width || F === null) {
+          throw invalidArg(`${name}[${i}][${t}]`, F === null ? 'a token id' : `${width} features`, step);
+        }
+        for (let f = 0; f < width; f++) out[t * width + f] = step[f];
+      }
+    });
+    return { x: out, steps: seq.length, y: null };
+  });
+}
+
+function fromTensor(x: Tensor, lengthsIn: Int32Array | number[] | undefined, spec: DataSpec, name: string): Sample[] {
+  const rank = spec.inputFeatures === null ? 2 : 3;
+  const t = checkTensorRank(name, x, rank);
+  const [N, T] = t.shape;
+  const F = spec.inputFeatures ?? 1;
+  if (rank === 3 && t.shape[2] !== F) throw invalidArg(name, `shape [N, T, ${F}]`, t.shape);
+  if (lengthsIn !== undefined && (!(Array.isArray(lengthsIn) || lengthsIn instanceof Int32Array) || lengthsIn.length !== N)) {
+    throw invalidArg('lengths', `${N} integers in 1..${T}`, lengthsIn);
+  }
+  const out: Sample[] = [];
+  for (let i = 0; i < N; i++) {
+    const steps = lengthsIn === undefined ? T : lengthsIn[i];
+    if (!Number.isInteger(steps) || steps < 1 || steps > T) throw invalidArg(`lengths[${i}]`, `integer in 1..${T}`, steps);
+    out.push({ x: t.data.subarray(i * T * F, i * T * F + steps * F), steps, y: null });
+  }
+  return out;
+}
+
+function targetFromArray(t: TargetArray, steps: number, spec: DataSpec, name: string): Float32Array {
+  const W = spec.targetWidth;
+  const row = (v: unknown, where: string, into: Float32Array, at: number) => {
+    if (typeof v === 'number' && W === 1) into[at] = v;
+    else if (Array.isArray(v) && v.length === W && v.every((e) => typeof e === 'number')) into.set(v as number[], at);
+    else throw invalidArg(where, W === 1 ? 'a number' : `${W} numbers`, v);
+  };
+  if (!spec.outputHasTime) {
+    const out = new Float32Array(W);
+    row(t, name, out, 0);
+    return out;
+  }
+  if (!Array.isArray(t) || t.length !== steps) throw invalidArg(name, `${steps} targets (one per step)`, t);
+  const out = new Float32Array(steps * W);
+  (t as unknown[]).forEach((v, s) => row(v, `${name}[${s}]`, out, s * W));
+  return out;
+}
+
+function targetsFromTensor(y: Tensor, xs: Sample[], spec: DataSpec, name: string): Float32Array[] {
+  const W = spec.targetWidth;
+  const N = xs.length;
+  if (spec.outputHasTime) {
+    const T = Math.max(...xs.map((s) => s.steps));
+    const t = checkTensorRank(name, y, W === 1 && (y as Tensor).shape?.length === 2 ? 2 : 3);
+    if (t.shape[0] !== N || t.shape[1] < T || (t.shape.length === 3 && t.shape[2] !== W)) {
+      throw invalidArg(name, `shape [${N}, ${T}${W === 1 ? '' : `, ${W}`}]`, t.shape);
+    }
+    const Ty = t.shape[1];
+    return xs.map((s, i) => t.data.subarray(i * Ty * W, i * Ty * W + s.steps * W));
+  }
+  const t = checkTensorRank(name, y, W === 1 && (y as Tensor).shape?.length === 1 ? 1 : 2);
+  if (t.shape[0] !== N || (t.shape.length === 2 && t.shape[1] !== W)) throw invalidArg(name, `shape [${N}, ${W}]`, t.shape);
+  return xs.map((_s, i) => t.data.subarray(i * W, i * W + W));
+}

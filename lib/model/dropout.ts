@@ -1,0 +1,64 @@
+// Dropout: in training, zero each feature with probability `rate` and scale the rest by
+// 1/(1-rate) (inverted dropout, as PyTorch and Keras); identity at inference.
+import { checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
+import { mulberry32 } from '../internal/random';
+import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
+
+export interface DropoutOptions {
+  /** Probability of dropping a feature, in [0, 1). */
+  rate: number;
+}
+
+export class Dropout implements ModelLayer {
+  readonly kind = 'Dropout';
+  readonly rate: number;
+  private index = 0;
+  private mask: Float32Array | null = null;
+
+  constructor(options: DropoutOptions) {
+    if (typeof options !== 'object' || options === null) throw invalidType('Dropout options', 'object', options);
+    checkKnownKeys('Dropout options', options, ['rate']);
+    const rate = options.rate;
+    if (typeof rate !== 'number') throw invalidType('rate', 'number in [0, 1)', rate);
+    if (!(rate >= 0 && rate < 1)) throw invalidArg('rate', 'number in [0, 1)', rate);
+    this.rate = rate;
+  }
+
+  connect(inputFeatures: number | null, index: number): number {
+    if (inputFeatures === null) throw invalidArg(`layers[${index}] (Dropout) input`, 'features', 'token ids');
+    this.index = checkInteger('index', index, 0);
+    return inputFeatures;
+  }
+
+  keepsTime(inputHasTime: boolean): boolean { return inputHasTime; }
+  parameters(): ParamRef[] { return []; }
+  zeroGrad(): void {}
+
+  forward(x: Flow, ctx: LayerContext): Flow {
+    if (!ctx.training || this.rate === 0) {
+      this.mask = null;
+      return x;
+    }
+    // Reproducible masks: the stream depends on the fit seed, epoch, batch and this layer's place.
+    const rand = mulberry32((ctx.seed ^ Math.imul(this.index + 1, 0x9e3779b9)) >>> 0);
+    const keep = 1 - this.rate, scale = 1 / keep;
+    const mask = new Float32Array(x.data.length);
+    const y = new Float32Array(x.data.length);
+    for (let i = 0; i < y.length; i++) {
+      mask[i] = rand() < keep ? scale : 0;
+      y[i] = x.data[i] * mask[i];
+    }
+    this.mask = mask;
+    return { data: y, shape: x.shape, lengths: x.lengths };
+  }
+
+  backward(dy: Float32Array): Float32Array {
+    const mask = this.mask;
+    if (!mask) return dy;
+    const dx = new Float32Array(dy.length);
+    for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * mask[i];
+    return dx;
+  }
+
+  getConfig(): object { return { rate: this.rate }; }
+}

@@ -1,0 +1,52 @@
+// What the layers of a Sequential share: the data flowing between them and the interface
+// each layer implements (forward, backward, parameters).
+
+/**
+ * A batch flowing between layers: time-major sequences [T, B, F] (with optional per-sequence
+ * lengths; steps past a sequence's end are 0) or, after a many-to-one layer, a plain [B, F].
+ * Token ids (Embedding's input) travel as [T, B] or [B] floats.
+ */
+export interface Flow {
+  data: Float32Array;
+  shape: number[];
+  lengths: Int32Array | null;
+}
+
+/** One trainable tensor: a view on a layer's weights and the matching gradient view. */
+export interface ParamRef {
+  name: string;
+  shape: number[];
+  value: Float32Array;
+  grad: Float32Array;
+}
+
+export interface LayerContext {
+  training: boolean;
+  /** Seed of this forward's random draws (Dropout); derived from the fit seed, epoch and batch. */
+  seed: number;
+}
+
+/** A layer inside a Sequential. Backward gets dL/d(output) and returns dL/d(input) (null: no input gradient). */
+export interface ModelLayer {
+  /** Class name shown by summary() and saved in the model config. */
+  readonly kind: string;
+  /** Checks the incoming feature size and returns the outgoing one (null: token ids, no feature axis). */
+  connect(inputFeatures: number | null, index: number): number;
+  /** Whether the output still has a time axis, given the input's. */
+  keepsTime(inputHasTime: boolean): boolean;
+  forward(x: Flow, ctx: LayerContext): Flow;
+  forwardAsync?(x: Flow, ctx: LayerContext): Promise<Flow>;
+  backward(dy: Float32Array): Float32Array | null;
+  backwardAsync?(dy: Float32Array): Promise<Float32Array | null>;
+  parameters(): ParamRef[];
+  zeroGrad(): void;
+  /** JSON-able options that rebuild the layer (weights not included). */
+  getConfig(): object;
+}
+
+/** Rows of a flow when its last axis is the feature axis. */
+export function rowsOf(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length - 1; i++) n *= shape[i];
+  return n;
+}

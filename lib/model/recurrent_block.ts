@@ -1,0 +1,166 @@
+// A LSTM/GRU/RNN inside a Sequential: many-to-many or many-to-one (returnSequences), the
+// merge of a bidirectional layer's two directions (mergeMode), and the state carried between
+// calls for truncated BPTT and stateful models.
+import { invalidArg } from '../internal/check';
+import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent } from '../layers/recurrent';
+import type { Tensor } from '../tensor';
+import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
+
+/** The carried state of a recurrent layer: final hN (and cN) of the previous call. */
+interface CarriedState {
+  h: Tensor;
+  c?: Tensor;
+}
+
+export class RecurrentBlock implements ModelLayer {
+  readonly kind: string;
+  private state: CarriedState | null = null;
+  private merged: { halves: Float32Array[] | null; T: number; B: number; hasTime: boolean } | null = null;
+
+  constructor(readonly layer: Recurrent) {
+    this.kind = layer.cell === 'lstm' ? 'LSTM' : layer.cell === 'gru' ? 'GRU' : 'RNN';
+  }
+
+  private get D(): number { return this.layer.numDirections; }
+  private get mergedSize(): number {
+    return this.layer.config.mergeMode === 'concat' ? this.D * this.layer.outputSize : this.layer.outputSize;
+  }
+
+  connect(inputFeatures: number | null, index: number): number {
+    if (inputFeatures === null) throw invalidArg(`layers[${index}] (${this.kind}) input`, 'features (put an Embedding first for token ids)', 'token ids');
+    if (inputFeatures !== this.layer.inputSize) {
+      throw invalidArg(`layers[${index}].inputSize`, `${inputFeatures} (the previous layer's output size)`, this.layer.inputSize);
+    }
+    if (this.layer.batchFirst) throw invalidArg(`layers[${index}].batchFirst`, 'false (a Sequential takes [N, T, F] data and runs time-major inside)', true);
+    return this.mergedSize;
+  }
+
+  keepsTime(inputHasTime: boolean): boolean {
+    return inputHasTime && this.layer.config.returnSequences;
+  }
+
+  parameters(): ParamRef[] {
+    return this.layer.parameters().map((p) => ({ name: p.name, shape: p.value.shape, value: p.value.data, grad: p.grad.data }));
+  }
+
+  zeroGrad(): void { this.layer.zeroGrad(); }
+
+  /** Forgets the carried state (stateful models, between independent sequences). */
+  resetStates(): void { this.state = null; }
+
+  forward(x: Flow, ctx: LayerContext & { carryState?: boolean }): Flow {
+    const opts = this.forwardOptions(x, ctx);
+    return this.finishForward(x, this.layer.forward(this.asTensor(x), opts), ctx);
+  }
+
+  async forwardAsync(x: Flow, ctx: LayerContext & { carryState?: boolean }): Promise<Flow> {
+    const opts = this.forwardOptions(x, ctx);
+    return this.finishForward(x, await this.layer.forwardAsync(this.asTensor(x), opts), ctx);
+  }
+
+  backward(dy: Float32Array): Float32Array {
+    return this.layer.backward(this.backwardGrads(dy)).input.data;
+  }
+
+  async backwardAsync(dy: Float32Array): Promise<Float32Array> {
+    const r: BackwardResult = await this.layer.backwardAsync(this.backwardGrads(dy));
+    return r.input.data;
+  }
+
+  getConfig(): object {
+    const c = this.layer.getConfig() as unknown as Record<string, unknown>;
+    return { ...c, activations: undefined };
+  }
+
+  private asTensor(x: Flow): Tensor {
+    if (x.shape.length !== 3) throw invalidArg(`${this.kind} input`, 'a sequence [T, B, F]', x.shape);
+    return { shape: x.shape, data: x.data };
+  }
+
+  private forwardOptions(x: Flow, ctx: LayerContext & { carryState?: boolean }): ForwardOptions {
+    const opts: ForwardOptions = { training: ctx.training };
+    if (x.lengths) opts.lengths = x.lengths;
+    const B = x.shape[1];
+    if (ctx.carryState && this.state && this.state.h.shape[1] === B) {
+      opts.h0 = this.state.h;
+      if (this.state.c) opts.c0 = this.state.c;
+    }
+    return opts;
+  }
+
+  private finishForward(x: Flow, r: ForwardResult, ctx: LayerContext & { carryState?: boolean }): Flow {
+    if (ctx.carryState) this.state = r.cN ? { h: r.hN, c: r.cN } : { h: r.hN };
+    const [T, B] = x.shape;
+    const D = this.D, Hout = this.layer.outputSize, L = this.layer.numLayers;
+    let whole: Float32Array, rows: number, shape: number[];
+    if (this.layer.config.returnSequences) {
+      whole = r.output.data;
+      rows = T * B;
+      shape = [T, B];
+    } else {
+      // Last valid step of each sequence = the top layer's final state, per direction.
+      whole = new Float32Array(B * D * Hout);
+      for (let d = 0; d < D; d++) {
+        const top = r.hN.data.subarray(((L - 1) * D + d) * B * Hout, ((L - 1) * D + d + 1) * B * Hout);
+        for (let b = 0; b < B; b++) whole.set(top.subarray(b * Hout, b * Hout + Hout), (b * D + d) * Hout);
+      }
+      rows = B;
+      shape = [B];
+    }
+    const { data, halves } = mergeDirections(this.layer.config.mergeMode, whole, rows, D, Hout);
+    this.merged = { halves: ctx.training ? halves : null, T, B, hasTime: this.layer.config.returnSequences };
+    return { data, shape: [...shape, this.mergedSize], lengths: this.layer.config.returnSequences ? x.lengths : null };
+  }
+
+  private backwardGrads(dy: Float32Array): BackwardGrads {
+    const m = this.merged;
+    if (!m) throw new Error(`${this.kind} block: backward() needs a training forward first`);
+    const D = this.D, Hout = this.layer.outputSize, L = this.layer.numLayers;
+    const rows = m.hasTime ? m.T * m.B : m.B;
+    const dWhole = unmergeGrad(this.layer.config.mergeMode, dy, m.halves, rows, D, Hout);
+    if (m.hasTime) return { gradOutput: { shape: [m.T, m.B, D * Hout], data: dWhole } };
+    const dhN = new Float32Array(L * D * m.B * Hout);
+    for (let d = 0; d < D; d++) {
+      const base = ((L - 1) * D + d) * m.B * Hout;
+      for (let b = 0; b < m.B; b++) dhN.set(dWhole.subarray((b * D + d) * Hout, (b * D + d + 1) * Hout), base + b * Hout);
+    }
+    return { gradHN: { shape: [L * D, m.B, Hout], data: dhN } };
+  }
+}
+
+/** Rows of [D*Hout] (directions side by side) -> rows of the merged size. */
+function mergeDirections(mode: string, whole: Float32Array, rows: number, D: number, Hout: number) {
+  if (D === 1 || mode === 'concat') return { data: whole, halves: null };
+  const data = new Float32Array(rows * Hout);
+  const halves = mode === 'mul' ? [new Float32Array(rows * Hout), new Float32Array(rows * Hout)] : null;
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < Hout; j++) {
+      const f = whole[r * 2 * Hout + j], b = whole[r * 2 * Hout + Hout + j];
+      data[r * Hout + j] = mode === 'sum' ? f + b : mode === 'ave' ? (f + b) / 2 : f * b;
+      if (halves) {
+        halves[0][r * Hout + j] = f;
+        halves[1][r * Hout + j] = b;
+      }
+    }
+  }
+  return { data, halves };
+}
+
+function unmergeGrad(mode: string, dy: Float32Array, halves: Float32Array[] | null, rows: number, D: number, Hout: number): Float32Array {
+  if (D === 1 || mode === 'concat') return dy;
+  const out = new Float32Array(rows * 2 * Hout);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < Hout; j++) {
+      const g = dy[r * Hout + j];
+      let gf = g, gb = g;
+      if (mode === 'ave') gf = gb = g / 2;
+      else if (mode === 'mul' && halves) {
+        gf = g * halves[1][r * Hout + j];
+        gb = g * halves[0][r * Hout + j];
+      }
+      out[r * 2 * Hout + j] = gf;
+      out[r * 2 * Hout + Hout + j] = gb;
+    }
+  }
+  return out;
+}

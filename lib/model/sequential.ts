@@ -1,0 +1,263 @@
+// Sequential: a stack of layers run one after the other; forward, backward, predict, state dicts.
+// Training (fit, evaluate) lives in fit.ts; files in io.ts.
+import { invalidArg, invalidType } from '../internal/check';
+import { Recurrent } from '../layers/recurrent';
+import type { Tensor } from '../tensor';
+import { Samples, type DataSpec, type Dataset, type SequenceArray } from './data';
+import { Dense } from './dense';
+import { Dropout } from './dropout';
+import { Embedding } from './embedding';
+import { evaluate, fit, type FitOptions, type History } from './fit';
+import type { LossSpec } from './losses';
+import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
+import { RecurrentBlock } from './recurrent_block';
+
+export type SequentialLayer = Recurrent | Dense | Embedding | Dropout;
+
+export interface PredictOptions {
+  /** Valid steps per row of a tensor x. */
+  lengths?: Int32Array | number[];
+  /** Sequences per forward call. Default 64. */
+  batchSize?: number;
+}
+
+export class Sequential {
+  /** The layers as given. */
+  readonly layers: readonly SequentialLayer[];
+  /** The same layers behind the model interface (recurrent layers wrapped). */
+  readonly blocks: readonly ModelLayer[];
+  /** Features per step of the input; null when the model starts with an Embedding (token ids). */
+  readonly inputFeatures: number | null;
+  readonly outputFeatures: number;
+  /** Whether the output keeps the time axis (many-to-many) or not (many-to-one). */
+  readonly outputHasTime: boolean;
+  private busy = false;
+
+  constructor(layers: SequentialLayer[]) {
+    if (!Array.isArray(layers) || layers.length === 0) throw invalidType('layers', 'non-empty array of layers', layers);
+    this.layers = Object.freeze([...layers]);
+    this.blocks = Object.freeze(layers.map((l, i) => {
+      if (l instanceof Recurrent) return new RecurrentBlock(l);
+      if (l instanceof Dense || l instanceof Embedding || l instanceof Dropout) return l;
+      throw invalidType(`layers[${i}]`, 'LSTM, GRU, RNN, Dense, Embedding or Dropout', l);
+    }));
+    const first = layers[0];
+    this.inputFeatures = first instanceof Embedding ? null
+      : first instanceof Recurrent ? first.inputSize
+        : first instanceof Dense && first.inputSize > 0 ? first.inputSize : -1;
+    if (this.inputFeatures === -1) throw invalidArg('layers[0]', 'a layer that knows its input size (Embedding, LSTM/GRU/RNN, or Dense with inputSize)', first);
+    let features: number | null = this.inputFeatures;
+    let hasTime = true;
+    this.blocks.forEach((b, i) => {
+      if (!hasTime && b instanceof RecurrentBlock) throw invalidArg(`layers[${i}]`, 'a sequence input (the layer before it has returnSequences: false)', b.kind);
+      features = b.connect(features, i);
+      hasTime = b.keepsTime(hasTime);
+    });
+    this.outputFeatures = features as unknown as number;
+    this.outputHasTime = hasTime;
+  }
+
+  /** Every trainable tensor, PyTorch nn.Sequential names (`0.weight_ih_l0`, `1.weight`, ...). */
+  parameters(): ParamRef[] {
+    return this.blocks.flatMap((b, i) => b.parameters().map((p) => ({ ...p, name: `${i}.${p.name}` })));
+  }
+
+  get paramCount(): number {
+    return this.parameters().reduce((n, p) => n + p.value.length, 0);
+  }
+
+  zeroGrad(): void {
+    for (const b of this.blocks) b.zeroGrad();
+  }
+
+  /** Forgets the state carried by stateful recurrent layers. */
+  resetStates(): void {
+    for (const b of this.blocks) if (b instanceof RecurrentBlock) b.resetStates();
+  }
+
+  /** Copies of the weights, PyTorch names: `torch.nn.Sequential(...).load_state_dict` reads them. */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const p of this.parameters()) out[p.name] = { shape: [...p.shape], data: p.value.slice() };
+    return out;
+  }
+
+  /** Loads every weight (all or nothing: nothing changes when a name or shape is wrong). */
+  loadStateDict(dict: Record<string, Tensor>): this {
+    this.checkIdle();
+    if (typeof dict !== 'object' || dict === null) throw invalidType('stateDict', 'object of tensors', dict);
+    const params = this.parameters();
+    const known = new Set(params.map((p) => p.name));
+    for (const k of Object.keys(dict)) if (!known.has(k)) throw invalidArg(`stateDict['${k}']`, `one of ${[...known].join(', ')}`, 'an unknown name');
+    for (const p of params) {
+      const t = dict[p.name];
+      if (!t || !(t.data instanceof Float32Array)) throw invalidArg(`stateDict['${p.name}']`, `a tensor [${p.shape.join(', ')}]`, t);
+      if (t.data.length !== p.value.length || t.shape.length !== p.shape.length || t.shape.some((d, j) => d !== p.shape[j])) {
+        throw invalidArg(`stateDict['${p.name}']`, `shape [${p.shape.join(', ')}]`, t.shape);
+      }
+    }
+    for (const p of params) p.value.set(dict[p.name].data);
+    return this;
+  }
+
+  /** Keras-style table: each layer, its output shape and parameter count, then the totals. */
+  summary(): string {
+    const rows: string[][] = [['#', 'Layer', 'Output', 'Params']];
+    let hasTime = true;
+    let total = 0;
+    this.blocks.forEach((b, i) => {
+      hasTime = b.keepsTime(hasTime);
+      const n = b.parameters().reduce((s, p) => s + p.value.length, 0);
+      total += n;
+      const width = outputWidth(this.blocks, i, this.inputFeatures);
+      rows.push([String(i), describeLayer(this.layers[i]), hasTime ? `[T, B, ${width}]` : `[B, ${width}]`, n.toLocaleString('en-US')]);
+    });
+    const widths = rows[0].map((_c, j) => Math.max(...rows.map((r) => r[j].length)));
+    const line = (r: string[]) => r.map((c, j) => (j === 3 ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join('  ');
+    const rule = '-'.repeat(widths.reduce((a, w) => a + w + 2, -2));
+    return [line(rows[0]), rule, ...rows.slice(1).map(line), rule, `Total params: ${total.toLocaleString('en-US')}`].join('\n');
+  }
+
+  /**
+   * Trains on `data` (arrays of variable-length sequences or [N, T, F] tensors): see FitOptions.
+   * The recurrent layers run off the main thread; the loop yields after every update.
+   * @example await model.fit({ x, y }, { epochs: 10, optimizer: new Adam({ lr: 1e-3 }), loss: 'mse' })
+   */
+  fit(data: Dataset, opts: FitOptions): Promise<History> {
+    return fit(this, data, opts);
+  }
+
+  /** Mean loss (and accuracy for classification losses) over a dataset. */
+  evaluate(data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
+    return evaluate(this, data, opts);
+  }
+
+  /** Inference over a dataset (no targets needed); output batch-first: [N, T, O] (zeros past each end) or [N, O]. */
+  predictSync(x: SequenceArray[] | Tensor, opts: PredictOptions = {}): Tensor {
+    this.checkIdle();
+    const { samples, batches } = this.predictPlan(x, opts);
+    const parts = batches.map((idx) => ({ idx, flow: this.forwardSync(samples.batch(idx).x, { training: false, seed: 0 }) }));
+    return this.assemble(samples, parts);
+  }
+
+  /** predictSync() with the recurrent layers on worker threads; the event loop stays free. */
+  async predict(x: SequenceArray[] | Tensor, opts: PredictOptions = {}): Promise<Tensor> {
+    const { samples, batches } = this.predictPlan(x, opts);
+    return this.exclusive(async () => {
+      const parts = [];
+      for (const idx of batches) parts.push({ idx, flow: await this.forwardAsync(samples.batch(idx).x, { training: false, seed: 0 }) });
+      return this.assemble(samples, parts);
+    });
+  }
+
+  /** @internal Runs fn with the model marked busy (one async call at a time). */
+  async exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    this.checkIdle();
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** @internal */
+  dataSpec(targetWidth: number): DataSpec {
+    return { inputFeatures: this.inputFeatures, outputHasTime: this.outputHasTime, targetWidth };
+  }
+
+  /** @internal Forward through every layer (training records what backward needs). */
+  forwardSync(x: Flow, ctx: LayerContext & { carryState?: boolean }): Flow {
+    let f = x;
+    for (const b of this.blocks) f = b.forward(f, ctx);
+    return f;
+  }
+
+  /** @internal */
+  async forwardAsync(x: Flow, ctx: LayerContext & { carryState?: boolean }): Promise<Flow> {
+    let f = x;
+    for (const b of this.blocks) f = b.forwardAsync ? await b.forwardAsync(f, ctx) : b.forward(f, ctx);
+    return f;
+  }
+
+  /** @internal Backward from dL/d(output); weight gradients accumulate. */
+  async backwardAsync(dy: Float32Array): Promise<void> {
+    let g: Float32Array | null = dy;
+    for (let i = this.blocks.length - 1; i >= 0 && g; i--) {
+      const b = this.blocks[i];
+      g = b.backwardAsync ? await b.backwardAsync(g) : b.backward(g);
+    }
+  }
+
+  /** @internal */
+  backwardSync(dy: Float32Array): void {
+    let g: Float32Array | null = dy;
+    for (let i = this.blocks.length - 1; i >= 0 && g; i--) g = this.blocks[i].backward(g);
+  }
+
+  private checkIdle(): void {
+    if (this.busy) throw new Error('This Sequential is busy in an async call (fit, predict or evaluate)');
+  }
+
+  private predictPlan(x: SequenceArray[] | Tensor, opts: PredictOptions) {
+    if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
+    const batchSize = opts.batchSize ?? 64;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArg('batchSize', 'a positive integer', batchSize);
+    const data: Dataset = { x };
+    if (opts.lengths !== undefined) data.lengths = opts.lengths;
+    const samples = Samples.from(data, this.dataSpec(1), 'x', false);
+    const batches: number[][] = [];
+    for (let s = 0; s < samples.length; s += batchSize) {
+      batches.push(Array.from({ length: Math.min(batchSize, samples.length - s) }, (_v, j) => s + j));
+    }
+    return { samples, batches };
+  }
+
+  /** Batch outputs (time-major) -> one batch-first tensor over all samples. */
+  private assemble(samples: Samples, parts: { idx: number[]; flow: Flow }[]): Tensor {
+    const O = this.outputFeatures, N = samples.length;
+    if (!this.outputHasTime) {
+      const out = new Float32Array(N * O);
+      for (const { idx, flow } of parts) idx.forEach((i, b) => out.set(flow.data.subarray(b * O, b * O + O), i * O));
+      return { shape: [N, O], data: out };
+    }
+    const T = Math.max(...samples.items.map((s) => s.steps));
+    const out = new Float32Array(N * T * O);
+    for (const { idx, flow } of parts) {
+      const B = idx.length;
+      idx.forEach((i, b) => {
+        for (let t = 0; t < samples.items[i].steps; t++) out.set(flow.data.subarray((t * B + b) * O, (t * B + b) * O + O), (i * T + t) * O);
+      });
+    }
+    return { shape: [N, T, O], data: out };
+  }
+}
+
+function outputWidth(blocks: readonly ModelLayer[], upto: number, input: number | null): number {
+  let f: number | null = input;
+  for (let i = 0; i <= upto; i++) {
+    const b = blocks[i];
+    if (b instanceof Dense) f = b.units;
+    else if (b instanceof Embedding) f = b.embeddingDim;
+    else if (b instanceof RecurrentBlock) {
+      const l = b.layer;
+      f = l.config.mergeMode === 'concat' ? l.numDirections * l.outputSize : l.outputSize;
+    }
+  }
+  return f ?? 1;
+}
+
+function describeLayer(l: SequentialLayer): string {
+  if (l instanceof Recurrent) {
+    const name = l.cell === 'lstm' ? 'LSTM' : l.cell === 'gru' ? 'GRU' : 'RNN';
+    const extras = [
+      l.numLayers > 1 ? `${l.numLayers} layers` : '',
+      l.bidirectional ? `bidirectional ${l.config.mergeMode}` : '',
+      l.config.returnSequences ? '' : 'last step',
+    ].filter(Boolean);
+    return `${name}(${l.inputSize} -> ${l.hiddenSize}${extras.length ? `, ${extras.join(', ')}` : ''})`;
+  }
+  if (l instanceof Dense) return `Dense(${l.inputSize} -> ${l.units}${l.activation === 'linear' ? '' : `, ${l.activation}`})`;
+  if (l instanceof Embedding) return `Embedding(${l.numEmbeddings}, ${l.embeddingDim})`;
+  return `Dropout(${l.rate})`;
+}

@@ -1,0 +1,94 @@
+// Whole-model gradients (Sequential.backward through Dense, Embedding, Dropout, merge modes,
+// many-to-one, ragged lengths, every loss) against central differences of the loss.
+import { describe, expect, test } from 'vitest';
+import { Dense, Dropout, Embedding, GRU, LSTM, RNN, Sequential } from '../../lib/index';
+import type { SequentialLayer } from '../../lib/index';
+import { Samples } from '../../lib/model/data';
+import { resolveLoss, type LossSpec } from '../../lib/model/losses';
+import { mulberry32 } from '../helpers/gradcheck';
+
+interface Case {
+  name: string;
+  layers: () => SequentialLayer[];
+  loss: LossSpec;
+  x: (rng: () => number) => number[][][] | number[][];
+  y: (rng: () => number, steps: number) => unknown;
+}
+
+const T = [5, 3, 4];
+const features = (F: number) => (rng: () => number) => T.map((n) => Array.from({ length: n }, () => Array.from({ length: F }, () => 2 * rng() - 1)));
+const ids = (V: number) => (rng: () => number) => T.map((n) => Array.from({ length: n }, () => Math.floor(rng() * V)));
+
+const cases: Case[] = [
+  {
+    name: 'LSTM -> Dense(tanh), many-to-many, ragged, mse',
+    layers: () => [new LSTM({ inputSize: 3, hiddenSize: 5, seed: 1 }), new Dense({ units: 4, activation: 'tanh', seed: 2 })],
+    loss: 'mse', x: features(3),
+    y: (rng, n) => Array.from({ length: n }, () => Array.from({ length: 4 }, () => rng())),
+  },
+  {
+    name: 'Embedding -> bidirectional GRU (mul, last step) -> Dense, crossEntropy',
+    layers: () => [new Embedding({ numEmbeddings: 7, embeddingDim: 3, seed: 3 }),
+      new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: true, mergeMode: 'mul', returnSequences: false, seed: 4 }),
+      new Dense({ units: 3, seed: 5 })],
+    loss: 'crossEntropy', x: ids(7), y: (rng) => Math.floor(rng() * 3),
+  },
+  {
+    name: 'bidirectional RNN (ave) -> Dropout -> Dense(sigmoid), binaryCrossEntropy',
+    layers: () => [new RNN({ inputSize: 2, hiddenSize: 4, bidirectional: true, mergeMode: 'ave', seed: 6 }),
+      new Dropout({ rate: 0.3 }), new Dense({ units: 2, activation: 'sigmoid', seed: 7 })],
+    loss: 'binaryCrossEntropy', x: features(2),
+    y: (rng, n) => Array.from({ length: n }, () => [rng() < 0.5 ? 0 : 1, rng()]),
+  },
+  {
+    name: '2-layer bidirectional LSTM (sum) -> LSTM (last step) -> Dense(softmax), huber',
+    layers: () => [new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, mergeMode: 'sum', seed: 8 }),
+      new LSTM({ inputSize: 3, hiddenSize: 4, returnSequences: false, seed: 9 }),
+      new Dense({ units: 3, activation: 'softmax', seed: 10 })],
+    loss: { name: 'huber', delta: 0.05 }, x: features(2), y: (rng) => [rng(), rng(), rng()],
+  },
+  {
+    name: 'Dense(relu) -> RNN -> Dense, mae',
+    layers: () => [new Dense({ inputSize: 2, units: 3, activation: 'relu', seed: 11 }), new RNN({ inputSize: 3, hiddenSize: 3, seed: 12 }),
+      new Dense({ units: 1, seed: 13 })],
+    loss: 'mae', x: features(2), y: (rng, n) => Array.from({ length: n }, () => 3 + rng()),
+  },
+];
+
+describe('Sequential gradients vs central differences', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      const rng = mulberry32(42);
+      const model = new Sequential(c.layers());
+      const loss = resolveLoss(c.loss);
+      const x = c.x(rng);
+      const y = x.map((s) => c.y(rng, s.length)) as never;
+      const samples = Samples.from({ x: x as never, y }, model.dataSpec(loss.targets === 'classes' ? 1 : model.outputFeatures));
+      const batch = samples.batch([0, 1, 2]);
+      const ctx = { training: true, seed: 99 };
+      const lossAt = () => loss.compute(model.forwardSync(batch.x, ctx), batch.y!).loss;
+      model.zeroGrad();
+      const res = loss.compute(model.forwardSync(batch.x, ctx), batch.y!);
+      model.backwardSync(res.grad);
+      let checked = 0;
+      for (const p of model.parameters()) {
+        const analytic = p.grad.slice();
+        const step = Math.max(1, Math.floor(p.value.length / 12));
+        for (let i = 0; i < p.value.length; i += step) {
+          const v = p.value[i];
+          const eps = 1e-2;
+          p.value[i] = v + eps;
+          const up = lossAt();
+          p.value[i] = v - eps;
+          const down = lossAt();
+          p.value[i] = v;
+          const numeric = (up - down) / (2 * eps);
+          expect(Math.abs(numeric - analytic[i]), `${p.name}[${i}] numeric ${numeric} analytic ${analytic[i]}`)
+            .toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(numeric));
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(20);
+    });
+  }
+});
