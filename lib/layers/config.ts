@@ -37,6 +37,9 @@ export interface RecurrentOptions {
   /** In a Sequential, how a bidirectional layer combines its two directions (Keras merge_mode).
    * forward() itself always concatenates. Default 'concat'. */
   mergeMode?: MergeMode;
+  /** In a Sequential: learn the initial state (h0, and c0 for LSTM; one vector per layer and
+   * direction, shared by every sequence) instead of starting from zeros. Default false. */
+  learnInitialState?: boolean;
 }
 
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -73,7 +76,7 @@ export interface RNNOptions extends RecurrentOptions {
 
 export const DEFAULT_NUM_LAYERS = 1;
 const COMMON_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'direction', 'bias', 'batchFirst',
-  'dropout', 'seed', 'gateClip', 'returnSequences', 'mergeMode'] as const;
+  'dropout', 'seed', 'gateClip', 'returnSequences', 'mergeMode', 'learnInitialState'] as const;
 export const OPTION_KEYS: Record<CellKind, readonly string[]> = {
   lstm: [...COMMON_KEYS, 'projSize', 'peephole', 'inputForget', 'cellClip', 'forgetBias', 'activations'],
   gru: [...COMMON_KEYS, 'resetAfter', 'activations'],
@@ -102,6 +105,7 @@ export interface ResolvedConfig {
   resetAfter: boolean;
   returnSequences: boolean;
   mergeMode: MergeMode;
+  learnInitialState: boolean;
   /** [direction][gate, cell, hidden] */
   activations: NativeActivation[][];
 }
@@ -133,6 +137,7 @@ export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig 
     resetAfter: checkBoolean('resetAfter', o.resetAfter ?? true),
     returnSequences: checkBoolean('returnSequences', o.returnSequences ?? true),
     mergeMode: checkOneOf('mergeMode', o.mergeMode ?? 'concat', ['concat', 'sum', 'mul', 'ave'] as const),
+    learnInitialState: checkBoolean('learnInitialState', o.learnInitialState ?? false),
     activations: [],
   };
   const bidirectional = o.bidirectional === undefined ? undefined : checkBoolean('bidirectional', o.bidirectional);

@@ -16,9 +16,16 @@ export class RecurrentBlock implements ModelLayer {
   readonly kind: string;
   private state: CarriedState | null = null;
   private merged: { halves: Float32Array[] | null; T: number; B: number; hasTime: boolean } | null = null;
+  /** Learned initial state (learnInitialState): h0 [L*D, Hout] then c0 [L*D, H] (LSTM), and its gradient. */
+  private readonly init: { weights: Float32Array; grads: Float32Array } | null;
+  /** Whether the last training forward started from the learned state (its gradient then flows). */
+  private usedInit = false;
 
   constructor(readonly layer: Recurrent) {
     this.kind = layer.cell === 'lstm' ? 'LSTM' : layer.cell === 'gru' ? 'GRU' : 'RNN';
+    const slots = layer.numLayers * layer.numDirections;
+    const n = slots * (layer.outputSize + (layer.cell === 'lstm' ? layer.hiddenSize : 0));
+    this.init = layer.config.learnInitialState ? { weights: new Float32Array(n), grads: new Float32Array(n) } : null;
   }
 
   private get D(): number { return this.layer.numDirections; }
@@ -40,10 +47,20 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   parameters(): ParamRef[] {
-    return this.layer.parameters().map((p) => ({ name: p.name, shape: p.value.shape, value: p.value.data, grad: p.grad.data }));
+    const out = this.layer.parameters().map((p) => ({ name: p.name, shape: p.value.shape, value: p.value.data, grad: p.grad.data }));
+    if (this.init) {
+      const slots = this.layer.numLayers * this.D, nh = slots * this.layer.outputSize;
+      const { weights: w, grads: g } = this.init;
+      out.push({ name: 'h0', shape: [slots, this.layer.outputSize], value: w.subarray(0, nh), grad: g.subarray(0, nh) });
+      if (this.layer.cell === 'lstm') out.push({ name: 'c0', shape: [slots, this.layer.hiddenSize], value: w.subarray(nh), grad: g.subarray(nh) });
+    }
+    return out;
   }
 
-  zeroGrad(): void { this.layer.zeroGrad(); }
+  zeroGrad(): void {
+    this.layer.zeroGrad();
+    this.init?.grads.fill(0);
+  }
 
   /** Forgets the carried state (stateful models, between independent sequences). */
   resetStates(): void { this.state = null; }
@@ -59,11 +76,21 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   backward(dy: Float32Array): Float32Array {
-    return this.layer.backward(this.backwardGrads(dy)).input.data;
+    return this.finishBackward(this.layer.backward(this.backwardGrads(dy)));
   }
 
   async backwardAsync(dy: Float32Array): Promise<Float32Array> {
-    const r: BackwardResult = await this.layer.backwardAsync(this.backwardGrads(dy));
+    return this.finishBackward(await this.layer.backwardAsync(this.backwardGrads(dy)));
+  }
+
+  /** The learned initial state's gradient: dh0 (dc0) summed over the batch. */
+  private finishBackward(r: BackwardResult): Float32Array {
+    if (this.init && this.usedInit) {
+      const slots = this.layer.numLayers * this.D, Hout = this.layer.outputSize, H = this.layer.hiddenSize;
+      const B = r.h0.shape[1], g = this.init.grads;
+      sumOverBatch(r.h0.data, slots, B, Hout, g, 0);
+      if (r.c0) sumOverBatch(r.c0.data, slots, B, H, g, slots * Hout);
+    }
     return r.input.data;
   }
 
@@ -81,9 +108,16 @@ export class RecurrentBlock implements ModelLayer {
     const opts: ForwardOptions = { training: ctx.training };
     if (x.lengths) opts.lengths = x.lengths;
     const B = x.shape[1];
+    this.usedInit = false;
     if (ctx.carryState && this.state && this.state.h.shape[1] === B) {
       opts.h0 = this.state.h;
       if (this.state.c) opts.c0 = this.state.c;
+    } else if (this.init) {
+      const slots = this.layer.numLayers * this.D, Hout = this.layer.outputSize, H = this.layer.hiddenSize;
+      const w = this.init.weights;
+      opts.h0 = { shape: [slots, B, Hout], data: repeatOverBatch(w.subarray(0, slots * Hout), slots, B, Hout) };
+      if (this.layer.cell === 'lstm') opts.c0 = { shape: [slots, B, H], data: repeatOverBatch(w.subarray(slots * Hout), slots, B, H) };
+      this.usedInit = true;
     }
     return opts;
   }
@@ -125,6 +159,20 @@ export class RecurrentBlock implements ModelLayer {
       for (let b = 0; b < m.B; b++) dhN.set(dWhole.subarray((b * D + d) * Hout, (b * D + d + 1) * Hout), base + b * Hout);
     }
     return { gradHN: { shape: [L * D, m.B, Hout], data: dhN } };
+  }
+}
+
+/** [slots, n] -> [slots, B, n]: the same vector for every sequence. */
+function repeatOverBatch(v: Float32Array, slots: number, B: number, n: number): Float32Array {
+  const out = new Float32Array(slots * B * n);
+  for (let s = 0; s < slots; s++) for (let b = 0; b < B; b++) out.set(v.subarray(s * n, s * n + n), (s * B + b) * n);
+  return out;
+}
+
+/** g[offset + s*n + j] += Σ_b d[s, b, j]. */
+function sumOverBatch(d: Float32Array, slots: number, B: number, n: number, g: Float32Array, offset: number): void {
+  for (let s = 0; s < slots; s++) {
+    for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) g[offset + s * n + j] += d[(s * B + b) * n + j];
   }
 }
 

@@ -8,6 +8,7 @@ import { Dense } from './dense';
 import { Dropout } from './dropout';
 import { Embedding } from './embedding';
 import { evaluate, fit, type FitOptions, type History } from './fit';
+import { getKerasWeights, setKerasWeights } from './keras';
 import type { LossSpec } from './losses';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
 import { RecurrentBlock } from './recurrent_block';
@@ -97,6 +98,18 @@ export class Sequential {
       }
     }
     for (const p of params) p.value.set(dict[p.name].data);
+    return this;
+  }
+
+  /** The weights as Keras' `model.get_weights()` lists them (layer order, Keras layouts). */
+  getKerasWeights(): Tensor[] {
+    return getKerasWeights(this);
+  }
+
+  /** Loads Keras' `model.get_weights()` list (e.g. exported with numpy); all or nothing. */
+  setKerasWeights(weights: Tensor[]): this {
+    this.checkIdle();
+    setKerasWeights(this, weights);
     return this;
   }
 

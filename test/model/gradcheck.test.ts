@@ -53,6 +53,13 @@ const cases: Case[] = [
       new Dense({ units: 1, seed: 13 })],
     loss: 'mae', x: features(2), y: (rng, n) => Array.from({ length: n }, () => 3 + rng()),
   },
+  {
+    name: 'learned initial state: bidirectional LSTM (concat, last step) -> GRU -> Dense, mse',
+    layers: () => [new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, learnInitialState: true, seed: 14 }),
+      new GRU({ inputSize: 6, hiddenSize: 3, learnInitialState: true, returnSequences: false, seed: 15 }),
+      new Dense({ units: 2, seed: 16 })],
+    loss: 'mse', x: features(2), y: (rng) => [rng(), rng()],
+  },
 ];
 
 describe('Sequential gradients vs central differences', () => {
@@ -60,6 +67,7 @@ describe('Sequential gradients vs central differences', () => {
     test(c.name, () => {
       const rng = mulberry32(42);
       const model = new Sequential(c.layers());
+      for (const p of model.parameters()) if (p.name.endsWith('0') && /\.[hc]0$/.test(p.name)) p.value.forEach((_v, i) => { p.value[i] = rng() - 0.5; });
       const loss = resolveLoss(c.loss);
       const x = c.x(rng);
       const y = x.map((s) => c.y(rng, s.length)) as never;

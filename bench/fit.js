@@ -1,0 +1,83 @@
+// `npm run bench:fit`: model.fit() throughput and the event-loop delay a server sees while it trains.
+//
+//   node bench/fit.js [--epochs=N] [--threads=N]
+//
+// Model: LSTM(I=64 -> H=128, last step) -> Dense(10), cross-entropy, Adam, clipGradNorm 1;
+// 2048 sequences of T=50, batch 64 (32 updates per epoch). Reports updates/s and sequences/s,
+// the same updates done directly on the layer (forward + backward + optimizer, no model, no
+// event-loop yield) measured in the same run as the peer ratio, and the event-loop delay
+// (perf_hooks.monitorEventLoopDelay, 1 ms resolution) while fit() runs: p50 / p99 / max.
+'use strict';
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { Adam, Dense, LSTM, Sequential, setNumThreads, tensor, info } = require('..');
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const epochs = Number(args.epochs ?? 2);
+setNumThreads(Number(args.threads ?? 1));
+const N = 2048, T = 50, I = 64, H = 128, C = 10, B = 64;
+
+function data(seed) {
+  let s = seed;
+  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const x = new Float32Array(N * T * I).map(() => rand() * 2 - 1);
+  const y = new Float32Array(N).map(() => Math.floor(rand() * C));
+  return { x: tensor(x, [N, T, I]), y: tensor(y, [N]) };
+}
+
+function model() {
+  return new Sequential([new LSTM({ inputSize: I, hiddenSize: H, returnSequences: false, seed: 1 }), new Dense({ units: C, seed: 2 })]);
+}
+
+async function timeFit(d) {
+  const m = model();
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  // A timer that must keep firing: the server's other work.
+  let ticks = 0;
+  const timer = setInterval(() => { ticks++; }, 5);
+  h.enable();
+  const t0 = process.hrtime.bigint();
+  const hist = await m.fit(d, { epochs, batchSize: B, optimizer: new Adam({ lr: 1e-3 }), loss: 'crossEntropy', clipGradNorm: 1, shuffle: true });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  h.disable();
+  clearInterval(timer);
+  return { seconds, updates: hist.updates, loss: hist.epochs.at(-1).loss, ticks,
+    p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+}
+
+// The same work straight on the layer: time-major batches prepared up front, forward + backward
+// on the LSTM, the Dense head and loss skipped (they are part of what the model layer adds).
+function timeLayer(d) {
+  const lstm = new LSTM({ inputSize: I, hiddenSize: H, seed: 1 });
+  const opt = new Adam({ lr: 1e-3 });
+  const params = lstm.parameters().map((p) => ({ name: p.name, value: p.value.data, grad: p.grad.data }));
+  const batches = [];
+  for (let s = 0; s < N; s += B) {
+    const xb = new Float32Array(T * B * I);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) xb.set(d.x.data.subarray(((s + b) * T + t) * I, ((s + b) * T + t + 1) * I), (t * B + b) * I);
+    batches.push(tensor(xb, [T, B, I]));
+  }
+  const gradHN = tensor(new Float32Array(B * H).fill(1e-3), [1, B, H]);
+  const t0 = process.hrtime.bigint();
+  for (let e = 0; e < epochs; e++) {
+    for (const xb of batches) {
+      lstm.zeroGrad();
+      lstm.forward(xb, { training: true });
+      lstm.backward({ gradHN });
+      opt.step(params);
+    }
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+(async () => {
+  const d = data(7);
+  console.log(`fused-rnn ${info().version} isa=${info().isa} threads=${info().threads}: fit LSTM(${I}->${H}) -> Dense(${C}), N=${N} T=${T} B=${B}, ${epochs} epochs`);
+  await timeFit(d);  // warm-up (thread-local scratch, page faults)
+  const fitRun = await timeFit(d);
+  const layerSeconds = timeLayer(d);
+  const f = (v, n = 2) => v.toFixed(n);
+  console.log(`fit():          ${f(fitRun.seconds)} s  ${f(fitRun.updates / fitRun.seconds, 1)} updates/s  ${f(N * epochs / fitRun.seconds, 0)} sequences/s  last loss ${f(fitRun.loss, 4)}`);
+  console.log(`layer directly: ${f(layerSeconds)} s  (same updates, no model layer, no yields)`);
+  console.log(`ratio layer/fit: ${f(layerSeconds / fitRun.seconds)}  (1.00 = the model API adds nothing)`);
+  console.log(`event-loop delay during fit: p50 ${f(fitRun.p50, 1)} ms  p99 ${f(fitRun.p99, 1)} ms  max ${f(fitRun.max, 1)} ms  (a 5 ms timer fired ${fitRun.ticks} times)`);
+})();

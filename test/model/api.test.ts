@@ -1,0 +1,195 @@
+// The Sequential API: summary, predict, state dicts, data forms, bad input, fit's control flow
+// (abort, failures, early stopping, reproducibility, truncated BPTT).
+import { describe, expect, test } from 'vitest';
+import { Adam, Dense, Dropout, Embedding, GRU, LSTM, RNN, SGD, Sequential, tensor } from '../../lib/index';
+import { firstBitMismatch, mulberry32 } from '../helpers/gradcheck';
+import { addingProblem } from './tasks';
+
+const lstmModel = (seed = 1, extra: object = {}) =>
+  new Sequential([new LSTM({ inputSize: 2, hiddenSize: 8, seed, ...extra }), new Dense({ units: 1, seed: seed + 1 })]);
+
+function randomSequences(n: number, F: number, seed: number, minT = 2, maxT = 7): number[][][] {
+  const rng = mulberry32(seed);
+  return Array.from({ length: n }, () => {
+    const T = minT + Math.floor(rng() * (maxT - minT + 1));
+    return Array.from({ length: T }, () => Array.from({ length: F }, () => 2 * rng() - 1));
+  });
+}
+
+describe('Sequential structure', () => {
+  test('summary shows parameter counts: a GRU has 3/4 of the weights of the same LSTM', () => {
+    const lstm = new Sequential([new LSTM({ inputSize: 32, hiddenSize: 64, seed: 1 })]);
+    const gru = new Sequential([new GRU({ inputSize: 32, hiddenSize: 64, seed: 1 })]);
+    expect(lstm.paramCount).toBe(4 * 64 * (32 + 64 + 2));
+    expect(gru.paramCount * 4).toBe(lstm.paramCount * 3);
+    expect(lstm.summary()).toContain('25,088');
+    expect(gru.summary()).toContain('18,816');
+    const m = new Sequential([new Embedding({ numEmbeddings: 50, embeddingDim: 8, seed: 1 }),
+      new LSTM({ inputSize: 8, hiddenSize: 16, bidirectional: true, returnSequences: false, mergeMode: 'sum', seed: 2 }),
+      new Dropout({ rate: 0.2 }), new Dense({ units: 3, activation: 'softmax', seed: 3 })]);
+    const s = m.summary();
+    expect(s).toMatch(/Embedding\(50, 8\)\s+\[T, B, 8\]\s+400/);
+    expect(s).toMatch(/LSTM\(8 -> 16, bidirectional sum, last step\)\s+\[B, 16\]\s+3,200/);
+    expect(s).toMatch(/Dense\(16 -> 3, softmax\)\s+\[B, 3\]\s+51/);
+    expect(s).toContain('Total params: 3,651');
+  });
+
+  test('state dict uses torch.nn.Sequential names and round-trips bit-exactly', () => {
+    const a = lstmModel(1), b = lstmModel(7);
+    expect(Object.keys(a.stateDict())).toEqual(['0.weight_ih_l0', '0.weight_hh_l0', '0.bias_ih_l0', '0.bias_hh_l0', '1.weight', '1.bias']);
+    b.loadStateDict(a.stateDict());
+    const x = tensor(new Float32Array(3 * 5 * 2).map((_v, i) => Math.sin(i)), [3, 5, 2]);
+    expect(firstBitMismatch(a.predictSync(x).data, b.predictSync(x).data)).toBe(-1);
+    const before = b.stateDict();
+    const bad = { ...a.stateDict(), '1.weight': tensor([1, 2], [1, 2]) };
+    expect(() => b.loadStateDict(bad)).toThrow(/stateDict\['1.weight'\].*shape \[1, 8\]/);
+    expect(() => b.loadStateDict({ ...a.stateDict(), extra: tensor([1], [1]) })).toThrow(RangeError);
+    expect(firstBitMismatch(b.stateDict()['0.weight_ih_l0'].data, before['0.weight_ih_l0'].data)).toBe(-1);
+  });
+
+  test('bad structures are refused with the layer named', () => {
+    expect(() => new Sequential([])).toThrow(TypeError);
+    expect(() => new Sequential([new LSTM({ inputSize: 2, hiddenSize: 4 }), new Dense({ units: 2, inputSize: 3 })]))
+      .toThrow(/layers\[1\]\.inputSize/);
+    expect(() => new Sequential([new LSTM({ inputSize: 2, hiddenSize: 4, returnSequences: false }), new GRU({ inputSize: 4, hiddenSize: 2 })]))
+      .toThrow(/layers\[1\].*sequence input/);
+    expect(() => new Sequential([new Dense({ units: 2 })])).toThrow(/layers\[0\]/);
+    expect(() => new Sequential([new LSTM({ inputSize: 2, hiddenSize: 4, batchFirst: true })])).toThrow(/batchFirst/);
+    expect(() => new Sequential([{} as never])).toThrow(TypeError);
+    expect(() => new Dropout({ rate: 1 })).toThrow(/rate/);
+    expect(() => new LSTM({ inputSize: 2, hiddenSize: 4, mergeMode: 'max' as never })).toThrow(/mergeMode/);
+  });
+});
+
+describe('predict', () => {
+  test('ragged arrays: each sequence gets what it gets alone; zeros past its end', async () => {
+    const m = new Sequential([new GRU({ inputSize: 3, hiddenSize: 6, seed: 3 }), new Dense({ units: 2, seed: 4 })]);
+    const xs = randomSequences(9, 3, 5);
+    const all = m.predictSync(xs, { batchSize: 4 });
+    const T = Math.max(...xs.map((s) => s.length));
+    expect(all.shape).toEqual([9, T, 2]);
+    xs.forEach((seq, i) => {
+      const alone = m.predictSync([seq]);
+      for (let t = 0; t < T; t++) {
+        for (let o = 0; o < 2; o++) {
+          const got = all.data[(i * T + t) * 2 + o];
+          if (t >= seq.length) expect(got).toBe(0);
+          else expect(Math.abs(got - alone.data[t * 2 + o])).toBeLessThan(1e-6);
+        }
+      }
+    });
+    const async = await m.predict(xs, { batchSize: 4 });
+    expect(firstBitMismatch(async.data, all.data)).toBe(-1);
+  });
+
+  test('tensor input with lengths, many-to-one output [N, O]', () => {
+    const m = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 4, returnSequences: false, seed: 1 }), new Dense({ units: 3, seed: 2 })]);
+    const x = tensor(new Float32Array(4 * 6 * 2).map((_v, i) => Math.cos(i)), [4, 6, 2]);
+    const out = m.predictSync(x, { lengths: [6, 2, 3, 1] });
+    expect(out.shape).toEqual([4, 3]);
+    const second = m.predictSync(tensor(x.data.slice(12, 12 + 4), [1, 2, 2]));
+    for (let o = 0; o < 3; o++) expect(Math.abs(out.data[3 + o] - second.data[o])).toBeLessThan(1e-6);
+    expect(() => m.predictSync(x, { lengths: [6, 2, 7, 1] })).toThrow(/lengths\[2\].*1\.\.6/);
+  });
+
+  test('bad data names the element', () => {
+    const m = lstmModel();
+    expect(() => m.predictSync([[[1, 2], [3]]])).toThrow(/x\[0\]\[1\].*2 features/);
+    expect(() => m.predictSync([[]])).toThrow(/x\[0\].*at least one step/);
+    expect(() => m.predictSync(tensor([1, 2, 3], [1, 1, 3]))).toThrow(/x.*shape \[N, T, 2\]/);
+    const emb = new Sequential([new Embedding({ numEmbeddings: 4, embeddingDim: 2, seed: 1 }), new LSTM({ inputSize: 2, hiddenSize: 2, seed: 1 })]);
+    expect(() => emb.predictSync([[1, 2, 4]])).toThrow(/token id.*0\.\.3/);
+  });
+});
+
+describe('fit', () => {
+  const data = () => addingProblem(64, 10, 3);
+
+  test('reproducible: the same seed gives the same weights bit for bit (shuffle and dropout included)', async () => {
+    const run = async () => {
+      const m = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 8, seed: 1 }), new Dropout({ rate: 0.3 }),
+        new LSTM({ inputSize: 8, hiddenSize: 8, returnSequences: false, seed: 5 }), new Dense({ units: 1, seed: 2 })]);
+      await m.fit(data(), { epochs: 2, batchSize: 16, optimizer: new Adam({ lr: 0.01 }), loss: 'mse', seed: 9 });
+      return m.stateDict();
+    };
+    const [a, b] = [await run(), await run()];
+    for (const k of Object.keys(a)) expect(firstBitMismatch(a[k].data, b[k].data), k).toBe(-1);
+  });
+
+  test('abort: rejects and leaves weights and optimizer state as before the fit', async () => {
+    const m = lstmModel();
+    const opt = new Adam({ lr: 0.01 });
+    await m.fit(data(), { epochs: 1, batchSize: 16, optimizer: opt, loss: 'mse' });
+    const before = m.stateDict();
+    const optBefore = opt.stateDict();
+    const ctrl = new AbortController();
+    const p = m.fit(data(), {
+      epochs: 5, batchSize: 16, optimizer: opt, loss: 'mse',
+      onBatchEnd: ({ update }) => { if (update === 3) ctrl.abort(); }, signal: ctrl.signal,
+    });
+    await expect(p).rejects.toThrow(/abort/i);
+    for (const k of Object.keys(before)) expect(firstBitMismatch(m.stateDict()[k].data, before[k].data), k).toBe(-1);
+    expect(opt.stateDict().step).toBe(optBefore.step);
+  });
+
+  test('a throwing callback rejects the fit and restores the weights', async () => {
+    const m = lstmModel();
+    const before = m.stateDict();
+    await expect(m.fit(data(), {
+      epochs: 2, optimizer: new SGD({ lr: 0.1 }), loss: 'mse', onEpochEnd: () => { throw new Error('callback failed'); },
+    })).rejects.toThrow('callback failed');
+    for (const k of Object.keys(before)) expect(firstBitMismatch(m.stateDict()[k].data, before[k].data), k).toBe(-1);
+  });
+
+  test('one async call at a time', async () => {
+    const m = lstmModel();
+    const p = m.fit(data(), { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse' });
+    expect(() => m.predictSync(data().x)).toThrow(/busy/);
+    await p;
+  });
+
+  test('early stopping and callbacks report epochs, losses, gradient norms', async () => {
+    const m = lstmModel();
+    const norms: number[] = [];
+    const h = await m.fit(data(), {
+      epochs: 20, batchSize: 32, optimizer: new SGD({ lr: 0 }), loss: 'mse', validationSplit: 0.25,
+      earlyStopping: { monitor: 'valLoss', patience: 1 }, onBatchEnd: (b) => { norms.push(b.gradNorm); },
+    });
+    expect(h.stopped).toBe('earlyStopping');
+    expect(h.epochs.length).toBe(3);  // epoch 0 sets the best, 1 and 2 do not improve
+    expect(h.epochs[0].valLoss).toBeGreaterThan(0);
+    expect(norms.length).toBe(3 * 2);  // 48 training sequences / 32 = 2 batches per epoch
+    expect(norms.every((n) => n > 0)).toBe(true);
+  });
+
+  test('bad options are refused before anything runs', async () => {
+    const m = lstmModel();
+    const base = { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse' as const };
+    await expect(m.fit(data(), { ...base, epochs: 0 })).rejects.toThrow(/epochs/);
+    await expect(m.fit(data(), { ...base, loss: 'hinge' as never })).rejects.toThrow(/loss/);
+    await expect(m.fit(data(), { ...base, bptt: { steps: 3, stateful: true } })).rejects.toThrow(/shuffle/);
+    await expect(m.fit(data(), { ...base, bogus: 1 } as never)).rejects.toThrow(/bogus/);
+    await expect(m.fit({ x: data().x, y: tensor([1, 2], [2, 1]) }, base)).rejects.toThrow(/data\.y/);
+    const bi = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 4, bidirectional: true, seed: 1 }), new Dense({ units: 1, seed: 1 })]);
+    const seq = { x: data().x, y: tensor(new Float32Array(64 * 10), [64, 10, 1]) };
+    await expect(bi.fit(seq, { ...base, bptt: { steps: 3 } })).rejects.toThrow(/bidirectional/);
+  });
+
+  test('truncated BPTT with steps >= T is full BPTT (bit for bit)', async () => {
+    const seqData = () => {
+      const { x } = addingProblem(32, 12, 4);
+      return { x, y: tensor(x.data.filter((_v, i) => i % 2 === 0), [32, 12, 1]) };
+    };
+    const run = async (bptt?: { steps: number }) => {
+      const m = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 6, seed: 1 }), new Dense({ units: 1, seed: 2 })]);
+      await m.fit(seqData(), { epochs: 2, batchSize: 8, optimizer: new SGD({ lr: 0.1, momentum: 0.9 }), loss: 'mse', ...(bptt ? { bptt } : {}) });
+      return m.stateDict();
+    };
+    const full = await run(), chunked = await run({ steps: 12 });
+    for (const k of Object.keys(full)) expect(firstBitMismatch(full[k].data, chunked[k].data), k).toBe(-1);
+    const k4 = await run({ steps: 4 });
+    expect(firstBitMismatch(full['1.weight'].data, k4['1.weight'].data)).not.toBe(-1);
+  });
+});
+
+void RNN;
