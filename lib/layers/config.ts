@@ -3,7 +3,7 @@ import {
   checkBoolean, checkFinite, checkInteger, checkKnownKeys, checkNonNegative, checkOneOf, invalidArg, invalidType,
 } from '../internal/check';
 import { randomSeed } from '../internal/random';
-import { resolveDirectional, type DirectionalActivation, type NativeActivation } from './activations';
+import { activationSpec, resolveDirectional, type DirectionalActivation, type NativeActivation } from './activations';
 
 export type CellKind = 'lstm' | 'gru' | 'rnn';
 export type Direction = 'forward' | 'reverse' | 'bidirectional';
@@ -164,6 +164,23 @@ export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig 
     resolveDirectional(`activations.${slot}`, (given as Record<string, unknown>)[slot] ?? defaults[slot]));
   r.activations = [0, 1].map((d) => slots.map((pair) => pair[d]));
   return r;
+}
+
+/** The inverse of resolveConfig: options that rebuild the same layer (saved model configs). */
+export function optionsFromResolved(r: ResolvedConfig): RecurrentOptions & Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const source = r as unknown as Record<string, unknown>;
+  for (const key of OPTION_KEYS[r.cell]) {
+    if (key === 'activations' || key === 'bidirectional' || key === 'dropout') continue;
+    if (key in source) out[key] = source[key];
+  }
+  const activations: Record<string, DirectionalActivation> = {};
+  ACTIVATION_SLOTS[r.cell].forEach((slot, i) => {
+    const [f, b] = [activationSpec(r.activations[0][i]), activationSpec(r.activations[1][i])];
+    activations[slot] = JSON.stringify(f) === JSON.stringify(b) ? f : [f, b];
+  });
+  out.activations = activations;
+  return out as unknown as RecurrentOptions & Record<string, unknown>;
 }
 
 export function numDirections(r: ResolvedConfig): number {

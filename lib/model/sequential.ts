@@ -8,6 +8,7 @@ import { Dense } from './dense';
 import { Dropout } from './dropout';
 import { Embedding } from './embedding';
 import { evaluate, fit, type FitOptions, type History } from './fit';
+import { loadModel, saveModel } from './io';
 import { getKerasWeights, setKerasWeights } from './keras';
 import type { LossSpec } from './losses';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
@@ -99,6 +100,19 @@ export class Sequential {
     }
     for (const p of params) p.value.set(dict[p.name].data);
     return this;
+  }
+
+  /**
+   * Saves to a directory: `model.safetensors` (PyTorch nn.Sequential names; the architecture rides
+   * in its metadata) and `config.json` (the same architecture, for people and tools). Atomic per file.
+   */
+  save(dir: string): Promise<void> {
+    return saveModel(this, dir);
+  }
+
+  /** Loads a model written by save() (its directory or the .safetensors file). */
+  static load(location: string): Promise<Sequential> {
+    return loadModel(location);
   }
 
   /** The weights as Keras' `model.get_weights()` lists them (layer order, Keras layouts). */

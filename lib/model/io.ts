@@ -1,0 +1,101 @@
+// Saving and loading models: weights as .safetensors with PyTorch nn.Sequential names (so
+// `torch.nn.Sequential(...).load_state_dict(safetensors.torch.load_file(path))` reads them),
+// the architecture as JSON. Every file is written atomically (temp file + rename); a truncated
+// or corrupt file is refused with an error naming it.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { invalidArg } from '../internal/check';
+import { writeFileAtomicAsync } from '../io/atomic';
+import { decodeSafetensors, encodeSafetensors, type Safetensors } from '../io/safetensors';
+import { optionsFromResolved } from '../layers/config';
+import { GRU } from '../layers/gru';
+import { LSTM } from '../layers/lstm';
+import { Recurrent } from '../layers/recurrent';
+import { RNN } from '../layers/rnn';
+import type { Tensor } from '../tensor';
+import { Dense, type DenseOptions } from './dense';
+import { Dropout, type DropoutOptions } from './dropout';
+import { Embedding, type EmbeddingOptions } from './embedding';
+import { Sequential, type SequentialLayer } from './sequential';
+
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+const FORMAT = 'fused-rnn.sequential';
+
+export interface LayerConfig {
+  kind: 'LSTM' | 'GRU' | 'RNN' | 'Dense' | 'Embedding' | 'Dropout';
+  options: Record<string, unknown>;
+}
+export interface ModelConfig {
+  format: typeof FORMAT;
+  version: 1;
+  layers: LayerConfig[];
+}
+
+export function modelConfig(model: Sequential): ModelConfig {
+  return {
+    format: FORMAT,
+    version: 1,
+    layers: model.layers.map((l): LayerConfig => {
+      if (l instanceof Recurrent) {
+        return { kind: l.cell === 'lstm' ? 'LSTM' : l.cell === 'gru' ? 'GRU' : 'RNN', options: optionsFromResolved(l.config) };
+      }
+      return { kind: l.kind as LayerConfig['kind'], options: l.getConfig() as Record<string, unknown> };
+    }),
+  };
+}
+
+/** Builds the model a config describes (weights freshly initialised). */
+export function modelFromConfig(config: unknown, what = 'config'): Sequential {
+  const c = config as ModelConfig;
+  if (typeof c !== 'object' || c === null || c.format !== FORMAT || c.version !== 1 || !Array.isArray(c.layers)) {
+    throw invalidArg(what, `a ${FORMAT} version 1 config`, config);
+  }
+  return new Sequential(c.layers.map((l, i): SequentialLayer => {
+    const o = l?.options as never;
+    switch (l?.kind) {
+      case 'LSTM': return new LSTM(o);
+      case 'GRU': return new GRU(o);
+      case 'RNN': return new RNN(o);
+      case 'Dense': return new Dense(o as DenseOptions);
+      case 'Embedding': return new Embedding(o as EmbeddingOptions);
+      case 'Dropout': return new Dropout(o as DropoutOptions);
+      default: throw invalidArg(`${what}.layers[${i}].kind`, 'LSTM, GRU, RNN, Dense, Embedding or Dropout', l?.kind);
+    }
+  }));
+}
+
+/** Writes `dir/config.json` and `dir/model.safetensors` (the config also rides in its metadata). */
+export async function saveModel(model: Sequential, dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const config = JSON.stringify(modelConfig(model), null, 2);
+  const bytes = encodeSafetensors(model.stateDict(), { format: 'pt', 'fused-rnn.config': config });
+  await writeFileAtomicAsync(path.join(dir, WEIGHTS_FILE), bytes);
+  await writeFileAtomicAsync(path.join(dir, CONFIG_FILE), new TextEncoder().encode(`${config}\n`));
+}
+
+/** Reads a model saved by saveModel (a directory, or the .safetensors file alone). */
+export async function loadModel(location: string): Promise<Sequential> {
+  const stat = await fs.stat(location);
+  const file = stat.isDirectory() ? path.join(location, WEIGHTS_FILE) : location;
+  const st = await readSafetensors(file);
+  const configText = st.metadata['fused-rnn.config'];
+  if (configText === undefined) throw invalidArg(file, "a model saved by fused-rnn (metadata 'fused-rnn.config')", 'no config');
+  const model = modelFromConfig(parseJson(configText, file), `${file} config`);
+  model.loadStateDict(st.tensors);
+  return model;
+}
+
+export async function readSafetensors(file: string): Promise<Safetensors> {
+  return decodeSafetensors(new Uint8Array(await fs.readFile(file)), file);
+}
+
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw invalidArg(what, 'valid JSON', (e as Error).message);
+  }
+}
+
+export type { Tensor };
