@@ -5,6 +5,7 @@
 
 namespace frnn_addon {
 Napi::Function define_native_rnn(Napi::Env env);
+void define_optim(Napi::Env env, Napi::Object exports);  // optimizerStep, optimizerStateNames, sumSquares
 }
 
 static Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -28,6 +29,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeRnn", frnn_addon::define_native_rnn(env));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  frnn_addon::define_optim(env, exports);
   return exports;
 }
 
