@@ -183,20 +183,21 @@ Status validate_optim(OptimKind kind, const OptimHyper& h) {
   struct Field {
     const char* name;
     double value;
+    bool non_negative;  // torch's constructors refuse < 0 (dampening may be anything; betas: below)
   };
-  const Field fields[] = {{"lr", h.lr},     {"momentum", h.momentum}, {"dampening", h.dampening},
-                          {"weightDecay", h.weight_decay}, {"betas[0]", h.beta1}, {"betas[1]", h.beta2},
-                          {"eps", h.eps},   {"alpha", h.alpha},       {"lrDecay", h.lr_decay},
-                          {"initialAccumulatorValue", h.initial_accumulator_value}};
-  for (const Field& f : fields)
-    if (!finite(f.value)) return Status::Error(std::string("Expected finite number for ") + f.name);
-  auto non_negative = [](const char* name, double v) {
-    return v >= 0 ? Status::Ok() : Status::Error(std::string("Expected finite number >= 0 for ") + name);
-  };
+  const Field fields[] = {{"lr", h.lr, true},
+                          {"momentum", h.momentum, true},
+                          {"dampening", h.dampening, false},
+                          {"weightDecay", h.weight_decay, true},
+                          {"betas[0]", h.beta1, false},
+                          {"betas[1]", h.beta2, false},
+                          {"eps", h.eps, true},
+                          {"alpha", h.alpha, true},
+                          {"lrDecay", h.lr_decay, true},
+                          {"initialAccumulatorValue", h.initial_accumulator_value, true}};
   for (const Field& f : fields) {
-    if (std::string(f.name) == "dampening" || f.name[0] == 'b') continue;  // checked below
-    Status s = non_negative(f.name, f.value);
-    if (!s.ok) return s;
+    if (!finite(f.value)) return Status::Error(std::string("Expected finite number for ") + f.name);
+    if (f.non_negative && f.value < 0) return Status::Error(std::string("Expected finite number >= 0 for ") + f.name);
   }
   if (kind == OptimKind::kAdam || kind == OptimKind::kAdamW) {
     if (!(h.beta1 >= 0 && h.beta1 < 1)) return Status::Error("Expected number in [0, 1) for betas[0]");
