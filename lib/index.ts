@@ -13,6 +13,12 @@ export type { Layout } from './layers/layouts';
 export type { OnnxAttributes, OnnxWeights } from './layers/onnx';
 export type { MergeMode } from './layers/config';
 export * from './model/index';
+export {
+  Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, gradNorm, clipCoefficient, clipGradNorm,
+  stepLR, exponentialLR, cosineAnnealingLR, constantLR, warmup,
+  type ParamRef, type ParamLike, type StepOptions, type OptimizerKind, type OptimizerStateDict, type Schedule,
+  type SGDOptions, type AdamOptions, type AdamWOptions, type RMSpropOptions, type AdagradOptions,
+} from './optim/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };

@@ -6,4 +6,3 @@ export { Dropout, type DropoutOptions } from './dropout';
 export type { Dataset, SequenceArray, TargetArray } from './data';
 export type { FitOptions, History, BatchInfo, EpochInfo, LrSchedule, TrainableOptimizer } from './fit';
 export type { LossName, LossSpec } from './losses';
-export type { ParamRef } from './layer';

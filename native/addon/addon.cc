@@ -6,6 +6,7 @@
 namespace frnn_addon {
 Napi::Function define_native_rnn(Napi::Env env);
 Napi::Function define_matmul(Napi::Env env);
+void define_optim(Napi::Env env, Napi::Object exports);  // optimizerStep, optimizerStateNames, sumSquares
 }
 
 static Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -30,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", frnn_addon::define_matmul(env));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  frnn_addon::define_optim(env, exports);
   return exports;
 }
 
