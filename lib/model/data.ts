@@ -47,18 +47,20 @@ export class Samples {
 
   get length(): number { return this.items.length; }
 
+  /** `name`: how errors call the dataset ('data', 'validation'; '' for predict's bare x). */
   static from(data: Dataset, spec: DataSpec, name = 'data', needTargets = true): Samples {
+    const field = (f: string) => (name ? `${name}.${f}` : f);
     if (typeof data !== 'object' || data === null) throw invalidType(name, '{ x, y }', data);
-    const xs = Array.isArray(data.x) ? fromArrays(data.x, spec, `${name}.x`) : fromTensor(data.x, data.lengths, spec, `${name}.x`);
+    const xs = Array.isArray(data.x) ? fromArrays(data.x, spec, field('x')) : fromTensor(data.x, data.lengths, spec, field('x'));
     if (data.y === undefined) {
-      if (needTargets) throw invalidArg(`${name}.y`, 'targets (one per sequence or per step)', undefined);
+      if (needTargets) throw invalidArg(field('y'), 'targets (one per sequence or per step)', undefined);
     } else {
-      const ys = Array.isArray(data.y) ? data.y.map((t, i) => targetFromArray(t, xs[i]?.steps ?? 0, spec, `${name}.y[${i}]`))
-        : targetsFromTensor(data.y, xs, spec, `${name}.y`);
-      if (ys.length !== xs.length) throw invalidArg(`${name}.y`, `${xs.length} targets (one per sequence)`, `${ys.length}`);
+      const ys = Array.isArray(data.y) ? data.y.map((t, i) => targetFromArray(t, xs[i]?.steps ?? 0, spec, `${field('y')}[${i}]`))
+        : targetsFromTensor(data.y, xs, spec, field('y'));
+      if (ys.length !== xs.length) throw invalidArg(field('y'), `${xs.length} targets (one per sequence)`, `${ys.length}`);
       xs.forEach((s, i) => { s.y = ys[i]; });
     }
-    if (xs.length === 0) throw invalidArg(`${name}.x`, 'at least one sequence', 0);
+    if (xs.length === 0) throw invalidArg(field('x'), 'at least one sequence', 0);
     return new Samples(xs, spec);
   }
 

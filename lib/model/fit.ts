@@ -4,23 +4,13 @@
 // update, so a server stays responsive while it trains.
 import { checkBoolean, checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
 import { mulberry32 } from '../internal/random';
+import { clipCoefficient, gradNorm } from '../optim/clip';
+import { Optimizer } from '../optim/optimizers';
+import type { Schedule } from '../optim/schedules';
 import { Samples, type Batch, type Dataset } from './data';
 import type { Flow, ParamRef } from './layer';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import type { Sequential } from './sequential';
-
-/** What fit() needs of an optimizer (SGD, Adam, AdamW, RMSprop, Adagrad from lib/optim). */
-export interface TrainableOptimizer {
-  lr: number;
-  step(params: ParamRef[], opts?: { gradScale?: number; clipValue?: number }): void;
-  stateDict(): unknown;
-  loadStateDict(state: never): void;
-}
-
-/** A learning-rate schedule: the rate for an epoch (0-based) given the optimizer's base rate. */
-export interface LrSchedule {
-  lr(epoch: number, baseLr: number): number;
-}
 
 export interface BatchInfo {
   epoch: number;
@@ -45,7 +35,7 @@ export interface EpochInfo {
 
 export interface FitOptions {
   epochs: number;
-  optimizer: TrainableOptimizer;
+  optimizer: Optimizer;
   loss: LossSpec;
   /** Sequences per update. Default 32. */
   batchSize?: number;
@@ -66,8 +56,10 @@ export interface FitOptions {
   clipGradNorm?: number;
   /** Clamp every gradient to [-v, v] (torch clip_grad_value_), after clipGradNorm. */
   clipGradValue?: number;
-  /** Learning rate per epoch; the optimizer's lr at the start of the fit is the base. */
-  lrSchedule?: LrSchedule;
+  /** Learning rate from a schedule (stepLR, cosineAnnealingLR, warmup, ...) with the optimizer's
+   * initialLr as the base, set before every epoch or every update (lrScheduleUnit, default 'epoch'). */
+  lrSchedule?: Schedule;
+  lrScheduleUnit?: 'epoch' | 'update';
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
   /** Same as onBatchEnd (the DESIGN.md name). */
   onProgress?: (info: BatchInfo) => void | Promise<void>;
@@ -93,7 +85,7 @@ export interface History {
 }
 
 const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
-  'clipGradNorm', 'clipGradValue', 'lrSchedule', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
+  'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
   'writeCheckpoint', 'initialEpoch', 'signal'];
 
 /** A 32-bit mix of several integers: per-epoch shuffles and per-batch dropout seeds. */
@@ -126,7 +118,7 @@ function resolveFitOptions(opts: FitOptions): Resolved {
   if (typeof opts !== 'object' || opts === null) throw invalidType('fit options', 'object', opts);
   checkKnownKeys('fit options', opts, FIT_KEYS);
   const o = opts;
-  if (typeof o.optimizer !== 'object' || o.optimizer === null || typeof o.optimizer.step !== 'function') {
+  if (!(o.optimizer instanceof Optimizer)) {
     throw invalidType('optimizer', 'an optimizer (new SGD(...), new Adam(...), ...)', o.optimizer);
   }
   let bptt: Resolved['bptt'] = null;
@@ -179,7 +171,11 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
   // Snapshot: a failed or aborted fit leaves the weights and optimizer state as they were.
   const weightsBefore = params.map((p) => p.value.slice());
   const optimizerBefore = structuredClone(optimizer.stateDict());
-  const baseLr = optimizer.lr;
+  const lrBefore = optimizer.lr;
+  const perUpdate = opts.lrScheduleUnit === 'update';
+  if (opts.lrScheduleUnit !== undefined && opts.lrScheduleUnit !== 'epoch' && !perUpdate) {
+    throw invalidArg('lrScheduleUnit', "'epoch' or 'update'", opts.lrScheduleUnit);
+  }
   const early = opts.earlyStopping;
   let best = { value: Infinity, epoch: -1, weights: null as Float32Array[] | null };
   let waited = 0;
@@ -188,7 +184,7 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
   return model.exclusive(async () => {
     try {
       for (let epoch = r.initialEpoch; epoch < r.epochs; epoch++) {
-        if (opts.lrSchedule) optimizer.lr = opts.lrSchedule.lr(epoch, baseLr);
+        if (opts.lrSchedule && !perUpdate) optimizer.lr = opts.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
         const order = r.shuffle ? shuffledOrder(train.length, mixSeed(r.seed, epoch)) : Array.from({ length: train.length }, (_v, i) => i);
         let lossSum = 0, lossCount = 0, correct = 0, counted = 0;
@@ -205,15 +201,16 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
             if (chunk.y === null) continue;  // many-to-one: only the last chunk has a target
             const res = r.loss.compute({ ...out, lengths: chunk.mask ?? out.lengths }, chunk.y);
             await model.backwardAsync(res.grad);
-            const gradNorm = gradNormOf(params);
-            const scale = r.clipGradNorm > 0 ? Math.min(1, r.clipGradNorm / (gradNorm + 1e-6)) : 1;
-            optimizer.step(params, { gradScale: scale, clipValue: r.clipGradValue });
+            const norm = gradNorm(params);
+            const scale = r.clipGradNorm > 0 ? clipCoefficient(norm, r.clipGradNorm) : 1;
+            if (opts.lrSchedule && perUpdate) optimizer.lr = opts.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
+            optimizer.step(params, r.clipGradValue > 0 ? { gradScale: scale, clipValue: r.clipGradValue } : { gradScale: scale });
             history.updates++;
             lossSum += res.loss;
             lossCount++;
             correct += res.correct;
             counted += res.counted;
-            const info: BatchInfo = { epoch, batch, update: history.updates, loss: res.loss, gradNorm, lr: optimizer.lr };
+            const info: BatchInfo = { epoch, batch, update: history.updates, loss: res.loss, gradNorm: norm, lr: optimizer.lr };
             if (opts.onBatchEnd) await opts.onBatchEnd(info);
             if (opts.onProgress) await opts.onProgress(info);
             await yieldToEventLoop();
@@ -252,8 +249,8 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
       return history;
     } catch (e) {
       params.forEach((p, i) => p.value.set(weightsBefore[i]));
-      optimizer.loadStateDict(optimizerBefore as never);
-      optimizer.lr = baseLr;
+      optimizer.loadStateDict(optimizerBefore);
+      optimizer.lr = lrBefore;
       throw e;
     }
   });
@@ -283,12 +280,6 @@ async function evaluateSamples(model: Sequential, samples: Samples, loss: Loss, 
   const out: { loss: number; accuracy?: number } = { loss: sum / weight };
   if (loss.hasAccuracy && counted > 0) out.accuracy = correct / counted;
   return out;
-}
-
-export function gradNormOf(params: ParamRef[]): number {
-  let s = 0;
-  for (const p of params) for (let i = 0; i < p.grad.length; i++) s += p.grad[i] * p.grad[i];
-  return Math.sqrt(s);
 }
 
 function yieldToEventLoop(): Promise<void> {

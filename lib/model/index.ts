@@ -4,5 +4,5 @@ export { Dense, type DenseOptions, type DenseActivation } from './dense';
 export { Embedding, type EmbeddingOptions } from './embedding';
 export { Dropout, type DropoutOptions } from './dropout';
 export type { Dataset, SequenceArray, TargetArray } from './data';
-export type { FitOptions, History, BatchInfo, EpochInfo, LrSchedule, TrainableOptimizer } from './fit';
+export type { FitOptions, History, BatchInfo, EpochInfo } from './fit';
 export type { LossName, LossSpec } from './losses';

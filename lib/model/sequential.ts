@@ -232,7 +232,7 @@ export class Sequential {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArg('batchSize', 'a positive integer', batchSize);
     const data: Dataset = { x };
     if (opts.lengths !== undefined) data.lengths = opts.lengths;
-    const samples = Samples.from(data, this.dataSpec(1), 'x', false);
+    const samples = Samples.from(data, this.dataSpec(1), '', false);
     const batches: number[][] = [];
     for (let s = 0; s < samples.length; s += batchSize) {
       batches.push(Array.from({ length: Math.min(batchSize, samples.length - s) }, (_v, j) => s + j));
