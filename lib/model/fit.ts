@@ -7,6 +7,7 @@ import { mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
 import { Optimizer } from '../optim/optimizers';
 import type { Schedule } from '../optim/schedules';
+import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { Samples, type Batch, type Dataset } from './data';
 import type { Flow, ParamRef } from './layer';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
@@ -67,11 +68,13 @@ export interface FitOptions {
   onEpochEnd?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
   /** Stop when the monitored value has not improved by minDelta for `patience` epochs. */
   earlyStopping?: { monitor?: 'loss' | 'valLoss'; patience: number; minDelta?: number; restoreBest?: boolean };
-  /** Save a checkpoint (weights, optimizer state, epoch) every `every` epochs. */
+  /** Write a checkpoint (weights, optimizer state, epoch; one file, atomic) every `every` epochs. */
   checkpoint?: { path: string; every?: number };
-  /** Called with each checkpoint to write; set by io.ts (model.fit wires it). */
-  writeCheckpoint?: (path: string, epoch: number) => Promise<void>;
-  /** First epoch to run (resuming from a checkpoint of epoch initialEpoch - 1). Default 0. */
+  /** Resume from a checkpoint: loads its weights and optimizer state, continues at its epoch + 1.
+   * Shuffles and dropout masks depend only on (seed, epoch, batch), so the resumed fit ends with
+   * the weights an uninterrupted one would have. */
+  resumeFrom?: string;
+  /** First epoch to run (Keras initial_epoch). Default 0, or the checkpoint's epoch + 1. */
   initialEpoch?: number;
   /** Abort between updates; weights and optimizer state are then restored to the start of the fit. */
   signal?: AbortSignal;
@@ -86,7 +89,7 @@ export interface History {
 
 const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
   'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
-  'writeCheckpoint', 'initialEpoch', 'signal'];
+  'resumeFrom', 'initialEpoch', 'signal'];
 
 /** A 32-bit mix of several integers: per-epoch shuffles and per-batch dropout seeds. */
 export function mixSeed(...parts: number[]): number {
@@ -181,9 +184,27 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
   let waited = 0;
   const history: History = { epochs: [], stopped: 'completed', updates: 0 };
 
+  let every = 0;
+  if (opts.checkpoint !== undefined) {
+    if (typeof opts.checkpoint !== 'object' || opts.checkpoint === null || typeof opts.checkpoint.path !== 'string') {
+      throw invalidType('checkpoint', '{ path: string, every?: number }', opts.checkpoint);
+    }
+    checkKnownKeys('checkpoint', opts.checkpoint, ['path', 'every']);
+    every = checkInteger('checkpoint.every', opts.checkpoint.every ?? 1, 1);
+  }
+  const checkpoint = opts.checkpoint ? { path: opts.checkpoint.path, every } : null;
+
   return model.exclusive(async () => {
     try {
-      for (let epoch = r.initialEpoch; epoch < r.epochs; epoch++) {
+      let firstEpoch = r.initialEpoch;
+      if (opts.resumeFrom !== undefined) {
+        if (typeof opts.resumeFrom !== 'string') throw invalidType('resumeFrom', 'a checkpoint path', opts.resumeFrom);
+        const cp = await readCheckpoint(opts.resumeFrom);
+        model.assignStateDict(cp.weights);
+        optimizer.loadStateDict(cp.optimizer);
+        if (opts.initialEpoch === undefined) firstEpoch = cp.epoch + 1;
+      }
+      for (let epoch = firstEpoch; epoch < r.epochs; epoch++) {
         if (opts.lrSchedule && !perUpdate) optimizer.lr = opts.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
         const order = r.shuffle ? shuffledOrder(train.length, mixSeed(r.seed, epoch)) : Array.from({ length: train.length }, (_v, i) => i);
@@ -224,9 +245,7 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
         }
         history.epochs.push(info);
-        if (opts.checkpoint && opts.writeCheckpoint && (epoch + 1) % (opts.checkpoint.every ?? 1) === 0) {
-          await opts.writeCheckpoint(opts.checkpoint.path, epoch);
-        }
+        if (checkpoint && (epoch + 1) % checkpoint.every === 0) await writeCheckpoint(checkpoint.path, model, optimizer, epoch);
         let stop = false;
         if (early) {
           const monitored = early.monitor === 'valLoss' ? info.valLoss : info.loss;

@@ -87,6 +87,11 @@ export class Sequential {
   /** Loads every weight (all or nothing: nothing changes when a name or shape is wrong). */
   loadStateDict(dict: Record<string, Tensor>): this {
     this.checkIdle();
+    return this.assignStateDict(dict);
+  }
+
+  /** @internal loadStateDict without the idle check (fit resuming inside its own call). */
+  assignStateDict(dict: Record<string, Tensor>): this {
     if (typeof dict !== 'object' || dict === null) throw invalidType('stateDict', 'object of tensors', dict);
     const params = this.parameters();
     const known = new Set(params.map((p) => p.name));
