@@ -20,16 +20,17 @@ export function addingProblem(n: number, T: number, seed: number): { x: Tensor; 
 
 /**
  * The seed's memory task: x[t] = (x1, x2, x3). When x2 = 1 add x1 to the memory, when x2 = -1
- * reset it to 0; the target at each step is the memory when x3 = 1, else 0.
+ * reset it to 0; the target at each step is the memory when x3 = 1, else 0. x1 is an integer in
+ * 1..6 times `scale`, as in the seed example (../shared/fixtures/seed/README.md).
  */
-export function memoryTask(n: number, T: number, seed: number): { x: number[][][]; y: number[][][] } {
+export function memoryTask(n: number, T: number, seed: number, scale = 1): { x: number[][][]; y: number[][][] } {
   const rng = mulberry32(seed);
   const xs: number[][][] = [], ys: number[][][] = [];
   for (let i = 0; i < n; i++) {
     let mem = 0;
     const x: number[][] = [], y: number[][] = [];
     for (let t = 0; t < T; t++) {
-      const x1 = Math.floor(rng() * 5) / 4;
+      const x1 = (1 + Math.floor(rng() * 6)) * scale;  // the seed's values: integers 1..6
       const r = rng();
       const x2 = r < 0.25 ? 1 : r < 0.35 ? -1 : 0;
       const x3 = rng() < 0.3 ? 1 : 0;
