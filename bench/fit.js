@@ -5,15 +5,20 @@
 // Model: LSTM(I=64 -> H=128, last step) -> Dense(10), cross-entropy, Adam, clipGradNorm 1;
 // 2048 sequences of T=50, batch 64 (32 updates per epoch). Reports updates/s and sequences/s,
 // the same updates done directly on the layer (forward + backward + optimizer, no model, no
-// event-loop yield) measured in the same run as the peer ratio, and the event-loop delay
+// event-loop yield) and PyTorch's usual training loop for the same model (bench/torch_fit.py,
+// when python3-torch is installed), both measured in the same run, and the event-loop delay
 // (perf_hooks.monitorEventLoopDelay, 1 ms resolution) while fit() runs: p50 / p99 / max.
 'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { Adam, Dense, LSTM, Sequential, setNumThreads, tensor, info } = require('..');
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const epochs = Number(args.epochs ?? 2);
-setNumThreads(Number(args.threads ?? 1));
+const threads = Number(args.threads ?? 1);
+setNumThreads(threads);
 const N = 2048, T = 50, I = 64, H = 128, C = 10, B = 64;
 
 function data(seed) {
@@ -69,15 +74,34 @@ function timeLayer(d) {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+// PyTorch on the same machine, same model and loop; null when python3-torch is absent.
+function timeTorch() {
+  const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const r = spawnSync(python, [path.join(__dirname, 'torch_fit.py'), `--epochs=${epochs}`, `--threads=${threads}`], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  } catch {
+    return null;
+  }
+}
+
 (async () => {
   const d = data(7);
   console.log(`fused-rnn ${info().version} isa=${info().isa} threads=${info().threads}: fit LSTM(${I}->${H}) -> Dense(${C}), N=${N} T=${T} B=${B}, ${epochs} epochs`);
   await timeFit(d);  // warm-up (thread-local scratch, page faults)
   const fitRun = await timeFit(d);
   const layerSeconds = timeLayer(d);
+  const torch = timeTorch();
   const f = (v, n = 2) => v.toFixed(n);
   console.log(`fit():          ${f(fitRun.seconds)} s  ${f(fitRun.updates / fitRun.seconds, 1)} updates/s  ${f(N * epochs / fitRun.seconds, 0)} sequences/s  last loss ${f(fitRun.loss, 4)}`);
   console.log(`layer directly: ${f(layerSeconds)} s  (same updates, no model layer, no yields)`);
   console.log(`ratio layer/fit: ${f(layerSeconds / fitRun.seconds)}  (1.00 = the model API adds nothing)`);
+  if (torch) {
+    console.log(`PyTorch ${torch.torch}:  ${f(torch.seconds)} s  ${f(torch.updates / torch.seconds, 1)} updates/s  (bench/torch_fit.py, same model and loop)`);
+    console.log(`ratio PyTorch/fit: ${f(torch.seconds / fitRun.seconds)}  (> 1: fit() is faster)`);
+  } else {
+    console.log('PyTorch: not installed (Debian: apt-get install python3-torch); no peer row');
+  }
   console.log(`event-loop delay during fit: p50 ${f(fitRun.p50, 1)} ms  p99 ${f(fitRun.p99, 1)} ms  max ${f(fitRun.max, 1)} ms  (a 5 ms timer fired ${fitRun.ticks} times)`);
 })();
