@@ -37,3 +37,7 @@ export function info(): { version: string; isa: 'avx512' | 'avx2' | 'neon' | 'sc
 export function setNumThreads(n: number): void {
   native.setNumThreads(checkInteger('n', n, 1, 256));
 }
+export {
+  encodeSafetensors, decodeSafetensors, saveSafetensors, saveSafetensorsAsync, loadSafetensors, loadSafetensorsAsync,
+  SafetensorsError, type Safetensors,
+} from './io/safetensors';
