@@ -173,7 +173,7 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
   const params = model.parameters();
   // Snapshot: a failed or aborted fit leaves the weights and optimizer state as they were.
   const weightsBefore = params.map((p) => p.value.slice());
-  const optimizerBefore = structuredClone(optimizer.stateDict());
+  const optimizerBefore = optimizer.stateDict();  // copies
   const lrBefore = optimizer.lr;
   const perUpdate = opts.lrScheduleUnit === 'update';
   if (opts.lrScheduleUnit !== undefined && opts.lrScheduleUnit !== 'epoch' && !perUpdate) {
@@ -225,7 +225,7 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
             const norm = gradNorm(params);
             const scale = r.clipGradNorm > 0 ? clipCoefficient(norm, r.clipGradNorm) : 1;
             if (opts.lrSchedule && perUpdate) optimizer.lr = opts.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
-            optimizer.step(params, r.clipGradValue > 0 ? { gradScale: scale, clipValue: r.clipGradValue } : { gradScale: scale });
+            await optimizer.stepAsync(params, r.clipGradValue > 0 ? { gradScale: scale, clipValue: r.clipGradValue } : { gradScale: scale });
             history.updates++;
             lossSum += res.loss;
             lossCount++;

@@ -227,6 +227,7 @@ export abstract class Optimizer {
   private stateNames: readonly string[];
   private currentLr: number;
   private steps = 0;
+  private busy = false;
   /** Per parameter name: its state buffers, in stateNames order. */
   private state = new Map<string, Float32Array[]>();
 
@@ -268,6 +269,30 @@ export abstract class Optimizer {
    * input, before anything is updated: a call that throws leaves weights and state as they were.
    */
   step(params: readonly ParamLike[], opts: StepOptions = {}): void {
+    const call = this.prepareStep(params, opts);
+    native.optimizerStep(...call.args);
+    call.commit();
+  }
+
+  /** step() on a worker thread (big models: the event loop stays free). Don't touch the
+   * parameters, gradients or this optimizer until it resolves. */
+  async stepAsync(params: readonly ParamLike[], opts: StepOptions = {}): Promise<void> {
+    const call = this.prepareStep(params, opts);
+    this.busy = true;
+    try {
+      await native.optimizerStepAsync(...call.args);
+    } finally {
+      this.busy = false;
+    }
+    call.commit();
+  }
+
+  private checkIdle(): void {
+    if (this.busy) throw new Error(`This ${this.kind} optimizer is busy in stepAsync()`);
+  }
+
+  private prepareStep(params: readonly ParamLike[], opts: StepOptions) {
+    this.checkIdle();
     const checked = this.checkParams(params);
     if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
     checkKnownKeys('opts', opts, STEP_KEYS);
@@ -288,16 +313,18 @@ export abstract class Optimizer {
       return fresh;
     });
     const fresh = checked.map((p) => created.has(p.name));
-    native.optimizerStep(
-      this.kind, nativeHyper(this.config, this.currentLr), this.steps + 1,
-      checked.map((p) => p.value), checked.map((p) => p.grad), states, gradScale, clipValue, fresh,
-    );
-    for (const [name, s] of created) this.state.set(name, s);
-    this.steps++;
+    const args = [this.kind, nativeHyper(this.config, this.currentLr), this.steps + 1,
+      checked.map((p) => p.value), checked.map((p) => p.grad), states, gradScale, clipValue, fresh] as const;
+    const commit = () => {
+      for (const [name, s] of created) this.state.set(name, s);
+      this.steps++;
+    };
+    return { args, commit };
   }
 
   /** Forgets the state of every parameter and the step count (the learning rate stays). */
   reset(): void {
+    this.checkIdle();
     this.state.clear();
     this.steps = 0;
   }
@@ -315,6 +342,7 @@ export abstract class Optimizer {
    * @throws TypeError / RangeError naming the bad entry; nothing changes unless all of it is valid.
    */
   loadStateDict(d: OptimizerStateDict): void {
+    this.checkIdle();
     if (typeof d !== 'object' || d === null) throw invalidType('state dict', 'object', d);
     checkKnownKeys('state dict', d, ['kind', 'config', 'step', 'lr', 'state']);
     if (d.kind !== this.kind) throw invalidArg('kind', `'${this.kind}'`, d.kind);

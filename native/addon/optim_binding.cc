@@ -1,16 +1,18 @@
 // Optimizer bindings: one synchronous call updates every parameter (lib/optim/optimizers.ts).
 //
 //   optimizerStep(kind, hyper, step, params, grads, states, gradScale, clipValue, fresh?)
+//   optimizerStepAsync(same) -> Promise: the update on a worker thread
 //   optimizerStateNames(kind, hyper) -> string[]      e.g. ['exp_avg', 'exp_avg_sq']
 //   sumSquares(arrays) -> number                       float64 sum of squares over all arrays
 //
 // optimizerStep checks every argument before it writes anything, so a call that throws leaves
-// all weights and state as they were. It runs on the main thread: a pass over the weights is
-// memory bound and shorter than a round trip to a worker.
+// all weights and state as they were. The sync form suits small models (one memory-bound pass
+// is shorter than a round trip to a worker); the async form keeps the event loop free on big ones.
 #include <napi.h>
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "args.h"
@@ -106,26 +108,42 @@ struct Slot {
   bool fresh;
 };
 
-Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
+// One checked update: plain pointers and numbers, safe to run off the main thread.
+struct StepJob {
+  OptimKind kind;
+  OptimHyper h;
+  int64_t step;
+  float grad_scale, clip_value;
+  std::vector<Slot> slots;
+
+  void run() const {
+    for (const Slot& s : slots)
+      frnn::optim_step(kind, h, step, s.param, s.grad, s.state.data(), s.n, grad_scale, clip_value, s.fresh);
+  }
+};
+
+// Checks every argument of optimizerStep(Async) before anything is written.
+StepJob step_job(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const OptimKind kind = kind_arg(info, 0);
-  const OptimHyper h = hyper_arg(info, 1, kind);
+  StepJob job{};
+  job.kind = kind_arg(info, 0);
+  job.h = hyper_arg(info, 1, job.kind);
   const double step_d = finite_arg(info, 2, "step", false);
   if (!(step_d >= 1 && step_d <= 9007199254740991.0) || std::floor(step_d) != step_d)
     throw_range(env, "Expected positive integer for step");
-  const int64_t step = static_cast<int64_t>(step_d);
+  job.step = static_cast<int64_t>(step_d);
 
   Napi::Array params = array_arg(env, info[3], "params", -1, "");
   const long count = static_cast<long>(params.Length());
   Napi::Array grads = array_arg(env, info[4], "grads", count, "params.length");
   Napi::Array states = array_arg(env, info[5], "states", count, "params.length");
-  const double grad_scale = finite_arg(info, 6, "gradScale", false);
-  const double clip_value = finite_arg(info, 7, "clipValue", true);
+  job.grad_scale = static_cast<float>(finite_arg(info, 6, "gradScale", false));
+  job.clip_value = static_cast<float>(finite_arg(info, 7, "clipValue", true));
   const bool has_fresh = !(info[8].IsUndefined() || info[8].IsNull());
   Napi::Array fresh = has_fresh ? array_arg(env, info[8], "fresh", count, "params.length") : Napi::Array();
 
-  const size_t n_state = frnn::optim_state_count(kind, h);
-  std::vector<Slot> slots(static_cast<size_t>(count));
+  const size_t n_state = frnn::optim_state_count(job.kind, job.h);
+  job.slots.resize(static_cast<size_t>(count));
   for (uint32_t i = 0; i < static_cast<uint32_t>(count); ++i) {
     const std::string idx = "[" + std::to_string(i) + "]";
     Napi::Float32Array p = f32_entry(env, params.Get(i), "params" + idx, SIZE_MAX);
@@ -133,25 +151,57 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
     Napi::Float32Array g = f32_entry(env, grads.Get(i), "grads" + idx, n);
     Napi::Array st = array_arg(env, states.Get(i), "states" + idx, static_cast<long>(n_state),
                                "state buffers of this optimizer");
-    Slot& s = slots[i];
+    Slot& s = job.slots[i];
     s.param = p.Data();
     s.grad = g.Data();
     s.n = n;
     s.state.resize(n_state);
     for (uint32_t k = 0; k < n_state; ++k)
       s.state[k] = f32_entry(env, st.Get(k), "states" + idx + "[" + std::to_string(k) + "]", n).Data();
-    s.fresh = step == 1;
+    s.fresh = job.step == 1;
     if (has_fresh) {
       Napi::Value f = fresh.Get(i);
       if (!f.IsBoolean()) throw_type(env, "Expected boolean for fresh" + idx + " but received " + received(f));
       s.fresh = f.As<Napi::Boolean>().Value();
     }
   }
+  return job;
+}
 
-  for (Slot& s : slots)
-    frnn::optim_step(kind, h, step, s.param, s.grad, s.state.data(), s.n, static_cast<float>(grad_scale),
-                     static_cast<float>(clip_value), s.fresh);
-  return env.Undefined();
+Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
+  step_job(info).run();
+  return info.Env().Undefined();
+}
+
+// The same update on a libuv worker thread (large models: the event loop stays free). The
+// arguments (and through them every buffer) stay referenced until the work completes; the
+// caller must not touch the buffers meanwhile (lib/optim marks the optimizer busy).
+class StepWorker : public Napi::AsyncWorker {
+ public:
+  StepWorker(const Napi::CallbackInfo& info, StepJob job)
+      : Napi::AsyncWorker(info.Env(), "fused-rnn:optimizer-step"),
+        deferred_(Napi::Promise::Deferred::New(info.Env())),
+        job_(std::move(job)) {
+    Napi::Array pins = Napi::Array::New(info.Env(), info.Length());
+    for (size_t i = 0; i < info.Length(); ++i) pins.Set(static_cast<uint32_t>(i), info[i]);
+    pins_ = Napi::Persistent(pins);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { job_.run(); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  StepJob job_;
+  Napi::Reference<Napi::Array> pins_;
+};
+
+Napi::Value OptimizerStepAsync(const Napi::CallbackInfo& info) {
+  auto* worker = new StepWorker(info, step_job(info));
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
 }
 
 Napi::Value OptimizerStateNames(const Napi::CallbackInfo& info) {
@@ -179,6 +229,7 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
 
 void define_optim(Napi::Env env, Napi::Object exports) {
   exports.Set("optimizerStep", Napi::Function::New(env, OptimizerStep, "optimizerStep"));
+  exports.Set("optimizerStepAsync", Napi::Function::New(env, OptimizerStepAsync, "optimizerStepAsync"));
   exports.Set("optimizerStateNames", Napi::Function::New(env, OptimizerStateNames, "optimizerStateNames"));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares, "sumSquares"));
 }

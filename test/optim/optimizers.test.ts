@@ -495,3 +495,21 @@ describe('schedules', () => {
     expect(() => stepLR({ stepSize: 2 }).lr(1.5, 0.1)).toThrow(/for step/);
   });
 });
+
+describe('stepAsync', () => {
+  it('the same bits as step(), off the main thread; the optimizer is busy meanwhile', async () => {
+    const make = () => ({ name: 'w', value: Float32Array.from({ length: 1000 }, (_v, i) => Math.sin(i)), grad: Float32Array.from({ length: 1000 }, (_v, i) => Math.cos(i)) });
+    const a = make(), b = make();
+    const sync = new Adam({ lr: 0.01 }), async = new Adam({ lr: 0.01 });
+    for (let k = 0; k < 3; k++) {
+      sync.step([a], { gradScale: 0.5 });
+      const p = async.stepAsync([b], { gradScale: 0.5 });
+      expect(() => async.step([b])).toThrow(/busy/);
+      await p;
+    }
+    expect(async.stepCount).toBe(3);
+    expect(Buffer.compare(Buffer.from(a.value.buffer), Buffer.from(b.value.buffer))).toBe(0);
+    await expect(async.stepAsync([{ ...b, grad: new Float32Array(3) }])).rejects.toThrow(/grad/);
+    expect(async.stepCount).toBe(3);
+  });
+});
