@@ -19,6 +19,11 @@ export interface Dataset {
   lengths?: Int32Array | number[];
 }
 
+/** Data already cut into batches (your own pipeline): each entry is one update's data. */
+export interface BatchedDataset {
+  batches: Dataset[];
+}
+
 /** What the model expects, derived from its layers and loss. */
 export interface DataSpec {
   /** Features per step; null = token ids (Embedding first). */
@@ -62,6 +67,18 @@ export class Samples {
     }
     if (xs.length === 0) throw invalidArg(field('x'), 'at least one sequence', 0);
     return new Samples(xs, spec);
+  }
+
+  /** All batches' samples in one list, and which indices form each batch. */
+  static fromBatches(data: BatchedDataset, spec: DataSpec, name = 'data'): { samples: Samples; groups: number[][] } {
+    if (!Array.isArray(data.batches) || data.batches.length === 0) throw invalidType(`${name}.batches`, 'non-empty array of { x, y }', data.batches);
+    const items: Sample[] = [], groups: number[][] = [];
+    data.batches.forEach((b, k) => {
+      const part = Samples.from(b, spec, `${name}.batches[${k}]`);
+      groups.push(part.items.map((_s, j) => items.length + j));
+      items.push(...part.items);
+    });
+    return { samples: new Samples(items, spec), groups };
   }
 
   subset(indices: number[]): Samples {

@@ -8,7 +8,7 @@ import { clipCoefficient, gradNorm } from '../optim/clip';
 import { Optimizer } from '../optim/optimizers';
 import type { Schedule } from '../optim/schedules';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
-import { Samples, type Batch, type Dataset } from './data';
+import { Samples, type Batch, type BatchedDataset, type Dataset } from './data';
 import type { Flow, ParamRef } from './layer';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import type { Sequential } from './sequential';
@@ -151,16 +151,19 @@ function resolveFitOptions(opts: FitOptions): Resolved {
 }
 
 /** model.fit(): see FitOptions. Resolves with the per-epoch history. */
-export async function fit(model: Sequential, data: Dataset, opts: FitOptions): Promise<History> {
+export async function fit(model: Sequential, data: Dataset | BatchedDataset, opts: FitOptions): Promise<History> {
   const r = resolveFitOptions(opts);
   const optimizer = opts.optimizer;
   const spec = model.dataSpec(r.loss.targets === 'classes' ? 1 : model.outputFeatures);
-  let train = Samples.from(data, spec, 'data');
+  // Pre-batched data keeps its batches (their order is shuffled); otherwise batchSize cuts them.
+  const batched = typeof data === 'object' && data !== null && 'batches' in data ? Samples.fromBatches(data, spec) : null;
+  let train = batched ? batched.samples : Samples.from(data as Dataset, spec, 'data');
   let validation: Samples | null = opts.validation ? Samples.from(opts.validation, spec, 'validation') : null;
   if (opts.validationSplit !== undefined) {
     const f = opts.validationSplit;
     if (typeof f !== 'number' || !(f > 0 && f < 1)) throw invalidArg('validationSplit', 'a number in (0, 1)', f);
     if (validation) throw invalidArg('validationSplit', 'undefined when validation is given', f);
+    if (batched) throw invalidArg('validationSplit', 'undefined for pre-batched data (pass validation)', f);
     const nVal = Math.floor(train.length * f);
     if (nVal < 1 || nVal >= train.length) throw invalidArg('validationSplit', `a fraction leaving both parts non-empty (${train.length} sequences)`, f);
     const all = Array.from({ length: train.length }, (_v, i) => i);
@@ -207,10 +210,10 @@ export async function fit(model: Sequential, data: Dataset, opts: FitOptions): P
       for (let epoch = firstEpoch; epoch < r.epochs; epoch++) {
         if (opts.lrSchedule && !perUpdate) optimizer.lr = opts.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
-        const order = r.shuffle ? shuffledOrder(train.length, mixSeed(r.seed, epoch)) : Array.from({ length: train.length }, (_v, i) => i);
+        const batches = epochBatches(train.length, batched?.groups ?? null, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
         let lossSum = 0, lossCount = 0, correct = 0, counted = 0;
-        for (let start = 0, batch = 0; start < order.length; start += r.batchSize, batch++) {
-          const b = train.batch(order.slice(start, start + r.batchSize));
+        for (let batch = 0; batch < batches.length; batch++) {
+          const b = train.batch(batches[batch]);
           const chunks = chunkBatch(b, r.bptt?.steps ?? 0, model.outputHasTime, r.loss.targets === 'classes' ? 1 : model.outputFeatures);
           for (let c = 0; c < chunks.length; c++) {
             opts.signal?.throwIfAborted();
@@ -298,6 +301,15 @@ async function evaluateSamples(model: Sequential, samples: Samples, loss: Loss, 
   }
   const out: { loss: number; accuracy?: number } = { loss: sum / weight };
   if (loss.hasAccuracy && counted > 0) out.accuracy = correct / counted;
+  return out;
+}
+
+/** This epoch's batches: sample indices cut by batchSize, or the given groups; shuffled when seeded. */
+function epochBatches(n: number, groups: number[][] | null, batchSize: number, seed: number | null): number[][] {
+  if (groups) return seed === null ? groups : shuffledOrder(groups.length, seed).map((i) => groups[i]);
+  const order = seed === null ? Array.from({ length: n }, (_v, i) => i) : shuffledOrder(n, seed);
+  const out: number[][] = [];
+  for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, s + batchSize));
   return out;
 }
 

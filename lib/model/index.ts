@@ -3,6 +3,6 @@ export { Sequential, type SequentialLayer, type PredictOptions } from './sequent
 export { Dense, type DenseOptions, type DenseActivation } from './dense';
 export { Embedding, type EmbeddingOptions } from './embedding';
 export { Dropout, type DropoutOptions } from './dropout';
-export type { Dataset, SequenceArray, TargetArray } from './data';
+export type { Dataset, BatchedDataset, SequenceArray, TargetArray } from './data';
 export type { FitOptions, History, BatchInfo, EpochInfo } from './fit';
 export type { LossName, LossSpec } from './losses';

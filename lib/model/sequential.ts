@@ -3,7 +3,7 @@
 import { invalidArg, invalidType } from '../internal/check';
 import { Recurrent } from '../layers/recurrent';
 import type { Tensor } from '../tensor';
-import { Samples, type DataSpec, type Dataset, type SequenceArray } from './data';
+import { Samples, type BatchedDataset, type DataSpec, type Dataset, type SequenceArray } from './data';
 import { Dense } from './dense';
 import { Dropout } from './dropout';
 import { Embedding } from './embedding';
@@ -155,7 +155,7 @@ export class Sequential {
    * The recurrent layers run off the main thread; the loop yields after every update.
    * @example await model.fit({ x, y }, { epochs: 10, optimizer: new Adam({ lr: 1e-3 }), loss: 'mse' })
    */
-  fit(data: Dataset, opts: FitOptions): Promise<History> {
+  fit(data: Dataset | BatchedDataset, opts: FitOptions): Promise<History> {
     return fit(this, data, opts);
   }
 

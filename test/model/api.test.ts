@@ -176,6 +176,28 @@ describe('fit', () => {
     await expect(bi.fit(seq, { ...base, bptt: { steps: 3 } })).rejects.toThrow(/bidirectional/);
   });
 
+  test('pre-batched data: each given batch is one update, same bits as batchSize cutting the same data', async () => {
+    const { x, y } = addingProblem(48, 6, 8);
+    const slice = (lo: number, hi: number) => ({
+      x: tensor(x.data.slice(lo * 12, hi * 12), [hi - lo, 6, 2]), y: tensor(y.data.slice(lo, hi), [hi - lo, 1]),
+    });
+    const run = async (data: Parameters<Sequential['fit']>[0]) => {
+      const m = lstmModel(3);
+      const h = await m.fit(data, { epochs: 2, batchSize: 16, shuffle: false, optimizer: new Adam({ lr: 0.01 }), loss: 'mse' });
+      return { w: m.stateDict(), updates: h.updates };
+    };
+    const flat = await run({ x, y });
+    const pre = await run({ batches: [slice(0, 16), slice(16, 32), slice(32, 48)] });
+    expect(pre.updates).toBe(6);
+    for (const k of Object.keys(flat.w)) expect(firstBitMismatch(flat.w[k].data, pre.w[k].data), k).toBe(-1);
+    // Batches of different sizes and lengths, shuffled as whole batches.
+    const ragged = { batches: [slice(0, 5), { x: [[[1, 0], [0.5, 1]], [[0.2, 1]]], y: [1.5, 0.2] }, slice(5, 48)] };
+    const h = await lstmModel(4).fit(ragged, { epochs: 3, optimizer: new Adam({ lr: 0.01 }), loss: 'mse', seed: 1 });
+    expect(h.updates).toBe(9);
+    await expect(lstmModel(4).fit({ batches: [{ x: [[[1]]], y: [1] }] }, { epochs: 1, optimizer: new Adam({ lr: 0.01 }), loss: 'mse' }))
+      .rejects.toThrow(/data\.batches\[0\]\.x\[0\]\[0\]/);
+  });
+
   test('truncated BPTT with steps >= T is full BPTT (bit for bit)', async () => {
     const seqData = () => {
       const { x } = addingProblem(32, 12, 4);
