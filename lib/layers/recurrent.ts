@@ -278,6 +278,17 @@ export abstract class Recurrent {
     return result;
   }
 
+  /**
+   * The buffer for a new training record: the previous record's when the size repeats (every
+   * batch of a fit), saving the page faults of a fresh multi-MiB array per call. The previous
+   * record is dropped first: its buffer is about to be overwritten.
+   */
+  private recordBuffer(size: number): Float32Array {
+    const previous = this.record?.saved;
+    this.record = null;
+    return previous && previous.length === size ? previous : new Float32Array(size);
+  }
+
   private checkIdle(): void {
     if (this.busy) throw new Error(`This ${this.className} is busy in an async call`);
   }
@@ -300,7 +311,7 @@ export abstract class Recurrent {
     const c0 = opts.c0 === undefined ? null : checkTensor('c0', opts.c0, [L * D, B, H]).data;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, T, B);
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
-    const saved = training ? new Float32Array(this.handle.savedSize(T, B)) : null;
+    const saved = training ? this.recordBuffer(this.handle.savedSize(T, B)) : null;
     const output = new Float32Array(T * B * D * Hout);
     const hN = new Float32Array(L * D * B * Hout);
     const cN = lstm ? new Float32Array(L * D * B * H) : null;
