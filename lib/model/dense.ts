@@ -75,40 +75,64 @@ export class Dense implements ModelLayer {
   zeroGrad(): void { this.grads.fill(0); }
 
   forward(x: Flow, ctx: LayerContext): Flow {
-    this.checkBuilt();
-    const rows = rowsOf(x.shape);
+    const call = this.prepareForward(x);
+    if (call.rows > 0) native.matmul(false, true, call.rows, this.units, this.inFeatures, x.data, this.weightView, call.y, this.useBias);
+    return this.finishForward(x, call.y, call.rows, ctx);
+  }
+
+  /** forward() with a large product on a worker thread (the event loop stays free). */
+  async forwardAsync(x: Flow, ctx: LayerContext): Promise<Flow> {
+    const call = this.prepareForward(x);
+    await product(false, true, call.rows, this.units, this.inFeatures, x.data, this.weightView, call.y, this.useBias);
+    return this.finishForward(x, call.y, call.rows, ctx);
+  }
+
+  backward(dy: Float32Array): Float32Array {
+    const { dz, x, rows, dx } = this.prepareBackward(dy);
     const O = this.units, I = this.inFeatures;
-    if (x.shape[x.shape.length - 1] !== I) throw invalidArg('Dense input', `last axis ${I}`, x.shape);
-    const y = new Float32Array(rows * O);
-    if (rows > 0) native.matmul(false, true, rows, O, I, x.data, this.weightView, y, false);
-    if (this.useBias) {
-      const b = this.weights.subarray(O * I);
-      for (let r = 0; r < rows; r++) for (let o = 0; o < O; o++) y[r * O + o] += b[o];
+    if (rows > 0) {
+      native.matmul(true, false, O, I, rows, dz, x, this.grads.subarray(0, O * I), true);
+      if (this.useBias) native.matmul(false, false, 1, O, rows, ones(rows), dz, this.grads.subarray(O * I), true);
+      native.matmul(false, false, rows, I, O, dz, this.weightView, dx, false);
     }
+    return dx;
+  }
+
+  async backwardAsync(dy: Float32Array): Promise<Float32Array> {
+    const { dz, x, rows, dx } = this.prepareBackward(dy);
+    const O = this.units, I = this.inFeatures;
+    await product(true, false, O, I, rows, dz, x, this.grads.subarray(0, O * I), true);
+    if (this.useBias) await product(false, false, 1, O, rows, ones(rows), dz, this.grads.subarray(O * I), true);
+    await product(false, false, rows, I, O, dz, this.weightView, dx, false);
+    return dx;
+  }
+
+  private prepareForward(x: Flow) {
+    this.checkBuilt();
+    const I = this.inFeatures;
+    if (x.shape[x.shape.length - 1] !== I) throw invalidArg('Dense input', `last axis ${I}`, x.shape);
+    const rows = rowsOf(x.shape), O = this.units;
+    const y = new Float32Array(rows * O);
+    if (this.useBias) {  // y starts as the bias rows; the product accumulates onto them
+      const b = this.weights.subarray(O * I);
+      for (let r = 0; r < rows; r++) y.set(b, r * O);
+    }
+    return { rows, y };
+  }
+
+  private finishForward(x: Flow, y: Float32Array, rows: number, ctx: LayerContext): Flow {
+    const O = this.units;
     applyActivation(this.activation, y, rows, O);
     this.saved = ctx.training ? { x: x.data, y, rows } : null;
     return { data: y, shape: [...x.shape.slice(0, -1), O], lengths: x.lengths };
   }
 
-  backward(dy: Float32Array): Float32Array {
+  /** dL/dz; the products (weight, bias and input gradients) are the caller's. */
+  private prepareBackward(dy: Float32Array) {
     const s = this.saved;
     if (!s) throw new Error('Dense.backward() needs a training forward first');
-    const O = this.units, I = this.inFeatures, rows = s.rows;
-    const dz = activationBackward(this.activation, s.y, dy, rows, O);
-    const dx = new Float32Array(rows * I);
-    if (rows > 0) {
-      native.matmul(true, false, O, I, rows, dz, s.x, this.grads.subarray(0, O * I), true);
-      native.matmul(false, false, rows, I, O, dz, this.weightView, dx, false);
-    }
-    if (this.useBias) {
-      const db = this.grads.subarray(O * I);
-      for (let o = 0; o < O; o++) {
-        let sum = 0;
-        for (let r = 0; r < rows; r++) sum += dz[r * O + o];
-        db[o] += sum;
-      }
-    }
-    return dx;
+    const dz = activationBackward(this.activation, s.y, dy, s.rows, this.units);
+    return { dz, x: s.x, rows: s.rows, dx: new Float32Array(s.rows * this.inFeatures) };
   }
 
   getConfig(): object {
@@ -118,6 +142,22 @@ export class Dense implements ModelLayer {
   private checkBuilt(): void {
     if (this.inFeatures === 0) throw new Error('Dense has no inputSize yet: pass inputSize or put it in a Sequential');
   }
+}
+
+/** A row of ones: the bias gradient is 1ᵀ·dz, a product like the others. */
+function ones(n: number): Float32Array {
+  return new Float32Array(n).fill(1);
+}
+
+/** Products below this many multiply-adds (about 0.1 ms) run inline: a worker round trip costs more. */
+const ASYNC_MIN_MACS = 1 << 18;
+
+/** C (+)= op(A)·op(B) on a worker thread when it is big enough to matter. */
+async function product(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array,
+  b: Float32Array, c: Float32Array, accumulate: boolean): Promise<void> {
+  if (m === 0) return;
+  if (m * n * k < ASYNC_MIN_MACS) native.matmul(transA, transB, m, n, k, a, b, c, accumulate);
+  else await native.matmulAsync(transA, transB, m, n, k, a, b, c, accumulate);
 }
 
 function applyActivation(act: DenseActivation, y: Float32Array, rows: number, O: number): void {

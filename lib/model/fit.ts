@@ -223,7 +223,7 @@ export async function fit(model: Sequential, data: Dataset | BatchedDataset, opt
             const ctx = { training: chunk.y !== null, seed: mixSeed(r.seed, epoch, batch, c), carryState: r.bptt !== null };
             const out = await model.forwardAsync(chunk.x, ctx);
             if (chunk.y === null) continue;  // many-to-one: only the last chunk has a target
-            const res = r.loss.compute({ ...out, lengths: chunk.mask ?? out.lengths }, chunk.y);
+            const res = await r.loss.computeAsync({ ...out, lengths: chunk.mask ?? out.lengths }, chunk.y);
             await model.backwardAsync(res.grad);
             const norm = gradNorm(params);
             const scale = r.clipGradNorm > 0 ? clipCoefficient(norm, r.clipGradNorm) : 1;
@@ -292,7 +292,7 @@ async function evaluateSamples(model: Sequential, samples: Samples, loss: Loss, 
     const idx = Array.from({ length: Math.min(batchSize, samples.length - s) }, (_v, j) => s + j);
     const b = samples.batch(idx);
     const out = await model.forwardAsync(b.x, { training: false, seed: 0 });
-    const res = loss.compute(out, b.y!);
+    const res = await loss.computeAsync(out, b.y!);
     sum += res.loss * idx.length;  // batch means weighted by sequences
     weight += idx.length;
     correct += res.correct;

@@ -1,6 +1,7 @@
 // Losses over a model's output: the value (mean over valid elements) and dL/d(output).
 // Sequences are masked by their lengths: steps past a sequence's end add nothing.
 import { checkKnownKeys, checkOneOf, invalidArg, invalidType } from '../internal/check';
+import { native } from '../native';
 import type { Flow } from './layer';
 
 export type LossName = 'mse' | 'mae' | 'huber' | 'crossEntropy' | 'binaryCrossEntropy';
@@ -23,6 +24,8 @@ export interface Loss {
   readonly targets: 'classes' | 'values';
   readonly hasAccuracy: boolean;
   compute(output: Flow, target: Float32Array): LossResult;
+  /** compute() in slices, yielding to the event loop between them (big outputs: an LM's vocabulary). */
+  computeAsync(output: Flow, target: Float32Array): Promise<LossResult>;
 }
 
 const NAMES = ['mse', 'mae', 'huber', 'crossEntropy', 'binaryCrossEntropy'] as const;
@@ -50,61 +53,99 @@ function rowMask(output: Flow): { rows: number; valid: (r: number) => boolean; v
   return { rows, valid: (r) => Math.floor(r / B) < lengths[r % B], validRows };
 }
 
-function makeLoss(name: LossName, delta: number): Loss {
-  const elementwise = (f: (d: number, y: number, t: number) => [number, number], accuracy = false): Loss => ({
-    name,
-    targets: 'values',
-    hasAccuracy: accuracy,
+/** Running sums over the rows done so far. */
+interface Sums { loss: number; correct: number }
+
+/**
+ * A loss = a per-row kernel over [r0, r1): adds each valid row's loss to sums and writes its
+ * gradient (already divided by `count`, the number of terms of the mean).
+ */
+interface RowKernel {
+  name: LossName;
+  targets: 'classes' | 'values';
+  hasAccuracy: boolean;
+  /** Terms of the mean: valid elements, or valid rows for crossEntropy. */
+  count(validRows: number, F: number): number;
+  rows(out: Float32Array, target: Float32Array, F: number, r0: number, r1: number, valid: (r: number) => boolean,
+    count: number, grad: Float32Array, sums: Sums): void;
+}
+
+/** Elements per slice of computeAsync (about 1 ms of work between yields). */
+const SLICE = 1 << 18;
+
+function fromKernel(k: RowKernel): Loss {
+  const setup = (output: Flow) => {
+    const F = output.shape[output.shape.length - 1];
+    const { rows, valid, validRows } = rowMask(output);
+    return { F, rows, valid, count: k.count(validRows, F), grad: new Float32Array(output.data.length), sums: { loss: 0, correct: 0 } };
+  };
+  const result = (c: ReturnType<typeof setup>): LossResult => ({
+    loss: c.sums.loss / c.count, grad: c.grad, correct: c.sums.correct, counted: k.hasAccuracy ? c.count : 0,
+  });
+  return {
+    name: k.name, targets: k.targets, hasAccuracy: k.hasAccuracy,
     compute(output, target) {
-      const F = output.shape[output.shape.length - 1];
-      const { rows, valid, validRows } = rowMask(output);
-      const n = validRows * F;
-      const grad = new Float32Array(output.data.length);
-      let sum = 0, correct = 0;
-      for (let r = 0; r < rows; r++) {
+      const c = setup(output);
+      k.rows(output.data, target, c.F, 0, c.rows, c.valid, c.count, c.grad, c.sums);
+      return result(c);
+    },
+    async computeAsync(output, target) {
+      const c = setup(output);
+      const step = Math.max(1, Math.floor(SLICE / c.F));
+      for (let r0 = 0; r0 < c.rows; r0 += step) {
+        if (r0 > 0) await new Promise((resolve) => setImmediate(resolve));
+        k.rows(output.data, target, c.F, r0, Math.min(c.rows, r0 + step), c.valid, c.count, c.grad, c.sums);
+      }
+      return result(c);
+    },
+  };
+}
+
+/** A loss applied element by element: f(y - t, y, t) -> [loss, dloss/dy]. */
+function elementwise(name: LossName, f: (d: number, y: number, t: number) => [number, number], accuracy = false): Loss {
+  return fromKernel({
+    name, targets: 'values', hasAccuracy: accuracy,
+    count: (validRows, F) => validRows * F,
+    rows(out, target, F, r0, r1, valid, count, grad, sums) {
+      for (let r = r0; r < r1; r++) {
         if (!valid(r)) continue;
         for (let j = r * F; j < r * F + F; j++) {
-          const y = output.data[j], t = target[j];
+          const y = out[j], t = target[j];
           const [l, g] = f(y - t, y, t);
-          sum += l;
-          grad[j] = g / n;
-          if (accuracy && (y > 0) === (t > 0.5)) correct++;
+          sums.loss += l;
+          grad[j] = g / count;
+          if (accuracy && (y > 0) === (t > 0.5)) sums.correct++;
         }
       }
-      return { loss: sum / n, grad, correct, counted: accuracy ? n : 0 };
     },
   });
+}
+
+/** Softmax cross-entropy, natively (vectorised exp, float64 row sums); the mask as bytes per row. */
+const crossEntropyKernel: RowKernel = {
+  name: 'crossEntropy', targets: 'classes', hasAccuracy: true,
+  count: (validRows) => validRows,
+  rows(out, target, C, r0, r1, valid, count, grad, sums) {
+    const n = r1 - r0;
+    const mask = new Uint8Array(n);
+    for (let r = r0; r < r1; r++) mask[r - r0] = valid(r) ? 1 : 0;
+    const [loss, correct] = native.softmaxCrossEntropy(out.subarray(r0 * C, r1 * C), n, C, target.subarray(r0, r1), mask,
+      1 / count, grad.subarray(r0 * C, r1 * C)) as [number, number];
+    sums.loss += loss;
+    sums.correct += correct;
+  },
+};
+
+function makeLoss(name: LossName, delta: number): Loss {
   switch (name) {
-    case 'mse': return elementwise((d) => [d * d, 2 * d]);
-    case 'mae': return elementwise((d) => [Math.abs(d), d > 0 ? 1 : d < 0 ? -1 : 0]);
-    case 'huber': return elementwise((d) => Math.abs(d) <= delta
+    case 'mse': return elementwise(name, (d) => [d * d, 2 * d]);
+    case 'mae': return elementwise(name, (d) => [Math.abs(d), d > 0 ? 1 : d < 0 ? -1 : 0]);
+    case 'huber': return elementwise(name, (d) => Math.abs(d) <= delta
       ? [0.5 * d * d, d]
       : [delta * (Math.abs(d) - 0.5 * delta), d > 0 ? delta : -delta]);
     // With logits z and targets t in [0, 1]: max(z,0) - z t + log(1 + e^-|z|) (PyTorch BCEWithLogits).
-    case 'binaryCrossEntropy': return elementwise((_d, z, t) => [
+    case 'binaryCrossEntropy': return elementwise(name, (_d, z, t) => [
       Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z))), 1 / (1 + Math.exp(-z)) - t], true);
-    case 'crossEntropy': return {
-      name, targets: 'classes', hasAccuracy: true,
-      compute(output, target) {
-        const C = output.shape[output.shape.length - 1];
-        const { rows, valid, validRows } = rowMask(output);
-        const grad = new Float32Array(output.data.length);
-        let sum = 0, correct = 0;
-        for (let r = 0; r < rows; r++) {
-          if (!valid(r)) continue;
-          const z = output.data.subarray(r * C, r * C + C);
-          const cls = target[r];
-          if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw invalidArg('target class', `integer in 0..${C - 1}`, cls);
-          let max = -Infinity, arg = 0;
-          for (let c = 0; c < C; c++) if (z[c] > max) { max = z[c]; arg = c; }
-          let se = 0;
-          for (let c = 0; c < C; c++) se += Math.exp(z[c] - max);
-          sum += Math.log(se) + max - z[cls];
-          for (let c = 0; c < C; c++) grad[r * C + c] = (Math.exp(z[c] - max) / se - (c === cls ? 1 : 0)) / validRows;
-          if (arg === cls) correct++;
-        }
-        return { loss: sum / validRows, grad, correct, counted: validRows };
-      },
-    };
+    case 'crossEntropy': return fromKernel(crossEntropyKernel);
   }
 }

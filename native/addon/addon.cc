@@ -5,7 +5,7 @@
 
 namespace frnn_addon {
 Napi::Function define_native_rnn(Napi::Env env);
-Napi::Function define_matmul(Napi::Env env);
+void define_matmul(Napi::Env env, Napi::Object exports);  // matmul, matmulAsync, softmaxCrossEntropy
 void define_optim(Napi::Env env, Napi::Object exports);  // optimizerStep, optimizerStateNames, sumSquares
 }
 
@@ -28,7 +28,7 @@ static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeRnn", frnn_addon::define_native_rnn(env));
-  exports.Set("matmul", frnn_addon::define_matmul(env));
+  frnn_addon::define_matmul(env, exports);
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   frnn_addon::define_optim(env, exports);

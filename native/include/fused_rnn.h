@@ -126,6 +126,19 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
 void matmul(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, const float* b, float* c,
             bool accumulate);
 
+// ---- Losses --------------------------------------------------------------------------------
+// Softmax cross-entropy with logits [rows × classes] and class ids `targets` (floats holding
+// integers; checked first: a bad id returns an error before anything is written). Rows with
+// valid[r] == 0 (nullptr: all valid) add nothing and get a zero gradient. For each valid row:
+//   sums.loss += log Σ_c e^z_c − z_target;  grad = (softmax(z) − onehot(target)) · grad_scale.
+// grad_scale is 1 / (terms of the mean); sums accumulate across calls (rows in slices).
+struct CrossEntropySums {
+  double loss = 0;
+  double correct = 0;  // rows whose arg-max is the target
+};
+Status softmax_cross_entropy(const float* logits, size_t rows, size_t classes, const float* targets,
+                             const uint8_t* valid, float grad_scale, float* grad, CrossEntropySums* sums);
+
 // The instruction set the kernels run on: "avx512", "avx2", "neon" or "scalar". Chosen
 // once from the CPU; FUSED_RNN_ISA=scalar|avx2|avx512|neon forces a path the CPU supports.
 const char* isa_name();
