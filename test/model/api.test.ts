@@ -170,6 +170,13 @@ describe('fit', () => {
     await expect(m.fit(data(), { ...base, loss: 'hinge' as never })).rejects.toThrow(/loss/);
     await expect(m.fit(data(), { ...base, bptt: { steps: 3, stateful: true } })).rejects.toThrow(/shuffle/);
     await expect(m.fit(data(), { ...base, bogus: 1 } as never)).rejects.toThrow(/bogus/);
+    await expect(m.fit(data(), { ...base, onBatchEnd: 3 } as never)).rejects.toThrow(/function for onBatchEnd/);
+    await expect(m.fit(data(), { ...base, earlyStopping: { monitor: 'valLoss', patience: 1 } })).rejects.toThrow(/no validation data/);
+    await expect(m.fit(data(), { ...base, earlyStopping: { patience: -1 } })).rejects.toThrow(/earlyStopping\.patience/);
+    await expect(m.fit(data(), { ...base, lrScheduleUnit: 'step' as never })).rejects.toThrow(/lrScheduleUnit/);
+    await expect(m.fit(data(), { ...base, checkpoint: { path: 5 } } as never)).rejects.toThrow(/checkpoint\.path/);
+    await expect(m.fit(data(), { ...base, validationSplit: 1 })).rejects.toThrow(/validationSplit/);
+    await expect(m.fit(data(), { ...base, optimizer: { step() {} } } as never)).rejects.toThrow(/optimizer/);
     await expect(m.fit({ x: data().x, y: tensor([1, 2], [2, 1]) }, base)).rejects.toThrow(/data\.y/);
     const bi = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 4, bidirectional: true, seed: 1 }), new Dense({ units: 1, seed: 1 })]);
     const seq = { x: data().x, y: tensor(new Float32Array(64 * 10), [64, 10, 1]) };

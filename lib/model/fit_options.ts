@@ -1,0 +1,173 @@
+// fit()'s options: their types and their validation, all done before training starts.
+import { checkBoolean, checkInteger, checkKnownKeys, checkNonNegative, checkOneOf, invalidArg, invalidType } from '../internal/check';
+import { Optimizer } from '../optim/optimizers';
+import type { Schedule } from '../optim/schedules';
+import type { Dataset } from './data';
+import { resolveLoss, type Loss, type LossSpec } from './losses';
+
+export interface BatchInfo {
+  epoch: number;
+  /** Batch index in the epoch. */
+  batch: number;
+  /** Update count since the start of this fit. */
+  update: number;
+  loss: number;
+  /** Global L2 norm of the gradients before clipping. */
+  gradNorm: number;
+  lr: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  loss: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  lr: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  optimizer: Optimizer;
+  loss: LossSpec;
+  /** Sequences per update. Default 32. */
+  batchSize?: number;
+  /** Reshuffle the training sequences every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  /** Seed of the shuffles and dropout masks: a fit is reproducible. Default 0. */
+  seed?: number;
+  /** Held-out data evaluated after every epoch. */
+  validation?: Dataset;
+  /** Or: the last fraction of the data (before shuffling) held out, as Keras. */
+  validationSplit?: number;
+  /** Truncated BPTT: back-propagate through chunks of `steps` time steps, carrying the state
+   * forward (detached) between chunks; one update per chunk. `stateful` also carries it from
+   * batch to batch (sample i of a batch continues sample i of the previous one; needs
+   * shuffle: false; states reset at every epoch and by model.resetStates()). */
+  bptt?: { steps: number; stateful?: boolean };
+  /** Scale all gradients so their global L2 norm is at most this (torch clip_grad_norm_). */
+  clipGradNorm?: number;
+  /** Clamp every gradient to [-v, v] (torch clip_grad_value_), after clipGradNorm. */
+  clipGradValue?: number;
+  /** Learning rate from a schedule (stepLR, cosineAnnealingLR, warmup, ...) with the optimizer's
+   * initialLr as the base, set before every epoch or every update (lrScheduleUnit, default 'epoch'). */
+  lrSchedule?: Schedule;
+  lrScheduleUnit?: 'epoch' | 'update';
+  onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
+  /** Same as onBatchEnd (the DESIGN.md name). */
+  onProgress?: (info: BatchInfo) => void | Promise<void>;
+  /** Return 'stop' to end training after this epoch. */
+  onEpochEnd?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
+  /** Stop when the monitored value has not improved by minDelta for `patience` epochs. */
+  earlyStopping?: { monitor?: 'loss' | 'valLoss'; patience: number; minDelta?: number; restoreBest?: boolean };
+  /** Write a checkpoint (weights, optimizer state, epoch; one file, atomic) every `every` epochs. */
+  checkpoint?: { path: string; every?: number };
+  /** Resume from a checkpoint: loads its weights and optimizer state, continues at its epoch + 1.
+   * Shuffles and dropout masks depend only on (seed, epoch, batch), so the resumed fit ends with
+   * the weights an uninterrupted one would have. */
+  resumeFrom?: string;
+  /** First epoch to run (Keras initial_epoch). Default 0, or the checkpoint's epoch + 1. */
+  initialEpoch?: number;
+  /** Abort between updates; weights and optimizer state are then restored to the start of the fit. */
+  signal?: AbortSignal;
+}
+
+export interface History {
+  epochs: EpochInfo[];
+  /** Why training ended. */
+  stopped: 'completed' | 'earlyStopping' | 'callback';
+  updates: number;
+}
+
+const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
+  'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
+  'resumeFrom', 'initialEpoch', 'signal'];
+
+/** Every option checked and defaulted. */
+export interface ResolvedFit {
+  epochs: number; batchSize: number; shuffle: boolean; seed: number; loss: Loss; optimizer: Optimizer;
+  bptt: { steps: number; stateful: boolean } | null;
+  clipGradNorm: number; clipGradValue: number; initialEpoch: number | null;
+  validationSplit: number | null;
+  lrSchedule: Schedule | null; lrPerUpdate: boolean;
+  early: { monitor: 'loss' | 'valLoss'; patience: number; minDelta: number; restoreBest: boolean } | null;
+  checkpoint: { path: string; every: number } | null;
+  resumeFrom: string | null;
+}
+
+function optionalObject(name: string, v: unknown, keys: readonly string[], expected: string): Record<string, unknown> | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'object' || v === null) throw invalidType(name, expected, v);
+  checkKnownKeys(name, v, keys);
+  return v as Record<string, unknown>;
+}
+
+function positiveOrOff(name: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw invalidArg(name, 'a positive number', v);
+  return v;
+}
+
+export function resolveFitOptions(opts: FitOptions): ResolvedFit {
+  if (typeof opts !== 'object' || opts === null) throw invalidType('fit options', 'object', opts);
+  checkKnownKeys('fit options', opts, FIT_KEYS);
+  const o = opts;
+  if (!(o.optimizer instanceof Optimizer)) throw invalidType('optimizer', 'an optimizer (new SGD(...), new Adam(...), ...)', o.optimizer);
+  for (const cb of ['onBatchEnd', 'onProgress', 'onEpochEnd'] as const) {
+    if (o[cb] !== undefined && typeof o[cb] !== 'function') throw invalidType(cb, 'function', o[cb]);
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidType('signal', 'AbortSignal', o.signal);
+
+  const b = optionalObject('bptt', o.bptt, ['steps', 'stateful'], '{ steps, stateful? }');
+  const bptt = b ? { steps: checkInteger('bptt.steps', b.steps, 1), stateful: checkBoolean('bptt.stateful', b.stateful ?? false) } : null;
+  const shuffle = checkBoolean('shuffle', o.shuffle ?? true);
+  if (bptt?.stateful && shuffle) throw invalidArg('shuffle', 'false with bptt.stateful (each batch continues the previous one)', true);
+
+  let validationSplit: number | null = null;
+  if (o.validationSplit !== undefined) {
+    const f = o.validationSplit;
+    if (typeof f !== 'number' || !(f > 0 && f < 1)) throw invalidArg('validationSplit', 'a number in (0, 1)', f);
+    if (o.validation !== undefined) throw invalidArg('validationSplit', 'undefined when validation is given', f);
+    validationSplit = f;
+  }
+
+  if (o.lrSchedule !== undefined && (typeof o.lrSchedule !== 'object' || o.lrSchedule === null || typeof o.lrSchedule.lr !== 'function')) {
+    throw invalidType('lrSchedule', 'a schedule (stepLR(...), cosineAnnealingLR(...), ...)', o.lrSchedule);
+  }
+  const unit = checkOneOf('lrScheduleUnit', o.lrScheduleUnit ?? 'epoch', ['epoch', 'update'] as const);
+
+  const e = optionalObject('earlyStopping', o.earlyStopping, ['monitor', 'patience', 'minDelta', 'restoreBest'], '{ patience, monitor?, minDelta?, restoreBest? }');
+  const early = e ? {
+    monitor: checkOneOf('earlyStopping.monitor', e.monitor ?? 'loss', ['loss', 'valLoss'] as const),
+    patience: checkInteger('earlyStopping.patience', e.patience, 0),
+    minDelta: checkNonNegative('earlyStopping.minDelta', e.minDelta ?? 0),
+    restoreBest: checkBoolean('earlyStopping.restoreBest', e.restoreBest ?? false),
+  } : null;
+  if (early?.monitor === 'valLoss' && o.validation === undefined && validationSplit === null) {
+    throw invalidArg('earlyStopping.monitor', "'loss' (no validation data)", 'valLoss');
+  }
+
+  const c = optionalObject('checkpoint', o.checkpoint, ['path', 'every'], '{ path: string, every?: number }');
+  if (c && typeof c.path !== 'string') throw invalidType('checkpoint.path', 'string', c.path);
+  const checkpoint = c ? { path: c.path as string, every: checkInteger('checkpoint.every', c.every ?? 1, 1) } : null;
+  if (o.resumeFrom !== undefined && typeof o.resumeFrom !== 'string') throw invalidType('resumeFrom', 'a checkpoint path', o.resumeFrom);
+
+  return {
+    epochs: checkInteger('epochs', o.epochs, 1),
+    batchSize: checkInteger('batchSize', o.batchSize ?? 32, 1),
+    shuffle,
+    seed: checkInteger('seed', o.seed ?? 0, 0),
+    loss: resolveLoss(o.loss),
+    optimizer: o.optimizer,
+    bptt,
+    clipGradNorm: positiveOrOff('clipGradNorm', o.clipGradNorm),
+    clipGradValue: positiveOrOff('clipGradValue', o.clipGradValue),
+    initialEpoch: o.initialEpoch === undefined ? null : checkInteger('initialEpoch', o.initialEpoch, 0),
+    validationSplit,
+    lrSchedule: o.lrSchedule ?? null,
+    lrPerUpdate: unit === 'update',
+    early,
+    checkpoint,
+    resumeFrom: o.resumeFrom ?? null,
+  };
+}
