@@ -7,12 +7,9 @@ import * as path from 'node:path';
 import { invalidArg } from '../internal/check';
 import { writeFileAtomicAsync } from '../io/atomic';
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from '../io/safetensors';
-import { optionsFromResolved } from '../layers/config';
 import { GRU } from '../layers/gru';
 import { LSTM } from '../layers/lstm';
-import { Recurrent } from '../layers/recurrent';
 import { RNN } from '../layers/rnn';
-import type { Tensor } from '../tensor';
 import { Dense, type DenseOptions } from './dense';
 import { Dropout, type DropoutOptions } from './dropout';
 import { Embedding, type EmbeddingOptions } from './embedding';
@@ -36,12 +33,7 @@ export function modelConfig(model: Sequential): ModelConfig {
   return {
     format: FORMAT,
     version: 1,
-    layers: model.layers.map((l): LayerConfig => {
-      if (l instanceof Recurrent) {
-        return { kind: l.cell === 'lstm' ? 'LSTM' : l.cell === 'gru' ? 'GRU' : 'RNN', options: optionsFromResolved(l.config) };
-      }
-      return { kind: l.kind as LayerConfig['kind'], options: l.getConfig() as Record<string, unknown> };
-    }),
+    layers: model.blocks.map((b): LayerConfig => ({ kind: b.kind as LayerConfig['kind'], options: b.getConfig() as Record<string, unknown> })),
   };
 }
 
@@ -97,5 +89,3 @@ export function parseJson(text: string, what: string): unknown {
     throw invalidArg(what, 'valid JSON', (e as Error).message);
   }
 }
-
-export type { Tensor };

@@ -2,6 +2,7 @@
 // merge of a bidirectional layer's two directions (mergeMode), and the state carried between
 // calls for truncated BPTT and stateful models.
 import { invalidArg } from '../internal/check';
+import { optionsFromResolved } from '../layers/config';
 import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent } from '../layers/recurrent';
 import type { Tensor } from '../tensor';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
@@ -95,8 +96,7 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   getConfig(): object {
-    const c = this.layer.getConfig() as unknown as Record<string, unknown>;
-    return { ...c, activations: undefined };
+    return optionsFromResolved(this.layer.config);
   }
 
   private asTensor(x: Flow): Tensor {
