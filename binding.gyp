@@ -7,7 +7,8 @@
 # flags, so each ISA's files form a static library with its own cflags; everything else
 # is compiled for the baseline ISA, so one binary runs on any x86-64 / arm64 and picks
 # its kernels at run time. No -march=native: prebuilds must be portable.
-# Every file is compiled with -ffp-contract=off (no silent a*b+c fusion).
+# Every file is compiled with -ffp-contract=off (no silent a*b+c fusion) and -fno-math-errno
+# (nothing reads errno; sqrt and division may then vectorise).
 {
   'variables': {
     # `node -p` runs with the cwd set to this file's directory (the repo root).
@@ -20,7 +21,7 @@
       '<!@(node -p "<(frnn_list).include.join(\' \')")',
       '<!(node -p "require(\'node-addon-api\').include_dir")',
     ],
-    'cflags': ['-O3', '-ffp-contract=off', '-fexceptions', '-fvisibility=hidden'],
+    'cflags': ['-O3', '-ffp-contract=off', '-fno-math-errno', '-fexceptions', '-fvisibility=hidden'],
     'cflags_cc': ['-std=c++17', '-fexceptions'],
     'cflags!': ['-fno-exceptions'],
     'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
@@ -30,7 +31,7 @@
       'GCC_OPTIMIZATION_LEVEL': '3',
       'GCC_SYMBOLS_PRIVATE_EXTERN': 'YES',
       'MACOSX_DEPLOYMENT_TARGET': '11.0',
-      'OTHER_CFLAGS': ['-ffp-contract=off'],
+      'OTHER_CFLAGS': ['-ffp-contract=off', '-fno-math-errno'],
     },
     'msvs_settings': {
       'VCCLCompilerTool': {

@@ -1,0 +1,12 @@
+// The optimizer update loops built with -mavx512f -mavx2 -mfma (STYLE 2): std::fma inlines, the loops
+// vectorise. Only called when the CPU has the ISA (optimizers.cc).
+#include "optim/update_loops.h"
+
+namespace frnn {
+
+void optim_update__avx512(OptimKind kind, const OptimHyper& h, int64_t step, float* param, const float* grad,
+                        float* const* state, size_t n, float grad_scale, float clip_value, bool fresh_state) {
+  run_update(kind, h, step, param, grad, state, n, grad_scale, clip_value, fresh_state);
+}
+
+}  // namespace frnn
