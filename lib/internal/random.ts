@@ -13,3 +13,13 @@ export function mulberry32(seed: number): () => number {
 export function randomSeed(): number {
   return Math.floor(Math.random() * 0x100000000);
 }
+
+/** A 32-bit mix of several integers: per-epoch shuffles, per-batch and per-call dropout seeds. */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  }
+  return h >>> 0;
+}

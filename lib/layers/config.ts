@@ -25,7 +25,8 @@ export interface RecurrentOptions {
   bias?: boolean;
   /** Input and output are [B, T, F] instead of [T, B, F]; states stay [L*D, B, H]. Default false. */
   batchFirst?: boolean;
-  /** Dropout between stacked layers in training (PyTorch dropout). Only 0 is supported so far. */
+  /** Dropout on the output of every layer but the last, in training (PyTorch dropout), in [0, 1).
+   * Masks come from `seed` and a call counter, or from forward's `dropoutSeed`. Default 0. */
   dropout?: number;
   /** Seed of the uniform(-1/sqrt(H), 1/sqrt(H)) initialisation. Default: random. */
   seed?: number;
@@ -106,6 +107,7 @@ export interface ResolvedConfig {
   returnSequences: boolean;
   mergeMode: MergeMode;
   learnInitialState: boolean;
+  dropout: number;
   /** [direction][gate, cell, hidden] */
   activations: NativeActivation[][];
 }
@@ -138,6 +140,7 @@ export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig 
     returnSequences: checkBoolean('returnSequences', o.returnSequences ?? true),
     mergeMode: checkOneOf('mergeMode', o.mergeMode ?? 'concat', ['concat', 'sum', 'mul', 'ave'] as const),
     learnInitialState: checkBoolean('learnInitialState', o.learnInitialState ?? false),
+    dropout: 0,
     activations: [],
   };
   const bidirectional = o.bidirectional === undefined ? undefined : checkBoolean('bidirectional', o.bidirectional);
@@ -150,7 +153,8 @@ export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig 
     r.direction = 'bidirectional';
   }
   const dropout = checkNonNegative('dropout', o.dropout ?? 0);
-  if (dropout !== 0) throw invalidArg('dropout', '0 (dropout between layers is not supported yet)', dropout);
+  if (!(dropout < 1)) throw invalidArg('dropout', 'number in [0, 1)', dropout);
+  r.dropout = dropout;
 
   // Activations: defaults per cell, then the user's overrides per slot.
   const rnnDefault = checkOneOf('nonlinearity', o.nonlinearity ?? 'tanh', ['tanh', 'relu', 'identity'] as const);
@@ -171,7 +175,7 @@ export function optionsFromResolved(r: ResolvedConfig): RecurrentOptions & Recor
   const out: Record<string, unknown> = {};
   const source = r as unknown as Record<string, unknown>;
   for (const key of OPTION_KEYS[r.cell]) {
-    if (key === 'activations' || key === 'bidirectional' || key === 'dropout') continue;
+    if (key === 'activations' || key === 'bidirectional') continue;
     if (key in source) out[key] = source[key];
   }
   const activations: Record<string, DirectionalActivation> = {};

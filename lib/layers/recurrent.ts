@@ -1,9 +1,10 @@
 // The shared machinery of LSTM, GRU and RNN: parameters in one flat buffer, forward,
 // backward, streaming steps, and state dicts. Cell-specific math lives in native/src/cells.
 import { Described, checkBoolean, checkInteger, checkKnownKeys, checkTensor, checkTensorRank, invalidArg, invalidType } from '../internal/check';
-import { mulberry32 } from '../internal/random';
+import { mixSeed, mulberry32 } from '../internal/random';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
+import { Layerwise, type LayerwiseRecord } from './layerwise';
 import { exportStateDict, importStateDict, type Layout } from './layouts';
 import {
   gateCount, numDirections, outputSize, resolveConfig, toNativeConfig,
@@ -33,6 +34,9 @@ export interface ForwardOptions {
   lengths?: Int32Array | number[];
   /** Record what backward() needs. Default false. */
   training?: boolean;
+  /** Seed of this call's dropout masks (config.dropout > 0, training); default: from config.seed
+   * and a call counter. */
+  dropoutSeed?: number;
 }
 
 export interface ForwardResult {
@@ -92,6 +96,8 @@ interface TrainingRecord {
   h0: Float32Array | null;
   c0: Float32Array | null;
   saved: Float32Array;
+  /** Set instead of `saved` when the layers ran one by one (dropout between them). */
+  layerwise: LayerwiseRecord | null;
 }
 
 const CLASS_NAMES: Record<CellKind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
@@ -106,6 +112,9 @@ export abstract class Recurrent {
   private readonly handle: NativeRnn;
   private record: TrainingRecord | null = null;
   private busy = false;
+  /** Per-layer handles for training with dropout between layers (made on first use). */
+  private layerwise: Layerwise | null = null;
+  private dropoutCalls = 0;
 
   protected constructor(cell: CellKind, options: unknown) {
     this.config = Object.freeze(resolveConfig(cell, options));
@@ -184,7 +193,8 @@ export abstract class Recurrent {
    */
   forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
     const call = this.prepareForward(x, opts);
-    this.handle.forward(...call.args);
+    if (call.layerwise) call.record!.layerwise = this.runLayerwise().forward(this.weights, call.layerwise);
+    else this.handle.forward(...call.args);
     this.record = call.record;
     return call.result;
   }
@@ -194,7 +204,8 @@ export abstract class Recurrent {
     const call = this.prepareForward(x, opts);
     this.busy = true;
     try {
-      await this.handle.forwardAsync(...call.args);
+      if (call.layerwise) call.record!.layerwise = await this.runLayerwise().forwardAsync(this.weights, call.layerwise);
+      else await this.handle.forwardAsync(...call.args);
     } finally {
       this.busy = false;
     }
@@ -208,7 +219,8 @@ export abstract class Recurrent {
    */
   backward(grads: BackwardGrads = {}): BackwardResult {
     const call = this.prepareBackward(grads);
-    this.handle.backward(...call.args);
+    if (call.layerwise) this.runLayerwise().backward(this.weights, this.grads, call.layerwise);
+    else this.handle.backward(...call.args);
     return call.result;
   }
 
@@ -217,7 +229,8 @@ export abstract class Recurrent {
     const call = this.prepareBackward(grads);
     this.busy = true;
     try {
-      await this.handle.backwardAsync(...call.args);
+      if (call.layerwise) await this.runLayerwise().backwardAsync(this.weights, this.grads, call.layerwise);
+      else await this.handle.backwardAsync(...call.args);
     } finally {
       this.busy = false;
     }
@@ -243,9 +256,10 @@ export abstract class Recurrent {
     const c0 = lstm ? new Float32Array(L * D * B * H) : null;
     const args = [this.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
       dy, dhN, dcN, input, h0, c0, this.grads];
+    const layerwise = rec.layerwise ? { rec: rec.layerwise, dy, dhN, dcN, dx: input, dh0: h0, dc0: c0 } : null;
     const result: BackwardResult = { input: { shape: [...rec.xShape], data: input }, h0: { shape: [L * D, B, Hout], data: h0 } };
     if (c0) result.c0 = { shape: [L * D, B, H], data: c0 };
-    return { args, result };
+    return { args, result, layerwise };
   }
 
   /**
@@ -278,6 +292,14 @@ export abstract class Recurrent {
     return result;
   }
 
+  private runLayerwise(): Layerwise {
+    if (!this.layerwise) {
+      const firsts = Array.from({ length: this.numLayers }, (_v, l) => Math.min(...this.paramEntries.filter((e) => e.layer === l).map((e) => e.offset)));
+      this.layerwise = new Layerwise(this.config, firsts);
+    }
+    return this.layerwise;
+  }
+
   /**
    * The buffer for a new training record: the previous record's when the size repeats (every
    * batch of a fit), saving the page faults of a fresh multi-MiB array per call. The previous
@@ -296,7 +318,7 @@ export abstract class Recurrent {
   private prepareForward(x: Tensor, opts: ForwardOptions) {
     this.checkIdle();
     if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
-    checkKnownKeys('forward options', opts, ['h0', 'c0', 'lengths', 'training']);
+    checkKnownKeys('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed']);
     const xt = checkTensorRank('x', x, 3);
     const [d0, d1, I] = xt.shape;
     const [T, B] = this.batchFirst ? [d1, d0] : [d0, d1];
@@ -311,7 +333,9 @@ export abstract class Recurrent {
     const c0 = opts.c0 === undefined ? null : checkTensor('c0', opts.c0, [L * D, B, H]).data;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, T, B);
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
-    const saved = training ? this.recordBuffer(this.handle.savedSize(T, B)) : null;
+    const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
+    const byLayer = training && this.config.dropout > 0 && L > 1;
+    const saved = training && !byLayer ? this.recordBuffer(this.handle.savedSize(T, B)) : null;
     const output = new Float32Array(T * B * D * Hout);
     const hN = new Float32Array(L * D * B * Hout);
     const cN = lstm ? new Float32Array(L * D * B * H) : null;
@@ -321,11 +345,16 @@ export abstract class Recurrent {
       hN: { shape: [L * D, B, Hout], data: hN },
     };
     if (cN) result.cN = { shape: [L * D, B, H], data: cN };
-    const record: TrainingRecord | null = saved
+    if (byLayer) this.record = null;  // superseded
+    const record: TrainingRecord | null = training
       // Copies: backward must see what forward saw even if the caller reuses its buffers.
-      ? { x: xt.data.slice(), xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved }
+      ? { x: xt.data.slice(), xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved: saved ?? new Float32Array(0), layerwise: null }
       : null;
-    return { args, result, record };
+    const layerwise = byLayer ? {
+      x: record!.x, T, B, lengths, h0: record!.h0, c0: record!.c0, output, hN, cN,
+      seed: dropoutSeed ?? mixSeed(this.config.seed, this.dropoutCalls++),
+    } : null;
+    return { args, result, record, layerwise };
   }
 }
 

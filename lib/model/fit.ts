@@ -3,7 +3,7 @@
 // The recurrent layers, large Dense products and the optimizer run on worker threads, losses in
 // slices, and the loop yields to the event loop after every update: a server stays responsive.
 import { invalidArg, invalidType } from '../internal/check';
-import { mulberry32 } from '../internal/random';
+import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { Samples, type Batch, type BatchedDataset, type Dataset } from './data';
@@ -14,16 +14,6 @@ import { RecurrentBlock } from './recurrent_block';
 import type { Sequential } from './sequential';
 
 export type { BatchInfo, EpochInfo, FitOptions, History } from './fit_options';
-
-/** A 32-bit mix of several integers: per-epoch shuffles and per-batch dropout seeds. */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-  }
-  return h >>> 0;
-}
 
 export function shuffledOrder(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_v, i) => i);

@@ -2,6 +2,7 @@
 // merge of a bidirectional layer's two directions (mergeMode), and the state carried between
 // calls for truncated BPTT and stateful models.
 import { invalidArg } from '../internal/check';
+import { mixSeed } from '../internal/random';
 import { optionsFromResolved } from '../layers/config';
 import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent } from '../layers/recurrent';
 import type { Tensor } from '../tensor';
@@ -16,6 +17,8 @@ interface CarriedState {
 export class RecurrentBlock implements ModelLayer {
   readonly kind: string;
   private state: CarriedState | null = null;
+  /** Place in the model: with the call's seed, picks this layer's dropout masks. */
+  private index = 0;
   private merged: { halves: Float32Array[] | null; T: number; B: number; hasTime: boolean } | null = null;
   /** Learned initial state (learnInitialState): h0 [L*D, Hout] then c0 [L*D, H] (LSTM), and its gradient. */
   private readonly init: { weights: Float32Array; grads: Float32Array } | null;
@@ -35,6 +38,7 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   connect(inputFeatures: number | null, index: number): number {
+    this.index = index;
     if (inputFeatures === null) throw invalidArg(`layers[${index}] (${this.kind}) input`, 'features (put an Embedding first for token ids)', 'token ids');
     if (inputFeatures !== this.layer.inputSize) {
       throw invalidArg(`layers[${index}].inputSize`, `${inputFeatures} (the previous layer's output size)`, this.layer.inputSize);
@@ -106,6 +110,7 @@ export class RecurrentBlock implements ModelLayer {
 
   private forwardOptions(x: Flow, ctx: LayerContext & { carryState?: boolean }): ForwardOptions {
     const opts: ForwardOptions = { training: ctx.training };
+    if (ctx.training && this.layer.config.dropout > 0) opts.dropoutSeed = mixSeed(ctx.seed, this.index);
     if (x.lengths) opts.lengths = x.lengths;
     const B = x.shape[1];
     this.usedInit = false;

@@ -108,7 +108,7 @@ describe('fit', () => {
 
   test('reproducible: the same seed gives the same weights bit for bit (shuffle and dropout included)', async () => {
     const run = async () => {
-      const m = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 8, seed: 1 }), new Dropout({ rate: 0.3 }),
+      const m = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 8, numLayers: 2, dropout: 0.2, seed: 1 }), new Dropout({ rate: 0.3 }),
         new LSTM({ inputSize: 8, hiddenSize: 8, returnSequences: false, seed: 5 }), new Dense({ units: 1, seed: 2 })]);
       await m.fit(data(), { epochs: 2, batchSize: 16, optimizer: new Adam({ lr: 0.01 }), loss: 'mse', seed: 9 });
       return m.stateDict();
