@@ -18,7 +18,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { LSTM, GRU, info, setNumThreads, tensor } = require('..');
+const { LSTM, GRU, Sequential, info, setNumThreads, tensor } = require('..');
 
 const ROOT = path.join(__dirname, '..');
 const WORKLOADS = [
@@ -525,6 +525,10 @@ function stepLatency(opt, native, say) {
     // step(), state fed back
     let st = layer.step(x2);
     const tStep = timeWarm(() => { st = layer.step(x2, st.state); }, budget);
+    // The same layer inside a Sequential: model.step() adds the model's dispatch.
+    const model = new Sequential([layer]);
+    let ms = model.step(x2);
+    const tModel = timeWarm(() => { ms = model.step(x2, ms.state); }, budget);
     // forward(x [1, 1, I]), zero state: the public API's T=1 call
     const tFwd = timeWarm(() => layer.forward(x3), budget);
     // The raw N-API call with preallocated buffers (no argument checks, no allocation): what is
@@ -539,20 +543,21 @@ function stepLatency(opt, native, say) {
       k++;
     }, budget);
     const nat = native && native.rows.get(`stream,${c.name},infer,1`);
-    lines.push({ c, tStep, tFwd, tRaw, nat });
+    lines.push({ c, tStep, tModel, tFwd, tRaw, nat });
   }
   if (!lines.length) return;
   const us = (t) => (t ? (t.s * 1e6).toFixed(2) : '-');
   say('');
   say(`step() latency: ${w.name} B=${w.B} I=${w.I} H=${w.H}, 1 thread, median of n calls (~${budget} s each); µs per call`);
   say('  step()         = layer.step(x [1, I], state) with the previous call\'s state');
+  say('  model.step()   = new Sequential([layer]).step(x, state): the model API around the same step');
   say('  forward(T=1)   = layer.forward(x [1, 1, I]) (zero state)');
   say('  handle.forward = the addon call itself, preallocated buffers, no checks: the N-API crossing');
   say('  native         = bench_rnn stream infer t1 (C++, no JS): the floor');
-  say(`${padR('cell', 6)} | ${pad('step()', 8)} ${pad('n', 7)} | ${pad('forward(T=1)', 12)} | ${pad('handle.forward', 14)} | ${pad('native', 7)} | ${pad('step-native', 11)} ${pad('%', 5)} | ${pad('step-handle', 11)}`);
+  say(`${padR('cell', 6)} | ${pad('step()', 8)} ${pad('n', 7)} | ${pad('model.step()', 12)} | ${pad('forward(T=1)', 12)} | ${pad('handle.forward', 14)} | ${pad('native', 7)} | ${pad('step-native', 11)} ${pad('%', 5)} | ${pad('step-handle', 11)}`);
   for (const l of lines) {
     const over = l.nat ? l.tStep.s - l.nat.s : NaN;
-    say(`${padR(l.c.name, 6)} | ${pad(us(l.tStep), 8)} ${pad(l.tStep.n, 7)} | ${pad(us(l.tFwd), 12)} | ${pad(us(l.tRaw), 14)} | ${pad(l.nat ? us(l.nat) : '-', 7)} | ${pad(l.nat ? `+${(over * 1e6).toFixed(2)}` : '-', 11)} ${pad(l.nat ? `+${((100 * over) / l.nat.s).toFixed(0)}%` : '', 5)} | ${pad(`+${((l.tStep.s - l.tRaw.s) * 1e6).toFixed(2)}`, 11)}`);
+    say(`${padR(l.c.name, 6)} | ${pad(us(l.tStep), 8)} ${pad(l.tStep.n, 7)} | ${pad(us(l.tModel), 12)} | ${pad(us(l.tFwd), 12)} | ${pad(us(l.tRaw), 14)} | ${pad(l.nat ? us(l.nat) : '-', 7)} | ${pad(l.nat ? `+${(over * 1e6).toFixed(2)}` : '-', 11)} ${pad(l.nat ? `+${((100 * over) / l.nat.s).toFixed(0)}%` : '', 5)} | ${pad(`+${((l.tStep.s - l.tRaw.s) * 1e6).toFixed(2)}`, 11)}`);
   }
 }
 

@@ -135,6 +135,10 @@ export class Dense implements ModelLayer {
     return { dz, x: s.x, rows: s.rows, dx: new Float32Array(s.rows * this.inFeatures) };
   }
 
+  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
+    return { y: this.forward(x, { training: false, seed: 0 }), state };
+  }
+
   getConfig(): object {
     return { units: this.units, inputSize: this.inFeatures, activation: this.activation, bias: this.useBias, seed: this.seed };
   }

@@ -60,5 +60,9 @@ export class Dropout implements ModelLayer {
     return dx;
   }
 
+  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
+    return { y: this.forward(x, { training: false, seed: 0 }), state };
+  }
+
   getConfig(): object { return { rate: this.rate }; }
 }

@@ -77,6 +77,10 @@ export class Embedding implements ModelLayer {
     return null;
   }
 
+  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
+    return { y: this.forward(x, { training: false, seed: 0 }), state };
+  }
+
   getConfig(): object {
     return { numEmbeddings: this.numEmbeddings, embeddingDim: this.embeddingDim, seed: this.seed };
   }

@@ -1,5 +1,5 @@
 // The model API: Sequential and the layers that only make sense inside one.
-export { Sequential, type SequentialLayer, type PredictOptions } from './sequential';
+export { Sequential, type SequentialLayer, type PredictOptions, type ModelState } from './sequential';
 export { Dense, type DenseOptions, type DenseActivation } from './dense';
 export { Embedding, type EmbeddingOptions } from './embedding';
 export { Dropout, type DropoutOptions } from './dropout';

@@ -38,6 +38,9 @@ export interface ModelLayer {
   forwardAsync?(x: Flow, ctx: LayerContext): Promise<Flow>;
   backward(dy: Float32Array): Float32Array | null;
   backwardAsync?(dy: Float32Array): Promise<Float32Array | null>;
+  /** One time step of streaming inference: x [B, F] (ids [B]) -> [B, out]; `state` is the layer's
+   * own (undefined at the start), returned updated. Layers without state return it unchanged. */
+  step(x: Flow, state: unknown): { y: Flow; state: unknown };
   parameters(): ParamRef[];
   zeroGrad(): void;
   /** JSON-able options that rebuild the layer (weights not included). */

@@ -4,7 +4,7 @@
 import { invalidArg } from '../internal/check';
 import { mixSeed } from '../internal/random';
 import { optionsFromResolved } from '../layers/config';
-import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent } from '../layers/recurrent';
+import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent, StepState } from '../layers/recurrent';
 import type { Tensor } from '../tensor';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
 
@@ -97,6 +97,19 @@ export class RecurrentBlock implements ModelLayer {
       if (r.c0) sumOverBatch(r.c0.data, slots, B, H, g, slots * Hout);
     }
     return r.input.data;
+  }
+
+  /** One step with the layer's own step() (unidirectional layers); the state is a StepState. */
+  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
+    const B = x.shape[0];
+    let s = state as StepState | undefined;
+    if (s === undefined && this.init) {
+      const L = this.layer.numLayers, Hout = this.layer.outputSize, H = this.layer.hiddenSize, w = this.init.weights;
+      s = { h: { shape: [L, B, Hout], data: repeatOverBatch(w.subarray(0, L * Hout), L, B, Hout) } };
+      if (this.layer.cell === 'lstm') s.c = { shape: [L, B, H], data: repeatOverBatch(w.subarray(L * Hout), L, B, H) };
+    }
+    const r = this.layer.step({ shape: x.shape, data: x.data }, s);
+    return { y: { data: r.output.data, shape: r.output.shape, lengths: null }, state: r.state };
   }
 
   getConfig(): object {

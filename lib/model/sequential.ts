@@ -1,6 +1,6 @@
 // Sequential: a stack of layers run one after the other; forward, backward, predict, state dicts.
 // Training (fit, evaluate) lives in fit.ts; files in io.ts.
-import { invalidArg, invalidType } from '../internal/check';
+import { checkTensorRank, invalidArg, invalidType } from '../internal/check';
 import { Recurrent } from '../layers/recurrent';
 import type { Tensor } from '../tensor';
 import { Samples, type BatchedDataset, type DataSpec, type Dataset, type SequenceArray } from './data';
@@ -15,6 +15,11 @@ import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
 import { RecurrentBlock } from './recurrent_block';
 
 export type SequentialLayer = Recurrent | Dense | Embedding | Dropout;
+
+/** What model.step() returns and takes back: each layer's state (opaque). */
+export interface ModelState {
+  layers: unknown[];
+}
 
 export interface PredictOptions {
   /** Valid steps per row of a tensor x. */
@@ -164,6 +169,28 @@ export class Sequential {
     return evaluate(this, data, opts);
   }
 
+  /**
+   * Streaming inference, one time step for a batch of B streams: x [B, F] (token ids [B] for an
+   * Embedding model, or plain arrays) -> output [B, O] and the state to pass to the next call
+   * (undefined to start). Every recurrent layer must run forward in time.
+   * @example let s = model.step([[0.1, 1]]); s = model.step([[0.7, 0]], s.state); // s.output [1, O]
+   */
+  step(x: Tensor | number[][] | number[], state?: ModelState): { output: Tensor; state: ModelState } {
+    this.checkIdle();
+    const flow = this.stepInput(x);
+    if (state !== undefined && (typeof state !== 'object' || state === null || !Array.isArray(state.layers) || state.layers.length !== this.blocks.length)) {
+      throw invalidType('state', 'the state a previous step() returned', state);
+    }
+    const next: unknown[] = [];
+    let f = flow;
+    this.blocks.forEach((b, i) => {
+      const r = b.step(f, state?.layers[i]);
+      next.push(r.state);
+      f = r.y;
+    });
+    return { output: { shape: f.shape, data: f.data }, state: { layers: next } };
+  }
+
   /** Inference over a dataset (no targets needed); output batch-first: [N, T, O] (zeros past each end) or [N, O]. */
   predictSync(x: SequenceArray[] | Tensor, opts: PredictOptions = {}): Tensor {
     this.checkIdle();
@@ -225,6 +252,26 @@ export class Sequential {
   backwardSync(dy: Float32Array): void {
     let g: Float32Array | null = dy;
     for (let i = this.blocks.length - 1; i >= 0 && g; i--) g = this.blocks[i].backward(g);
+  }
+
+  private stepInput(x: Tensor | number[][] | number[]): Flow {
+    const F = this.inputFeatures;
+    if (Array.isArray(x)) {
+      const B = x.length;
+      if (B === 0) throw invalidArg('x', 'at least one stream', '[]');
+      const data = new Float32Array(B * (F ?? 1));
+      x.forEach((row, b) => {
+        if (F === null ? typeof row !== 'number' : !Array.isArray(row) || row.length !== F) {
+          throw invalidArg(`x[${b}]`, F === null ? 'a token id' : `${F} features`, row);
+        }
+        if (typeof row === 'number') data[b] = row;
+        else data.set(row, b * F!);
+      });
+      return { data, shape: F === null ? [B] : [B, F], lengths: null };
+    }
+    const t = checkTensorRank('x', x, F === null ? 1 : 2);
+    if (F !== null && t.shape[1] !== F) throw invalidArg('x', `shape [B, ${F}]`, t.shape);
+    return { data: t.data, shape: [...t.shape], lengths: null };
   }
 
   private checkIdle(): void {
