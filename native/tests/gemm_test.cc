@@ -1,11 +1,12 @@
-// frnn::gemm, the micro-kernels of gemm/ukernels.inc, gemm_packed, add_row_vector and
-// accumulate_column_sums against the plain-loop references (STYLE 22).
+// frnn::gemm, the micro-kernels of gemm/ukernels.inc and ppmm_ukernels.inc, gemm_packed,
+// add_row_vector and accumulate_column_sums against the plain-loop references (STYLE 22).
 //
 //   - gemm: every (trans_a, trans_b), m/n/k in {1, 2, 3, 7, 16, 17, 33}, prime leading
 //     dimensions larger than needed, accumulate on and off; larger shapes that cross the
 //     KC and MC blocks of the active ISA; k = 0, m = 0, n = 0.
 //   - every ukernels.inc entry the CPU supports (the others are skipped and logged):
-//     every m <= MR and n <= NR, k from 1 past 64, prime lda/ldc, accumulate on and off.
+//     every m <= MR and n <= NR, k from 1 past 64, prime lda/ldc, accumulate on and off;
+//     the same for every ppmm_ukernels.inc entry (A pre-packed as one micro-panel).
 //   - gemm_packed over column ranges [n0, n1) (n0 a multiple of NR) gives the same bits as
 //     one call and touches nothing outside its range; splitting rows or columns of gemm
 //     across calls gives the same bits (gemm.h: "results do not depend on threads").
@@ -276,6 +277,62 @@ FRNN_TEST(ukernels_match_ref) {
             CHECK_MSG(bad == 0, "%zu of %zu elements off; first C[%zu,%zu] got %.9g want %.9g", bad, m * n, bi, bj,
                       (double)C.at(bi, bj), ref[bi * C.ld + bj]);
             CHECK_MSG(C.padding_is(kSentinel), "micro-kernel wrote outside the m×n block of C");
+          }
+  }
+}
+
+struct PpmmEntry {
+  frnn::Isa isa;
+  const char* name;
+  frnn::PpmmUkernelFn fn;
+  size_t mr, nr;
+};
+
+const PpmmEntry kPpmmUkernels[] = {
+#define FRNN_PPMM_UKERNEL(kisa, fn, kmr, knr) {frnn::Isa::kisa, #fn, frnn::fn, kmr, knr},
+#include "gemm/ppmm_ukernels.inc"
+#undef FRNN_PPMM_UKERNEL
+};
+
+// The same products with A pre-packed as one micro-panel (k rows of MR floats, rows past m
+// holding NaN that must not be read), for every ppmm_ukernels.inc entry the CPU can run.
+FRNN_TEST(ppmm_ukernels_match_ref) {
+  Rng rng(9);
+  const float nan = frnn_test::qnan();
+  for (const PpmmEntry& u : kPpmmUkernels) {
+    if (!frnn::cpu_supports(u.isa)) {
+      frnn_test::note(frnn_test::fmt("skipped %s: this CPU lacks %s", u.name, frnn::isa_to_string(u.isa)));
+      continue;
+    }
+    for (size_t m = 1; m <= u.mr; ++m)
+      for (size_t n = 1; n <= u.nr; ++n)
+        for (size_t k : {1, 2, 3, 7, 16, 17, 65})
+          for (int acc = 0; acc < 2; ++acc) {
+            FRNN_SCOPE("%s m=%zu n=%zu k=%zu accumulate=%d", u.name, m, n, k, acc);
+            frnn_test::count_case();
+            Mat A(m, k, nan), C(m, n, kSentinel);
+            A.fill(rng, -1.0f, 1.0f);
+            std::vector<float> a_panel(k * u.mr, nan);
+            for (size_t p = 0; p < k; ++p)
+              for (size_t i = 0; i < m; ++i) a_panel[p * u.mr + i] = A.at(i, p);
+            std::vector<float> w(k * u.nr, 0.0f);
+            for (size_t p = 0; p < k; ++p)
+              for (size_t j = 0; j < n; ++j) w[p * u.nr + j] = rng.uniform(-1.0f, 1.0f);
+            if (acc)
+              C.fill(rng, -1.0f, 1.0f);
+            else
+              for (size_t i = 0; i < m; ++i)
+                for (size_t j = 0; j < n; ++j) C.at(i, j) = nan;
+            const std::vector<float> c_in = C.v;
+            std::vector<double> ref(m * C.ld), mag(m * C.ld);
+            frnn_ref::gemm_ref(false, false, m, n, k, A.v.data(), A.ld, w.data(), u.nr, c_in.data(), ref.data(), C.ld,
+                               acc, mag.data());
+            u.fn(m, n, k, a_panel.data(), w.data(), C.v.data(), C.ld, acc);
+            size_t bad = 0;
+            for (size_t i = 0; i < m; ++i)
+              for (size_t j = 0; j < n; ++j) bad += !frnn_test::near(C.at(i, j), ref[i * C.ld + j], gemm_tol(k, mag[i * C.ld + j]));
+            CHECK_MSG(bad == 0, "%zu of %zu elements off the reference", bad, m * n);
+            CHECK_MSG(C.padding_is(kSentinel), "ppmm kernel wrote outside the m×n block of C");
           }
   }
 }

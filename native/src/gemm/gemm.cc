@@ -2,6 +2,7 @@
 #include "gemm/gemm.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <mutex>
 
@@ -28,9 +29,14 @@ const GemmConfig& gemm_config() {
 #include "gemm/dot_ukernels.inc"
 #undef FRNN_DOT_UKERNEL
     if (!config.ukernel) {  // an ISA without a GEMM kernel of its own
-      config = GemmConfig{4, 8, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, "frnn_f32_gemm_ukernel_4x8__scalar"};
+      config = GemmConfig{4, 8, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, nullptr,
+                          "frnn_f32_gemm_ukernel_4x8__scalar"};
     }
     if (!config.dot) config.dot = frnn_f32_gemm_dot__scalar;
+#define FRNN_PPMM_UKERNEL(kisa, fn, kmr, knr) \
+  if (isa == Isa::kisa && config.mr == kmr && config.nr == knr) config.ppmm = fn;
+#include "gemm/ppmm_ukernels.inc"
+#undef FRNN_PPMM_UKERNEL
     // KC×NR panel slices of 64 KiB (L2): long k runs keep C in registers, and C is
     // read and written once per 512 (AVX-512) k steps. Measured: 8x32 at M=6400, N=2048,
     // K=512 runs at 64 GFLOP/s with KC=128 and 107 with KC=512.
@@ -52,6 +58,31 @@ static void transpose_block(float* dst, size_t ldd, const float* src, size_t lds
       for (size_t i = i0; i < i1; ++i)
         for (size_t p = p0; p < p1; ++p) dst[i * ldd + p] = src[p * lds + i];
     }
+  }
+}
+
+// Packs rows [0, rows) of op(A) = Aᵀ (A stored [k×m], stride lda) into MR-row micro-panels:
+// panel t holds k rows of MR floats, dst[t*k*mr + p*mr + i] = A[p, t*mr + i]. Each k is a
+// contiguous run of A, so this is a copy, not a transpose; a full panel copies a fixed
+// MR floats per k (a runtime-length copy loop cost as much as the product's FMAs).
+template <size_t MR>
+static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows) {
+  for (size_t t0 = 0; t0 < rows; t0 += MR) {
+    const size_t mm = std::min(MR, rows - t0);
+    float* d = dst + t0 * k;
+    const float* s = a + t0;
+    if (mm == MR)
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) std::memcpy(d, s, MR * sizeof(float));
+    else
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) std::memcpy(d, s, mm * sizeof(float));
+  }
+}
+
+static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows, size_t mr) {
+  switch (mr) {
+    case 6: pack_a_panels<6>(dst, a, lda, k, rows); break;
+    case 8: pack_a_panels<8>(dst, a, lda, k, rows); break;
+    default: assert(false && "no ppmm kernel with this MR");
   }
 }
 
@@ -78,12 +109,18 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
   for (size_t p0 = 0; p0 < k; p0 += k_step) {
     const size_t kc = std::min(k_step, k - p0);
     const bool acc = accumulate || p0 > 0;
-    // Loop over m (MC rows at a time): pack A's block when it is stored transposed.
+    // Loop over m (MC rows at a time): pack A's block when it is stored transposed, into
+    // micro-panels when the ISA has a ppmm kernel, else transposed to row-major.
     for (size_t i0 = 0; i0 < m; i0 += cfg.mc) {
       const size_t mc = std::min(cfg.mc, m - i0);
       const float* ablk = a + i0 * lda + p0;
       size_t ald = lda;
-      if (trans_a) {
+      const bool ppmm = trans_a && cfg.ppmm;
+      if (ppmm) {
+        a_block.resize(((mc + cfg.mr - 1) / cfg.mr) * cfg.mr * kc);
+        pack_a_panels(a_block.data(), a + p0 * lda + i0, lda, kc, mc, cfg.mr);
+        ablk = a_block.data();
+      } else if (trans_a) {
         a_block.resize(mc * kc);
         transpose_block(a_block.data(), kc, a + p0 * lda + i0, lda, kc, mc);
         ablk = a_block.data();
@@ -95,7 +132,11 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
         const size_t nc = std::min(cfg.nr, n1 - j);
         // ... while the micro-kernel walks the block's rows, MR at a time.
         for (size_t i = 0; i < mc; i += cfg.mr) {
-          cfg.ukernel(std::min(cfg.mr, mc - i), nc, kc, ablk + i * ald, ald, w, c + (i0 + i) * ldc + j, ldc, acc);
+          float* ci = c + (i0 + i) * ldc + j;
+          if (ppmm)
+            cfg.ppmm(std::min(cfg.mr, mc - i), nc, kc, ablk + i * kc, w, ci, ldc, acc);
+          else
+            cfg.ukernel(std::min(cfg.mr, mc - i), nc, kc, ablk + i * ald, ald, w, ci, ldc, acc);
         }
       }
     }

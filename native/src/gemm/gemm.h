@@ -20,6 +20,7 @@ struct GemmConfig {
   size_t mc;      // rows of A per block (multiple of mr)
   UkernelFn ukernel;
   DotUkernelFn dot;  // for products with few rows, on unpacked Wᵀ
+  PpmmUkernelFn ppmm;  // same tile on a pre-packed A (for transposed A), or nullptr
   const char* name;
 };
 const GemmConfig& gemm_config();
