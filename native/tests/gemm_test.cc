@@ -8,7 +8,8 @@
 //     every m <= MR and n <= NR, k from 1 past 64, prime lda/ldc, accumulate on and off;
 //     the same for every ppmm_ukernels.inc entry (A pre-packed as one micro-panel).
 //   - gemm_packed over column ranges [n0, n1) (n0 a multiple of NR) gives the same bits as
-//     one call and touches nothing outside its range; splitting rows or columns of gemm
+//     one call and touches nothing outside its range; with two outputs sharing A, each gets
+//     the bits of its own call; splitting rows or columns of gemm
 //     across calls gives the same bits (gemm.h: "results do not depend on threads").
 //
 // Guards: the padding of A and B is NaN (a read outside op(A)/op(B) poisons C); C's padding
@@ -213,9 +214,12 @@ FRNN_TEST(gemm_split_invariance) {
 FRNN_TEST(gemm_matches_ref_across_blocks) {
   Rng rng(7);
   const frnn::GemmConfig& g = frnn::gemm_config();
-  frnn_test::detail(frnn_test::fmt("active ISA %s: %s, MR=%zu NR=%zu KC=%zu MC=%zu", frnn::isa_name(), g.name, g.mr,
-                                   g.nr, g.kc, g.mc));
-  const size_t shapes[][3] = {{g.mc + 3, g.nr + 5, g.kc + 7}, {5, 3 * g.nr + 1, 2 * g.kc + 1}, {g.mc * 2 + 1, 2, 9}};
+  frnn_test::detail(frnn_test::fmt("active ISA %s: %s, MR=%zu NR=%zu KC=%zu (packed A %zu) MC=%zu", frnn::isa_name(),
+                                   g.name, g.mr, g.nr, g.kc, g.kc_packed, g.mc));
+  const size_t shapes[][3] = {{g.mc + 3, g.nr + 5, g.kc + 7},
+                              {5, 3 * g.nr + 1, 2 * g.kc + 1},
+                              {g.mc + 3, g.nr + 5, 2 * g.kc_packed + 7},
+                              {g.mc * 2 + 1, 2, 9}};
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb)
       for (const auto& s : shapes)
@@ -441,6 +445,38 @@ FRNN_TEST(gemm_packed_column_ranges) {
           CHECK_MSG(std::memcmp(whole.v.data(), split.v.data(), whole.v.size() * sizeof(float)) == 0,
                     "gemm_packed panel by panel differs from one call");
         }
+}
+
+// Two outputs sharing A (dW and dR share dZᵀ): each gets the bits of its own call, across
+// the k and row blocks (A is packed once for both) and with k = 0.
+FRNN_TEST(gemm_packed_shared_a) {
+  Rng rng(11);
+  const frnn::GemmConfig& g = frnn::gemm_config();
+  const float nan = frnn_test::qnan();
+  frnn::PackedMatrix pk1, pk2;
+  const size_t shapes[][4] = {{9, g.nr + 5, 2, 20}, {g.mc + 3, 2 * g.nr, g.nr + 1, 2 * g.kc_packed + 7}, {3, 1, 5, 0}};
+  for (int ta = 0; ta < 2; ++ta)
+    for (const auto& s : shapes)
+      for (int acc = 0; acc < 2; ++acc) {
+        const size_t m = s[0], n1 = s[1], n2 = s[2], k = s[3];
+        FRNN_SCOPE("gemm_packed shared A trans_a=%d m=%zu n=%zu,%zu k=%zu accumulate=%d", ta, m, n1, n2, k, acc);
+        frnn_test::count_case();
+        Mat A(ta ? k : m, ta ? m : k, nan), B1(k, n1, nan), B2(k, n2, nan), C1(m, n1, kSentinel), C2(m, n2, kSentinel);
+        A.fill(rng, -1.0f, 1.0f);
+        B1.fill(rng, -1.0f, 1.0f);
+        B2.fill(rng, -1.0f, 1.0f);
+        C1.fill(rng, -1.0f, 1.0f);
+        C2.fill(rng, -1.0f, 1.0f);
+        pk1.pack(false, k, n1, B1.v.data(), B1.ld);
+        pk2.pack(false, k, n2, B2.v.data(), B2.ld);
+        Mat one1 = C1, one2 = C2;
+        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, pk1, one1.v.data(), one1.ld, acc);
+        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, pk2, one2.v.data(), one2.ld, acc);
+        const frnn::GemmOutput outs[2] = {{&pk1, C1.v.data(), C1.ld}, {&pk2, C2.v.data(), C2.ld}};
+        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, outs, 2, acc);
+        CHECK_MSG(std::memcmp(one1.v.data(), C1.v.data(), C1.v.size() * sizeof(float)) == 0, "first output differs");
+        CHECK_MSG(std::memcmp(one2.v.data(), C2.v.data(), C2.v.size() * sizeof(float)) == 0, "second output differs");
+      }
 }
 
 FRNN_TEST(add_row_vector_matches_ref) {

@@ -57,7 +57,7 @@ struct ForwardDir {
   ForwardDirScratch* ws;
 };
 struct BackwardDirScratch {
-  std::vector<float> xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch;
+  std::vector<float> xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch, bias_sums;
   PackedDir packed;
   PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
 };
@@ -377,6 +377,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       dw.dh_prev.resize(B * Hout);
       dw.dh_tot.resize(B * Hout);
       dw.scratch.resize(B * H);
+      dw.bias_sums.resize(GH);
       if (dhN)
         dw.dh.assign(dhN + bd.slot * B * Hout, dhN + (bd.slot + 1) * B * Hout);
       else
@@ -459,10 +460,23 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       const float* dzrec = gru ? dw.dzr.data() : dz;
       size_t r0, r1;
       par.range(GH, kSplitAlign, &r0, &r1);
-      if (r1 > r0) {
+      if (r1 > r0 && !gru) {
+        // dW and dR read the same dZᵀ: one product, A packed once; bW and bR get the same sums.
+        const GemmOutput outs[2] = {{&dw.pk_x, g.W + r0 * I, I}, {&dw.pk_h, g.R + r0 * Hout, Hout}};
+        gemm_packed(true, r1 - r0, TB, dz + r0, GH, outs, 2, true);
+        if (g.bW) {
+          float* sums = dw.bias_sums.data() + r0;
+          std::memset(sums, 0, (r1 - r0) * sizeof(float));
+          accumulate_column_sums(TB, r1 - r0, dz + r0, GH, sums);
+          for (size_t r = 0; r < r1 - r0; ++r) {
+            g.bW[r0 + r] += sums[r];
+            g.bR[r0 + r] += sums[r];
+          }
+        }
+      } else if (r1 > r0) {
         gemm_packed(true, r1 - r0, TB, dz + r0, GH, dw.pk_x, g.W + r0 * I, I, true);
         if (g.bW) accumulate_column_sums(TB, r1 - r0, dz + r0, GH, g.bW + r0);
-        if (gru && !c.reset_after) {
+        if (!c.reset_after) {
           // r and u rows see h_prev; the n rows see q = r⊙h_prev (saved in aux).
           const size_t split = std::min(std::max(r0, 2 * H), r1);
           if (split > r0) gemm_packed(true, split - r0, TB, dzrec + r0, GH, dw.pk_h, g.R + r0 * Hout, Hout, true);
