@@ -448,7 +448,8 @@ FRNN_TEST(gemm_packed_column_ranges) {
 }
 
 // Two outputs sharing A (dW and dR share dZᵀ): each gets the bits of its own call, across
-// the k and row blocks (A is packed once for both) and with k = 0.
+// the k and row blocks (A is packed once for both) and with k = 0; the row sums of op(A)
+// (bias gradients) get the bits of a plain loop.
 FRNN_TEST(gemm_packed_shared_a) {
   Rng rng(11);
   const frnn::GemmConfig& g = frnn::gemm_config();
@@ -472,10 +473,15 @@ FRNN_TEST(gemm_packed_shared_a) {
         Mat one1 = C1, one2 = C2;
         frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, pk1, one1.v.data(), one1.ld, acc);
         frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, pk2, one2.v.data(), one2.ld, acc);
+        // Row sums of op(A) ride along: the bits of a plain loop in increasing p.
+        std::vector<float> sums = rng.vec(m, -1.0f, 1.0f), want = sums;
+        for (size_t i = 0; i < m; ++i)
+          for (size_t p = 0; p < k; ++p) want[i] += ta ? A.at(p, i) : A.at(i, p);
         const frnn::GemmOutput outs[2] = {{&pk1, C1.v.data(), C1.ld}, {&pk2, C2.v.data(), C2.ld}};
-        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, outs, 2, acc);
+        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, outs, 2, acc, sums.data());
         CHECK_MSG(std::memcmp(one1.v.data(), C1.v.data(), C1.v.size() * sizeof(float)) == 0, "first output differs");
         CHECK_MSG(std::memcmp(one2.v.data(), C2.v.data(), C2.v.size() * sizeof(float)) == 0, "second output differs");
+        CHECK_MSG(std::memcmp(want.data(), sums.data(), m * sizeof(float)) == 0, "row sums differ");
       }
 }
 

@@ -71,30 +71,53 @@ static void transpose_block(float* dst, size_t ldd, const float* src, size_t lds
 // panel t holds k rows of MR floats, dst[t*k*mr + p*mr + i] = A[p, t*mr + i]. Each k is a
 // contiguous run of A, so this is a copy, not a transpose; a full panel copies a fixed
 // MR floats per k (a runtime-length copy loop cost as much as the product's FMAs).
+// With row_sums, also row_sums[i] += op(A)[i, p] in increasing p (A is read anyway).
+// Each k reads a new line of A, usually on a new page, where the hardware prefetchers do
+// not follow: the loop prefetches kAhead rows ahead (a prefetch never faults).
 template <size_t MR>
-static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows) {
+static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows, float* row_sums) {
+  constexpr size_t kAhead = 16;
   for (size_t t0 = 0; t0 < rows; t0 += MR) {
+    for (size_t p = 0; p < kAhead && p < k; ++p) __builtin_prefetch(a + p * lda + t0);
     const size_t mm = std::min(MR, rows - t0);
     float* d = dst + t0 * k;
     const float* s = a + t0;
-    if (mm == MR)
-      for (size_t p = 0; p < k; ++p, d += MR, s += lda) std::memcpy(d, s, MR * sizeof(float));
-    else
-      for (size_t p = 0; p < k; ++p, d += MR, s += lda) std::memcpy(d, s, mm * sizeof(float));
+    if (mm == MR && row_sums) {
+      float sums[MR];
+      std::memcpy(sums, row_sums + t0, sizeof sums);
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
+        __builtin_prefetch(s + kAhead * lda);
+        std::memcpy(d, s, MR * sizeof(float));
+        for (size_t i = 0; i < MR; ++i) sums[i] += s[i];
+      }
+      std::memcpy(row_sums + t0, sums, sizeof sums);
+    } else if (mm == MR) {
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
+        __builtin_prefetch(s + kAhead * lda);
+        std::memcpy(d, s, MR * sizeof(float));
+      }
+    } else {
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
+        std::memcpy(d, s, mm * sizeof(float));
+        for (size_t i = 0; i < mm && row_sums; ++i) row_sums[t0 + i] += s[i];
+      }
+    }
   }
 }
 
-static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows, size_t mr) {
+static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows, size_t mr,
+                          float* row_sums) {
   switch (mr) {
-    case 6: pack_a_panels<6>(dst, a, lda, k, rows); break;
-    case 8: pack_a_panels<8>(dst, a, lda, k, rows); break;
+    case 6: pack_a_panels<6>(dst, a, lda, k, rows, row_sums); break;
+    case 8: pack_a_panels<8>(dst, a, lda, k, rows, row_sums); break;
     default: assert(false && "no ppmm kernel with this MR");
   }
 }
 
 // The loops of gemm_packed over one or more outputs that share A: columns [n0, n1) of each.
+// row_sums: as in gemm_packed(), only with a ppmm-packed A.
 static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
-                        size_t n_outs, bool accumulate, size_t n0, size_t n1) {
+                        size_t n_outs, bool accumulate, size_t n0, size_t n1, float* row_sums) {
   const GemmConfig& cfg = gemm_config();
   thread_local AlignedFloats a_block;  // op(A) block, packed, when A is transposed
   // Loop over k in equal blocks of about KC (never a sliver: K = 513, say, the input size
@@ -115,7 +138,7 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
       size_t ald = lda;
       if (ppmm) {
         a_block.resize(((mc + cfg.mr - 1) / cfg.mr) * cfg.mr * kc);
-        pack_a_panels(a_block.data(), a + p0 * lda + i0, lda, kc, mc, cfg.mr);
+        pack_a_panels(a_block.data(), a + p0 * lda + i0, lda, kc, mc, cfg.mr, row_sums ? row_sums + i0 : nullptr);
         ablk = a_block.data();
       } else if (trans_a) {
         a_block.resize(mc * kc);
@@ -159,18 +182,30 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
     return;
   }
   const GemmOutput out{&b, c, ldc};
-  gemm_blocks(trans_a, m, k, a, lda, &out, 1, accumulate, n0, n1);
+  gemm_blocks(trans_a, m, k, a, lda, &out, 1, accumulate, n0, n1, nullptr);
 }
 
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
-                 size_t n_outs, bool accumulate) {
+                 size_t n_outs, bool accumulate, float* row_sums) {
   bool packed = true;
   for (size_t o = 0; o < n_outs; ++o) packed = packed && !outs[o].b->raw();
   if (m == 0 || k == 0 || !packed) {  // the edge cases, one output at a time
-    for (size_t o = 0; o < n_outs; ++o) gemm_packed(trans_a, m, k, a, lda, *outs[o].b, outs[o].c, outs[o].ldc, accumulate);
-    return;
+    for (size_t o = 0; o < n_outs; ++o)
+      gemm_packed(trans_a, m, k, a, lda, *outs[o].b, outs[o].c, outs[o].ldc, accumulate);
+  } else {
+    const bool sums_in_pack = trans_a && gemm_config().ppmm;
+    gemm_blocks(trans_a, m, k, a, lda, outs, n_outs, accumulate, 0, static_cast<size_t>(-1),
+                sums_in_pack ? row_sums : nullptr);
+    if (sums_in_pack) return;
   }
-  gemm_blocks(trans_a, m, k, a, lda, outs, n_outs, accumulate, 0, static_cast<size_t>(-1));
+  // Row sums of op(A) in increasing p, in their own pass.
+  if (!row_sums) return;
+  if (trans_a) {
+    accumulate_column_sums(k, m, a, lda, row_sums);
+  } else {
+    for (size_t i = 0; i < m; ++i)
+      for (size_t p = 0; p < k; ++p) row_sums[i] += a[i * lda + p];
+  }
 }
 
 void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,

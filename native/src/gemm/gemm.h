@@ -84,9 +84,11 @@ struct GemmOutput {
 };
 // C_o (+)= op(A) · B_o for each output, A packed (when transposed) once for all of them:
 // the weight gradients dW = dZᵀ·X and dR = dZᵀ·H share A = dZᵀ. Each C_o gets the bits
-// gemm_packed() would give it alone.
+// gemm_packed() would give it alone. With row_sums (m floats), also row_sums[i] +=
+// Σ_p op(A)[i, p], summed in increasing p (the bias gradients: column sums of dZ), taken
+// while A is packed when it is.
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
-                 size_t n_outs, bool accumulate);
+                 size_t n_outs, bool accumulate, float* row_sums = nullptr);
 
 // One-off product: packs B, then gemm_packed. C is never read when accumulate is false.
 void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
