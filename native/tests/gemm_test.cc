@@ -1,13 +1,15 @@
-// frnn::gemm, the micro-kernels of gemm/ukernels.inc, gemm_packed, add_row_vector and
-// accumulate_column_sums against the plain-loop references (STYLE 22).
+// frnn::gemm, the micro-kernels of gemm/ukernels.inc and ppmm_ukernels.inc, gemm_packed,
+// add_row_vector and accumulate_column_sums against the plain-loop references (STYLE 22).
 //
 //   - gemm: every (trans_a, trans_b), m/n/k in {1, 2, 3, 7, 16, 17, 33}, prime leading
 //     dimensions larger than needed, accumulate on and off; larger shapes that cross the
 //     KC and MC blocks of the active ISA; k = 0, m = 0, n = 0.
 //   - every ukernels.inc entry the CPU supports (the others are skipped and logged):
-//     every m <= MR and n <= NR, k from 1 past 64, prime lda/ldc, accumulate on and off.
+//     every m <= MR and n <= NR, k from 1 past 64, prime lda/ldc, accumulate on and off;
+//     the same for every ppmm_ukernels.inc entry (A pre-packed as one micro-panel).
 //   - gemm_packed over column ranges [n0, n1) (n0 a multiple of NR) gives the same bits as
-//     one call and touches nothing outside its range; splitting rows or columns of gemm
+//     one call and touches nothing outside its range; with two outputs sharing A, each gets
+//     the bits of its own call; splitting rows or columns of gemm
 //     across calls gives the same bits (gemm.h: "results do not depend on threads").
 //
 // Guards: the padding of A and B is NaN (a read outside op(A)/op(B) poisons C); C's padding
@@ -212,9 +214,12 @@ FRNN_TEST(gemm_split_invariance) {
 FRNN_TEST(gemm_matches_ref_across_blocks) {
   Rng rng(7);
   const frnn::GemmConfig& g = frnn::gemm_config();
-  frnn_test::detail(frnn_test::fmt("active ISA %s: %s, MR=%zu NR=%zu KC=%zu MC=%zu", frnn::isa_name(), g.name, g.mr,
-                                   g.nr, g.kc, g.mc));
-  const size_t shapes[][3] = {{g.mc + 3, g.nr + 5, g.kc + 7}, {5, 3 * g.nr + 1, 2 * g.kc + 1}, {g.mc * 2 + 1, 2, 9}};
+  frnn_test::detail(frnn_test::fmt("active ISA %s: %s, MR=%zu NR=%zu KC=%zu (packed A %zu) MC=%zu", frnn::isa_name(),
+                                   g.name, g.mr, g.nr, g.kc, g.kc_packed, g.mc));
+  const size_t shapes[][3] = {{g.mc + 3, g.nr + 5, g.kc + 7},
+                              {5, 3 * g.nr + 1, 2 * g.kc + 1},
+                              {g.mc + 3, g.nr + 5, 2 * g.kc_packed + 7},
+                              {g.mc * 2 + 1, 2, 9}};
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb)
       for (const auto& s : shapes)
@@ -276,6 +281,62 @@ FRNN_TEST(ukernels_match_ref) {
             CHECK_MSG(bad == 0, "%zu of %zu elements off; first C[%zu,%zu] got %.9g want %.9g", bad, m * n, bi, bj,
                       (double)C.at(bi, bj), ref[bi * C.ld + bj]);
             CHECK_MSG(C.padding_is(kSentinel), "micro-kernel wrote outside the m×n block of C");
+          }
+  }
+}
+
+struct PpmmEntry {
+  frnn::Isa isa;
+  const char* name;
+  frnn::PpmmUkernelFn fn;
+  size_t mr, nr;
+};
+
+const PpmmEntry kPpmmUkernels[] = {
+#define FRNN_PPMM_UKERNEL(kisa, fn, kmr, knr) {frnn::Isa::kisa, #fn, frnn::fn, kmr, knr},
+#include "gemm/ppmm_ukernels.inc"
+#undef FRNN_PPMM_UKERNEL
+};
+
+// The same products with A pre-packed as one micro-panel (k rows of MR floats, rows past m
+// holding NaN that must not be read), for every ppmm_ukernels.inc entry the CPU can run.
+FRNN_TEST(ppmm_ukernels_match_ref) {
+  Rng rng(9);
+  const float nan = frnn_test::qnan();
+  for (const PpmmEntry& u : kPpmmUkernels) {
+    if (!frnn::cpu_supports(u.isa)) {
+      frnn_test::note(frnn_test::fmt("skipped %s: this CPU lacks %s", u.name, frnn::isa_to_string(u.isa)));
+      continue;
+    }
+    for (size_t m = 1; m <= u.mr; ++m)
+      for (size_t n = 1; n <= u.nr; ++n)
+        for (size_t k : {1, 2, 3, 7, 16, 17, 65})
+          for (int acc = 0; acc < 2; ++acc) {
+            FRNN_SCOPE("%s m=%zu n=%zu k=%zu accumulate=%d", u.name, m, n, k, acc);
+            frnn_test::count_case();
+            Mat A(m, k, nan), C(m, n, kSentinel);
+            A.fill(rng, -1.0f, 1.0f);
+            std::vector<float> a_panel(k * u.mr, nan);
+            for (size_t p = 0; p < k; ++p)
+              for (size_t i = 0; i < m; ++i) a_panel[p * u.mr + i] = A.at(i, p);
+            std::vector<float> w(k * u.nr, 0.0f);
+            for (size_t p = 0; p < k; ++p)
+              for (size_t j = 0; j < n; ++j) w[p * u.nr + j] = rng.uniform(-1.0f, 1.0f);
+            if (acc)
+              C.fill(rng, -1.0f, 1.0f);
+            else
+              for (size_t i = 0; i < m; ++i)
+                for (size_t j = 0; j < n; ++j) C.at(i, j) = nan;
+            const std::vector<float> c_in = C.v;
+            std::vector<double> ref(m * C.ld), mag(m * C.ld);
+            frnn_ref::gemm_ref(false, false, m, n, k, A.v.data(), A.ld, w.data(), u.nr, c_in.data(), ref.data(), C.ld,
+                               acc, mag.data());
+            u.fn(m, n, k, a_panel.data(), w.data(), C.v.data(), C.ld, acc);
+            size_t bad = 0;
+            for (size_t i = 0; i < m; ++i)
+              for (size_t j = 0; j < n; ++j) bad += !frnn_test::near(C.at(i, j), ref[i * C.ld + j], gemm_tol(k, mag[i * C.ld + j]));
+            CHECK_MSG(bad == 0, "%zu of %zu elements off the reference", bad, m * n);
+            CHECK_MSG(C.padding_is(kSentinel), "ppmm kernel wrote outside the m×n block of C");
           }
   }
 }
@@ -384,6 +445,44 @@ FRNN_TEST(gemm_packed_column_ranges) {
           CHECK_MSG(std::memcmp(whole.v.data(), split.v.data(), whole.v.size() * sizeof(float)) == 0,
                     "gemm_packed panel by panel differs from one call");
         }
+}
+
+// Two outputs sharing A (dW and dR share dZᵀ): each gets the bits of its own call, across
+// the k and row blocks (A is packed once for both) and with k = 0; the row sums of op(A)
+// (bias gradients) get the bits of a plain loop.
+FRNN_TEST(gemm_packed_shared_a) {
+  Rng rng(11);
+  const frnn::GemmConfig& g = frnn::gemm_config();
+  const float nan = frnn_test::qnan();
+  frnn::PackedMatrix pk1, pk2;
+  const size_t shapes[][4] = {{9, g.nr + 5, 2, 20}, {g.mc + 3, 2 * g.nr, g.nr + 1, 2 * g.kc_packed + 7}, {3, 1, 5, 0}};
+  for (int ta = 0; ta < 2; ++ta)
+    for (const auto& s : shapes)
+      for (int acc = 0; acc < 2; ++acc) {
+        const size_t m = s[0], n1 = s[1], n2 = s[2], k = s[3];
+        FRNN_SCOPE("gemm_packed shared A trans_a=%d m=%zu n=%zu,%zu k=%zu accumulate=%d", ta, m, n1, n2, k, acc);
+        frnn_test::count_case();
+        Mat A(ta ? k : m, ta ? m : k, nan), B1(k, n1, nan), B2(k, n2, nan), C1(m, n1, kSentinel), C2(m, n2, kSentinel);
+        A.fill(rng, -1.0f, 1.0f);
+        B1.fill(rng, -1.0f, 1.0f);
+        B2.fill(rng, -1.0f, 1.0f);
+        C1.fill(rng, -1.0f, 1.0f);
+        C2.fill(rng, -1.0f, 1.0f);
+        pk1.pack(false, k, n1, B1.v.data(), B1.ld);
+        pk2.pack(false, k, n2, B2.v.data(), B2.ld);
+        Mat one1 = C1, one2 = C2;
+        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, pk1, one1.v.data(), one1.ld, acc);
+        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, pk2, one2.v.data(), one2.ld, acc);
+        // Row sums of op(A) ride along: the bits of a plain loop in increasing p.
+        std::vector<float> sums = rng.vec(m, -1.0f, 1.0f), want = sums;
+        for (size_t i = 0; i < m; ++i)
+          for (size_t p = 0; p < k; ++p) want[i] += ta ? A.at(p, i) : A.at(i, p);
+        const frnn::GemmOutput outs[2] = {{&pk1, C1.v.data(), C1.ld}, {&pk2, C2.v.data(), C2.ld}};
+        frnn::gemm_packed(ta, m, k, A.v.data(), A.ld, outs, 2, acc, sums.data());
+        CHECK_MSG(std::memcmp(one1.v.data(), C1.v.data(), C1.v.size() * sizeof(float)) == 0, "first output differs");
+        CHECK_MSG(std::memcmp(one2.v.data(), C2.v.data(), C2.v.size() * sizeof(float)) == 0, "second output differs");
+        CHECK_MSG(std::memcmp(want.data(), sums.data(), m * sizeof(float)) == 0, "row sums differ");
+      }
 }
 
 FRNN_TEST(add_row_vector_matches_ref) {

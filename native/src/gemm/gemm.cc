@@ -2,6 +2,7 @@
 #include "gemm/gemm.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <mutex>
 
@@ -28,13 +29,24 @@ const GemmConfig& gemm_config() {
 #include "gemm/dot_ukernels.inc"
 #undef FRNN_DOT_UKERNEL
     if (!config.ukernel) {  // an ISA without a GEMM kernel of its own
-      config = GemmConfig{4, 8, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, "frnn_f32_gemm_ukernel_4x8__scalar"};
+      config = GemmConfig{4, 8, 0, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, nullptr,
+                          "frnn_f32_gemm_ukernel_4x8__scalar"};
     }
     if (!config.dot) config.dot = frnn_f32_gemm_dot__scalar;
-    // KC×NR panel slices of 64 KiB (L2): long k runs keep C in registers, and C is
-    // read and written once per 512 (AVX-512) k steps. Measured: 8x32 at M=6400, N=2048,
-    // K=512 runs at 64 GFLOP/s with KC=128 and 107 with KC=512.
-    config.kc = std::max<size_t>(64, 65536 / (config.nr * sizeof(float)));
+#define FRNN_PPMM_UKERNEL(kisa, fn, kmr, knr) \
+  if (isa == Isa::kisa && config.mr == kmr && config.nr == knr) config.ppmm = fn;
+#include "gemm/ppmm_ukernels.inc"
+#undef FRNN_PPMM_UKERNEL
+    // KC: long k runs keep C in registers, and C is read and written once per KC k steps;
+    // a big product's C lives in memory, so fewer passes over it pay (8x32 at M=6400,
+    // N=512, K=2048: 107 GFLOP/s with KC=512, 114 with KC=2048; at N=2048, K=512: 64 with
+    // KC=128, 107 with 512). The KC×NR panel slice should stay in L2: 256 KiB on AVX-512
+    // parts (all have >= 1 MiB L2), 64 KiB elsewhere. A packed A block (MC×KC) must stay in
+    // L2 too: with packed A, KC is the 64 KiB one (dR at K=3200: 103 GFLOP/s with KC=512,
+    // 92 with 2048).
+    const size_t slice_bytes = isa == Isa::kAvx512 ? 262144 : 65536;
+    config.kc = std::max<size_t>(64, slice_bytes / (config.nr * sizeof(float)));
+    config.kc_packed = std::max<size_t>(64, 65536 / (config.nr * sizeof(float)));
     config.mc = config.mr * std::max<size_t>(1, 240 / config.mr);
   });
   return config;
@@ -55,6 +67,106 @@ static void transpose_block(float* dst, size_t ldd, const float* src, size_t lds
   }
 }
 
+// Packs rows [0, rows) of op(A) = Aᵀ (A stored [k×m], stride lda) into MR-row micro-panels:
+// panel t holds k rows of MR floats, dst[t*k*mr + p*mr + i] = A[p, t*mr + i]. Each k is a
+// contiguous run of A, so this is a copy, not a transpose; a full panel copies a fixed
+// MR floats per k (a runtime-length copy loop cost as much as the product's FMAs).
+// With row_sums, also row_sums[i] += op(A)[i, p] in increasing p (A is read anyway).
+// Each k reads a new line of A, usually on a new page, where the hardware prefetchers do
+// not follow: the loop prefetches kAhead rows ahead (a prefetch never faults).
+template <size_t MR>
+static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows, float* row_sums) {
+  constexpr size_t kAhead = 16;
+  for (size_t t0 = 0; t0 < rows; t0 += MR) {
+    for (size_t p = 0; p < kAhead && p < k; ++p) __builtin_prefetch(a + p * lda + t0);
+    const size_t mm = std::min(MR, rows - t0);
+    float* d = dst + t0 * k;
+    const float* s = a + t0;
+    if (mm == MR && row_sums) {
+      float sums[MR];
+      std::memcpy(sums, row_sums + t0, sizeof sums);
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
+        __builtin_prefetch(s + kAhead * lda);
+        std::memcpy(d, s, MR * sizeof(float));
+        for (size_t i = 0; i < MR; ++i) sums[i] += s[i];
+      }
+      std::memcpy(row_sums + t0, sums, sizeof sums);
+    } else if (mm == MR) {
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
+        __builtin_prefetch(s + kAhead * lda);
+        std::memcpy(d, s, MR * sizeof(float));
+      }
+    } else {
+      for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
+        std::memcpy(d, s, mm * sizeof(float));
+        for (size_t i = 0; i < mm && row_sums; ++i) row_sums[t0 + i] += s[i];
+      }
+    }
+  }
+}
+
+static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows, size_t mr,
+                          float* row_sums) {
+  switch (mr) {
+    case 6: pack_a_panels<6>(dst, a, lda, k, rows, row_sums); break;
+    case 8: pack_a_panels<8>(dst, a, lda, k, rows, row_sums); break;
+    default: assert(false && "no ppmm kernel with this MR");
+  }
+}
+
+// The loops of gemm_packed over one or more outputs that share A: columns [n0, n1) of each.
+// row_sums: as in gemm_packed(), only with a ppmm-packed A.
+static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
+                        size_t n_outs, bool accumulate, size_t n0, size_t n1, float* row_sums) {
+  const GemmConfig& cfg = gemm_config();
+  thread_local AlignedFloats a_block;  // op(A) block, packed, when A is transposed
+  // Loop over k in equal blocks of about KC (never a sliver: K = 513, say, the input size
+  // plus the bias row, is one block, not 512 + 1 with a second pass over C); later blocks
+  // add to what earlier ones wrote. The blocks depend on k alone, never on threads.
+  const bool ppmm = trans_a && cfg.ppmm;
+  const size_t kc_max = ppmm ? cfg.kc_packed : cfg.kc;
+  const size_t k_blocks = std::max<size_t>(1, (k + kc_max / 4) / kc_max);
+  const size_t k_step = (k + k_blocks - 1) / k_blocks;
+  for (size_t p0 = 0; p0 < k; p0 += k_step) {
+    const size_t kc = std::min(k_step, k - p0);
+    const bool acc = accumulate || p0 > 0;
+    // Loop over m (MC rows at a time): pack A's block when it is stored transposed, into
+    // micro-panels when the ISA has a ppmm kernel, else transposed to row-major.
+    for (size_t i0 = 0; i0 < m; i0 += cfg.mc) {
+      const size_t mc = std::min(cfg.mc, m - i0);
+      const float* ablk = a + i0 * lda + p0;
+      size_t ald = lda;
+      if (ppmm) {
+        a_block.resize(((mc + cfg.mr - 1) / cfg.mr) * cfg.mr * kc);
+        pack_a_panels(a_block.data(), a + p0 * lda + i0, lda, kc, mc, cfg.mr, row_sums ? row_sums + i0 : nullptr);
+        ablk = a_block.data();
+      } else if (trans_a) {
+        a_block.resize(mc * kc);
+        transpose_block(a_block.data(), kc, a + p0 * lda + i0, lda, kc, mc);
+        ablk = a_block.data();
+        ald = kc;
+      }
+      for (size_t o = 0; o < n_outs; ++o) {
+        const PackedMatrix& b = *outs[o].b;
+        const size_t ldc = outs[o].ldc, n_end = std::min(n1, b.n);
+        // Loop over n (one NR panel at a time): the panel slice stays in L1 ...
+        for (size_t j = n0; j < n_end; j += cfg.nr) {
+          const float* w = b.panel(j / cfg.nr) + p0 * cfg.nr;
+          const size_t nc = std::min(cfg.nr, n_end - j);
+          // ... while the micro-kernel walks the block's rows, MR at a time.
+          for (size_t i = 0; i < mc; i += cfg.mr) {
+            float* ci = outs[o].c + (i0 + i) * ldc + j;
+            if (ppmm)
+              cfg.ppmm(std::min(cfg.mr, mc - i), nc, kc, ablk + i * kc, w, ci, ldc, acc);
+            else
+              cfg.ukernel(std::min(cfg.mr, mc - i), nc, kc, ablk + i * ald, ald, w, ci, ldc, acc);
+          }
+        }
+      }
+    }
+  }
+}
+
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
                  size_t ldc, bool accumulate, size_t n0, size_t n1) {
   const GemmConfig& cfg = gemm_config();
@@ -69,36 +181,30 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
     cfg.dot(m, n1 - n0, k, a, lda, b.raw() + n0 * b.raw_ld(), b.raw_ld(), c + n0, ldc, accumulate);
     return;
   }
-  thread_local AlignedFloats a_block;  // op(A) block, row-major, when A is transposed
-  // Loop over k in equal blocks of about KC (never a sliver: K = 513, say, the input size
-  // plus the bias row, is one block, not 512 + 1 with a second pass over C); later blocks
-  // add to what earlier ones wrote. The blocks depend on k alone, never on threads.
-  const size_t k_blocks = std::max<size_t>(1, (k + cfg.kc / 4) / cfg.kc);
-  const size_t k_step = (k + k_blocks - 1) / k_blocks;
-  for (size_t p0 = 0; p0 < k; p0 += k_step) {
-    const size_t kc = std::min(k_step, k - p0);
-    const bool acc = accumulate || p0 > 0;
-    // Loop over m (MC rows at a time): pack A's block when it is stored transposed.
-    for (size_t i0 = 0; i0 < m; i0 += cfg.mc) {
-      const size_t mc = std::min(cfg.mc, m - i0);
-      const float* ablk = a + i0 * lda + p0;
-      size_t ald = lda;
-      if (trans_a) {
-        a_block.resize(mc * kc);
-        transpose_block(a_block.data(), kc, a + p0 * lda + i0, lda, kc, mc);
-        ablk = a_block.data();
-        ald = kc;
-      }
-      // Loop over n (one NR panel at a time): the panel slice stays in L1 ...
-      for (size_t j = n0; j < n1; j += cfg.nr) {
-        const float* w = b.panel(j / cfg.nr) + p0 * cfg.nr;
-        const size_t nc = std::min(cfg.nr, n1 - j);
-        // ... while the micro-kernel walks the block's rows, MR at a time.
-        for (size_t i = 0; i < mc; i += cfg.mr) {
-          cfg.ukernel(std::min(cfg.mr, mc - i), nc, kc, ablk + i * ald, ald, w, c + (i0 + i) * ldc + j, ldc, acc);
-        }
-      }
-    }
+  const GemmOutput out{&b, c, ldc};
+  gemm_blocks(trans_a, m, k, a, lda, &out, 1, accumulate, n0, n1, nullptr);
+}
+
+void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
+                 size_t n_outs, bool accumulate, float* row_sums) {
+  bool packed = true;
+  for (size_t o = 0; o < n_outs; ++o) packed = packed && !outs[o].b->raw();
+  if (m == 0 || k == 0 || !packed) {  // the edge cases, one output at a time
+    for (size_t o = 0; o < n_outs; ++o)
+      gemm_packed(trans_a, m, k, a, lda, *outs[o].b, outs[o].c, outs[o].ldc, accumulate);
+  } else {
+    const bool sums_in_pack = trans_a && gemm_config().ppmm;
+    gemm_blocks(trans_a, m, k, a, lda, outs, n_outs, accumulate, 0, static_cast<size_t>(-1),
+                sums_in_pack ? row_sums : nullptr);
+    if (sums_in_pack) return;
+  }
+  // Row sums of op(A) in increasing p, in their own pass.
+  if (!row_sums) return;
+  if (trans_a) {
+    accumulate_column_sums(k, m, a, lda, row_sums);
+  } else {
+    for (size_t i = 0; i < m; ++i)
+      for (size_t p = 0; p < k; ++p) row_sums[i] += a[i * lda + p];
   }
 }
 

@@ -16,10 +16,12 @@ namespace frnn {
 // The micro-kernel of the active ISA and the blocking around it. Filled once.
 struct GemmConfig {
   size_t mr, nr;  // micro-tile
-  size_t kc;      // k per block: one KC×NR panel slice stays in L1
+  size_t kc;         // k per block: one KC×NR panel slice stays in L2
+  size_t kc_packed;  // k per block when A is packed (transposed A with a ppmm kernel)
   size_t mc;      // rows of A per block (multiple of mr)
   UkernelFn ukernel;
   DotUkernelFn dot;  // for products with few rows, on unpacked Wᵀ
+  PpmmUkernelFn ppmm;  // same tile on a pre-packed A (for transposed A), or nullptr
   const char* name;
 };
 const GemmConfig& gemm_config();
@@ -73,6 +75,20 @@ constexpr size_t kDotMaxRows = 2;
 // NR), so callers can split the work by output columns. A viewed B needs trans_a false.
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
                  size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
+
+// One output of a product whose A is shared: C (+)= op(A) · B.
+struct GemmOutput {
+  const PackedMatrix* b;
+  float* c;
+  size_t ldc;
+};
+// C_o (+)= op(A) · B_o for each output, A packed (when transposed) once for all of them:
+// the weight gradients dW = dZᵀ·X and dR = dZᵀ·H share A = dZᵀ. Each C_o gets the bits
+// gemm_packed() would give it alone. With row_sums (m floats), also row_sums[i] +=
+// Σ_p op(A)[i, p], summed in increasing p (the bias gradients: column sums of dZ), taken
+// while A is packed when it is.
+void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
+                 size_t n_outs, bool accumulate, float* row_sums = nullptr);
 
 // One-off product: packs B, then gemm_packed. C is never read when accumulate is false.
 void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,

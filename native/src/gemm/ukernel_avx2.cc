@@ -1,12 +1,14 @@
-// AVX2 + FMA micro-kernel: 6 rows × 16 columns of C in 12 ymm accumulators
-// (+2 for the W panel row, +1 for the broadcast A element: 15 of 16 registers).
+// AVX2 + FMA micro-kernels: 6 rows × 16 columns of C in 12 ymm accumulators
+// (+2 for the W panel row, +1 for the broadcast A element: 15 of 16 registers). A is
+// row-major (gemm) or one pre-packed micro-panel of 6 floats per k (ppmm).
 #include <immintrin.h>
 
 #include "gemm/ukernel.h"
 
 namespace frnn {
 
-template <int M>
+// A[i, p] = a[i*lda + p] (row-major) or a[p*6 + i] (kPackedA).
+template <int M, bool kPackedA>
 static void kernel_6x16(size_t n, size_t k, const float* a, size_t lda, const float* w, float* c, size_t ldc,
                         bool accumulate) {
   // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
@@ -17,7 +19,7 @@ static void kernel_6x16(size_t n, size_t k, const float* a, size_t lda, const fl
     const __m256 w0 = _mm256_loadu_ps(w + p * 16), w1 = _mm256_loadu_ps(w + p * 16 + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < M; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i * lda + p);
+      const __m256 ai = _mm256_broadcast_ss(kPackedA ? a + p * 6 + i : a + i * lda + p);
       acc0[i] = _mm256_fmadd_ps(ai, w0, acc0[i]);
       acc1[i] = _mm256_fmadd_ps(ai, w1, acc1[i]);
     }
@@ -45,16 +47,27 @@ static void kernel_6x16(size_t n, size_t k, const float* a, size_t lda, const fl
   }
 }
 
+template <bool kPackedA>
+static void kernel_6x16_m(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w, float* c,
+                          size_t ldc, bool accumulate) {
+  switch (m) {
+    case 1: kernel_6x16<1, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 2: kernel_6x16<2, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 3: kernel_6x16<3, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 4: kernel_6x16<4, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 5: kernel_6x16<5, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    default: kernel_6x16<6, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+  }
+}
+
 void frnn_f32_gemm_ukernel_6x16__avx2_fma(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w,
                                           float* c, size_t ldc, bool accumulate) {
-  switch (m) {
-    case 1: kernel_6x16<1>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 2: kernel_6x16<2>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 3: kernel_6x16<3>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 4: kernel_6x16<4>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 5: kernel_6x16<5>(n, k, a, lda, w, c, ldc, accumulate); break;
-    default: kernel_6x16<6>(n, k, a, lda, w, c, ldc, accumulate); break;
-  }
+  kernel_6x16_m<false>(m, n, k, a, lda, w, c, ldc, accumulate);
+}
+
+void frnn_f32_ppmm_ukernel_6x16__avx2_fma(size_t m, size_t n, size_t k, const float* a, const float* w, float* c,
+                                          size_t ldc, bool accumulate) {
+  kernel_6x16_m<true>(m, n, k, a, 0, w, c, ldc, accumulate);
 }
 
 }  // namespace frnn

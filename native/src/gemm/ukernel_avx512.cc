@@ -1,23 +1,31 @@
-// AVX-512F micro-kernel: 8 rows × 32 columns of C in 16 zmm accumulators
-// (+2 for the W panel row, +1 broadcast). Edge columns use store masks.
+// AVX-512F micro-kernels: 8 rows × 32 columns of C in 16 zmm accumulators
+// (+2 for the W panel row, +1 broadcast). Edge columns use store masks. A is row-major
+// (gemm) or one pre-packed micro-panel of 8 floats per k (ppmm); the loop is the same.
 #include <immintrin.h>
 
 #include "gemm/ukernel.h"
 
 namespace frnn {
 
-template <int M>
+// A[i, p] = a[i*lda + p] (row-major) or a[p*8 + i] (kPackedA).
+template <int M, bool kPackedA>
 static void kernel_8x32(size_t n, size_t k, const float* a, size_t lda, const float* w, float* c, size_t ldc,
                         bool accumulate) {
   // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
   __m512 acc0[M], acc1[M];
 #pragma GCC unroll 8
-  for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  for (int i = 0; i < M; ++i) {
+    acc0[i] = acc1[i] = _mm512_setzero_ps();
+    // C is read (or its lines owned for the stores) only after the k loop: fetch it now, so
+    // a C far out in memory (a big product's output) arrives while the FMAs run.
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 31), _MM_HINT_T0);
+  }
   for (size_t p = 0; p < k; ++p) {
     const __m512 w0 = _mm512_loadu_ps(w + p * 32), w1 = _mm512_loadu_ps(w + p * 32 + 16);
 #pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i * lda + p]);
+      const __m512 ai = _mm512_set1_ps(kPackedA ? a[p * 8 + i] : a[i * lda + p]);
       acc0[i] = _mm512_fmadd_ps(ai, w0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(ai, w1, acc1[i]);
     }
@@ -36,18 +44,29 @@ static void kernel_8x32(size_t n, size_t k, const float* a, size_t lda, const fl
   }
 }
 
+template <bool kPackedA>
+static void kernel_8x32_m(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w, float* c,
+                          size_t ldc, bool accumulate) {
+  switch (m) {
+    case 1: kernel_8x32<1, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 2: kernel_8x32<2, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 3: kernel_8x32<3, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 4: kernel_8x32<4, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 5: kernel_8x32<5, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 6: kernel_8x32<6, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    case 7: kernel_8x32<7, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+    default: kernel_8x32<8, kPackedA>(n, k, a, lda, w, c, ldc, accumulate); break;
+  }
+}
+
 void frnn_f32_gemm_ukernel_8x32__avx512f(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* w,
                                          float* c, size_t ldc, bool accumulate) {
-  switch (m) {
-    case 1: kernel_8x32<1>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 2: kernel_8x32<2>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 3: kernel_8x32<3>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 4: kernel_8x32<4>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 5: kernel_8x32<5>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 6: kernel_8x32<6>(n, k, a, lda, w, c, ldc, accumulate); break;
-    case 7: kernel_8x32<7>(n, k, a, lda, w, c, ldc, accumulate); break;
-    default: kernel_8x32<8>(n, k, a, lda, w, c, ldc, accumulate); break;
-  }
+  kernel_8x32_m<false>(m, n, k, a, lda, w, c, ldc, accumulate);
+}
+
+void frnn_f32_ppmm_ukernel_8x32__avx512f(size_t m, size_t n, size_t k, const float* a, const float* w, float* c,
+                                         size_t ldc, bool accumulate) {
+  kernel_8x32_m<true>(m, n, k, a, 0, w, c, ldc, accumulate);
 }
 
 }  // namespace frnn

@@ -5,8 +5,9 @@
 // step. Steps s >= len_b are inactive: the state is carried and the output is 0.
 //
 // Per layer and direction:
-//   forward:  Gx = Xs·Wᵀ + bW for all steps in one GEMM; then per step the cell adds
-//             h·Rᵀ + bR and applies the gate math (cells/*.cc).
+//   forward:  Gx = Xs·Wᵀ + bW, a block of steps at a time (one GEMM per block, just
+//             before its steps); per step the cell adds h·Rᵀ + bR and applies the gate
+//             math (cells/*.cc).
 //   backward: per step (t = T-1..0) the cell turns dh, dc into dz and dh_prev; after the
 //             loop the weight gradients and dX are single GEMMs over all steps.
 #include <algorithm>
@@ -23,6 +24,11 @@
 namespace frnn {
 namespace {
 
+// Rows (steps × B) per block of the input projection: enough rows for the micro-kernel to
+// reuse each W panel slice, few enough that the block's pre-activations stay in L2 until
+// the steps add the recurrent product to them (one pass over all of Gx went to memory).
+constexpr size_t kProjRows = 64;
+
 // Per-thread scratch of forward() and backward(); every buffer is sized (and, where read
 // before written, cleared) by the call that uses it.
 struct ForwardDirScratch {
@@ -38,19 +44,20 @@ struct ForwardScratch {
 // One direction of one layer, ready to run: everything a thread needs, nothing to allocate.
 struct ForwardDir {
   size_t d, slot, K;
+  size_t proj_steps;  // steps per block of the input projection
   bool reverse, dot_path, has_bias;
   DirWeights w;
   CellSpec spec;
   const SavedLayout::Dir* sv;
   const float* xsp;  // step-ordered input, [Xs | 1] when the bias rides along
-  float* z_all;      // (T, B, GH)
+  float* z_all;      // (T, B, GH) training; inference: two blocks of proj_steps steps
   float* hist_h;     // (T+1, B, Hout) training, else 2 rotating slots
   float* hist_c;
   float* aux;        // inference: one step's aux
   ForwardDirScratch* ws;
 };
 struct BackwardDirScratch {
-  std::vector<float> xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch;
+  std::vector<float> xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch, bias_sums;
   PackedDir packed;
   PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
 };
@@ -155,7 +162,9 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       layer_buf[l % 2].resize(T * B * D * Hout);
       layer_out = layer_buf[l % 2].data();
     }
-    std::memset(layer_out, 0, T * B * D * Hout * sizeof(float));
+    // Steps write the outputs of live (step, sequence) pairs: only finished sequences leave
+    // rows that must read 0 (a 13 MB memset on `large` otherwise).
+    if (!map.active.empty()) std::memset(layer_out, 0, T * B * D * Hout * sizeof(float));
 
     ForwardDir fds[2];
     for (size_t d = 0; d < D; ++d) {
@@ -177,10 +186,12 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         gather_steps(dw.xs.data(), layer_in, I, 0, I, map, fd.reverse);
         fd.xsp = dw.xs.data();
       }
+      // Steps per input-projection block (see run_direction); inference keeps two blocks.
+      fd.proj_steps = T * B <= kDotMaxRows ? T : std::min(T, (kProjRows + B - 1) / B);
       if (fd.sv) {
         fd.z_all = saved + fd.sv->z;
       } else {
-        dw.gx.resize(T * B * GH);
+        dw.gx.resize(std::min(T, 2 * fd.proj_steps) * B * GH);
         fd.z_all = dw.gx.data();
       }
       // Biases: b = bW + bR (all but GRU reset_after's bR_n, which r multiplies). When W is
@@ -236,11 +247,24 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
     // Everything here allocates nothing: it runs on the pool's threads.
     auto run_direction = [&](const Par& par, const ForwardDir& fd) {
       const ForwardDirScratch& dw = *fd.ws;
+      // Pre-activations of step s: every step in training, two blocks in turn in inference.
+      auto z_step = [&](size_t s) {
+        const size_t at = fd.sv ? s : (s / fd.proj_steps) % 2 * fd.proj_steps + s % fd.proj_steps;
+        return fd.z_all + at * B * GH;
+      };
+      // Gx = Xs·Wᵀ + bW for the block of steps from s0, this thread's columns. A block is
+      // projected at the end of the step before it (before that step's barrier), so its z
+      // rows are still in cache when the steps add the recurrent product to them.
       size_t n0, n1;
       par.range(GH, kSplitAlign, &n0, &n1);
-      gemm_packed(false, T * B, fd.K, fd.xsp, fd.K, dw.packed_w, fd.z_all, GH, false, n0, n1);
-      if (fd.dot_path && fd.has_bias && n1 > n0)
-        add_row_vector(T * B, n1 - n0, dw.bias_in.data() + n0, fd.z_all + n0, GH, true);
+      auto project = [&](size_t s0) {
+        const size_t rows = (std::min(T, s0 + fd.proj_steps) - s0) * B;
+        float* z = z_step(s0);
+        gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, dw.packed_w, z, GH, false, n0, n1);
+        if (fd.dot_path && fd.has_bias && n1 > n0)
+          add_row_vector(rows, n1 - n0, dw.bias_in.data() + n0, z + n0, GH, true);
+      };
+      project(0);
       par.barrier();
       for (size_t s = 0; s < T; ++s) {
         // Training keeps every step; inference alternates between two slots.
@@ -248,7 +272,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         const float* h_prev = fd.hist_h + prev * B * Hout;
         float* h_new = fd.hist_h + next * B * Hout;
         float* aux_s = !cell_needs_aux(c) ? nullptr : fd.sv ? saved + fd.sv->aux + s * B * H : fd.aux;
-        StepIO io{fd.z_all + s * B * GH, aux_s};
+        StepIO io{z_step(s), aux_s};
         const uint8_t* mask = map.mask(s);
         switch (c.cell) {
           case CellType::kLstm:
@@ -266,6 +290,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
           std::memcpy(layer_out + (map.time(s, b, fd.reverse) * B + b) * D * Hout + fd.d * Hout + j0,
                       h_new + b * Hout + j0, (j1 - j0) * sizeof(float));
         }
+        if ((s + 1) % fd.proj_steps == 0 && s + 1 < T) project(s + 1);
         par.barrier();
       }
     };
@@ -316,13 +341,13 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   // Gradient of the current layer's output, time-major (T, B, D*Hout); zeros when dy is absent.
   std::vector<float>& dY = ws.dY;
   std::vector<float>& dX = ws.dX;
-  dY.assign(T * B * D * Hout, 0.0f);
-  if (dy) {
-    if (dims.batch_first)
-      swap_batch_time(dY.data(), dy, B, T, D * Hout);
-    else
-      std::memcpy(dY.data(), dy, dY.size() * sizeof(float));
-  }
+  dY.resize(T * B * D * Hout);
+  if (!dy)
+    std::fill(dY.begin(), dY.end(), 0.0f);
+  else if (dims.batch_first)
+    swap_batch_time(dY.data(), dy, B, T, D * Hout);
+  else
+    std::memcpy(dY.data(), dy, dY.size() * sizeof(float));
 
   const int nth = num_threads();
   ThreadPool& pool = ThreadPool::instance();
@@ -354,6 +379,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       dw.dh_prev.resize(B * Hout);
       dw.dh_tot.resize(B * Hout);
       dw.scratch.resize(B * H);
+      dw.bias_sums.resize(GH);
       if (dhN)
         dw.dh.assign(dhN + bd.slot * B * Hout, dhN + (bd.slot + 1) * B * Hout);
       else
@@ -433,22 +459,31 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
 
       // Weight gradients over all steps at once, each thread on its rows of the result.
       const float* dz = dw.dz.data();
-      const float* dzrec = gru ? dw.dzr.data() : dz;
+      // The recurrent side's dZ: GRU reset_before's equals dZ (r multiplies h before R).
+      const float* dzrec = gru && c.reset_after ? dw.dzr.data() : dz;
       size_t r0, r1;
       par.range(GH, kSplitAlign, &r0, &r1);
-      if (r1 > r0) {
-        gemm_packed(true, r1 - r0, TB, dz + r0, GH, dw.pk_x, g.W + r0 * I, I, true);
-        if (g.bW) accumulate_column_sums(TB, r1 - r0, dz + r0, GH, g.bW + r0);
-        if (gru && !c.reset_after) {
-          // r and u rows see h_prev; the n rows see q = r⊙h_prev (saved in aux).
-          const size_t split = std::min(std::max(r0, 2 * H), r1);
-          if (split > r0) gemm_packed(true, split - r0, TB, dzrec + r0, GH, dw.pk_h, g.R + r0 * Hout, Hout, true);
-          if (r1 > split)
-            gemm_packed(true, r1 - split, TB, dzrec + split, GH, dw.pk_aux, g.R + split * Hout, Hout, true);
-        } else {
-          gemm_packed(true, r1 - r0, TB, dzrec + r0, GH, dw.pk_h, g.R + r0 * Hout, Hout, true);
+      // r and u rows of a GRU see h_prev, the n rows (reset_before) q = r⊙h_prev (aux).
+      const size_t split = gru && !c.reset_after ? std::min(std::max(r0, 2 * H), r1) : r1;
+      if (r1 > r0 && dzrec == dz) {
+        // dW and dR read the same dZᵀ (all but GRU reset_after, whose recurrent side has a dZ
+        // of its own): one product per row range, A packed once; bW and bR get the same sums.
+        float* sums = g.bW ? dw.bias_sums.data() + r0 : nullptr;
+        if (sums) std::memset(sums, 0, (r1 - r0) * sizeof(float));
+        const GemmOutput h_outs[2] = {{&dw.pk_x, g.W + r0 * I, I}, {&dw.pk_h, g.R + r0 * Hout, Hout}};
+        const GemmOutput q_outs[2] = {{&dw.pk_x, g.W + split * I, I}, {&dw.pk_aux, g.R + split * Hout, Hout}};
+        if (split > r0) gemm_packed(true, split - r0, TB, dz + r0, GH, h_outs, 2, true, sums);
+        if (r1 > split)
+          gemm_packed(true, r1 - split, TB, dz + split, GH, q_outs, 2, true, sums ? sums + (split - r0) : nullptr);
+        for (size_t r = 0; sums && r < r1 - r0; ++r) {
+          g.bW[r0 + r] += sums[r];
+          g.bR[r0 + r] += sums[r];
         }
-        if (g.bR) accumulate_column_sums(TB, r1 - r0, dzrec + r0, GH, g.bR + r0);
+      } else if (r1 > r0) {
+        // Bias gradients (column sums of dZ) are taken while the products pack dZᵀ.
+        const GemmOutput w_out{&dw.pk_x, g.W + r0 * I, I}, h_out{&dw.pk_h, g.R + r0 * Hout, Hout};
+        gemm_packed(true, r1 - r0, TB, dz + r0, GH, &w_out, 1, true, g.bW ? g.bW + r0 : nullptr);
+        gemm_packed(true, r1 - r0, TB, dzrec + r0, GH, &h_out, 1, true, g.bR ? g.bR + r0 : nullptr);
       }
       if (proj) {
         par.range(Hout, kSplitAlign, &r0, &r1);
