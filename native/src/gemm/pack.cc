@@ -45,15 +45,21 @@ void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size
   float* out = data_.data();
   for (size_t j = 0; j < panels; ++j) {
     const size_t j0 = j * nr, cols = n - j0 < nr ? n - j0 : nr;
-    float* dst = out + j * k * nr;
-    for (size_t p = 0; p < k; ++p, dst += nr) {
-      if (p == k_) {  // the extra row
-        std::memcpy(dst, extra_row + j0, cols * sizeof(float));
-      } else if (trans_b) {
-        for (size_t c = 0; c < cols; ++c) dst[c] = b[(j0 + c) * ldb + p];
-      } else {
-        std::memcpy(dst, b + p * ldb + j0, cols * sizeof(float));
+    float* panel = out + j * k * nr;
+    if (trans_b) {
+      // Bᵀ: read each stored row of B once, contiguously, and scatter it down the panel
+      // (one panel fits in L1; reading B down its columns missed on every element).
+      for (size_t c = 0; c < cols; ++c) {
+        const float* row = b + (j0 + c) * ldb;
+        for (size_t p = 0; p < k_; ++p) panel[p * nr + c] = row[p];
       }
+    }
+    float* dst = panel;
+    for (size_t p = 0; p < k; ++p, dst += nr) {
+      if (p == k_)  // the extra row
+        std::memcpy(dst, extra_row + j0, cols * sizeof(float));
+      else if (!trans_b)
+        std::memcpy(dst, b + p * ldb + j0, cols * sizeof(float));
       for (size_t c = cols; c < nr; ++c) dst[c] = 0.0f;
     }
   }
