@@ -73,7 +73,7 @@ static void transpose_block(float* dst, size_t ldd, const float* src, size_t lds
 // MR floats per k (a runtime-length copy loop cost as much as the product's FMAs).
 // With row_sums, also row_sums[i] += op(A)[i, p] in increasing p (A is read anyway).
 // Each k reads a new line of A, usually on a new page, where the hardware prefetchers do
-// not follow: the loop prefetches kAhead rows ahead (a prefetch never faults).
+// not follow: the loop prefetches kAhead rows ahead.
 template <size_t MR>
 static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size_t rows, float* row_sums) {
   constexpr size_t kAhead = 16;
@@ -86,14 +86,14 @@ static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size
       float sums[MR];
       std::memcpy(sums, row_sums + t0, sizeof sums);
       for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
-        __builtin_prefetch(s + kAhead * lda);
+        if (p + kAhead < k) __builtin_prefetch(s + kAhead * lda);  // (no pointer past A)
         std::memcpy(d, s, MR * sizeof(float));
         for (size_t i = 0; i < MR; ++i) sums[i] += s[i];
       }
       std::memcpy(row_sums + t0, sums, sizeof sums);
     } else if (mm == MR) {
       for (size_t p = 0; p < k; ++p, d += MR, s += lda) {
-        __builtin_prefetch(s + kAhead * lda);
+        if (p + kAhead < k) __builtin_prefetch(s + kAhead * lda);  // (no pointer past A)
         std::memcpy(d, s, MR * sizeof(float));
       }
     } else {

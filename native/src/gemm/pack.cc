@@ -35,28 +35,48 @@ void PackedMatrix::view_transposed(size_t k_, size_t n_, const float* b, size_t 
   raw_ld_ = ldb;
 }
 
+// dst[0, nr) = src[0, nr) with a fixed-size copy for the NR of every kernel (a runtime-length
+// memcpy of 128 bytes is a library call; the panels of a training step's operands take
+// tens of thousands of them).
+static inline void copy_panel_row(float* dst, const float* src, size_t nr) {
+  switch (nr) {
+    case 8: std::memcpy(dst, src, 8 * sizeof(float)); break;
+    case 16: std::memcpy(dst, src, 16 * sizeof(float)); break;
+    case 32: std::memcpy(dst, src, 32 * sizeof(float)); break;
+    default: std::memcpy(dst, src, nr * sizeof(float)); break;
+  }
+}
+
 void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb, const float* extra_row) {
   k = k_ + (extra_row ? 1 : 0);
   n = n_;
   raw_ = nullptr;
   nr = gemm_config().nr;
-  const size_t panels = (n + nr - 1) / nr;
+  const size_t panels = (n + nr - 1) / nr, full = n / nr, tail = n - full * nr;
   data_.resize(panels * k * nr);
   float* out = data_.data();
-  for (size_t j = 0; j < panels; ++j) {
-    const size_t j0 = j * nr, cols = n - j0 < nr ? n - j0 : nr;
-    float* dst = out + j * k * nr;
-    for (size_t p = 0; p < k; ++p, dst += nr) {
-      if (p == k_) {  // the extra row
-        std::memcpy(dst, extra_row + j0, cols * sizeof(float));
-      } else if (trans_b) {
-        for (size_t c = 0; c < cols; ++c) dst[c] = b[(j0 + c) * ldb + p];
-      } else {
-        std::memcpy(dst, b + p * ldb + j0, cols * sizeof(float));
+  auto panel_row = [&](size_t j, size_t p) { return out + (j * k + p) * nr; };
+  if (trans_b) {
+    // Bᵀ: read each stored row of B once, contiguously, and scatter it down the panel
+    // (one panel fits in L1; reading B down its columns missed on every element).
+    for (size_t j = 0; j < panels; ++j)
+      for (size_t c = 0; c < (j < full ? nr : tail); ++c) {
+        const float* row = b + (j * nr + c) * ldb;
+        for (size_t p = 0; p < k_; ++p) panel_row(j, p)[c] = row[p];
       }
-      for (size_t c = cols; c < nr; ++c) dst[c] = 0.0f;
+  } else {
+    // B: one stored row at a time, contiguously, cut into the panels' rows.
+    for (size_t p = 0; p < k_; ++p) {
+      const float* row = b + p * ldb;
+      for (size_t j = 0; j < full; ++j) copy_panel_row(panel_row(j, p), row + j * nr, nr);
+      if (tail) std::memcpy(panel_row(full, p), row + full * nr, tail * sizeof(float));
     }
   }
+  if (extra_row)
+    for (size_t j = 0; j < panels; ++j)
+      std::memcpy(panel_row(j, k_), extra_row + j * nr, (j < full ? nr : tail) * sizeof(float));
+  if (tail)  // zero padding of the last panel
+    for (size_t p = 0; p < k; ++p) std::memset(panel_row(full, p) + tail, 0, (nr - tail) * sizeof(float));
 }
 
 }  // namespace frnn

@@ -19,7 +19,7 @@ static void kernel_8x32(size_t n, size_t k, const float* a, size_t lda, const fl
     // C is read (or its lines owned for the stores) only after the k loop: fetch it now, so
     // a C far out in memory (a big product's output) arrives while the FMAs run.
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 31), _MM_HINT_T0);
+    if (n > 16) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
   }
   for (size_t p = 0; p < k; ++p) {
     const __m512 w0 = _mm512_loadu_ps(w + p * 32), w1 = _mm512_loadu_ps(w + p * 32 + 16);
