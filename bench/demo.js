@@ -1,8 +1,9 @@
 // `npm start`: the two classic teaching examples, run through the public API.
 //   1. A hand-wired LSTM memory cell: adds x1 when x2 = 1, resets when x2 = -1, emits when x3 = 1.
 //   2. The linear RNN h_t = w*h_{t-1} + x_t over 1000 steps: vanishing and exploding gradients.
+//   3. The memory task of 1 learned from random data with Sequential + fit (a few seconds).
 'use strict';
-const { LSTM, RNN, tensor } = require('..');
+const { Adam, LSTM, RNN, Sequential, stepLR, tensor } = require('..');
 
 function memoryCell() {
   const lstm = new LSTM({ inputSize: 3, hiddenSize: 1, activations: { cell: 'identity', hidden: 'identity' } });
@@ -38,5 +39,34 @@ function linearRnn() {
   }
 }
 
+// 3. The same memory task learned from random data by model.fit(), then the seed sequence again.
+async function learnMemoryTask() {
+  let seed = 1;
+  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const sequences = (n) => Array.from({ length: n }, () => {
+    let mem = 0;
+    const x = [], y = [];
+    for (let t = 0; t < 20; t++) {
+      const x1 = 1 + Math.floor(rand() * 6), r = rand(), x2 = r < 0.25 ? 1 : r < 0.35 ? -1 : 0, x3 = rand() < 0.3 ? 1 : 0;
+      mem = x2 === 1 ? mem + x1 : x2 === -1 ? 0 : mem;
+      x.push([x1, x2, x3]);
+      y.push(x3 ? mem : 0);
+    }
+    return { x, y };
+  });
+  const data = sequences(2000);
+  const model = new Sequential([new LSTM({ inputSize: 3, hiddenSize: 1, seed: 1, activations: { cell: 'identity', hidden: 'identity' } })]);
+  console.log('\n3. The memory task learned by model.fit() from 2000 random sequences (one LSTM unit, the seed\'s activations)');
+  await model.fit({ x: data.map((d) => d.x), y: data.map((d) => d.y) }, {
+    epochs: 40, batchSize: 32, optimizer: new Adam({ lr: 0.05 }), loss: 'mse', clipGradNorm: 10,
+    lrSchedule: stepLR({ stepSize: 15, gamma: 0.3 }),
+    onEpochEnd: ({ epoch, loss }) => { if (epoch % 10 === 9) console.log(`   epoch ${epoch + 1}: loss ${loss.toFixed(4)}`); },
+  });
+  const steps = [[3, 1, 0], [4, 1, 0], [2, 0, 0], [1, 0, 1], [3, -1, 0], [6, 1, 0], [1, 0, 1]];
+  const y = model.predictSync([steps]).data;
+  console.log(`   seed sequence: y = [${Array.from(y, (v) => v.toFixed(2)).join(', ')}]  (expected [0, 0, 0, 7, 0, 0, 6])`);
+}
+
 memoryCell();
 linearRnn();
+learnMemoryTask();
