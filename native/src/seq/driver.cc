@@ -354,16 +354,20 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
     swap_batch_time(x_tm.data(), x, B, T, c.input_size);
     x0 = x_tm.data();
   }
-  // Gradient of the current layer's output, time-major (T, B, D*Hout); zeros when dy is absent.
+  // Gradient of the current layer's output, time-major (T, B, D*Hout): the caller's dy when
+  // it is time-major, else in dY (zeros when dy is absent). Lower layers read dY, what the
+  // layer above left in dX.
   std::vector<float>& dY = ws.dY;
   std::vector<float>& dX = ws.dX;
-  dY.resize(T * B * D * Hout);
-  if (!dy)
-    std::fill(dY.begin(), dY.end(), 0.0f);
-  else if (dims.batch_first)
-    swap_batch_time(dY.data(), dy, B, T, D * Hout);
-  else
-    std::memcpy(dY.data(), dy, dY.size() * sizeof(float));
+  const float* dy_layer = dy;
+  if (!dy || dims.batch_first) {
+    dY.resize(T * B * D * Hout);
+    if (!dy)
+      std::fill(dY.begin(), dY.end(), 0.0f);
+    else
+      swap_batch_time(dY.data(), dy, B, T, D * Hout);
+    dy_layer = dY.data();
+  }
 
   const int nth = num_threads();
   ThreadPool& pool = ThreadPool::instance();
@@ -453,7 +457,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
             std::memcpy(row + j0, carry + j0, (j1 - j0) * sizeof(float));
             continue;
           }
-          const float* up = dY.data() + (map.time(s, b, bd.reverse) * B + b) * D * Hout + d * Hout;
+          const float* up = dy_layer + (map.time(s, b, bd.reverse) * B + b) * D * Hout + d * Hout;
           for (size_t j = j0; j < j1; ++j) row[j] = carry[j] + up[j];
         }
         if (proj) par.barrier();  // the projection reads every column
@@ -543,15 +547,18 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
     // The directions write disjoint gradients; their input gradients meet below.
     run_directions(pool, nth, D, [&](const Par& par, size_t d) { run_direction(par, bds[d]); });
 
-    // dX[t, b] = Σ_d dXs_d at the step that read time t (forward first, a fixed order).
-    dX.resize(TB * I);
+    // dX[t, b] = Σ_d dXs_d at the step that read time t (forward first, a fixed order), the
+    // first layer's straight into the caller's dx when it is time-major.
+    const bool into_dx = li == 0 && dx && !dims.batch_first;
+    if (!into_dx) dX.resize(TB * I);
+    float* dx_layer = into_dx ? dx : dX.data();
     pool.run(nth, [&](int ith, int nthr) {
       const Par par{&pool.barrier(), ith, nthr};
       size_t r0, r1;
       par.range(TB, kSplitAlign, &r0, &r1);
       for (size_t row = r0; row < r1; ++row) {
         const size_t t = row / B, b = row % B;
-        float* dst = dX.data() + row * I;
+        float* dst = dx_layer + row * I;
         std::memset(dst, 0, I * sizeof(float));
         if (!map.live(t, b)) continue;  // t < len_b: live in both directions
         for (size_t d = 0; d < D; ++d) {
@@ -560,14 +567,12 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
         }
       }
     });
-    if (li > 0) dY.swap(dX);
+    if (li > 0) {
+      dY.swap(dX);
+      dy_layer = dY.data();
+    }
   }
-  if (dx) {
-    if (dims.batch_first)
-      swap_batch_time(dx, dX.data(), T, B, c.input_size);
-    else
-      std::memcpy(dx, dX.data(), dX.size() * sizeof(float));
-  }
+  if (dx && dims.batch_first) swap_batch_time(dx, dX.data(), T, B, c.input_size);
   return Status::Ok();
 }
 
