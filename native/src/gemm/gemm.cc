@@ -29,7 +29,7 @@ const GemmConfig& gemm_config() {
 #include "gemm/dot_ukernels.inc"
 #undef FRNN_DOT_UKERNEL
     if (!config.ukernel) {  // an ISA without a GEMM kernel of its own
-      config = GemmConfig{4, 8, 0, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, nullptr,
+      config = GemmConfig{4, 8, 0, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, nullptr, nullptr,
                           "frnn_f32_gemm_ukernel_4x8__scalar"};
     }
     if (!config.dot) config.dot = frnn_f32_gemm_dot__scalar;
@@ -37,6 +37,9 @@ const GemmConfig& gemm_config() {
   if (isa == Isa::kisa && config.mr == kmr && config.nr == knr) config.ppmm = fn;
 #include "gemm/ppmm_ukernels.inc"
 #undef FRNN_PPMM_UKERNEL
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+    if (config.ppmm == frnn_f32_ppmm_ukernel_8x32__avx512f) config.pack_strips = frnn_f32_pack_strips_8__avx512f;
+#endif
     // KC: long k runs keep C in registers, and C is read and written once per KC k steps;
     // a big product's C lives in memory, so fewer passes over it pay (8x32 at M=6400,
     // N=512, K=2048: 107 GFLOP/s with KC=512, 114 with KC=2048; at N=2048, K=512: 64 with
@@ -114,10 +117,45 @@ static void pack_a_panels(float* dst, const float* a, size_t lda, size_t k, size
   }
 }
 
+void pack_strip_rows(float* strips, size_t k, size_t p0, size_t rows, const float* src, size_t ld, size_t c0,
+                     size_t c1) {
+  assert(gemm_config().pack_strips);
+  gemm_config().pack_strips(strips, k, p0, rows, src, ld, c0, c1);
+}
+
+// row_sums[i] += strip rows [0, kc) of the mm rows of op(A) in an MR-strip block (strips
+// `stride` floats apart), in increasing p: the bits pack_a_panels() gives.
+template <size_t MR>
+static void add_strip_sums(const float* a, size_t stride, size_t kc, size_t mm, float* row_sums) {
+  for (size_t t0 = 0; t0 < mm; t0 += MR) {
+    const float* s = a + (t0 / MR) * stride;
+    const size_t n = std::min(MR, mm - t0);
+    float sums[MR];
+    std::memcpy(sums, row_sums + t0, n * sizeof(float));
+    if (n == MR) {
+      for (size_t p = 0; p < kc; ++p, s += MR)
+        for (size_t i = 0; i < MR; ++i) sums[i] += s[i];
+    } else {  // a last strip's columns past m were never written
+      for (size_t p = 0; p < kc; ++p, s += MR)
+        for (size_t i = 0; i < n; ++i) sums[i] += s[i];
+    }
+    std::memcpy(row_sums + t0, sums, n * sizeof(float));
+  }
+}
+
+static void add_strip_sums(const float* a, size_t stride, size_t kc, size_t mm, size_t mr, float* row_sums) {
+  switch (mr) {  // the MR of every ISA with pack_strips
+    case 8: add_strip_sums<8>(a, stride, kc, mm, row_sums); break;
+    default: assert(false && "no strip packer with this MR");
+  }
+}
+
 // The loops of gemm_packed over one or more outputs that share A: columns [n0, n1) of each.
-// row_sums: as in gemm_packed(), only with a ppmm-packed A.
+// row_sums: as in gemm_packed(), only with a ppmm-packed A. With strips (see
+// gemm_strips()), op(A) is read from them instead of a and packed by nobody.
 static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
-                        size_t n_outs, bool accumulate, size_t n0, size_t n1, float* row_sums) {
+                        size_t n_outs, bool accumulate, size_t n0, size_t n1, float* row_sums,
+                        const float* strips = nullptr) {
   const GemmConfig& cfg = gemm_config();
   thread_local AlignedFloats a_block;  // op(A) block, packed, when A is transposed
   // Loop over k in equal blocks of about KC (never a sliver: K = 513, say, the input size
@@ -134,9 +172,14 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
     // micro-panels when the ISA has a ppmm kernel, else transposed to row-major.
     for (size_t i0 = 0; i0 < m; i0 += cfg.mc) {
       const size_t mc = std::min(cfg.mc, m - i0);
-      const float* ablk = a + i0 * lda + p0;
+      const float* ablk;
       size_t ald = lda;
-      if (ppmm) {
+      size_t strip_stride = cfg.mr * kc;  // floats from one micro-panel of the block to the next
+      if (strips) {
+        ablk = strips + i0 * k + p0 * cfg.mr;
+        strip_stride = cfg.mr * k;
+        if (row_sums) add_strip_sums(ablk, strip_stride, kc, mc, cfg.mr, row_sums + i0);
+      } else if (ppmm) {
         a_block.resize(((mc + cfg.mr - 1) / cfg.mr) * cfg.mr * kc);
         pack_a_panels(a_block.data(), a + p0 * lda + i0, lda, kc, mc, cfg.mr, row_sums ? row_sums + i0 : nullptr);
         ablk = a_block.data();
@@ -145,6 +188,8 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
         transpose_block(a_block.data(), kc, a + p0 * lda + i0, lda, kc, mc);
         ablk = a_block.data();
         ald = kc;
+      } else {
+        ablk = a + i0 * lda + p0;
       }
       for (size_t o = 0; o < n_outs; ++o) {
         const PackedMatrix& b = *outs[o].b;
@@ -157,7 +202,7 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
           for (size_t i = 0; i < mc; i += cfg.mr) {
             float* ci = outs[o].c + (i0 + i) * ldc + j;
             if (ppmm)
-              cfg.ppmm(std::min(cfg.mr, mc - i), nc, kc, ablk + i * kc, w, ci, ldc, acc);
+              cfg.ppmm(std::min(cfg.mr, mc - i), nc, kc, ablk + i / cfg.mr * strip_stride, w, ci, ldc, acc);
             else
               cfg.ukernel(std::min(cfg.mr, mc - i), nc, kc, ablk + i * ald, ald, w, ci, ldc, acc);
           }
@@ -206,6 +251,13 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
     for (size_t i = 0; i < m; ++i)
       for (size_t p = 0; p < k; ++p) row_sums[i] += a[i * lda + p];
   }
+}
+
+void gemm_strips(size_t m, size_t k, const float* strips, const GemmOutput* outs, size_t n_outs, bool accumulate,
+                 float* row_sums) {
+  assert(gemm_config().pack_strips);
+  if (m == 0 || k == 0) return;
+  gemm_blocks(true, m, k, nullptr, 0, outs, n_outs, accumulate, 0, static_cast<size_t>(-1), row_sums, strips);
 }
 
 void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,

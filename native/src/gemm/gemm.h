@@ -22,6 +22,7 @@ struct GemmConfig {
   UkernelFn ukernel;
   DotUkernelFn dot;  // for products with few rows, on unpacked Wᵀ
   PpmmUkernelFn ppmm;  // same tile on a pre-packed A (for transposed A), or nullptr
+  StripPackFn pack_strips;  // writes A for ppmm a few rows at a time (pack_strip_rows), or nullptr
   const char* name;
 };
 const GemmConfig& gemm_config();
@@ -56,6 +57,12 @@ class PackedMatrix {
   // op(B) gets it as one more row k: [op(B); extra_row] is (k+1)×n — how a bias rides
   // along in a product whose A has a column of ones.
   void pack(bool trans_b, size_t k, size_t n, const float* b, size_t ldb, const float* extra_row = nullptr);
+  // pack() in two parts, so that threads can share it: plan() sizes the panels and notes
+  // the source (one thread, before the others start); fill(j0, j1) copies panels [j0, j1)
+  // (threads take disjoint ranges). b and extra_row must outlive the last fill().
+  void plan(bool trans_b, size_t k, size_t n, const float* b, size_t ldb, const float* extra_row = nullptr);
+  void fill(size_t j0, size_t j1);
+  size_t panels() const { return (n + nr - 1) / nr; }
   // op(B) = Bᵀ, B stored [n×k] with stride ldb, used in place (B must outlive the products).
   void view_transposed(size_t k, size_t n, const float* b, size_t ldb);
   const float* raw() const { return raw_; }
@@ -65,6 +72,11 @@ class PackedMatrix {
   AlignedFloats data_;
   const float* raw_ = nullptr;
   size_t raw_ld_ = 0;
+  // The source of plan(), for fill().
+  bool src_trans_ = false;
+  const float* src_ = nullptr;
+  size_t src_ld_ = 0;
+  const float* src_extra_ = nullptr;
 };
 
 // Up to this many rows of A, a product with op(B) = Bᵀ reads B in place (dot products)
@@ -89,6 +101,20 @@ struct GemmOutput {
 // while A is packed when it is.
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
                  size_t n_outs, bool accumulate, float* row_sums = nullptr);
+
+// op(A) = Mᵀ kept as ppmm strips, for products whose A is written a few rows of M at a time
+// (backward writes dZ one step at a time): M [k×m] is stored as MR-column strips, strip t
+// holding k rows of MR floats, strips[t*k*MR + p*MR + i] = M[p, t*MR + i] (MR =
+// gemm_config().mr); this is the layout gemm_packed() packs a transposed A into, so the
+// products read it in place. Only where gemm_config().pack_strips is set.
+// Rows [p0, p0 + rows) of M, columns [c0, c1) (c0 a multiple of MR), from src [rows × ld];
+// strips 64-byte aligned. The stores are fenced: other threads see them after a barrier.
+void pack_strip_rows(float* strips, size_t k, size_t p0, size_t rows, const float* src, size_t ld, size_t c0,
+                     size_t c1);
+// gemm_packed(true, m, k, M, ...) for M in strips, from the strip of M's column 0 of the
+// product (a multiple of MR): same bits, same row sums, no packing.
+void gemm_strips(size_t m, size_t k, const float* strips, const GemmOutput* outs, size_t n_outs, bool accumulate,
+                 float* row_sums = nullptr);
 
 // One-off product: packs B, then gemm_packed. C is never read when accumulate is false.
 void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,

@@ -5,6 +5,7 @@
 //   ↓  │ panel 0│ panel 1│ ... │     panel 1: k rows × NR
 //      └────────┴────────┴─────┘     ...      last panel zero-padded to NR columns
 // The micro-kernel streams one panel row (NR floats) per k step.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -48,34 +49,50 @@ static inline void copy_panel_row(float* dst, const float* src, size_t nr) {
 }
 
 void PackedMatrix::pack(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb, const float* extra_row) {
+  plan(trans_b, k_, n_, b, ldb, extra_row);
+  fill(0, panels());
+}
+
+void PackedMatrix::plan(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb, const float* extra_row) {
   k = k_ + (extra_row ? 1 : 0);
   n = n_;
   raw_ = nullptr;
   nr = gemm_config().nr;
-  const size_t panels = (n + nr - 1) / nr, full = n / nr, tail = n - full * nr;
-  data_.resize(panels * k * nr);
+  data_.resize(panels() * k * nr);
+  src_trans_ = trans_b;
+  src_ = b;
+  src_ld_ = ldb;
+  src_extra_ = extra_row;
+}
+
+void PackedMatrix::fill(size_t j0, size_t j1) {
+  if (j0 >= j1) return;
+  const size_t full = n / nr, tail = n - full * nr;
+  const size_t k_ = k - (src_extra_ ? 1 : 0), ldb = src_ld_;
+  const float* b = src_;
   float* out = data_.data();
   auto panel_row = [&](size_t j, size_t p) { return out + (j * k + p) * nr; };
-  if (trans_b) {
+  auto width = [&](size_t j) { return j < full ? nr : tail; };
+  if (src_trans_) {
     // Bᵀ: read each stored row of B once, contiguously, and scatter it down the panel
     // (one panel fits in L1; reading B down its columns missed on every element).
-    for (size_t j = 0; j < panels; ++j)
-      for (size_t c = 0; c < (j < full ? nr : tail); ++c) {
+    for (size_t j = j0; j < j1; ++j)
+      for (size_t c = 0; c < width(j); ++c) {
         const float* row = b + (j * nr + c) * ldb;
         for (size_t p = 0; p < k_; ++p) panel_row(j, p)[c] = row[p];
       }
   } else {
     // B: one stored row at a time, contiguously, cut into the panels' rows.
+    const size_t j_full = std::min(j1, full);
     for (size_t p = 0; p < k_; ++p) {
       const float* row = b + p * ldb;
-      for (size_t j = 0; j < full; ++j) copy_panel_row(panel_row(j, p), row + j * nr, nr);
-      if (tail) std::memcpy(panel_row(full, p), row + full * nr, tail * sizeof(float));
+      for (size_t j = j0; j < j_full; ++j) copy_panel_row(panel_row(j, p), row + j * nr, nr);
+      if (tail && j1 > full) std::memcpy(panel_row(full, p), row + full * nr, tail * sizeof(float));
     }
   }
-  if (extra_row)
-    for (size_t j = 0; j < panels; ++j)
-      std::memcpy(panel_row(j, k_), extra_row + j * nr, (j < full ? nr : tail) * sizeof(float));
-  if (tail)  // zero padding of the last panel
+  if (src_extra_)
+    for (size_t j = j0; j < j1; ++j) std::memcpy(panel_row(j, k_), src_extra_ + j * nr, width(j) * sizeof(float));
+  if (tail && j1 > full)  // zero padding of the last panel
     for (size_t p = 0; p < k; ++p) std::memset(panel_row(full, p) + tail, 0, (nr - tail) * sizeof(float));
 }
 

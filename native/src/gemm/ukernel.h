@@ -32,4 +32,13 @@ using PpmmUkernelFn = void (*)(size_t m, size_t n, size_t k, const float* a, con
 #include "gemm/ppmm_ukernels.inc"
 #undef FRNN_PPMM_UKERNEL
 
+// Writes rows [p0, p0 + rows) of M, columns [c0, c1), from src [rows × ld] into the ppmm
+// strips of M (see pack_strip_rows() in gemm.h), with non-temporal stores.
+using StripPackFn = void (*)(float* strips, size_t k, size_t p0, size_t rows, const float* src, size_t ld, size_t c0,
+                             size_t c1);
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+void frnn_f32_pack_strips_8__avx512f(float* strips, size_t k, size_t p0, size_t rows, const float* src, size_t ld,
+                                     size_t c0, size_t c1);
+#endif
+
 }  // namespace frnn

@@ -1,7 +1,10 @@
 // AVX-512F micro-kernels: 8 rows × 32 columns of C in 16 zmm accumulators
 // (+2 for the W panel row, +1 broadcast). Edge columns use store masks. A is row-major
 // (gemm) or one pre-packed micro-panel of 8 floats per k (ppmm); the loop is the same.
+// Also the strip packer that writes A for ppmm step by step.
 #include <immintrin.h>
+
+#include <cstring>
 
 #include "gemm/ukernel.h"
 
@@ -112,6 +115,28 @@ void frnn_f32_gemm_dot__avx512f(size_t m, size_t n, size_t k, const float* a, si
       ci[j] = accumulate ? ci[j] + r : r;
     }
   }
+}
+
+}  // namespace frnn
+
+namespace frnn {
+
+// Strips of 8 floats (32 bytes, 32-byte aligned in a 64-byte aligned buffer) per row of M.
+// The strips of a whole sequence are read only after its last step: cached stores would
+// evict the step's weights (medium LSTM training: 2% slower with plain copies than with
+// the packing pass, 1.5% faster with these).
+void frnn_f32_pack_strips_8__avx512f(float* strips, size_t k, size_t p0, size_t rows, const float* src, size_t ld,
+                                     size_t c0, size_t c1) {
+  for (size_t c = c0; c < c1; c += 8) {
+    float* d = strips + c * k + p0 * 8;
+    const float* s = src + c;
+    if (c + 8 <= c1) {
+      for (size_t p = 0; p < rows; ++p) _mm256_stream_ps(d + p * 8, _mm256_loadu_ps(s + p * ld));
+    } else {
+      for (size_t p = 0; p < rows; ++p) std::memcpy(d + p * 8, s + p * ld, (c1 - c) * sizeof(float));
+    }
+  }
+  _mm_sfence();  // other threads see the streamed stores after their next barrier
 }
 
 }  // namespace frnn

@@ -35,6 +35,7 @@ struct ForwardDirScratch {
   std::vector<float> xs, xa, bias_in, gx, hbuf, cbuf, aux;
   PackedDir packed;
   PackedMatrix packed_w;
+  PackJobs jobs;
 };
 struct ForwardScratch {
   std::vector<float> x_tm, y_tm, layer_buf[2], zeros_h, zeros_c;
@@ -50,6 +51,8 @@ struct ForwardDir {
   CellSpec spec;
   const SavedLayout::Dir* sv;
   const float* xsp;  // step-ordered input, [Xs | 1] when the bias rides along
+  const float* x_src;  // Xs to copy into [Xs | 1] (at xa), or nullptr
+  float* xa;
   float* z_all;      // (T, B, GH) training; inference: two blocks of proj_steps steps
   float* hist_h;     // (T+1, B, Hout) training, else 2 rotating slots
   float* hist_c;
@@ -58,8 +61,10 @@ struct ForwardDir {
 };
 struct BackwardDirScratch {
   std::vector<float> xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch, bias_sums;
+  AlignedFloats dz_strips, dzr_strips;  // dZᵀ (and GRU reset_after's recurrent dZᵀ) in ppmm strips
   PackedDir packed;
   PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
+  PackJobs jobs;
 };
 struct BackwardScratch {
   std::vector<float> x_tm, dY, dX;
@@ -177,7 +182,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       fd.w = dir_weights(c, params, (int)l, (int)d);
       fd.spec = cell_spec(c, (int)d);
       fd.sv = saved ? &layout.dirs[fd.slot] : nullptr;
-      pack_direction(dw.packed, c.cell, fd.w, fd.spec, false, B);
+      dw.jobs.clear();
+      pack_direction(dw.jobs, dw.packed, c.cell, fd.w, fd.spec, false, B);
 
       // Input projection of every step: Gx = Xs·Wᵀ + bW.
       fd.xsp = layer_in;
@@ -206,18 +212,17 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       }
       fd.dot_path = T * B <= kDotMaxRows;
       fd.K = I;
+      fd.x_src = nullptr;
       if (fd.dot_path) {
         dw.packed_w.view_transposed(I, GH, fd.w.W, I);
       } else {
-        dw.packed_w.pack(true, I, GH, fd.w.W, I, fd.has_bias ? dw.bias_in.data() : nullptr);
-        if (fd.has_bias) {
-          const size_t K = fd.K = I + 1;
-          dw.xa.resize(T * B * K);
-          for (size_t r = 0; r < T * B; ++r) {
-            std::memcpy(&dw.xa[r * K], fd.xsp + r * I, I * sizeof(float));
-            dw.xa[r * K + I] = 1.0f;
-          }
-          fd.xsp = dw.xa.data();
+        dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.has_bias ? dw.bias_in.data() : nullptr);
+        if (fd.has_bias) {  // the threads copy Xs into [Xs | 1]
+          fd.K = I + 1;
+          dw.xa.resize(T * B * fd.K);
+          fd.x_src = fd.xsp;
+          fd.xa = dw.xa.data();
+          fd.xsp = fd.xa;
         }
       }
 
@@ -247,6 +252,17 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
     // Everything here allocates nothing: it runs on the pool's threads.
     auto run_direction = [&](const Par& par, const ForwardDir& fd) {
       const ForwardDirScratch& dw = *fd.ws;
+      // The setup the threads share (serial, it held back two threads on large): their rows
+      // of [Xs | 1] and their panels of the packed weights.
+      if (fd.x_src) {
+        size_t r0, r1;
+        par.range(T * B, 1, &r0, &r1);
+        for (size_t r = r0; r < r1; ++r) {
+          std::memcpy(fd.xa + r * fd.K, fd.x_src + r * (fd.K - 1), (fd.K - 1) * sizeof(float));
+          fd.xa[r * fd.K + fd.K - 1] = 1.0f;
+        }
+      }
+      dw.jobs.fill(par);  // (ends with a barrier)
       // Pre-activations of step s: every step in training, two blocks in turn in inference.
       auto z_step = [&](size_t s) {
         const size_t at = fd.sv ? s : (s / fd.proj_steps) % 2 * fd.proj_steps + s % fd.proj_steps;
@@ -338,20 +354,34 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
     swap_batch_time(x_tm.data(), x, B, T, c.input_size);
     x0 = x_tm.data();
   }
-  // Gradient of the current layer's output, time-major (T, B, D*Hout); zeros when dy is absent.
+  // Gradient of the current layer's output, time-major (T, B, D*Hout): the caller's dy when
+  // it is time-major, else in dY (zeros when dy is absent). Lower layers read dY, what the
+  // layer above left in dX.
   std::vector<float>& dY = ws.dY;
   std::vector<float>& dX = ws.dX;
-  dY.resize(T * B * D * Hout);
-  if (!dy)
-    std::fill(dY.begin(), dY.end(), 0.0f);
-  else if (dims.batch_first)
-    swap_batch_time(dY.data(), dy, B, T, D * Hout);
-  else
-    std::memcpy(dY.data(), dy, dY.size() * sizeof(float));
+  const float* dy_layer = dy;
+  if (!dy || dims.batch_first) {
+    dY.resize(T * B * D * Hout);
+    if (!dy)
+      std::fill(dY.begin(), dY.end(), 0.0f);
+    else
+      swap_batch_time(dY.data(), dy, B, T, D * Hout);
+    dy_layer = dY.data();
+  }
 
   const int nth = num_threads();
   ThreadPool& pool = ThreadPool::instance();
   const size_t TB = T * B;
+  // The weight gradients' dZᵀ goes into ppmm strips as each step writes dZ (hot in cache),
+  // instead of a packing pass over all of dZ after the loop, when every product's first
+  // row starts a strip: threads' rows start at multiples of kSplitAlign, GRU reset_before's
+  // n rows at 2H.
+  const size_t mr = gemm_config().pack_strips ? gemm_config().mr : 0;
+  const bool strips = mr && kSplitAlign % mr == 0 && (!gru || c.reset_after || 2 * H % mr == 0);
+  const size_t strip_floats = strips ? (GH + mr - 1) / mr * mr * TB : 0;
+  // The recurrent side's dZ of a GRU is kept for dR only with reset_after and no strips;
+  // otherwise the step's own rows suffice.
+  const bool keep_dzr = gru && c.reset_after && !strips;
 
   for (size_t li = L; li-- > 0;) {
     const size_t I = layer_input_size(c, (int)li);
@@ -372,9 +402,12 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       bd.hist_h = saved + sv.h;
       bd.hist_c = lstm ? saved + sv.c : nullptr;
       bd.aux_all = cell_needs_aux(c) ? saved + sv.aux : nullptr;
-      pack_direction(dw.packed, c.cell, bd.w, bd.spec, true, B);
+      dw.jobs.clear();
+      pack_direction(dw.jobs, dw.packed, c.cell, bd.w, bd.spec, true, B);
       dw.dz.resize(TB * GH);
-      dw.dzr.resize(gru ? TB * GH : 0);
+      dw.dzr.resize(keep_dzr ? TB * GH : gru ? B * GH : 0);
+      dw.dz_strips.resize(strip_floats);
+      dw.dzr_strips.resize(gru && c.reset_after ? strip_floats : 0);
       dw.dh_hist.resize(proj ? TB * Hout : 0);
       dw.dh_prev.resize(B * Hout);
       dw.dh_tot.resize(B * Hout);
@@ -389,17 +422,17 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
       else
         dw.dc.assign(lstm ? B * H : 0, 0.0f);
 
-      // Operands of the weight-gradient products, packed before the threads start.
+      // Operands of the weight-gradient products, packed by the threads as they start.
       const float* xsp = layer_in;
       if (!map.identity(bd.reverse)) {
         dw.xs.resize(TB * I);
         gather_steps(dw.xs.data(), layer_in, I, 0, I, map, bd.reverse);
         xsp = dw.xs.data();
       }
-      dw.pk_x.pack(false, TB, I, xsp, I);
-      dw.pk_h.pack(false, TB, Hout, bd.hist_h, Hout);
-      if (bd.aux_all && (proj || (gru && !c.reset_after))) dw.pk_aux.pack(false, TB, H, bd.aux_all, H);
-      dw.pk_wt.pack(false, GH, I, bd.w.W, I);
+      dw.jobs.pack(dw.pk_x, false, TB, I, xsp, I);
+      dw.jobs.pack(dw.pk_h, false, TB, Hout, bd.hist_h, Hout);
+      if (bd.aux_all && (proj || (gru && !c.reset_after))) dw.jobs.pack(dw.pk_aux, false, TB, H, bd.aux_all, H);
+      dw.jobs.pack(dw.pk_wt, false, GH, I, bd.w.W, I);
       dw.dxs.resize(TB * I);
     }
 
@@ -407,6 +440,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
     // and dXs = dZ·W in step order. Allocates nothing.
     auto run_direction = [&](const Par& par, const BackwardDir& bd) {
       BackwardDirScratch& dw = *bd.ws;
+      dw.jobs.fill(par);  // this thread's panels of every packed operand (ends with a barrier)
       DirGrads g = bd.g;
       const size_t d = bd.d;
       float* dh_cur = dw.dh.data();  // gradient of h at the current step (from later steps)
@@ -423,7 +457,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
             std::memcpy(row + j0, carry + j0, (j1 - j0) * sizeof(float));
             continue;
           }
-          const float* up = dY.data() + (map.time(s, b, bd.reverse) * B + b) * D * Hout + d * Hout;
+          const float* up = dy_layer + (map.time(s, b, bd.reverse) * B + b) * D * Hout + d * Hout;
           for (size_t j = j0; j < j1; ++j) row[j] = carry[j] + up[j];
         }
         if (proj) par.barrier();  // the projection reads every column
@@ -438,12 +472,18 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
                                bd.hist_c + (s + 1) * B * H, mask, bd.w, dw.packed, g, bd.spec, (int)B);
             break;
           case CellType::kGru:
-            gru_step_backward(par, dh_nxt, dzs, dw.dzr.data() + s * B * GH, dw.scratch.data(), dht, z, aux, h_prev,
-                              mask, dw.packed, bd.spec, (int)B);
+            gru_step_backward(par, dh_nxt, dzs, dw.dzr.data() + (keep_dzr ? s * B * GH : 0), dw.scratch.data(), dht,
+                              z, aux, h_prev, mask, dw.packed, bd.spec, (int)B);
             break;
           case CellType::kRnn:
             rnn_step_backward(par, dh_nxt, dzs, dht, z, mask, dw.packed, bd.spec, (int)B);
             break;
+        }
+        if (strips) {  // the step's dZ is complete (the cell's last barrier): this thread's strips
+          size_t c0, c1;
+          par.range(GH, kSplitAlign, &c0, &c1);
+          pack_strip_rows(dw.dz_strips.data(), TB, s * B, B, dzs, GH, c0, c1);
+          if (gru && c.reset_after) pack_strip_rows(dw.dzr_strips.data(), TB, s * B, B, dw.dzr.data(), GH, c0, c1);
         }
         std::swap(dh_cur, dh_nxt);
         // Finished rows carried dh through; they must not reach dWp (their m is stale).
@@ -459,31 +499,41 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
 
       // Weight gradients over all steps at once, each thread on its rows of the result.
       const float* dz = dw.dz.data();
-      // The recurrent side's dZ: GRU reset_before's equals dZ (r multiplies h before R).
-      const float* dzrec = gru && c.reset_after ? dw.dzr.data() : dz;
+      // GRU reset_after's recurrent side has a dZ of its own; reset_before's equals dZ (r
+      // multiplies h before R).
+      const bool own_rec = gru && c.reset_after;
+      // Rows [row0, row0 + rows) of dZᵀ (rec: of the recurrent side's) times each output's B:
+      // from the strips, or packed from dZ.
+      auto dzt_product = [&](bool rec, size_t row0, size_t rows, const GemmOutput* outs, size_t n_outs,
+                             float* sums) {
+        rec = rec && own_rec;
+        if (strips)
+          gemm_strips(rows, TB, (rec ? dw.dzr_strips : dw.dz_strips).data() + row0 * TB, outs, n_outs, true, sums);
+        else
+          gemm_packed(true, rows, TB, (rec ? dw.dzr.data() : dz) + row0, GH, outs, n_outs, true, sums);
+      };
       size_t r0, r1;
       par.range(GH, kSplitAlign, &r0, &r1);
       // r and u rows of a GRU see h_prev, the n rows (reset_before) q = r⊙h_prev (aux).
       const size_t split = gru && !c.reset_after ? std::min(std::max(r0, 2 * H), r1) : r1;
-      if (r1 > r0 && dzrec == dz) {
+      if (r1 > r0 && !own_rec) {
         // dW and dR read the same dZᵀ (all but GRU reset_after, whose recurrent side has a dZ
-        // of its own): one product per row range, A packed once; bW and bR get the same sums.
+        // of its own): one product per row range, A read once; bW and bR get the same sums.
         float* sums = g.bW ? dw.bias_sums.data() + r0 : nullptr;
         if (sums) std::memset(sums, 0, (r1 - r0) * sizeof(float));
         const GemmOutput h_outs[2] = {{&dw.pk_x, g.W + r0 * I, I}, {&dw.pk_h, g.R + r0 * Hout, Hout}};
         const GemmOutput q_outs[2] = {{&dw.pk_x, g.W + split * I, I}, {&dw.pk_aux, g.R + split * Hout, Hout}};
-        if (split > r0) gemm_packed(true, split - r0, TB, dz + r0, GH, h_outs, 2, true, sums);
-        if (r1 > split)
-          gemm_packed(true, r1 - split, TB, dz + split, GH, q_outs, 2, true, sums ? sums + (split - r0) : nullptr);
+        if (split > r0) dzt_product(false, r0, split - r0, h_outs, 2, sums);
+        if (r1 > split) dzt_product(false, split, r1 - split, q_outs, 2, sums ? sums + (split - r0) : nullptr);
         for (size_t r = 0; sums && r < r1 - r0; ++r) {
           g.bW[r0 + r] += sums[r];
           g.bR[r0 + r] += sums[r];
         }
       } else if (r1 > r0) {
-        // Bias gradients (column sums of dZ) are taken while the products pack dZᵀ.
+        // Bias gradients (column sums of dZ) are taken as the products read dZᵀ.
         const GemmOutput w_out{&dw.pk_x, g.W + r0 * I, I}, h_out{&dw.pk_h, g.R + r0 * Hout, Hout};
-        gemm_packed(true, r1 - r0, TB, dz + r0, GH, &w_out, 1, true, g.bW ? g.bW + r0 : nullptr);
-        gemm_packed(true, r1 - r0, TB, dzrec + r0, GH, &h_out, 1, true, g.bR ? g.bR + r0 : nullptr);
+        dzt_product(false, r0, r1 - r0, &w_out, 1, g.bW ? g.bW + r0 : nullptr);
+        dzt_product(true, r0, r1 - r0, &h_out, 1, g.bR ? g.bR + r0 : nullptr);
       }
       if (proj) {
         par.range(Hout, kSplitAlign, &r0, &r1);
@@ -497,15 +547,18 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
     // The directions write disjoint gradients; their input gradients meet below.
     run_directions(pool, nth, D, [&](const Par& par, size_t d) { run_direction(par, bds[d]); });
 
-    // dX[t, b] = Σ_d dXs_d at the step that read time t (forward first, a fixed order).
-    dX.resize(TB * I);
+    // dX[t, b] = Σ_d dXs_d at the step that read time t (forward first, a fixed order), the
+    // first layer's straight into the caller's dx when it is time-major.
+    const bool into_dx = li == 0 && dx && !dims.batch_first;
+    if (!into_dx) dX.resize(TB * I);
+    float* dx_layer = into_dx ? dx : dX.data();
     pool.run(nth, [&](int ith, int nthr) {
       const Par par{&pool.barrier(), ith, nthr};
       size_t r0, r1;
       par.range(TB, kSplitAlign, &r0, &r1);
       for (size_t row = r0; row < r1; ++row) {
         const size_t t = row / B, b = row % B;
-        float* dst = dX.data() + row * I;
+        float* dst = dx_layer + row * I;
         std::memset(dst, 0, I * sizeof(float));
         if (!map.live(t, b)) continue;  // t < len_b: live in both directions
         for (size_t d = 0; d < D; ++d) {
@@ -514,14 +567,12 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
         }
       }
     });
-    if (li > 0) dY.swap(dX);
+    if (li > 0) {
+      dY.swap(dX);
+      dy_layer = dY.data();
+    }
   }
-  if (dx) {
-    if (dims.batch_first)
-      swap_batch_time(dx, dX.data(), T, B, c.input_size);
-    else
-      std::memcpy(dx, dX.data(), dX.size() * sizeof(float));
-  }
+  if (dx && dims.batch_first) swap_batch_time(dx, dX.data(), T, B, c.input_size);
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 // The plan of one call: record layout, live steps, weight views, packed operands.
 #include "seq/plan.h"
 
+#include <cassert>
 #include <cstring>
 
 namespace frnn {
@@ -85,22 +86,39 @@ CellSpec cell_spec(const RnnConfig& c, int d) {
   return s;
 }
 
-void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s, bool backward, size_t B) {
+void PackJobs::pack(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb,
+                    const float* extra_row) {
+  assert(n_ < sizeof m_ / sizeof m_[0]);
+  m.plan(trans_b, k, n, b, ldb, extra_row);
+  m_[n_++] = &m;
+}
+
+void PackJobs::fill(const Par& par) const {
+  for (size_t i = 0; i < n_; ++i) {
+    size_t j0, j1;
+    par.range(m_[i]->panels(), 1, &j0, &j1);
+    m_[i]->fill(j0, j1);
+  }
+  par.barrier();
+}
+
+void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
+                    bool backward, size_t B) {
   const size_t H = s.H, Hout = s.Hout, GH = (size_t)s.G * H;
   // Forward with few rows per step reads the weights in place (no copy at all).
   auto forward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
     if (B <= kDotMaxRows)
       m.view_transposed(k, n, b, k);
     else
-      m.pack(true, k, n, b, k);
+      jobs.pack(m, true, k, n, b, k);
   };
   if (cell == CellType::kGru) {
     // Forward splits r,u from n (n's recurrent input differs when reset_after is false).
     const size_t rows_rec = backward && s.reset_after ? GH : 2 * H;
     const float* Rn = w.R + 2 * H * H;
     if (backward) {
-      pk.rec.pack(false, rows_rec, H, w.R, H);
-      if (!s.reset_after) pk.rec_n.pack(false, H, H, Rn, H);
+      jobs.pack(pk.rec, false, rows_rec, H, w.R, H);
+      if (!s.reset_after) jobs.pack(pk.rec_n, false, H, H, Rn, H);
     } else {
       forward_operand(pk.rec, H, 2 * H, w.R);
       forward_operand(pk.rec_n, H, H, Rn);
@@ -108,12 +126,12 @@ void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const Cel
     return;
   }
   if (backward)
-    pk.rec.pack(false, GH, Hout, w.R, Hout);
+    jobs.pack(pk.rec, false, GH, Hout, w.R, Hout);
   else
     forward_operand(pk.rec, Hout, GH, w.R);
   if (w.Wp) {
     if (backward)
-      pk.proj.pack(false, Hout, H, w.Wp, H);
+      jobs.pack(pk.proj, false, Hout, H, w.Wp, H);
     else
       forward_operand(pk.proj, H, Hout, w.Wp);
   }

@@ -36,9 +36,25 @@ DirWeights dir_weights(const RnnConfig& c, const float* params, int l, int d);
 DirGrads dir_grads(const RnnConfig& c, float* grads, int l, int d);
 CellSpec cell_spec(const RnnConfig& c, int d);
 
-// Packs a direction's weights for the per-step products of forward or backward; with at
-// most kDotMaxRows rows per step the forward products read the weights in place.
-void pack_direction(PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s, bool backward, size_t B);
+// Operands planned before the threads start and packed by them: each thread fills its
+// share of every operand's panels (a copy: the same bits for any split), then a barrier.
+class PackJobs {
+ public:
+  void clear() { n_ = 0; }
+  void pack(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb,
+            const float* extra_row = nullptr);
+  void fill(const Par& par) const;
+
+ private:
+  PackedMatrix* m_[8];
+  size_t n_ = 0;
+};
+
+// Plans the packing of a direction's weights for the per-step products of forward or
+// backward; with at most kDotMaxRows rows per step the forward products read the weights
+// in place.
+void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
+                    bool backward, size_t B);
 
 // Which (s, b) are live and which time step they read.
 struct StepMap {
