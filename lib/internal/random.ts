@@ -23,3 +23,22 @@ export function mixSeed(...parts: number[]): number {
   }
   return h >>> 0;
 }
+
+/**
+ * An inverted-dropout mask: each entry 0 with probability `rate`, else 1/(1-rate). The stream
+ * is a function of (seed, stream) alone, so a training run can be replayed exactly.
+ */
+export function dropoutMask(n: number, rate: number, seed: number, stream: number): Float32Array {
+  const rand = mulberry32((seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0);
+  const keep = 1 - rate, scale = 1 / keep;
+  const mask = new Float32Array(n);
+  for (let i = 0; i < n; i++) mask[i] = rand() < keep ? scale : 0;
+  return mask;
+}
+
+/** a ⊙ mask, in a new array. */
+export function applyMask(a: Float32Array, mask: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] * mask[i];
+  return out;
+}

@@ -2,19 +2,10 @@
 // time through single-layer native handles over the same weight and gradient buffers (layer l's
 // parameters are one contiguous block, laid out as a one-layer network's), with inverted-dropout
 // masks on each output but the last. Inference and dropout 0 keep the fused multi-layer call.
-import { mulberry32 } from '../internal/random';
+import { applyMask, dropoutMask } from '../internal/random';
 import { native } from '../native';
 import { toNativeConfig, numDirections, outputSize, type ResolvedConfig } from './config';
-
-/** The native handle methods this uses (see recurrent.ts). */
-export interface LayerHandle {
-  paramCount(): number;
-  savedSize(T: number, B: number): number;
-  forward(...args: unknown[]): void;
-  forwardAsync(...args: unknown[]): Promise<void>;
-  backward(...args: unknown[]): void;
-  backwardAsync(...args: unknown[]): Promise<void>;
-}
+import type { NativeRnn } from './recurrent';
 
 /** Everything one layer-by-layer training forward keeps for its backward. */
 export interface LayerwiseRecord {
@@ -54,14 +45,14 @@ export interface LayerwiseBackward {
 }
 
 export class Layerwise {
-  private readonly handles: LayerHandle[];
+  private readonly handles: NativeRnn[];
   /** [start, end) of each layer's parameters in the flat buffer. */
   private readonly blocks: [number, number][];
 
   constructor(private readonly config: ResolvedConfig, firstOffsets: number[]) {
     const D = numDirections(config), Hout = outputSize(config);
     this.handles = firstOffsets.map((_o, l) =>
-      new native.NativeRnn(toNativeConfig({ ...config, numLayers: 1, inputSize: l === 0 ? config.inputSize : D * Hout })) as LayerHandle);
+      new native.NativeRnn(toNativeConfig({ ...config, numLayers: 1, inputSize: l === 0 ? config.inputSize : D * Hout })) as NativeRnn);
     this.blocks = firstOffsets.map((o, l) => [o, o + this.handles[l].paramCount()]);
   }
 
@@ -74,7 +65,7 @@ export class Layerwise {
     for (let l = 0; l < this.L; l++) {
       const out = l === this.L - 1 ? f.output : new Float32Array(f.output.length);
       this.handles[l].forward(...this.forwardArgs(weights, f, rec, l, out));
-      if (l < this.L - 1) rec.inputs.push(this.applyMask(rec, out, f.seed, l));
+      if (l < this.L - 1) rec.inputs.push(this.maskOutput(rec, out, f.seed, l));
     }
     return rec;
   }
@@ -84,7 +75,7 @@ export class Layerwise {
     for (let l = 0; l < this.L; l++) {
       const out = l === this.L - 1 ? f.output : new Float32Array(f.output.length);
       await this.handles[l].forwardAsync(...this.forwardArgs(weights, f, rec, l, out));
-      if (l < this.L - 1) rec.inputs.push(this.applyMask(rec, out, f.seed, l));
+      if (l < this.L - 1) rec.inputs.push(this.maskOutput(rec, out, f.seed, l));
     }
     return rec;
   }
@@ -94,7 +85,7 @@ export class Layerwise {
     for (let l = this.L - 1; l >= 0; l--) {
       const dx = l === 0 ? b.dx : new Float32Array(b.rec.inputs[l].length);
       this.handles[l].backward(...this.backwardArgs(weights, grads, b, l, dy, dx));
-      if (l > 0) dy = masked(dx, b.rec.masks[l - 1]);
+      if (l > 0) dy = applyMask(dx, b.rec.masks[l - 1]);
     }
   }
 
@@ -103,7 +94,7 @@ export class Layerwise {
     for (let l = this.L - 1; l >= 0; l--) {
       const dx = l === 0 ? b.dx : new Float32Array(b.rec.inputs[l].length);
       await this.handles[l].backwardAsync(...this.backwardArgs(weights, grads, b, l, dy, dx));
-      if (l > 0) dy = masked(dx, b.rec.masks[l - 1]);
+      if (l > 0) dy = applyMask(dx, b.rec.masks[l - 1]);
     }
   }
 
@@ -130,18 +121,9 @@ export class Layerwise {
   }
 
   /** The mask of layer l's output (a stream per layer from the call's seed); returns the masked output. */
-  private applyMask(rec: LayerwiseRecord, out: Float32Array, seed: number, l: number): Float32Array {
-    const keep = 1 - this.config.dropout, scale = 1 / keep;
-    const rand = mulberry32((seed ^ Math.imul(l + 1, 0x9e3779b9)) >>> 0);
-    const mask = new Float32Array(out.length);
-    for (let i = 0; i < mask.length; i++) mask[i] = rand() < keep ? scale : 0;
+  private maskOutput(rec: LayerwiseRecord, out: Float32Array, seed: number, l: number): Float32Array {
+    const mask = dropoutMask(out.length, this.config.dropout, seed, l);
     rec.masks.push(mask);
-    return masked(out, mask);
+    return applyMask(out, mask);
   }
-}
-
-function masked(a: Float32Array, mask: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] * mask[i];
-  return out;
 }

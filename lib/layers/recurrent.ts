@@ -76,7 +76,8 @@ export interface StepResult {
   state: StepState;
 }
 
-interface NativeRnn {
+/** The addon's handle of one layer configuration (native/addon/rnn_binding.cc). */
+export interface NativeRnn {
   paramLayout(): ParamEntry[];
   paramCount(): number;
   savedSize(T: number, B: number): number;

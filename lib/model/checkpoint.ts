@@ -2,10 +2,8 @@
 // optimizer's state buffers (`optimizer.<param>.<state>`), and in its metadata the architecture,
 // the optimizer's settings and step count, and the last completed epoch. One file, written
 // atomically, so a process killed at any moment leaves either the previous checkpoint or the new one.
-import * as fs from 'node:fs/promises';
 import { invalidArg } from '../internal/check';
-import { writeFileAtomicAsync } from '../io/atomic';
-import { decodeSafetensors, encodeSafetensors } from '../io/safetensors';
+import { loadSafetensorsAsync, saveSafetensorsAsync } from '../io/safetensors';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizers';
 import type { Tensor } from '../tensor';
 import { modelConfig, parseJson } from './io';
@@ -30,11 +28,11 @@ export async function writeCheckpoint(file: string, model: Sequential, optimizer
     'fused-rnn.optimizer': JSON.stringify({ kind: opt.kind, config: opt.config, step: opt.step, lr: opt.lr }),
     'fused-rnn.epoch': String(epoch),
   };
-  await writeFileAtomicAsync(file, encodeSafetensors(tensors, metadata));
+  await saveSafetensorsAsync(file, tensors, metadata);
 }
 
 export async function readCheckpoint(file: string): Promise<Checkpoint> {
-  const st = decodeSafetensors(new Uint8Array(await fs.readFile(file)), file);
+  const st = await loadSafetensorsAsync(file);
   const optText = st.metadata['fused-rnn.optimizer'], epochText = st.metadata['fused-rnn.epoch'];
   if (optText === undefined || epochText === undefined) {
     throw invalidArg(file, 'a fused-rnn checkpoint (metadata fused-rnn.optimizer and fused-rnn.epoch)', 'a file without them');

@@ -1,7 +1,7 @@
 // Dropout: in training, zero each feature with probability `rate` and scale the rest by
 // 1/(1-rate) (inverted dropout, as PyTorch and Keras); identity at inference.
 import { checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
-import { mulberry32 } from '../internal/random';
+import { applyMask, dropoutMask } from '../internal/random';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
 
 export interface DropoutOptions {
@@ -40,24 +40,12 @@ export class Dropout implements ModelLayer {
       return x;
     }
     // Reproducible masks: the stream depends on the fit seed, epoch, batch and this layer's place.
-    const rand = mulberry32((ctx.seed ^ Math.imul(this.index + 1, 0x9e3779b9)) >>> 0);
-    const keep = 1 - this.rate, scale = 1 / keep;
-    const mask = new Float32Array(x.data.length);
-    const y = new Float32Array(x.data.length);
-    for (let i = 0; i < y.length; i++) {
-      mask[i] = rand() < keep ? scale : 0;
-      y[i] = x.data[i] * mask[i];
-    }
-    this.mask = mask;
-    return { data: y, shape: x.shape, lengths: x.lengths };
+    this.mask = dropoutMask(x.data.length, this.rate, ctx.seed, this.index);
+    return { data: applyMask(x.data, this.mask), shape: x.shape, lengths: x.lengths };
   }
 
   backward(dy: Float32Array): Float32Array {
-    const mask = this.mask;
-    if (!mask) return dy;
-    const dx = new Float32Array(dy.length);
-    for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * mask[i];
-    return dx;
+    return this.mask ? applyMask(dy, this.mask) : dy;
   }
 
   step(x: Flow, state: unknown): { y: Flow; state: unknown } {

@@ -2,7 +2,7 @@
 // validation, callbacks, early stopping, checkpoints and abort (options: fit_options.ts).
 // The recurrent layers, large Dense products and the optimizer run on worker threads, losses in
 // slices, and the loop yields to the event loop after every update: a server stays responsive.
-import { invalidArg, invalidType } from '../internal/check';
+import { checkInteger, invalidArg, invalidType } from '../internal/check';
 import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
@@ -162,8 +162,7 @@ class EarlyStopping {
 export async function evaluate(model: Sequential, data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
   if (typeof opts !== 'object' || opts === null) throw invalidType('evaluate options', 'object', opts);
   const loss = resolveLoss(opts.loss);
-  const batchSize = opts.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArg('batchSize', 'a positive integer', batchSize);
+  const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
   const samples = Samples.from(data, model.dataSpec(loss.targets === 'classes' ? 1 : model.outputFeatures), 'data');
   return model.exclusive(() => evaluateSamples(model, samples, loss, batchSize));
 }
@@ -220,7 +219,7 @@ function chunkBatch(b: Batch, steps: number, outputHasTime: boolean, targetWidth
   const chunks: Chunk[] = [];
   for (let t0 = 0; t0 < T; t0 += steps) {
     const t1 = Math.min(T, t0 + steps), n = t1 - t0;
-    const x: Flow = { data: b.x.data.slice(t0 * B * F, t1 * B * F), shape: [n, ...b.x.shape.slice(1)], lengths: null };
+    const x: Flow = { data: b.x.data.subarray(t0 * B * F, t1 * B * F), shape: [n, ...b.x.shape.slice(1)], lengths: null };
     let mask: Int32Array | null = null;
     if (b.x.lengths) {
       const kernel = new Int32Array(B);
@@ -234,7 +233,7 @@ function chunkBatch(b: Batch, steps: number, outputHasTime: boolean, targetWidth
     if (mask && mask.every((m) => m === 0)) continue;  // every sequence ended before this chunk
     let y: Float32Array | null = null;
     if (b.y) {
-      if (outputHasTime) y = b.y.slice(t0 * B * targetWidth, t1 * B * targetWidth);
+      if (outputHasTime) y = b.y.subarray(t0 * B * targetWidth, t1 * B * targetWidth);
       else if (t1 === T) y = b.y;
     }
     chunks.push({ x, y, mask });

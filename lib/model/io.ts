@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalidArg } from '../internal/check';
 import { writeFileAtomicAsync } from '../io/atomic';
-import { decodeSafetensors, encodeSafetensors, type Safetensors } from '../io/safetensors';
+import { loadSafetensorsAsync, saveSafetensorsAsync } from '../io/safetensors';
 import { GRU } from '../layers/gru';
 import { LSTM } from '../layers/lstm';
 import { RNN } from '../layers/rnn';
@@ -61,8 +61,7 @@ export function modelFromConfig(config: unknown, what = 'config'): Sequential {
 export async function saveModel(model: Sequential, dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   const config = JSON.stringify(modelConfig(model), null, 2);
-  const bytes = encodeSafetensors(model.stateDict(), { format: 'pt', 'fused-rnn.config': config });
-  await writeFileAtomicAsync(path.join(dir, WEIGHTS_FILE), bytes);
+  await saveSafetensorsAsync(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'pt', 'fused-rnn.config': config });
   await writeFileAtomicAsync(path.join(dir, CONFIG_FILE), new TextEncoder().encode(`${config}\n`));
 }
 
@@ -70,16 +69,12 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
 export async function loadModel(location: string): Promise<Sequential> {
   const stat = await fs.stat(location);
   const file = stat.isDirectory() ? path.join(location, WEIGHTS_FILE) : location;
-  const st = await readSafetensors(file);
+  const st = await loadSafetensorsAsync(file);
   const configText = st.metadata['fused-rnn.config'];
   if (configText === undefined) throw invalidArg(file, "a model saved by fused-rnn (metadata 'fused-rnn.config')", 'no config');
   const model = modelFromConfig(parseJson(configText, file), `${file} config`);
   model.loadStateDict(st.tensors);
   return model;
-}
-
-export async function readSafetensors(file: string): Promise<Safetensors> {
-  return decodeSafetensors(new Uint8Array(await fs.readFile(file)), file);
 }
 
 export function parseJson(text: string, what: string): unknown {

@@ -1,6 +1,6 @@
 // Sequential: a stack of layers run one after the other; forward, backward, predict, state dicts.
 // Training (fit, evaluate) lives in fit.ts; files in io.ts.
-import { checkTensorRank, invalidArg, invalidType } from '../internal/check';
+import { checkInteger, checkTensorRank, invalidArg, invalidType } from '../internal/check';
 import { Recurrent } from '../layers/recurrent';
 import type { Tensor } from '../tensor';
 import { Samples, type BatchedDataset, type DataSpec, type Dataset, type SequenceArray } from './data';
@@ -38,6 +38,8 @@ export class Sequential {
   readonly outputFeatures: number;
   /** Whether the output keeps the time axis (many-to-many) or not (many-to-one). */
   readonly outputHasTime: boolean;
+  /** Each layer's output: features per row and whether it keeps the time axis (for summary()). */
+  private readonly outputs: { features: number; hasTime: boolean }[] = [];
   private busy = false;
 
   constructor(layers: SequentialLayer[]) {
@@ -59,6 +61,7 @@ export class Sequential {
       if (!hasTime && b instanceof RecurrentBlock) throw invalidArg(`layers[${i}]`, 'a sequence input (the layer before it has returnSequences: false)', b.kind);
       features = b.connect(features, i);
       hasTime = b.keepsTime(hasTime);
+      this.outputs.push({ features, hasTime });
     });
     this.outputFeatures = features as unknown as number;
     this.outputHasTime = hasTime;
@@ -140,14 +143,12 @@ export class Sequential {
   /** Keras-style table: each layer, its output shape and parameter count, then the totals. */
   summary(): string {
     const rows: string[][] = [['#', 'Layer', 'Output', 'Params']];
-    let hasTime = true;
     let total = 0;
     this.blocks.forEach((b, i) => {
-      hasTime = b.keepsTime(hasTime);
       const n = b.parameters().reduce((s, p) => s + p.value.length, 0);
       total += n;
-      const width = outputWidth(this.blocks, i, this.inputFeatures);
-      rows.push([String(i), describeLayer(this.layers[i]), hasTime ? `[T, B, ${width}]` : `[B, ${width}]`, n.toLocaleString('en-US')]);
+      const { features, hasTime } = this.outputs[i];
+      rows.push([String(i), describeLayer(this.layers[i]), hasTime ? `[T, B, ${features}]` : `[B, ${features}]`, n.toLocaleString('en-US')]);
     });
     const widths = rows[0].map((_c, j) => Math.max(...rows.map((r) => r[j].length)));
     const line = (r: string[]) => r.map((c, j) => (j === 3 ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join('  ');
@@ -280,8 +281,7 @@ export class Sequential {
 
   private predictPlan(x: SequenceArray[] | Tensor, opts: PredictOptions) {
     if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
-    const batchSize = opts.batchSize ?? 64;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArg('batchSize', 'a positive integer', batchSize);
+    const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
     const data: Dataset = { x };
     if (opts.lengths !== undefined) data.lengths = opts.lengths;
     const samples = Samples.from(data, this.dataSpec(1), '', false);
@@ -310,20 +310,6 @@ export class Sequential {
     }
     return { shape: [N, T, O], data: out };
   }
-}
-
-function outputWidth(blocks: readonly ModelLayer[], upto: number, input: number | null): number {
-  let f: number | null = input;
-  for (let i = 0; i <= upto; i++) {
-    const b = blocks[i];
-    if (b instanceof Dense) f = b.units;
-    else if (b instanceof Embedding) f = b.embeddingDim;
-    else if (b instanceof RecurrentBlock) {
-      const l = b.layer;
-      f = l.config.mergeMode === 'concat' ? l.numDirections * l.outputSize : l.outputSize;
-    }
-  }
-  return f ?? 1;
 }
 
 function describeLayer(l: SequentialLayer): string {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "args.h"
+#include "async_job.h"
 #include "fused_rnn.h"
 
 namespace frnn_addon {
@@ -40,32 +41,14 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// matmulAsync(same arguments) -> Promise: the product on a libuv worker thread. The arrays
-// stay referenced until it completes; the caller must not touch c meanwhile.
-class MatmulWorker : public Napi::AsyncWorker {
- public:
-  MatmulWorker(const Napi::CallbackInfo& info, const MatmulJob& job)
-      : Napi::AsyncWorker(info.Env(), "fused-rnn:matmul"), deferred_(Napi::Promise::Deferred::New(info.Env())), job_(job) {
-    Napi::Array pins = Napi::Array::New(info.Env(), info.Length());
-    for (size_t i = 0; i < info.Length(); ++i) pins.Set(static_cast<uint32_t>(i), info[i]);
-    pins_ = Napi::Persistent(pins);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { job_.run(); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  MatmulJob job_;
-  Napi::Reference<Napi::Array> pins_;
-};
-
+// matmulAsync(same arguments) -> Promise: the product on a libuv worker thread; the caller must
+// not touch c meanwhile.
 Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new MatmulWorker(info, matmul_job(info));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  const MatmulJob job = matmul_job(info);
+  return queue_job(info, "fused-rnn:matmul", [job] {
+    job.run();
+    return frnn::Status::Ok();
+  });
 }
 
 // softmaxCrossEntropy(logits, rows, classes, targets, valid?, gradScale, grad) -> [lossSum, correct]

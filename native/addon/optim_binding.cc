@@ -11,11 +11,12 @@
 #include <napi.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "args.h"
+#include "async_job.h"
 #include "fused_rnn_optim.h"
 
 namespace frnn_addon {
@@ -173,35 +174,14 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The same update on a libuv worker thread (large models: the event loop stays free). The
-// arguments (and through them every buffer) stay referenced until the work completes; the
+// The same update on a libuv worker thread (large models: the event loop stays free); the
 // caller must not touch the buffers meanwhile (lib/optim marks the optimizer busy).
-class StepWorker : public Napi::AsyncWorker {
- public:
-  StepWorker(const Napi::CallbackInfo& info, StepJob job)
-      : Napi::AsyncWorker(info.Env(), "fused-rnn:optimizer-step"),
-        deferred_(Napi::Promise::Deferred::New(info.Env())),
-        job_(std::move(job)) {
-    Napi::Array pins = Napi::Array::New(info.Env(), info.Length());
-    for (size_t i = 0; i < info.Length(); ++i) pins.Set(static_cast<uint32_t>(i), info[i]);
-    pins_ = Napi::Persistent(pins);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { job_.run(); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  StepJob job_;
-  Napi::Reference<Napi::Array> pins_;
-};
-
 Napi::Value OptimizerStepAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new StepWorker(info, step_job(info));
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  auto job = std::make_shared<const StepJob>(step_job(info));
+  return queue_job(info, "fused-rnn:optimizer-step", [job] {
+    job->run();
+    return frnn::Status::Ok();
+  });
 }
 
 Napi::Value OptimizerStateNames(const Napi::CallbackInfo& info) {

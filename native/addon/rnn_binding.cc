@@ -6,14 +6,12 @@
 // handle refuses other calls while busy.
 #include <napi.h>
 
-#include <exception>
-#include <functional>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "args.h"
+#include "async_job.h"
 #include "fused_rnn.h"
 
 namespace frnn_addon {
@@ -250,67 +248,18 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   bool busy_ = false;
 };
 
-// Runs one forward() or backward() on a worker thread. Execute() touches no Napi object:
-// the job holds a copy of the config and plain pointers into the pinned arrays.
-class RnnWorker : public Napi::AsyncWorker {
- public:
-  RnnWorker(const Napi::CallbackInfo& info, NativeRnn* owner, const char* what, std::function<frnn::Status()> job)
-      : Napi::AsyncWorker(info.Env(), what),
-        deferred_(Napi::Promise::Deferred::New(info.Env())),
-        owner_(owner),
-        what_(what),
-        job_(std::move(job)) {
-    // Pin the owner and every array argument until the work completes.
-    Napi::Object pins = Napi::Object::New(info.Env());
-    pins.Set("owner", info.This());
-    for (size_t i = 0; i < info.Length(); ++i) pins.Set(static_cast<uint32_t>(i), info[i]);
-    pins_ = Napi::Persistent(pins);
-    owner_->set_busy(true);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    // An exception escaping a worker thread would end the process: report it instead.
-    try {
-      const frnn::Status st = job_();
-      if (!st.ok) SetError(st.message);
-    } catch (const std::exception& e) {
-      SetError(std::string(what_) + " failed: " + e.what());
-    }
-  }
-  void OnOK() override {
-    owner_->set_busy(false);
-    deferred_.Resolve(Env().Undefined());
-  }
-  void OnError(const Napi::Error& e) override {
-    owner_->set_busy(false);
-    deferred_.Reject(Napi::RangeError::New(Env(), e.Message()).Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  NativeRnn* owner_;
-  const char* what_;
-  std::function<frnn::Status()> job_;
-  Napi::ObjectReference pins_;
-};
-
 Napi::Value NativeRnn::ForwardAsync(const Napi::CallbackInfo& info) {
   check_idle(info.Env());
   const ForwardArgs a = forward_args(info);
-  auto* worker = new RnnWorker(info, this, "fused-rnn:forward", [c = config_, a] { return run_forward(c, a); });
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  set_busy(true);
+  return queue_job(info, "fused-rnn:forward", [c = config_, a] { return run_forward(c, a); }, [this] { set_busy(false); });
 }
 
 Napi::Value NativeRnn::BackwardAsync(const Napi::CallbackInfo& info) {
   check_idle(info.Env());
   const BackwardArgs a = backward_args(info);
-  auto* worker = new RnnWorker(info, this, "fused-rnn:backward", [c = config_, a] { return run_backward(c, a); });
-  Napi::Promise p = worker->Promise();
-  worker->Queue();
-  return p;
+  set_busy(true);
+  return queue_job(info, "fused-rnn:backward", [c = config_, a] { return run_backward(c, a); }, [this] { set_busy(false); });
 }
 
 }  // namespace

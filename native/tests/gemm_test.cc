@@ -242,46 +242,59 @@ const UkernelEntry kUkernels[] = {
 #undef FRNN_UKERNEL
 };
 
-// C[m×n] (+)= A[m×k] · W[k×NR panel] for every entry of ukernels.inc the CPU can run.
+// Every m ≤ MR, n ≤ NR, a few k and both accumulate modes of one micro-kernel against the float64
+// reference: C[m×n] (+)= A[m×k] · W, W one packed panel (k rows of NR floats, zero past n).
+// `run(A, w, C)` calls the kernel (packing A first if it reads a packed A).
+template <class Run>
+void check_micro_kernel(Rng& rng, const char* name, size_t mr, size_t nr, Run run) {
+  const float nan = frnn_test::qnan();
+  for (size_t m = 1; m <= mr; ++m)
+    for (size_t n = 1; n <= nr; ++n)
+      for (size_t k : {1, 2, 3, 7, 16, 17, 65})
+        for (int acc = 0; acc < 2; ++acc) {
+          FRNN_SCOPE("%s m=%zu n=%zu k=%zu accumulate=%d", name, m, n, k, acc);
+          frnn_test::count_case();
+          Mat A(m, k, nan), C(m, n, kSentinel);
+          A.fill(rng, -1.0f, 1.0f);
+          std::vector<float> w(k * nr, 0.0f);
+          for (size_t p = 0; p < k; ++p)
+            for (size_t j = 0; j < n; ++j) w[p * nr + j] = rng.uniform(-1.0f, 1.0f);
+          if (acc)
+            C.fill(rng, -1.0f, 1.0f);
+          else
+            for (size_t i = 0; i < m; ++i)
+              for (size_t j = 0; j < n; ++j) C.at(i, j) = nan;
+          const std::vector<float> c_in = C.v;
+          std::vector<double> ref(m * C.ld), mag(m * C.ld);
+          frnn_ref::gemm_ref(false, false, m, n, k, A.v.data(), A.ld, w.data(), nr, c_in.data(), ref.data(), C.ld, acc,
+                             mag.data());
+          run(A, w, C, m, n, k, acc != 0);
+          size_t bad = 0, bi = 0, bj = 0;
+          for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < n; ++j)
+              if (!frnn_test::near(C.at(i, j), ref[i * C.ld + j], gemm_tol(k, mag[i * C.ld + j])) && bad++ == 0)
+                bi = i, bj = j;
+          CHECK_MSG(bad == 0, "%zu of %zu elements off; first C[%zu,%zu] got %.9g want %.9g", bad, m * n, bi, bj,
+                    (double)C.at(bi, bj), ref[bi * C.ld + bj]);
+          CHECK_MSG(C.padding_is(kSentinel), "micro-kernel wrote outside the m×n block of C");
+        }
+}
+
+template <class Entry>
+bool runnable(const Entry& u) {
+  if (frnn::cpu_supports(u.isa)) return true;
+  frnn_test::note(frnn_test::fmt("skipped %s: this CPU lacks %s", u.name, frnn::isa_to_string(u.isa)));
+  return false;
+}
+
+// Every entry of ukernels.inc the CPU can run (A read in place).
 FRNN_TEST(ukernels_match_ref) {
   Rng rng(8);
-  const float nan = frnn_test::qnan();
   for (const UkernelEntry& u : kUkernels) {
-    if (!frnn::cpu_supports(u.isa)) {
-      frnn_test::note(frnn_test::fmt("skipped %s: this CPU lacks %s", u.name, frnn::isa_to_string(u.isa)));
-      continue;
-    }
-    for (size_t m = 1; m <= u.mr; ++m)
-      for (size_t n = 1; n <= u.nr; ++n)
-        for (size_t k : {1, 2, 3, 7, 16, 17, 65})
-          for (int acc = 0; acc < 2; ++acc) {
-            FRNN_SCOPE("%s m=%zu n=%zu k=%zu accumulate=%d", u.name, m, n, k, acc);
-            frnn_test::count_case();
-            Mat A(m, k, nan), C(m, n, kSentinel);
-            A.fill(rng, -1.0f, 1.0f);
-            // One packed panel: k rows of NR floats, zero past n (ukernels.inc contract).
-            std::vector<float> w(k * u.nr, 0.0f);
-            for (size_t p = 0; p < k; ++p)
-              for (size_t j = 0; j < n; ++j) w[p * u.nr + j] = rng.uniform(-1.0f, 1.0f);
-            if (acc)
-              C.fill(rng, -1.0f, 1.0f);
-            else
-              for (size_t i = 0; i < m; ++i)
-                for (size_t j = 0; j < n; ++j) C.at(i, j) = nan;
-            const std::vector<float> c_in = C.v;
-            std::vector<double> ref(m * C.ld), mag(m * C.ld);
-            frnn_ref::gemm_ref(false, false, m, n, k, A.v.data(), A.ld, w.data(), u.nr, c_in.data(), ref.data(), C.ld,
-                               acc, mag.data());
-            u.fn(m, n, k, A.v.data(), A.ld, w.data(), C.v.data(), C.ld, acc);
-            size_t bad = 0, bi = 0, bj = 0;
-            for (size_t i = 0; i < m; ++i)
-              for (size_t j = 0; j < n; ++j)
-                if (!frnn_test::near(C.at(i, j), ref[i * C.ld + j], gemm_tol(k, mag[i * C.ld + j])) && bad++ == 0)
-                  bi = i, bj = j;
-            CHECK_MSG(bad == 0, "%zu of %zu elements off; first C[%zu,%zu] got %.9g want %.9g", bad, m * n, bi, bj,
-                      (double)C.at(bi, bj), ref[bi * C.ld + bj]);
-            CHECK_MSG(C.padding_is(kSentinel), "micro-kernel wrote outside the m×n block of C");
-          }
+    if (!runnable(u)) continue;
+    check_micro_kernel(rng, u.name, u.mr, u.nr, [&](Mat& A, const std::vector<float>& w, Mat& C, size_t m, size_t n, size_t k, bool acc) {
+      u.fn(m, n, k, A.v.data(), A.ld, w.data(), C.v.data(), C.ld, acc);
+    });
   }
 }
 
@@ -302,42 +315,14 @@ const PpmmEntry kPpmmUkernels[] = {
 // holding NaN that must not be read), for every ppmm_ukernels.inc entry the CPU can run.
 FRNN_TEST(ppmm_ukernels_match_ref) {
   Rng rng(9);
-  const float nan = frnn_test::qnan();
   for (const PpmmEntry& u : kPpmmUkernels) {
-    if (!frnn::cpu_supports(u.isa)) {
-      frnn_test::note(frnn_test::fmt("skipped %s: this CPU lacks %s", u.name, frnn::isa_to_string(u.isa)));
-      continue;
-    }
-    for (size_t m = 1; m <= u.mr; ++m)
-      for (size_t n = 1; n <= u.nr; ++n)
-        for (size_t k : {1, 2, 3, 7, 16, 17, 65})
-          for (int acc = 0; acc < 2; ++acc) {
-            FRNN_SCOPE("%s m=%zu n=%zu k=%zu accumulate=%d", u.name, m, n, k, acc);
-            frnn_test::count_case();
-            Mat A(m, k, nan), C(m, n, kSentinel);
-            A.fill(rng, -1.0f, 1.0f);
-            std::vector<float> a_panel(k * u.mr, nan);
-            for (size_t p = 0; p < k; ++p)
-              for (size_t i = 0; i < m; ++i) a_panel[p * u.mr + i] = A.at(i, p);
-            std::vector<float> w(k * u.nr, 0.0f);
-            for (size_t p = 0; p < k; ++p)
-              for (size_t j = 0; j < n; ++j) w[p * u.nr + j] = rng.uniform(-1.0f, 1.0f);
-            if (acc)
-              C.fill(rng, -1.0f, 1.0f);
-            else
-              for (size_t i = 0; i < m; ++i)
-                for (size_t j = 0; j < n; ++j) C.at(i, j) = nan;
-            const std::vector<float> c_in = C.v;
-            std::vector<double> ref(m * C.ld), mag(m * C.ld);
-            frnn_ref::gemm_ref(false, false, m, n, k, A.v.data(), A.ld, w.data(), u.nr, c_in.data(), ref.data(), C.ld,
-                               acc, mag.data());
-            u.fn(m, n, k, a_panel.data(), w.data(), C.v.data(), C.ld, acc);
-            size_t bad = 0;
-            for (size_t i = 0; i < m; ++i)
-              for (size_t j = 0; j < n; ++j) bad += !frnn_test::near(C.at(i, j), ref[i * C.ld + j], gemm_tol(k, mag[i * C.ld + j]));
-            CHECK_MSG(bad == 0, "%zu of %zu elements off the reference", bad, m * n);
-            CHECK_MSG(C.padding_is(kSentinel), "ppmm kernel wrote outside the m×n block of C");
-          }
+    if (!runnable(u)) continue;
+    check_micro_kernel(rng, u.name, u.mr, u.nr, [&](Mat& A, const std::vector<float>& w, Mat& C, size_t m, size_t n, size_t k, bool acc) {
+      std::vector<float> a_panel(k * u.mr, frnn_test::qnan());
+      for (size_t p = 0; p < k; ++p)
+        for (size_t i = 0; i < m; ++i) a_panel[p * u.mr + i] = A.at(i, p);
+      u.fn(m, n, k, a_panel.data(), w.data(), C.v.data(), C.ld, acc);
+    });
   }
 }
 
@@ -359,10 +344,7 @@ FRNN_TEST(dot_ukernels_match_ref) {
   Rng rng(10);
   const float nan = frnn_test::qnan();
   for (const DotEntry& u : kDotUkernels) {
-    if (!frnn::cpu_supports(u.isa)) {
-      frnn_test::note(frnn_test::fmt("skipped %s: this CPU lacks %s", u.name, frnn::isa_to_string(u.isa)));
-      continue;
-    }
+    if (!runnable(u)) continue;
     for (size_t m : {1, 2, 3})
       for (size_t n : {1, 3, 4, 5, 9, 33})
         for (size_t k : {1, 7, 8, 15, 16, 17, 33, 130})
