@@ -21,6 +21,22 @@ void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, 
   const Activation& ag = s.act[kActGate];
   const Activation& ac = s.act[kActCell];
   size_t n0, n1, j0, j1;
+  if (fused_step_fits(s, pk)) {
+    // All phases fused, this thread's hidden units: a tile of the r, u and n products (n's
+    // with bRn), then its gate math.
+    par.range(H, kSplitAlign, &j0, &j1);
+    for_each_step_tile(B, j0, j1, [&](size_t i0, size_t rows, size_t jb, size_t nb) {
+      const float* hp = h_prev + i0 * H;
+      float *zt = z + i0 * GH, *at = aux + i0 * H;
+      gemm_packed_tile(rows, H, hp, H, pk.rec, jb, nb, zt, GH, true);
+      gemm_packed_tile(rows, H, hp, H, pk.rec, H + jb, nb, zt, GH, true);
+      gemm_packed_tile(rows, H, hp, H, pk.rec_n, jb, nb, at, H, false);
+      if (w.bR) add_row_vector(rows, nb, w.bR + 2 * H + jb, at + jb, H, true);
+      s.gates->gru_forward(h + i0 * H, zt, at, hp, s, (int)rows, jb, jb + nb);
+    });
+    copy_inactive_rows(h, h_prev, H, j0, j1, active, B);
+    return;
+  }
   // Phase 1, this thread's columns: z[:, 0:2H] += h_prev·R[0:2H]ᵀ, and with reset_after
   // aux = h_prev·Rnᵀ + bRn (the only bias not folded into gx: r multiplies it).
   par.range(2 * H, kSplitAlign, &n0, &n1);

@@ -59,20 +59,31 @@ void lstm_step_forward(const Par& par, float* h, float* c, StepIO io, const floa
                        const uint8_t* active, const DirWeights& w, const PackedDir& pk, const CellSpec& s, int B) {
   const size_t H = s.H, Hout = s.Hout, GH = 4 * H;
   float* z = io.z;  // (B, 4H) i,f,g,o
-  // Phase 1, this thread's gate columns: z += h_prev·Rᵀ (bR is folded into gx).
-  size_t n0, n1;
-  par.range(GH, kSplitAlign, &n0, &n1);
-  gemm_packed(false, B, Hout, h_prev, Hout, pk.rec, z, GH, true, n0, n1);
-  par.barrier();
-  // Phase 2, this thread's hidden units: gate math. m: (B,H) before projection, written into
-  // aux when projecting, else straight into h.
+  // m: (B,H) before projection, written into aux when projecting, else straight into h.
+  float* m = w.Wp ? io.aux : h;
   size_t j0, j1;
   par.range(H, kSplitAlign, &j0, &j1);
-  float* m = w.Wp ? io.aux : h;
-  if (s.gates)
-    s.gates->lstm_forward(m, c, z, c_prev, w.P, s, B, j0, j1);
-  else
-    lstm_gates_forward(m, c, z, c_prev, w, s, B, j0, j1);
+  if (fused_step_fits(s, pk)) {
+    // Phases 1 and 2 fused, this thread's hidden units: a tile of the four gates' products,
+    // then its gate math.
+    for_each_step_tile(B, j0, j1, [&](size_t i0, size_t rows, size_t jb, size_t nb) {
+      float* zt = z + i0 * GH;
+      for (size_t g = 0; g < 4; ++g)
+        gemm_packed_tile(rows, Hout, h_prev + i0 * Hout, Hout, pk.rec, g * H + jb, nb, zt, GH, true);
+      s.gates->lstm_forward(m + i0 * H, c + i0 * H, zt, c_prev + i0 * H, w.P, s, (int)rows, jb, jb + nb);
+    });
+  } else {
+    // Phase 1, this thread's gate columns: z += h_prev·Rᵀ (bR is folded into gx).
+    size_t n0, n1;
+    par.range(GH, kSplitAlign, &n0, &n1);
+    gemm_packed(false, B, Hout, h_prev, Hout, pk.rec, z, GH, true, n0, n1);
+    par.barrier();
+    // Phase 2, this thread's hidden units: gate math.
+    if (s.gates)
+      s.gates->lstm_forward(m, c, z, c_prev, w.P, s, B, j0, j1);
+    else
+      lstm_gates_forward(m, c, z, c_prev, w, s, B, j0, j1);
+  }
   copy_inactive_rows(c, c_prev, H, j0, j1, active, B);
   if (w.Wp) {
     // Phase 3, this thread's projected columns: h = m·Wpᵀ.

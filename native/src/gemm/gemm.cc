@@ -150,6 +150,19 @@ static void add_strip_sums(const float* a, size_t stride, size_t kc, size_t mm, 
   }
 }
 
+// Blocks of about kc_max that k is split into (never a sliver: K = 513, say, the input
+// size plus the bias row, is one block, not 512 + 1 with a second pass over C).
+static size_t k_block_count(size_t k, size_t kc_max) { return std::max<size_t>(1, (k + kc_max / 4) / kc_max); }
+
+bool gemm_single_pass(size_t k) { return k_block_count(k, gemm_config().kc) == 1; }
+
+void gemm_packed_tile(size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, size_t j, size_t n,
+                      float* c, size_t ldc, bool accumulate) {
+  const GemmConfig& cfg = gemm_config();
+  assert(m <= cfg.mr && n <= cfg.nr && j % cfg.nr == 0 && !b.raw() && gemm_single_pass(k) && k > 0);
+  cfg.ukernel(m, n, k, a, lda, b.panel(j / cfg.nr), c + j, ldc, accumulate);
+}
+
 // The loops of gemm_packed over one or more outputs that share A: columns [n0, n1) of each.
 // row_sums: as in gemm_packed(), only with a ppmm-packed A. With strips (see
 // gemm_strips()), op(A) is read from them instead of a and packed by nobody.
@@ -158,12 +171,10 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
                         const float* strips = nullptr) {
   const GemmConfig& cfg = gemm_config();
   thread_local AlignedFloats a_block;  // op(A) block, packed, when A is transposed
-  // Loop over k in equal blocks of about KC (never a sliver: K = 513, say, the input size
-  // plus the bias row, is one block, not 512 + 1 with a second pass over C); later blocks
-  // add to what earlier ones wrote. The blocks depend on k alone, never on threads.
+  // Loop over k in equal blocks of about KC (k_block_count); later blocks add to what
+  // earlier ones wrote. The blocks depend on k alone, never on threads.
   const bool ppmm = trans_a && cfg.ppmm;
-  const size_t kc_max = ppmm ? cfg.kc_packed : cfg.kc;
-  const size_t k_blocks = std::max<size_t>(1, (k + kc_max / 4) / kc_max);
+  const size_t k_blocks = k_block_count(k, ppmm ? cfg.kc_packed : cfg.kc);
   const size_t k_step = (k + k_blocks - 1) / k_blocks;
   for (size_t p0 = 0; p0 < k; p0 += k_step) {
     const size_t kc = std::min(k_step, k - p0);

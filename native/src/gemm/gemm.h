@@ -88,6 +88,16 @@ constexpr size_t kDotMaxRows = 2;
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
                  size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
 
+// True when gemm_packed(false, m, k, ...) makes one micro-kernel call per MR×NR tile of C
+// over all of k (k fits one KC block). Then a caller may compute C a tile at a time, in an
+// order of its own, with gemm_packed_tile(), and get the same bits: the cells finish a
+// tile's gate math while its pre-activations are still in L1.
+bool gemm_single_pass(size_t k);
+// Rows [0, m) and columns [j, j + n) of C (+)= A·B for a packed (not viewed) B: m <= MR, j a
+// multiple of NR, n <= NR, gemm_single_pass(k). a and c point at row 0 (c at its column 0).
+void gemm_packed_tile(size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, size_t j, size_t n,
+                      float* c, size_t ldc, bool accumulate);
+
 // One output of a product whose A is shared: C (+)= op(A) · B.
 struct GemmOutput {
   const PackedMatrix* b;

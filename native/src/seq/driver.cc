@@ -55,6 +55,8 @@ struct ForwardDir {
   float* xa;
   float* z_all;      // (T, B, GH) training; inference: two blocks of proj_steps steps
   float* hist_h;     // (T+1, B, Hout) training, else 2 rotating slots
+  float* h_out;      // inference of one direction in time order: step s's h is row s of this
+                     // (the layer output), not a slot copied there; else nullptr
   float* hist_c;
   float* aux;        // inference: one step's aux
   ForwardDirScratch* ws;
@@ -245,6 +247,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         fd.aux = dw.aux.data();
       }
       std::memcpy(fd.hist_h, h_init, B * Hout * sizeof(float));
+      fd.h_out = !fd.sv && D == 1 && map.identity(fd.reverse) ? layer_out : nullptr;
       if (lstm) std::memcpy(fd.hist_c, c_init, B * H * sizeof(float));
     }
 
@@ -271,22 +274,27 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
       // Gx = Xs·Wᵀ + bW for the block of steps from s0, this thread's columns. A block is
       // projected at the end of the step before it (before that step's barrier), so its z
       // rows are still in cache when the steps add the recurrent product to them.
+      // Columns: this thread's share of GH, or with a fused step the columns of its hidden
+      // units in every gate, the ones its steps read.
+      const bool fused = fused_step_fits(fd.spec, dw.packed);
       size_t n0, n1;
-      par.range(GH, kSplitAlign, &n0, &n1);
+      par.range(fused ? H : GH, kSplitAlign, &n0, &n1);
       auto project = [&](size_t s0) {
         const size_t rows = (std::min(T, s0 + fd.proj_steps) - s0) * B;
         float* z = z_step(s0);
-        gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, dw.packed_w, z, GH, false, n0, n1);
-        if (fd.dot_path && fd.has_bias && n1 > n0)
-          add_row_vector(rows, n1 - n0, dw.bias_in.data() + n0, z + n0, GH, true);
+        for (size_t g0 = 0; g0 < GH; g0 += fused ? H : GH) {
+          gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, dw.packed_w, z, GH, false, g0 + n0, g0 + n1);
+          if (fd.dot_path && fd.has_bias && n1 > n0)
+            add_row_vector(rows, n1 - n0, dw.bias_in.data() + g0 + n0, z + g0 + n0, GH, true);
+        }
       };
       project(0);
       par.barrier();
       for (size_t s = 0; s < T; ++s) {
         // Training keeps every step; inference alternates between two slots.
         const size_t prev = fd.sv ? s : s % 2, next = fd.sv ? s + 1 : (s + 1) % 2;
-        const float* h_prev = fd.hist_h + prev * B * Hout;
-        float* h_new = fd.hist_h + next * B * Hout;
+        const float* h_prev = fd.h_out && s > 0 ? fd.h_out + (s - 1) * B * Hout : fd.hist_h + prev * B * Hout;
+        float* h_new = fd.h_out ? fd.h_out + s * B * Hout : fd.hist_h + next * B * Hout;
         float* aux_s = !cell_needs_aux(c) ? nullptr : fd.sv ? saved + fd.sv->aux + s * B * H : fd.aux;
         StepIO io{z_step(s), aux_s};
         const uint8_t* mask = map.mask(s);
@@ -301,6 +309,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
         // This thread's columns of h go to the layer output at each sequence's time.
         size_t j0, j1;
         step_output_range(par, fd.spec, &j0, &j1);
+        if (fd.h_out) j1 = j0;  // already there
         for (size_t b = 0; b < B && j1 > j0; ++b) {
           if (!map.live(s, b)) continue;
           std::memcpy(layer_out + (map.time(s, b, fd.reverse) * B + b) * D * Hout + fd.d * Hout + j0,
@@ -316,7 +325,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
     for (size_t d = 0; d < D; ++d) {
       const ForwardDir& fd = fds[d];
       const size_t last = fd.sv ? T : T % 2;
-      if (hN) std::memcpy(hN + fd.slot * B * Hout, fd.hist_h + last * B * Hout, B * Hout * sizeof(float));
+      const float* h_last = fd.h_out ? fd.h_out + (T - 1) * B * Hout : fd.hist_h + last * B * Hout;
+      if (hN) std::memcpy(hN + fd.slot * B * Hout, h_last, B * Hout * sizeof(float));
       if (lstm && cN) std::memcpy(cN + fd.slot * B * H, fd.hist_c + last * B * H, B * H * sizeof(float));
     }
     layer_in = layer_out;
@@ -479,11 +489,18 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
             rnn_step_backward(par, dh_nxt, dzs, dht, z, mask, dw.packed, bd.spec, (int)B);
             break;
         }
-        if (strips) {  // the step's dZ is complete (the cell's last barrier): this thread's strips
+        if (strips) {
+          // The step's dZ is complete (the cell's last barrier): this thread's strips, the
+          // columns of its hidden units in every gate when they start strips (the dZ it
+          // wrote itself, still in its cache), else its share of GH.
+          const size_t part = H % mr == 0 ? H : GH;
           size_t c0, c1;
-          par.range(GH, kSplitAlign, &c0, &c1);
-          pack_strip_rows(dw.dz_strips.data(), TB, s * B, B, dzs, GH, c0, c1);
-          if (gru && c.reset_after) pack_strip_rows(dw.dzr_strips.data(), TB, s * B, B, dw.dzr.data(), GH, c0, c1);
+          par.range(part, kSplitAlign, &c0, &c1);
+          for (size_t g0 = 0; g0 < GH && c1 > c0; g0 += part) {
+            pack_strip_rows(dw.dz_strips.data(), TB, s * B, B, dzs, GH, g0 + c0, g0 + c1);
+            if (gru && c.reset_after)
+              pack_strip_rows(dw.dzr_strips.data(), TB, s * B, B, dw.dzr.data(), GH, g0 + c0, g0 + c1);
+          }
         }
         std::swap(dh_cur, dh_nxt);
         // Finished rows carried dh through; they must not reach dWp (their m is stale).
