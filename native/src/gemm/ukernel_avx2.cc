@@ -37,7 +37,10 @@ static void kernel_6x16(size_t n, size_t k, const float* a, size_t lda, const fl
     }
     return;
   }
-  // Edge tile: go through a buffer so no element past n is read or written.
+  // Edge tile: go through a buffer so no element past n is read or written. Unrolled like
+  // the others: indexing the accumulators with a run-time i put them on the stack, and the
+  // k loop then stored all 12 of them every step (a third of the FMA rate).
+#pragma GCC unroll 6
   for (int i = 0; i < M; ++i) {
     alignas(32) float tile[16];
     _mm256_store_ps(tile, acc0[i]);
