@@ -9,7 +9,8 @@
 // warm-up), then timed calls until the time budget is spent; reports the median time per call,
 // GFLOP/s (FLOPs as ../shared/bench/shapes.json counts them: 2*T*B*(I+H)*G*H per forward,
 // 3x for a training step) and % of the FMA peak measured at startup (threads x 1-core peak).
-// With oneDNN, the same row for it on the same weights and inputs, its outputs compared to ours.
+// With oneDNN, the same row for it on the same weights and inputs, its outputs compared to ours;
+// on one thread the two are timed in alternating blocks, so that the host's noise hits both alike.
 // Cells: lstm, gru_ra (GRU reset_after=true: PyTorch, oneDNN lbr_gru), gru_rb (reset_after=
 // false: ONNX default, oneDNN gru); "gru" selects both GRUs.
 // Modes: infer = forward with saved = nullptr (y, hN, cN written); train = forward with saved
@@ -28,6 +29,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #if defined(__linux__)
@@ -154,6 +157,37 @@ Timing time_calls(const std::function<void()>& fn, double first_s, double budget
   const size_t n = samples.size();
   const double med = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
   return {med, static_cast<int>(n)};
+}
+
+// a and b in alternating blocks of about a tenth of the budget each (a, b, a, b, ...) until
+// each has had the budget: a slow stretch of the shared machine then slows both, not
+// whichever ran during it, while each block still runs with warm caches. `first_*` as above.
+std::pair<Timing, Timing> time_alternating(const std::function<void()>& a, const std::function<void()>& b,
+                                           double first_a, double first_b, double budget) {
+  if (first_a > 2 * budget || first_b > 2 * budget)
+    return {time_calls(a, first_a, budget), time_calls(b, first_b, budget)};
+  std::vector<double> samples[2];
+  double spent[2] = {0, 0};
+  const std::function<void()>* fns[2] = {&a, &b};
+  const auto start = Clock::now();
+  do {
+    for (int i = 0; i < 2; ++i) {
+      const double block_end = spent[i] + budget / 10;
+      do {
+        const auto t0 = Clock::now();
+        (*fns[i])();
+        samples[i].push_back(seconds_since(t0));
+        spent[i] += samples[i].back();
+      } while (spent[i] < block_end && samples[i].size() < 200000);
+    }
+  } while ((spent[0] < budget || spent[1] < budget || samples[0].size() < 3 || samples[1].size() < 3) &&
+           samples[0].size() < 200000 && seconds_since(start) < 4 * budget);
+  auto median = [](std::vector<double>& v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return Timing{n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), static_cast<int>(n)};
+  };
+  return {median(samples[0]), median(samples[1])};
 }
 
 // ---- FMA peak ---------------------------------------------------------------------------------
@@ -511,46 +545,67 @@ int main(int argc, char** argv) {
           };
           Problem p(c, w.T, w.B, w.I, w.H, train);
           Result ours, peer;
-          // fused-rnn
+          const std::function<void()> run_ours = [&] { train ? p.train() : p.infer(); };
+          std::unique_ptr<frnn_bench::DnnlRnn> d;
+          std::function<void()> run_peer;
+          // Checked warm-up calls (a slow one is its own sample, see time_calls), fused-rnn then
+          // oneDNN on the same weights and inputs.
+          double first_ours = 0, first_peer = 0;
+          bool ours_ready = false, peer_ready = false;
           if (opt.ours) try {
             frnn::set_num_threads(thr);
-            const CpuMeter meter;  // from the warm-up on: a slow call is its own sample
             const auto t0 = Clock::now();
-            train ? p.train() : p.infer();
-            const double first = seconds_since(t0);
+            run_ours();
+            first_ours = seconds_since(t0);
             if (!all_finite(p.y) || !all_finite(p.hN) || !all_finite(p.cN) || !all_finite(p.dx) ||
                 !all_finite(p.dparams))
               throw std::runtime_error("non-finite output");
-            ours.t = time_calls([&] { train ? p.train() : p.infer(); }, first, opt.budget);
-            ours.bg = meter.others();
-            finish(ours);
+            ours_ready = true;
           } catch (const std::exception& e) {
             ours.error = e.what();
             ++failures;
           }
-          // oneDNN on the same weights and inputs
-          if (use_dnnl) {
-            try {
-              frnn_bench::dnnl_set_num_threads(thr);
-              auto d = p.make_dnnl(train);
+          if (use_dnnl) try {
+            frnn_bench::dnnl_set_num_threads(thr);
+            d = p.make_dnnl(train);
+            run_peer = [&] { train ? d->run_train() : d->run_infer(); };
+            const auto t0 = Clock::now();
+            run_peer();
+            first_peer = seconds_since(t0);
+            if (!all_finite(p.py) || !all_finite(p.phN) || !all_finite(p.pcN) || !all_finite(p.pdx))
+              throw std::runtime_error("non-finite output");
+            peer_ready = true;
+          } catch (const std::exception& e) {
+            peer.error = e.what();
+          }
+          // Timed calls. One thread: the two in alternating blocks. More: each in one block,
+          // since a pool's idle workers spin for a while after a call (ours and OpenMP's alike)
+          // and would take the other's cores.
+          if (ours_ready && peer_ready && thr == 1) {
+            const CpuMeter meter;
+            std::tie(ours.t, peer.t) = time_alternating(run_ours, run_peer, first_ours, first_peer, opt.budget);
+            ours.bg = peer.bg = meter.others();
+          } else {
+            if (ours_ready) {
               const CpuMeter meter;
-              const auto t0 = Clock::now();
-              train ? d->run_train() : d->run_infer();
-              const double first = seconds_since(t0);
-              if (!all_finite(p.py) || !all_finite(p.phN) || !all_finite(p.pcN) || !all_finite(p.pdx))
-                throw std::runtime_error("non-finite output");
-              peer.t = time_calls([&] { train ? d->run_train() : d->run_infer(); }, first, opt.budget);
+              ours.t = time_calls(run_ours, first_ours, opt.budget);
+              ours.bg = meter.others();
+            }
+            if (peer_ready) {
+              const CpuMeter meter;
+              peer.t = time_calls(run_peer, first_peer, opt.budget);
               peer.bg = meter.others();
-              finish(peer);
-              if (ours.ok) {  // same inputs, same weights: every output must agree at full size too
-                peer.diff = std::max(rel_diff(p.y, p.py), std::max(rel_diff(p.hN, p.phN), rel_diff(p.cN, p.pcN)));
-                if (train) peer.diff = std::max(peer.diff, rel_diff(p.dx, p.pdx));
-                if (peer.diff > 1e-3)
-                  std::printf("%sWARNING: %s %s %s t%d: oneDNN's outputs differ from ours by %.2e (relative)\n",
-                              opt.csv ? "# " : "", w.name, c.name, mode, thr, peer.diff);
-              }
-            } catch (const std::exception& e) {
-              peer.error = e.what();
+            }
+          }
+          if (ours_ready) finish(ours);
+          if (peer_ready) {
+            finish(peer);
+            if (ours.ok) {  // same inputs, same weights: every output must agree at full size too
+              peer.diff = std::max(rel_diff(p.y, p.py), std::max(rel_diff(p.hN, p.phN), rel_diff(p.cN, p.pcN)));
+              if (train) peer.diff = std::max(peer.diff, rel_diff(p.dx, p.pdx));
+              if (peer.diff > 1e-3)
+                std::printf("%sWARNING: %s %s %s t%d: oneDNN's outputs differ from ours by %.2e (relative)\n",
+                            opt.csv ? "# " : "", w.name, c.name, mode, thr, peer.diff);
             }
           }
           if (opt.csv) {
