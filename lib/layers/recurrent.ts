@@ -280,9 +280,12 @@ export abstract class Recurrent {
     if (!lstm && state?.c !== undefined) throw invalidArg('state.c', `undefined (${this.className} has no cell state)`, state.c);
     const c0 = state?.c === undefined ? null : checkTensor('state.c', state.c, [L, B, H]).data;
     this.checkIdle();
-    const out = new Float32Array(B * Hout);
-    const h = new Float32Array(L * B * Hout);
-    const c = lstm ? new Float32Array(L * B * H) : null;
+    // The three outputs are views of one buffer: a typed array of its own costs ~0.6 µs to
+    // allocate, a tenth of a step.
+    const all = new Float32Array(B * Hout + L * B * Hout + (lstm ? L * B * H : 0));
+    const out = all.subarray(0, B * Hout);
+    const h = all.subarray(B * Hout, B * Hout + L * B * Hout);
+    const c = lstm ? all.subarray(B * Hout + L * B * Hout) : null;
     this.handle.forward(this.weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null);
     const hT = { shape: [L, B, Hout], data: h };
     const result: StepResult = { output: { shape: [B, Hout], data: out }, h: hT, state: { h: hT } };
