@@ -143,6 +143,19 @@ std::vector<RnnCase> directed_cases() {
     k.cfg.act[0][0] = act(ActKind::kHardSigmoid, 0.2f, 0.5f), k.cfg.act[0][1] = act(ActKind::kSoftsign);
     k.cfg.act[1][0] = act(ActKind::kSigmoid), k.cfg.act[1][1] = act(ActKind::kElu, 1.0f), add(k);
   }
+  // Sizes where the forward step runs fused (H a multiple of NR: 16 on AVX2, 32 on AVX-512)
+  // with partial row tiles (B = 11: 8 + 3 rows, 6 + 5) and one-direction inference writing h
+  // into the output in place.
+  for (CellType cell : {CellType::kLstm, CellType::kGru}) {
+    k = base(cell, "fused step", 5, 32), k.B = 11, k.T = 3, add(k);
+    k.name = "fused step, 2 layers, H 64, lengths", k.cfg.hidden_size = 64, k.cfg.num_layers = 2;
+    k.lengths = true, add(k);
+    k = base(cell, "fused step bidirectional H 48", 7, 48), k.B = 9, k.T = 3, k.cfg.num_directions = 2;
+    k.batch_first = k.h0 = k.c0 = true, add(k);
+  }
+  k = base(CellType::kLstm, "fused step peephole projection", 5, 32), k.B = 11, k.T = 3, k.cfg.peephole = true;
+  k.cfg.proj_size = 12, k.c0 = true, add(k);
+  k = base(CellType::kGru, "reset_before H 32", 5, 32), k.cfg.reset_after = false, k.B = 11, k.T = 3, add(k);
   // RNN nonlinearities.
   for (ActKind a : {ActKind::kRelu, ActKind::kIdentity, ActKind::kLeakyRelu, ActKind::kSoftplus, ActKind::kScaledTanh}) {
     k = base(CellType::kRnn, "nonlinearity"), k.lengths = true, k.cfg.num_directions = 2;

@@ -406,6 +406,13 @@ FRNN_TEST(threads_give_identical_bits) {
   k.cfg.reset_after = false, k.cfg.input_size = 4, k.cfg.hidden_size = 33, k.T = 3, k.B = 5, k.cfg.num_layers = 1;
   ks.push_back(k);
   k.name = "threads GRU reset_after", k.cfg.reset_after = true, ks.push_back(k);
+  // Fused forward steps (H a multiple of every NR), backward strips split by hidden units.
+  k = structured(small(CellType::kLstm, "threads LSTM fused step"));
+  k.cfg.input_size = 5, k.cfg.hidden_size = 64, k.T = 3, k.B = 11, k.cfg.num_layers = 1, ks.push_back(k);
+  k.name = "threads GRU fused step", k.cfg.cell = CellType::kGru, ks.push_back(k);
+  k = small(CellType::kLstm, "threads LSTM fused step, one direction");  // threads share a direction
+  k.cfg.input_size = 5, k.cfg.hidden_size = 64, k.B = 11, ks.push_back(k);
+  k.name = "threads GRU fused step, one direction", k.cfg.cell = CellType::kGru, ks.push_back(k);
   k = structured(small(CellType::kRnn, "threads RNN"));
   k.cfg.hidden_size = 50, k.T = 3, k.B = 7, k.cfg.num_layers = 1, ks.push_back(k);
   uint64_t seed = 990;
