@@ -1,7 +1,9 @@
 // Training checkpoints: one .safetensors file with the model's weights (`model.<name>`), the
 // optimizer's state buffers (`optimizer.<param>.<state>`), and in its metadata the architecture,
-// the optimizer's settings and step count, and the last completed epoch. One file, written
-// atomically, so a process killed at any moment leaves either the previous checkpoint or the new one.
+// the optimizer's settings and step count, the last completed epoch, and early stopping's counters
+// (with restoreBest, its best weights as `earlyStopping.<i>`, i the parameter's index). One file,
+// written atomically, so a process killed at any moment leaves either the previous checkpoint or
+// the new one.
 import { invalidArg } from '../internal/check';
 import { loadSafetensorsAsync, saveSafetensorsAsync } from '../io/safetensors';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizers';
@@ -9,25 +11,42 @@ import type { Tensor } from '../tensor';
 import { modelConfig, parseJson } from './io';
 import type { Sequential } from './sequential';
 
-const MODEL = 'model.', OPTIMIZER = 'optimizer.';
+const MODEL = 'model.', OPTIMIZER = 'optimizer.', EARLY = 'earlyStopping.';
+
+/** Where early stopping stands after an epoch: a resumed fit goes on counting from here. */
+export interface EarlyStoppingState {
+  monitor: 'loss' | 'valLoss';
+  best: number;
+  waited: number;
+  /** The parameters at the best epoch, in model.parameters() order (restoreBest), else null. */
+  bestWeights: Float32Array[] | null;
+}
 
 export interface Checkpoint {
   /** The last completed epoch (0-based): training resumes at epoch + 1. */
   epoch: number;
   weights: Record<string, Tensor>;
   optimizer: OptimizerStateDict;
+  /** Present when the fit that wrote it used early stopping. */
+  early: EarlyStoppingState | null;
 }
 
-export async function writeCheckpoint(file: string, model: Sequential, optimizer: Optimizer, epoch: number): Promise<void> {
+export async function writeCheckpoint(file: string, model: Sequential, optimizer: Optimizer, epoch: number,
+  early: EarlyStoppingState | null): Promise<void> {
   const tensors: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(model.stateDict())) tensors[MODEL + k] = v;
   const opt = optimizer.stateDict();
   for (const [k, v] of Object.entries(opt.state)) tensors[OPTIMIZER + k] = { shape: [v.length], data: v };
-  const metadata = {
+  const metadata: Record<string, string> = {
     'fused-rnn.config': JSON.stringify(modelConfig(model)),
     'fused-rnn.optimizer': JSON.stringify({ kind: opt.kind, config: opt.config, step: opt.step, lr: opt.lr }),
     'fused-rnn.epoch': String(epoch),
   };
+  if (early) {
+    // best is Infinity before the first epoch counts: JSON has no Infinity, null stands for it.
+    metadata['fused-rnn.earlyStopping'] = JSON.stringify({ monitor: early.monitor, best: Number.isFinite(early.best) ? early.best : null, waited: early.waited });
+    early.bestWeights?.forEach((w, i) => { tensors[EARLY + i] = { shape: [w.length], data: w }; });
+  }
   await saveSafetensorsAsync(file, tensors, metadata);
 }
 
@@ -40,11 +59,28 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
   const epoch = Number(epochText);
   if (!Number.isInteger(epoch) || epoch < 0) throw invalidArg(`${file} epoch`, 'an integer >= 0', epochText);
   const opt = parseJson(optText, `${file} optimizer`) as Omit<OptimizerStateDict, 'state'>;
-  const weights: Record<string, Tensor> = {}, state: Record<string, Float32Array> = {};
+  const weights: Record<string, Tensor> = {}, state: Record<string, Float32Array> = {}, best: Float32Array[] = [];
   for (const [k, v] of Object.entries(st.tensors)) {
     if (k.startsWith(MODEL)) weights[k.slice(MODEL.length)] = v;
     else if (k.startsWith(OPTIMIZER)) state[k.slice(OPTIMIZER.length)] = v.data;
-    else throw invalidArg(`${file} tensor '${k}'`, "a name starting with 'model.' or 'optimizer.'", k);
+    else if (k.startsWith(EARLY) && /^\d+$/.test(k.slice(EARLY.length))) best[Number(k.slice(EARLY.length))] = v.data;
+    else throw invalidArg(`${file} tensor '${k}'`, "a name starting with 'model.', 'optimizer.' or 'earlyStopping.'", k);
   }
-  return { epoch, weights, optimizer: { ...opt, state } };
+  return { epoch, weights, optimizer: { ...opt, state }, early: readEarlyStopping(file, st.metadata['fused-rnn.earlyStopping'], best) };
+}
+
+function readEarlyStopping(file: string, text: string | undefined, best: Float32Array[]): EarlyStoppingState | null {
+  if (text === undefined) {
+    if (best.length > 0) throw invalidArg(`${file} earlyStopping`, 'metadata fused-rnn.earlyStopping beside its weights', 'none');
+    return null;
+  }
+  const e = parseJson(text, `${file} earlyStopping`) as { monitor?: unknown; best?: unknown; waited?: unknown };
+  if ((e.monitor !== 'loss' && e.monitor !== 'valLoss') || !(e.best === null || typeof e.best === 'number') ||
+      !Number.isInteger(e.waited) || (e.waited as number) < 0) {
+    throw invalidArg(`${file} earlyStopping`, '{ monitor: "loss" | "valLoss", best: number | null, waited: integer >= 0 }', text);
+  }
+  for (let i = 0; i < best.length; i++) {
+    if (!best[i]) throw invalidArg(`${file} tensor '${EARLY}${i}'`, 'present (the best weights are numbered 0..n-1)', 'missing');
+  }
+  return { monitor: e.monitor, best: e.best ?? Infinity, waited: e.waited as number, bestWeights: best.length > 0 ? best : null };
 }

@@ -5,7 +5,7 @@
 import { checkInteger, invalidArg, invalidType } from '../internal/check';
 import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
-import { readCheckpoint, writeCheckpoint } from './checkpoint';
+import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './checkpoint';
 import { Samples, type Batch, type BatchedDataset, type Dataset } from './data';
 import { resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, type History, type ResolvedFit } from './fit_options';
 import type { Flow, ParamRef } from './layer';
@@ -43,13 +43,15 @@ export async function fit(model: Sequential, data: Dataset | BatchedDataset, opt
   return model.exclusive(async () => {
     try {
       let firstEpoch = r.initialEpoch ?? 0;
+      const early = r.early ? new EarlyStopping(r.early, params) : null;
       if (r.resumeFrom !== null) {
         const cp = await readCheckpoint(r.resumeFrom);
         model.assignStateDict(cp.weights);
         optimizer.loadStateDict(cp.optimizer);
         firstEpoch = r.initialEpoch ?? cp.epoch + 1;
+        // Early stopping goes on counting where the interrupted fit stood (same monitor only).
+        if (early && cp.early && cp.early.monitor === r.early!.monitor) early.restore(r.resumeFrom, cp.early);
       }
-      const early = r.early ? new EarlyStopping(r.early, params) : null;
       for (let epoch = firstEpoch; epoch < r.epochs; epoch++) {
         if (r.lrSchedule && !r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
@@ -60,8 +62,11 @@ export async function fit(model: Sequential, data: Dataset | BatchedDataset, opt
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
         }
         history.epochs.push(info);
-        if (r.checkpoint && (epoch + 1) % r.checkpoint.every === 0) await writeCheckpoint(r.checkpoint.path, model, optimizer, epoch);
-        if (early?.shouldStop(info)) history.stopped = 'earlyStopping';
+        const stop = early?.shouldStop(info) ?? false;  // before the checkpoint, which keeps its counters
+        if (r.checkpoint && (epoch + 1) % r.checkpoint.every === 0) {
+          await writeCheckpoint(r.checkpoint.path, model, optimizer, epoch, early?.state() ?? null);
+        }
+        if (stop) history.stopped = 'earlyStopping';
         if (opts.onEpochEnd && (await opts.onEpochEnd(info)) === 'stop') history.stopped = 'callback';
         if (history.stopped !== 'completed') break;
       }
@@ -155,6 +160,22 @@ class EarlyStopping {
 
   restoreBest(): void {
     if (this.bestWeights) this.params.forEach((p, i) => p.value.set(this.bestWeights![i]));
+  }
+
+  state(): EarlyStoppingState {
+    return { monitor: this.o.monitor, best: this.best, waited: this.waited, bestWeights: this.bestWeights };
+  }
+
+  /** Continues from a checkpoint's state; its best weights must fit these parameters. */
+  restore(file: string, s: EarlyStoppingState): void {
+    const w = s.bestWeights;
+    if (w && (w.length !== this.params.length || w.some((a, i) => a.length !== this.params[i].value.length))) {
+      throw invalidArg(`${file} earlyStopping weights`, `${this.params.length} tensors sized like the model's parameters`,
+        w.map((a) => a.length));
+    }
+    this.best = s.best;
+    this.waited = s.waited;
+    this.bestWeights = this.o.restoreBest ? w?.map((a) => a.slice()) ?? null : null;
   }
 }
 

@@ -36,6 +36,32 @@ describe('checkpoint and resume', () => {
     for (const k of Object.keys(a)) expect(firstBitMismatch(a[k].data, b[k].data), k).toBe(-1);
   });
 
+  test('early stopping resumes its counters and best weights from the checkpoint', async () => {
+    // minDelta so large that only the first epoch improves: patience 2 stops after epoch 3 and
+    // restoreBest brings back epoch 0's weights. Interrupted after epoch 1, a resumed fit that
+    // started counting afresh would run to epoch 5 and restore epoch 2's.
+    const data = addingProblem(64, 8, 1);
+    const early = { patience: 2, minDelta: 1e9, restoreBest: true };
+    const straight = build(1);
+    const hs = await straight.fit(data, { ...fitOptions, epochs: 8, optimizer: new Adam({ lr: 0.01 }), earlyStopping: early });
+    expect(hs.stopped).toBe('earlyStopping');
+    expect(hs.epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3]);
+
+    const file = path.join(tmp(), 'early.ckpt.safetensors');
+    const crashing = build(1);
+    await expect(crashing.fit(data, {
+      ...fitOptions, epochs: 8, optimizer: new Adam({ lr: 0.01 }), earlyStopping: early, checkpoint: { path: file },
+      onEpochEnd: ({ epoch }) => { if (epoch === 1) throw new Error('power cut'); },
+    })).rejects.toThrow('power cut');
+
+    const resumed = build(99);
+    const h = await resumed.fit(data, { ...fitOptions, epochs: 8, optimizer: new Adam({ lr: 0.01 }), earlyStopping: early, resumeFrom: file });
+    expect(h.stopped).toBe('earlyStopping');
+    expect(h.epochs.map((e) => e.epoch)).toEqual([2, 3]);
+    const a = straight.stateDict(), b = resumed.stateDict();
+    for (const k of Object.keys(a)) expect(firstBitMismatch(a[k].data, b[k].data), k).toBe(-1);
+  });
+
   test('a corrupt checkpoint is refused before anything changes', async () => {
     const file = path.join(tmp(), 'bad.safetensors');
     const m = build(1);
