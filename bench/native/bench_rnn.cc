@@ -38,8 +38,10 @@
 #include <unistd.h>
 #endif
 
+#include "cpu/isa.h"
 #include "dnnl_peer.h"
 #include "fma_peak.h"
+#include "gemm/ukernel.h"
 #include "fused_rnn.h"
 
 namespace {
@@ -188,6 +190,47 @@ std::pair<Timing, Timing> time_alternating(const std::function<void()>& a, const
     return Timing{n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), static_cast<int>(n)};
   };
   return {median(samples[0]), median(samples[1])};
+}
+
+// ---- Micro-kernels alone -------------------------------------------------------------------
+// Every GEMM micro-kernel the CPU runs, on one MR-row tile times one NR panel with K = 256
+// (A, the panel and C in L1/L2), accumulating: what the kernels reach without the drivers around
+// them, one line per ISA. A kernel far below the FMA peak here is broken (session 3: the AVX2
+// one had its accumulators on the stack and ran at a third of the rate; nothing else showed it).
+std::string measure_ukernels(double peak) {
+  struct Entry {
+    frnn::Isa isa;
+    const char* name;
+    frnn::UkernelFn fn;
+    size_t mr, nr;
+  };
+  static const Entry kEntries[] = {
+#define FRNN_UKERNEL(kisa, fn, kmr, knr) {frnn::Isa::kisa, #fn, frnn::fn, kmr, knr},
+#include "gemm/ukernels.inc"
+#undef FRNN_UKERNEL
+  };
+  constexpr size_t K = 256;
+  std::string out;
+  for (const Entry& e : kEntries) {
+    if (!frnn::cpu_supports(e.isa)) continue;
+    std::vector<float> a(e.mr * K, 0.5f), w(K * e.nr, 0.25f), c(e.mr * e.nr, 0.0f);
+    const double flops = 2.0 * e.mr * e.nr * K;
+    auto run = [&](int64_t calls) {
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < calls; ++i) e.fn(e.mr, e.nr, K, a.data(), K, w.data(), c.data(), e.nr, true);
+      return seconds_since(t0);
+    };
+    int64_t calls = 256;
+    while (run(calls) < 0.01) calls *= 2;  // calibrate to >= 10 ms per run
+    double best = 0;
+    for (int r = 0; r < 10; ++r) best = std::max(best, flops * calls / run(calls) / 1e9);  // as the FMA peak
+    if (!std::isfinite(c[0])) std::fprintf(stderr, "%s diverged\n", e.name);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s%s %.1f GFLOP/s (%.0f%%)", out.empty() ? "" : ", ", frnn::isa_to_string(e.isa),
+                  best, peak > 0 ? 100.0 * best / peak : 0.0);
+    out += buf;
+  }
+  return out;
 }
 
 // ---- FMA peak ---------------------------------------------------------------------------------
@@ -479,6 +522,7 @@ int main(int argc, char** argv) {
     std::printf("bench_rnn: %s, %u hardware threads\n", cpu_model().c_str(), std::thread::hardware_concurrency());
     std::printf("fused-rnn: isa %s (FUSED_RNN_ISA overrides), threads via frnn::set_num_threads\n", frnn::isa_name());
     std::printf("FMA peak, 1 core, best of 10: %s -> %%peak = GFLOP/s / (%.1f x threads)\n", peak_log.c_str(), peak);
+    std::printf("GEMM micro-kernels alone (one tile, K 256, in cache): %s\n", measure_ukernels(peak).c_str());
     std::printf("%s\n", dnnl_desc.c_str());
   }
   {
