@@ -41,7 +41,7 @@
 #include "cpu/isa.h"
 #include "dnnl_peer.h"
 #include "fma_peak.h"
-#include "gemm/ukernel.h"
+#include "gemm/ukernel_list.h"
 #include "fused_rnn.h"
 
 namespace {
@@ -143,6 +143,13 @@ struct Timing {
   int n = 0;
 };
 
+// The median of the samples (sorted in place) and their count.
+Timing median_of(std::vector<double>& samples) {
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  return {n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]), static_cast<int>(n)};
+}
+
 // `first_s`: how long the checked warm-up call took. Calls slower than 2x the budget are not
 // repeated (the scalar kernels take seconds on `large`): that call is the one sample.
 Timing time_calls(const std::function<void()>& fn, double first_s, double budget) {
@@ -155,10 +162,7 @@ Timing time_calls(const std::function<void()>& fn, double first_s, double budget
     samples.push_back(seconds_since(t0));
   } while ((seconds_since(start) < budget || samples.size() < 3) && samples.size() < 200000 &&
            !(samples.size() >= 1 && seconds_since(start) > 2 * budget));
-  std::sort(samples.begin(), samples.end());
-  const size_t n = samples.size();
-  const double med = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-  return {med, static_cast<int>(n)};
+  return median_of(samples);
 }
 
 // a and b in alternating blocks of about a tenth of the budget each (a, b, a, b, ...) until
@@ -184,12 +188,7 @@ std::pair<Timing, Timing> time_alternating(const std::function<void()>& a, const
     }
   } while ((spent[0] < budget || spent[1] < budget || samples[0].size() < 3 || samples[1].size() < 3) &&
            samples[0].size() < 200000 && seconds_since(start) < 4 * budget);
-  auto median = [](std::vector<double>& v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return Timing{n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), static_cast<int>(n)};
-  };
-  return {median(samples[0]), median(samples[1])};
+  return {median_of(samples[0]), median_of(samples[1])};
 }
 
 // ---- Micro-kernels alone -------------------------------------------------------------------
@@ -198,20 +197,9 @@ std::pair<Timing, Timing> time_alternating(const std::function<void()>& a, const
 // them, one line per ISA. A kernel far below the FMA peak here is broken (session 3: the AVX2
 // one had its accumulators on the stack and ran at a third of the rate; nothing else showed it).
 std::string measure_ukernels(double peak) {
-  struct Entry {
-    frnn::Isa isa;
-    const char* name;
-    frnn::UkernelFn fn;
-    size_t mr, nr;
-  };
-  static const Entry kEntries[] = {
-#define FRNN_UKERNEL(kisa, fn, kmr, knr) {frnn::Isa::kisa, #fn, frnn::fn, kmr, knr},
-#include "gemm/ukernels.inc"
-#undef FRNN_UKERNEL
-  };
   constexpr size_t K = 256;
   std::string out;
-  for (const Entry& e : kEntries) {
+  for (const frnn::UkernelEntry& e : frnn::kUkernels) {
     if (!frnn::cpu_supports(e.isa)) continue;
     std::vector<float> a(e.mr * K, 0.5f), w(K * e.nr, 0.25f), c(e.mr * e.nr, 0.0f);
     const double flops = 2.0 * e.mr * e.nr * K;

@@ -175,7 +175,7 @@ class EarlyStopping {
     }
     this.best = s.best;
     this.waited = s.waited;
-    this.bestWeights = this.o.restoreBest ? w?.map((a) => a.slice()) ?? null : null;
+    this.bestWeights = this.o.restoreBest ? w : null;  // fresh arrays from the file: no copy
   }
 }
 

@@ -30,7 +30,7 @@
 #include "cpu/isa.h"
 #include "fused_rnn.h"
 #include "gemm/gemm.h"
-#include "gemm/ukernel.h"
+#include "gemm/ukernel_list.h"
 #include "ref/gemm_ref.h"
 #include "test_util.h"
 
@@ -229,18 +229,6 @@ FRNN_TEST(gemm_matches_ref_across_blocks) {
         }
 }
 
-struct UkernelEntry {
-  frnn::Isa isa;
-  const char* name;
-  frnn::UkernelFn fn;
-  size_t mr, nr;
-};
-
-const UkernelEntry kUkernels[] = {
-#define FRNN_UKERNEL(kisa, fn, kmr, knr) {frnn::Isa::kisa, #fn, frnn::fn, kmr, knr},
-#include "gemm/ukernels.inc"
-#undef FRNN_UKERNEL
-};
 
 // Every m ≤ MR, n ≤ NR, a few k and both accumulate modes of one micro-kernel against the float64
 // reference: C[m×n] (+)= A[m×k] · W, W one packed panel (k rows of NR floats, zero past n).
@@ -290,7 +278,7 @@ bool runnable(const Entry& u) {
 // Every entry of ukernels.inc the CPU can run (A read in place).
 FRNN_TEST(ukernels_match_ref) {
   Rng rng(8);
-  for (const UkernelEntry& u : kUkernels) {
+  for (const frnn::UkernelEntry& u : frnn::kUkernels) {
     if (!runnable(u)) continue;
     check_micro_kernel(rng, u.name, u.mr, u.nr, [&](Mat& A, const std::vector<float>& w, Mat& C, size_t m, size_t n, size_t k, bool acc) {
       u.fn(m, n, k, A.v.data(), A.ld, w.data(), C.v.data(), C.ld, acc);
