@@ -3,16 +3,22 @@ import { checkInteger } from './internal/check';
 import { native } from './native';
 
 export { tensor, zeros, type Tensor } from './tensor';
-export { LSTM } from './layers/lstm';
-export { GRU } from './layers/gru';
-export { RNN } from './layers/rnn';
-export { Recurrent, type ForwardOptions, type ForwardResult, type BackwardGrads, type BackwardResult, type StepState, type StepResult } from './layers/recurrent';
-export type { RecurrentOptions, LSTMOptions, GRUOptions, RNNOptions, Direction, Nonlinearity } from './layers/config';
-export type { ActivationName, ActivationSpec, DirectionalActivation } from './layers/activations';
-export type { Layout } from './layers/layouts';
-export type { OnnxAttributes, OnnxWeights } from './layers/onnx';
-export type { MergeMode } from './layers/config';
-export * from './model/index';
+export { LSTM } from './layers/recurrent/lstm';
+export { GRU } from './layers/recurrent/gru';
+export { RNN } from './layers/recurrent/rnn';
+export { Recurrent, type ForwardOptions, type ForwardResult, type BackwardGrads, type BackwardResult, type StepState, type StepResult } from './layers/recurrent/recurrent';
+export type { RecurrentOptions, LSTMOptions, GRUOptions, RNNOptions, Direction, Nonlinearity } from './layers/recurrent/config';
+export type { ActivationName, ActivationSpec, DirectionalActivation } from './layers/recurrent/activations';
+export type { Layout } from './layers/recurrent/layouts';
+export type { OnnxAttributes, OnnxWeights } from './layers/recurrent/onnx';
+export type { MergeMode, SequenceOptions } from './layers/layer';
+export { Dense, type DenseOptions, type DenseActivation } from './layers/dense';
+export { Embedding, type EmbeddingOptions } from './layers/embedding';
+export { Dropout, type DropoutOptions } from './layers/dropout';
+export { Sequential, type SequentialLayer, type PredictOptions, type ModelState } from './model/sequential';
+export type { Dataset, BatchedDataset, SequenceArray, TargetArray } from './model/data';
+export type { FitOptions, History, BatchInfo, EpochInfo } from './model/fit';
+export type { LossName, LossSpec } from './model/losses';
 export {
   Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, gradNorm, clipCoefficient, clipGradNorm,
   stepLR, exponentialLR, cosineAnnealingLR, constantLR, warmup,

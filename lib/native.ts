@@ -11,8 +11,62 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
-/** The raw exports of fused_rnn.node. lib/ wraps every one of them with argument checks. */
-export interface NativeAddon { [k: string]: any }
+/** Matches native ParamKind (native/include/fused_rnn.h). */
+export const ParamKind = { W: 0, R: 1, BiasW: 2, BiasR: 3, Peephole: 4, Proj: 5 } as const;
+export type ParamKind = (typeof ParamKind)[keyof typeof ParamKind];
+
+/** One tensor of a recurrent layer's flat parameter buffer. */
+export interface ParamEntry {
+  kind: ParamKind;
+  layer: number;
+  direction: number;
+  offset: number;
+  rows: number;
+  cols: number;
+}
+
+type F32 = Float32Array;
+type OptF32 = Float32Array | null;
+
+/** forward(): outputs are written into `output`, `hN`, `cN`; `saved` (training) receives the record. */
+export type RnnForwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
+  h0: OptF32, c0: OptF32, output: F32, hN: F32, cN: OptF32, saved: OptF32];
+/** backward(): weight gradients accumulate into `grads`. */
+export type RnnBackwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
+  h0: OptF32, c0: OptF32, saved: F32, dy: OptF32, dhN: OptF32, dcN: OptF32, dx: OptF32, dh0: OptF32, dc0: OptF32, grads: F32];
+
+/** The addon's handle of one layer configuration (native/addon/rnn_binding.cc). */
+export interface NativeRnn {
+  paramLayout(): ParamEntry[];
+  paramCount(): number;
+  savedSize(T: number, B: number): number;
+  forward(...args: RnnForwardArgs): void;
+  forwardAsync(...args: RnnForwardArgs): Promise<void>;
+  backward(...args: RnnBackwardArgs): void;
+  backwardAsync(...args: RnnBackwardArgs): Promise<void>;
+}
+
+/** c[m×n] (+)= op(a)·op(b), row-major (native/addon/math_binding.cc). */
+export type MatmulArgs = [transA: boolean, transB: boolean, m: number, n: number, k: number, a: F32, b: F32, c: F32, accumulate: boolean];
+/** One optimizer update of every parameter (native/addon/optim_binding.cc). */
+export type OptimizerStepArgs = [kind: string, hyper: object, step: number, params: F32[], grads: F32[], states: F32[][],
+  gradScale: number, clipValue: number, fresh?: boolean[] | null];
+
+/** The exports of fused_rnn.node: positional, checked again natively. lib/ checks every argument first. */
+export interface NativeAddon {
+  NativeRnn: new (config: object) => NativeRnn;
+  info(): { isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number };
+  setNumThreads(n: number): void;
+  matmul(...args: MatmulArgs): void;
+  matmulAsync(...args: MatmulArgs): Promise<void>;
+  /** Returns [lossSum, correct]. */
+  softmaxCrossEntropy(logits: F32, rows: number, classes: number, targets: F32, valid: Uint8Array | null,
+    gradScale: number, grad: F32): [number, number];
+  optimizerStep(...args: OptimizerStepArgs): void;
+  optimizerStepAsync(...args: OptimizerStepArgs): Promise<void>;
+  optimizerStateNames(kind: string, hyper: object): string[];
+  sumSquares(arrays: F32[]): number;
+}
 
 type NodeGypBuild = ((dir: string) => unknown) & { path(dir: string): string };
 

@@ -30,3 +30,32 @@ export function zeros(shape: number[]): Tensor {
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** A Tensor whose data is a Float32Array of the given shape exactly. */
+export function checkTensor(name: string, t: unknown, shape: readonly number[]): Tensor {
+  if (typeof t !== 'object' || t === null || !('shape' in t) || !('data' in t)) throw invalidType(name, 'Tensor { shape, data }', t);
+  const tt = t as Tensor;
+  if (!(tt.data instanceof Float32Array)) throw invalidType(`${name}.data`, 'Float32Array', tt.data);
+  if (!Array.isArray(tt.shape) || tt.shape.length !== shape.length || tt.shape.some((d, i) => d !== shape[i])) {
+    throw invalidArg(name, `shape ${shapeString(shape)}`, tt.shape);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (tt.data.length !== size) throw invalidArg(`${name}.data`, `length ${size} (shape ${shapeString(shape)})`, tt.data);
+  return tt;
+}
+
+/** A Tensor of the given rank with a Float32Array whose length matches its shape. */
+export function checkTensorRank(name: string, t: unknown, rank: number): Tensor {
+  if (typeof t !== 'object' || t === null || !('shape' in t) || !('data' in t)) throw invalidType(name, 'Tensor { shape, data }', t);
+  const tt = t as Tensor;
+  if (!(tt.data instanceof Float32Array)) throw invalidType(`${name}.data`, 'Float32Array', tt.data);
+  if (!Array.isArray(tt.shape) || tt.shape.length !== rank) throw invalidArg(name, `a rank-${rank} shape`, tt.shape);
+  for (const d of tt.shape) if (!Number.isInteger(d) || d < 1) throw invalidArg(`${name}.shape`, 'positive integers', tt.shape);
+  const size = tt.shape.reduce((a, b) => a * b, 1);
+  if (tt.data.length !== size) throw invalidArg(`${name}.data`, `length ${size} (shape ${shapeString(tt.shape)})`, tt.data);
+  return tt;
+}

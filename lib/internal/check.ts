@@ -1,8 +1,6 @@
 // Argument checks that throw TypeError / RangeError naming the argument, what was
 // expected and what was received, e.g.
 //   RangeError: Expected positive integer for hiddenSize but received 0 of type number
-import type { Tensor } from '../tensor';
-
 /** A received value already put into words (e.g. "3 entries"), printed as is. */
 export class Described {
   constructor(readonly text: string) {}
@@ -70,33 +68,4 @@ export function checkKnownKeys(name: string, obj: object, known: readonly string
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) throw invalidArg(name, `only the keys ${known.join(', ')}`, new Described(`unknown key '${key}'`));
   }
-}
-
-function shapeString(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
-/** A Tensor whose data is a Float32Array of the given shape exactly. */
-export function checkTensor(name: string, t: unknown, shape: readonly number[]): Tensor {
-  if (typeof t !== 'object' || t === null || !('shape' in t) || !('data' in t)) throw invalidType(name, 'Tensor { shape, data }', t);
-  const tt = t as Tensor;
-  if (!(tt.data instanceof Float32Array)) throw invalidType(`${name}.data`, 'Float32Array', tt.data);
-  if (!Array.isArray(tt.shape) || tt.shape.length !== shape.length || tt.shape.some((d, i) => d !== shape[i])) {
-    throw invalidArg(name, `shape ${shapeString(shape)}`, tt.shape);
-  }
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (tt.data.length !== size) throw invalidArg(`${name}.data`, `length ${size} (shape ${shapeString(shape)})`, tt.data);
-  return tt;
-}
-
-/** A Tensor of the given rank with a Float32Array whose length matches its shape. */
-export function checkTensorRank(name: string, t: unknown, rank: number): Tensor {
-  if (typeof t !== 'object' || t === null || !('shape' in t) || !('data' in t)) throw invalidType(name, 'Tensor { shape, data }', t);
-  const tt = t as Tensor;
-  if (!(tt.data instanceof Float32Array)) throw invalidType(`${name}.data`, 'Float32Array', tt.data);
-  if (!Array.isArray(tt.shape) || tt.shape.length !== rank) throw invalidArg(name, `a rank-${rank} shape`, tt.shape);
-  for (const d of tt.shape) if (!Number.isInteger(d) || d < 1) throw invalidArg(`${name}.shape`, 'positive integers', tt.shape);
-  const size = tt.shape.reduce((a, b) => a * b, 1);
-  if (tt.data.length !== size) throw invalidArg(`${name}.data`, `length ${size} (shape ${shapeString(tt.shape)})`, tt.data);
-  return tt;
 }

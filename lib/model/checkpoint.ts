@@ -8,8 +8,8 @@ import { invalidArg } from '../internal/check';
 import { loadSafetensorsAsync, saveSafetensorsAsync } from '../io/safetensors';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizers';
 import type { Tensor } from '../tensor';
-import { modelConfig, parseJson } from './io';
-import type { Sequential } from './sequential';
+import { modelConfig, parseJson } from './model_file';
+import type { Model } from './model';
 
 const MODEL = 'model.', OPTIMIZER = 'optimizer.', EARLY = 'earlyStopping.';
 
@@ -31,7 +31,7 @@ export interface Checkpoint {
   early: EarlyStoppingState | null;
 }
 
-export async function writeCheckpoint(file: string, model: Sequential, optimizer: Optimizer, epoch: number,
+export async function writeCheckpoint(file: string, model: Model, optimizer: Optimizer, epoch: number,
   early: EarlyStoppingState | null): Promise<void> {
   const tensors: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(model.stateDict())) tensors[MODEL + k] = v;

@@ -1,8 +1,8 @@
 // Training/prediction data: arrays of variable-length sequences or pre-batched tensors, turned
 // into padded, time-major batches with lengths (the masking the kernels and losses apply).
-import { checkTensorRank, invalidArg, invalidType } from '../internal/check';
-import type { Tensor } from '../tensor';
-import type { Flow } from './layer';
+import { invalidArg, invalidType } from '../internal/check';
+import { checkTensorRank, type Tensor } from '../tensor';
+import type { Flow } from '../layers/layer';
 
 /** Per sequence: steps of features (number[][]), or of token ids / single features (number[]). */
 export type SequenceArray = number[][] | number[];

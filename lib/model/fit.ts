@@ -8,10 +8,10 @@ import { clipCoefficient, gradNorm } from '../optim/clip';
 import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './checkpoint';
 import { Samples, type Batch, type BatchedDataset, type Dataset } from './data';
 import { resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, type History, type ResolvedFit } from './fit_options';
-import type { Flow, ParamRef } from './layer';
+import type { Flow, ParamRef } from '../layers/layer';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import { RecurrentBlock } from './recurrent_block';
-import type { Sequential } from './sequential';
+import type { Model } from './model';
 
 export type { BatchInfo, EpochInfo, FitOptions, History } from './fit_options';
 
@@ -26,7 +26,7 @@ export function shuffledOrder(n: number, seed: number): number[] {
 }
 
 /** model.fit(): see FitOptions. Resolves with the per-epoch history. */
-export async function fit(model: Sequential, data: Dataset | BatchedDataset, opts: FitOptions): Promise<History> {
+export async function fit(model: Model, data: Dataset | BatchedDataset, opts: FitOptions): Promise<History> {
   const r = resolveFitOptions(opts);
   const { train, groups, validation } = prepareData(model, data, opts.validation, r);
   if (r.bptt && model.blocks.some((b) => b instanceof RecurrentBlock && b.layer.numDirections > 1)) {
@@ -34,7 +34,7 @@ export async function fit(model: Sequential, data: Dataset | BatchedDataset, opt
   }
   const params = model.parameters();
   const optimizer = r.optimizer;
-  // A failed or aborted fit leaves the weights and optimizer state as they were (DESIGN.md).
+  // A failed or aborted fit leaves the weights and optimizer state as they were (README, "Training models").
   const weightsBefore = params.map((p) => p.value.slice());
   const optimizerBefore = optimizer.stateDict();
   const lrBefore = optimizer.lr;
@@ -82,7 +82,7 @@ export async function fit(model: Sequential, data: Dataset | BatchedDataset, opt
 }
 
 /** Training and validation samples; pre-batched data keeps its batches (groups). */
-function prepareData(model: Sequential, data: Dataset | BatchedDataset, validationData: Dataset | undefined, r: ResolvedFit) {
+function prepareData(model: Model, data: Dataset | BatchedDataset, validationData: Dataset | undefined, r: ResolvedFit) {
   const spec = model.dataSpec(r.loss.targets === 'classes' ? 1 : model.outputFeatures);
   const batched = typeof data === 'object' && data !== null && 'batches' in data ? Samples.fromBatches(data, spec) : null;
   let train = batched ? batched.samples : Samples.from(data as Dataset, spec, 'data');
@@ -101,7 +101,7 @@ function prepareData(model: Sequential, data: Dataset | BatchedDataset, validati
 }
 
 /** One pass over the training data: an update per batch (per chunk with truncated BPTT). */
-async function trainEpoch(model: Sequential, train: Samples, groups: number[][] | null, epoch: number, r: ResolvedFit,
+async function trainEpoch(model: Model, train: Samples, groups: number[][] | null, epoch: number, r: ResolvedFit,
   opts: FitOptions, params: ParamRef[], history: History): Promise<EpochInfo> {
   const optimizer = r.optimizer;
   const targetWidth = r.loss.targets === 'classes' ? 1 : model.outputFeatures;
@@ -180,7 +180,7 @@ class EarlyStopping {
 }
 
 /** Loss (and accuracy) of the model over a dataset, without training. */
-export async function evaluate(model: Sequential, data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
+export async function evaluate(model: Model, data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
   if (typeof opts !== 'object' || opts === null) throw invalidType('evaluate options', 'object', opts);
   const loss = resolveLoss(opts.loss);
   const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
@@ -188,7 +188,7 @@ export async function evaluate(model: Sequential, data: Dataset, opts: { loss: L
   return model.exclusive(() => evaluateSamples(model, samples, loss, batchSize));
 }
 
-async function evaluateSamples(model: Sequential, samples: Samples, loss: Loss, batchSize: number) {
+async function evaluateSamples(model: Model, samples: Samples, loss: Loss, batchSize: number) {
   let sum = 0, weight = 0, correct = 0, counted = 0;
   for (let s = 0; s < samples.length; s += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, samples.length - s) }, (_v, j) => s + j);

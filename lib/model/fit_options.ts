@@ -54,7 +54,7 @@ export interface FitOptions {
   lrSchedule?: Schedule;
   lrScheduleUnit?: 'epoch' | 'update';
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
-  /** Same as onBatchEnd (the DESIGN.md name). */
+  /** An alias of onBatchEnd. */
   onProgress?: (info: BatchInfo) => void | Promise<void>;
   /** Return 'stop' to end training after this epoch. */
   onEpochEnd?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;

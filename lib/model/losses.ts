@@ -2,7 +2,7 @@
 // Sequences are masked by their lengths: steps past a sequence's end add nothing.
 import { checkKnownKeys, checkOneOf, invalidArg, invalidType } from '../internal/check';
 import { native } from '../native';
-import type { Flow } from './layer';
+import type { Flow } from '../layers/layer';
 
 export type LossName = 'mse' | 'mae' | 'huber' | 'crossEntropy' | 'binaryCrossEntropy';
 /** A loss by name, or { name: 'huber', delta } (delta default 1, as PyTorch's HuberLoss). */

@@ -3,10 +3,10 @@
 // calls for truncated BPTT and stateful models.
 import { invalidArg } from '../internal/check';
 import { mixSeed } from '../internal/random';
-import { optionsFromResolved } from '../layers/config';
-import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent, StepState } from '../layers/recurrent';
+import { optionsFromResolved } from '../layers/recurrent/config';
+import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent, StepState } from '../layers/recurrent/recurrent';
 import type { Tensor } from '../tensor';
-import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
+import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 
 /** The carried state of a recurrent layer: final hN (and cN) of the previous call. */
 interface CarriedState {
@@ -26,15 +26,15 @@ export class RecurrentBlock implements ModelLayer {
   private usedInit = false;
 
   constructor(readonly layer: Recurrent) {
-    this.kind = layer.cell === 'lstm' ? 'LSTM' : layer.cell === 'gru' ? 'GRU' : 'RNN';
+    this.kind = layer.className;
     const slots = layer.numLayers * layer.numDirections;
     const n = slots * (layer.outputSize + (layer.cell === 'lstm' ? layer.hiddenSize : 0));
-    this.init = layer.config.learnInitialState ? { weights: new Float32Array(n), grads: new Float32Array(n) } : null;
+    this.init = layer.inSequential.learnInitialState ? { weights: new Float32Array(n), grads: new Float32Array(n) } : null;
   }
 
   private get D(): number { return this.layer.numDirections; }
   private get mergedSize(): number {
-    return this.layer.config.mergeMode === 'concat' ? this.D * this.layer.outputSize : this.layer.outputSize;
+    return this.layer.inSequential.mergeMode === 'concat' ? this.D * this.layer.outputSize : this.layer.outputSize;
   }
 
   connect(inputFeatures: number | null, index: number): number {
@@ -48,7 +48,7 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   keepsTime(inputHasTime: boolean): boolean {
-    return inputHasTime && this.layer.config.returnSequences;
+    return inputHasTime && this.layer.inSequential.returnSequences;
   }
 
   parameters(): ParamRef[] {
@@ -113,7 +113,7 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   getConfig(): object {
-    return optionsFromResolved(this.layer.config);
+    return optionsFromResolved(this.layer.config, this.layer.inSequential);
   }
 
   private asTensor(x: Flow): Tensor {
@@ -145,7 +145,7 @@ export class RecurrentBlock implements ModelLayer {
     const [T, B] = x.shape;
     const D = this.D, Hout = this.layer.outputSize, L = this.layer.numLayers;
     let whole: Float32Array, rows: number, shape: number[];
-    if (this.layer.config.returnSequences) {
+    if (this.layer.inSequential.returnSequences) {
       whole = r.output.data;
       rows = T * B;
       shape = [T, B];
@@ -159,9 +159,9 @@ export class RecurrentBlock implements ModelLayer {
       rows = B;
       shape = [B];
     }
-    const { data, halves } = mergeDirections(this.layer.config.mergeMode, whole, rows, D, Hout);
-    this.merged = { halves: ctx.training ? halves : null, T, B, hasTime: this.layer.config.returnSequences };
-    return { data, shape: [...shape, this.mergedSize], lengths: this.layer.config.returnSequences ? x.lengths : null };
+    const { data, halves } = mergeDirections(this.layer.inSequential.mergeMode, whole, rows, D, Hout);
+    this.merged = { halves: ctx.training ? halves : null, T, B, hasTime: this.layer.inSequential.returnSequences };
+    return { data, shape: [...shape, this.mergedSize], lengths: this.layer.inSequential.returnSequences ? x.lengths : null };
   }
 
   private backwardGrads(dy: Float32Array): BackwardGrads {
@@ -169,7 +169,7 @@ export class RecurrentBlock implements ModelLayer {
     if (!m) throw new Error(`${this.kind} block: backward() needs a training forward first`);
     const D = this.D, Hout = this.layer.outputSize, L = this.layer.numLayers;
     const rows = m.hasTime ? m.T * m.B : m.B;
-    const dWhole = unmergeGrad(this.layer.config.mergeMode, dy, m.halves, rows, D, Hout);
+    const dWhole = unmergeGrad(this.layer.inSequential.mergeMode, dy, m.halves, rows, D, Hout);
     if (m.hasTime) return { gradOutput: { shape: [m.T, m.B, D * Hout], data: dWhole } };
     const dhN = new Float32Array(L * D * m.B * Hout);
     for (let d = 0; d < D; d++) {

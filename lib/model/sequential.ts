@@ -1,20 +1,21 @@
 // Sequential: a stack of layers run one after the other; forward, backward, predict, state dicts.
-// Training (fit, evaluate) lives in fit.ts; files in io.ts.
-import { checkInteger, checkTensorRank, invalidArg, invalidType } from '../internal/check';
-import { Recurrent } from '../layers/recurrent';
-import type { Tensor } from '../tensor';
+// Training (fit, evaluate) lives in fit.ts; files in model_file.ts; Keras weight lists in keras_weights.ts.
+import { checkInteger, invalidArg, invalidType } from '../internal/check';
+import { Recurrent } from '../layers/recurrent/recurrent';
+import { checkTensorRank, type Tensor } from '../tensor';
 import { Samples, type BatchedDataset, type DataSpec, type Dataset, type SequenceArray } from './data';
-import { Dense } from './dense';
-import { Dropout } from './dropout';
-import { Embedding } from './embedding';
+import { Dense } from '../layers/dense';
+import { Dropout } from '../layers/dropout';
+import { Embedding } from '../layers/embedding';
 import { evaluate, fit, type FitOptions, type History } from './fit';
-import { loadModel, saveModel } from './io';
-import { getKerasWeights, setKerasWeights } from './keras';
+import { loadModel, saveModel } from './model_file';
+import { getKerasWeights, setKerasWeights } from './keras_weights';
 import type { LossSpec } from './losses';
-import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
+import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
+import type { Model, SequentialLayer } from './model';
 import { RecurrentBlock } from './recurrent_block';
 
-export type SequentialLayer = Recurrent | Dense | Embedding | Dropout;
+export type { SequentialLayer };
 
 /** What model.step() returns and takes back: each layer's state (opaque). */
 export interface ModelState {
@@ -28,7 +29,7 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-export class Sequential {
+export class Sequential implements Model {
   /** The layers as given. */
   readonly layers: readonly SequentialLayer[];
   /** The same layers behind the model interface (recurrent layers wrapped). */
@@ -124,8 +125,9 @@ export class Sequential {
   }
 
   /** Loads a model written by save() (its directory or the .safetensors file). */
-  static load(location: string): Promise<Sequential> {
-    return loadModel(location);
+  static async load(location: string): Promise<Sequential> {
+    const { layers, weights } = await loadModel(location);
+    return new Sequential(layers).loadStateDict(weights);
   }
 
   /** The weights as Keras' `model.get_weights()` lists them (layer order, Keras layouts). */
@@ -314,11 +316,11 @@ export class Sequential {
 
 function describeLayer(l: SequentialLayer): string {
   if (l instanceof Recurrent) {
-    const name = l.cell === 'lstm' ? 'LSTM' : l.cell === 'gru' ? 'GRU' : 'RNN';
+    const name = l.className;
     const extras = [
       l.numLayers > 1 ? `${l.numLayers} layers` : '',
-      l.bidirectional ? `bidirectional ${l.config.mergeMode}` : '',
-      l.config.returnSequences ? '' : 'last step',
+      l.bidirectional ? `bidirectional ${l.inSequential.mergeMode}` : '',
+      l.inSequential.returnSequences ? '' : 'last step',
     ].filter(Boolean);
     return `${name}(${l.inputSize} -> ${l.hiddenSize}${extras.length ? `, ${extras.join(', ')}` : ''})`;
   }

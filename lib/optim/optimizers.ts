@@ -12,7 +12,7 @@
 import {
   checkBoolean, checkInteger, checkKnownKeys, checkNonNegative, Described, invalidArg, invalidType,
 } from '../internal/check';
-import { native } from '../native';
+import { native, type OptimizerStepArgs } from '../native';
 import type { Tensor } from '../tensor';
 
 /** A parameter as the optimizer sees it: a name (keys its state), the weights and their gradient. */
@@ -313,8 +313,8 @@ export abstract class Optimizer {
       return fresh;
     });
     const fresh = checked.map((p) => created.has(p.name));
-    const args = [this.kind, nativeHyper(this.config, this.currentLr), this.steps + 1,
-      checked.map((p) => p.value), checked.map((p) => p.grad), states, gradScale, clipValue, fresh] as const;
+    const args: OptimizerStepArgs = [this.kind, nativeHyper(this.config, this.currentLr), this.steps + 1,
+      checked.map((p) => p.value), checked.map((p) => p.grad), states, gradScale, clipValue, fresh];
     const commit = () => {
       for (const [name, s] of created) this.state.set(name, s);
       this.steps++;

@@ -396,7 +396,8 @@ describe('bad input', () => {
     const grads = params.map(() => new Float32Array(48).fill(0.5));
     const states = params.map(() => [new Float32Array(48), new Float32Array(48)]);
     const call = (over: Partial<{ kind: unknown; hyper: unknown; step: unknown; grads: unknown; states: unknown; gradScale: unknown; clipValue: unknown }>) => () =>
-      native.optimizerStep(over.kind ?? 'adam', over.hyper ?? { lr: 0.1 }, over.step ?? 1, params, over.grads ?? grads, over.states ?? states,
+      // Deliberately ill-typed arguments: the addon's own checks are under test.
+      (native.optimizerStep as (...a: unknown[]) => void)(over.kind ?? 'adam', over.hyper ?? { lr: 0.1 }, over.step ?? 1, params, over.grads ?? grads, over.states ?? states,
         over.gradScale ?? 1, over.clipValue ?? 0);
     const badGrads = [...grads.slice(0, 3), new Float32Array(12)];
     expect(thrown(call({ grads: badGrads }), RangeError)).toBe('Expected Float32Array of length 48 for grads[3] but received length 12');

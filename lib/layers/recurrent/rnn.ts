@@ -1,5 +1,5 @@
 // RNN layer: options and constructors; the machinery is shared in recurrent.ts.
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../../tensor';
 import type { RNNOptions } from './config';
 import { onnxToOptions, type OnnxAttributes, type OnnxWeights } from './onnx';
 import { Recurrent } from './recurrent';

@@ -1,29 +1,16 @@
 // The shared machinery of LSTM, GRU and RNN: parameters in one flat buffer, forward,
 // backward, streaming steps, and state dicts. Cell-specific math lives in native/src/cells.
-import { Described, checkBoolean, checkInteger, checkKnownKeys, checkTensor, checkTensorRank, invalidArg, invalidType } from '../internal/check';
-import { mixSeed, mulberry32 } from '../internal/random';
-import { native } from '../native';
-import type { Tensor } from '../tensor';
+import { Described, checkBoolean, checkInteger, checkKnownKeys, invalidArg, invalidType } from '../../internal/check';
+import { mixSeed, mulberry32 } from '../../internal/random';
+import { native, ParamKind, type NativeRnn, type ParamEntry, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
+import { checkTensor, checkTensorRank, type Tensor } from '../../tensor';
+import type { ResolvedSequenceOptions } from '../layer';
 import { Layerwise, type LayerwiseRecord } from './layerwise';
-import { exportStateDict, importStateDict, type Layout } from './layouts';
+import { exportStateDict, importStateDict, torchName, type Layout } from './layouts';
 import {
-  gateCount, numDirections, outputSize, resolveConfig, toNativeConfig,
+  CELL_CLASS_NAMES, gateCount, numDirections, outputSize, resolveOptions, toNativeConfig,
   type CellKind, type ResolvedConfig,
 } from './config';
-
-/** Matches native ParamKind. */
-export const ParamKind = { W: 0, R: 1, BiasW: 2, BiasR: 3, Peephole: 4, Proj: 5 } as const;
-export type ParamKind = (typeof ParamKind)[keyof typeof ParamKind];
-
-/** One tensor of the flat parameter buffer. */
-export interface ParamEntry {
-  kind: ParamKind;
-  layer: number;
-  direction: number;
-  offset: number;
-  rows: number;
-  cols: number;
-}
 
 export interface ForwardOptions {
   /** Initial hidden state [L*D, B, Hout]; zeros when absent. */
@@ -76,17 +63,6 @@ export interface StepResult {
   state: StepState;
 }
 
-/** The addon's handle of one layer configuration (native/addon/rnn_binding.cc). */
-export interface NativeRnn {
-  paramLayout(): ParamEntry[];
-  paramCount(): number;
-  savedSize(T: number, B: number): number;
-  forward(...args: unknown[]): void;
-  forwardAsync(...args: unknown[]): Promise<void>;
-  backward(...args: unknown[]): void;
-  backwardAsync(...args: unknown[]): Promise<void>;
-}
-
 /** What a training forward keeps for backward(). */
 interface TrainingRecord {
   x: Float32Array;
@@ -101,10 +77,10 @@ interface TrainingRecord {
   layerwise: LayerwiseRecord | null;
 }
 
-const CLASS_NAMES: Record<CellKind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
-
 export abstract class Recurrent {
   readonly config: Readonly<ResolvedConfig>;
+  /** How this layer hands its output on inside a Sequential (read by lib/model only). */
+  readonly inSequential: Readonly<ResolvedSequenceOptions>;
   /** All weights in one buffer (layout: paramEntries). Views from parameters() share it. */
   readonly weights: Float32Array;
   /** Gradients, same layout as weights; backward() accumulates into it. */
@@ -118,8 +94,10 @@ export abstract class Recurrent {
   private dropoutCalls = 0;
 
   protected constructor(cell: CellKind, options: unknown) {
-    this.config = Object.freeze(resolveConfig(cell, options));
-    this.handle = new native.NativeRnn(toNativeConfig(this.config)) as NativeRnn;
+    const resolved = resolveOptions(cell, options);
+    this.config = Object.freeze(resolved.config);
+    this.inSequential = Object.freeze(resolved.inSequential);
+    this.handle = new native.NativeRnn(toNativeConfig(this.config));
     this.paramEntries = Object.freeze(this.handle.paramLayout());
     const count = this.handle.paramCount();
     this.weights = new Float32Array(count);
@@ -137,7 +115,8 @@ export abstract class Recurrent {
   /** Hout: projSize when projecting, else hiddenSize. */
   get outputSize(): number { return outputSize(this.config); }
   get gateCount(): number { return gateCount(this.config.cell); }
-  protected get className(): string { return CLASS_NAMES[this.config.cell]; }
+  /** 'LSTM', 'GRU' or 'RNN'. */
+  get className(): string { return CELL_CLASS_NAMES[this.config.cell]; }
 
   /** PyTorch's init: every weight and bias uniform(-1/sqrt(H), 1/sqrt(H)). */
   resetParameters(seed: number): void {
@@ -255,7 +234,7 @@ export abstract class Recurrent {
     const input = new Float32Array(rec.x.length);
     const h0 = new Float32Array(L * D * B * Hout);
     const c0 = lstm ? new Float32Array(L * D * B * H) : null;
-    const args = [this.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
+    const args: RnnBackwardArgs = [this.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
       dy, dhN, dcN, input, h0, c0, this.grads];
     const layerwise = rec.layerwise ? { rec: rec.layerwise, dy, dhN, dcN, dx: input, dh0: h0, dc0: c0 } : null;
     const result: BackwardResult = { input: { shape: [...rec.xShape], data: input }, h0: { shape: [L * D, B, Hout], data: h0 } };
@@ -343,7 +322,7 @@ export abstract class Recurrent {
     const output = new Float32Array(T * B * D * Hout);
     const hN = new Float32Array(L * D * B * Hout);
     const cN = lstm ? new Float32Array(L * D * B * H) : null;
-    const args = [this.weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, saved];
+    const args: RnnForwardArgs = [this.weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, saved];
     const result: ForwardResult = {
       output: { shape: this.batchFirst ? [B, T, D * Hout] : [T, B, D * Hout], data: output },
       hN: { shape: [L * D, B, Hout], data: hN },
@@ -373,13 +352,4 @@ function checkLengths(lengths: unknown, T: number, B: number): Int32Array {
     out[b] = v;
   }
   return out;
-}
-
-const TORCH_PREFIX: Record<ParamKind, string> = {
-  0: 'weight_ih', 1: 'weight_hh', 2: 'bias_ih', 3: 'bias_hh', 4: 'weight_peephole', 5: 'weight_hr',
-};
-
-/** PyTorch state_dict name; peepholes (no PyTorch name) are weight_peephole_l{k}, order i,f,o. */
-export function torchName(e: ParamEntry): string {
-  return `${TORCH_PREFIX[e.kind]}_l${e.layer}${e.direction === 1 ? '_reverse' : ''}`;
 }

@@ -1,5 +1,7 @@
-// What the layers of a Sequential share: the data flowing between them and the interface
-// each layer implements (forward, backward, parameters).
+// What the layers of a Sequential share: the data flowing between them, the interface each
+// layer implements (forward, backward, parameters), and the options that say how a recurrent
+// layer sits in a Sequential (read by lib/model only; the layer's own calls ignore them).
+import { checkBoolean, checkOneOf } from '../internal/check';
 
 /**
  * A batch flowing between layers: time-major sequences [T, B, F] (with optional per-sequence
@@ -52,4 +54,32 @@ export function rowsOf(shape: readonly number[]): number {
   let n = 1;
   for (let i = 0; i < shape.length - 1; i++) n *= shape[i];
   return n;
+}
+
+export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
+
+/** How a recurrent layer hands its output on inside a Sequential (Keras-style: given to the
+ * layer's constructor, used by the model only; forward() itself ignores them). */
+export interface SequenceOptions {
+  /** Pass the whole sequence on (true, many-to-many) or only each sequence's last valid step
+   * (false, many-to-one: the top layer's final state per direction). Default true. */
+  returnSequences?: boolean;
+  /** How a bidirectional layer combines its two directions (Keras merge_mode).
+   * forward() itself always concatenates. Default 'concat'. */
+  mergeMode?: MergeMode;
+  /** Learn the initial state (h0, and c0 for LSTM; one vector per layer and direction, shared by
+   * every sequence) instead of starting from zeros. Default false. */
+  learnInitialState?: boolean;
+}
+
+export type ResolvedSequenceOptions = Required<SequenceOptions>;
+
+export const SEQUENCE_OPTION_KEYS = ['returnSequences', 'mergeMode', 'learnInitialState'] as const;
+
+export function resolveSequenceOptions(o: SequenceOptions): ResolvedSequenceOptions {
+  return {
+    returnSequences: checkBoolean('returnSequences', o.returnSequences ?? true),
+    mergeMode: checkOneOf('mergeMode', o.mergeMode ?? 'concat', ['concat', 'sum', 'mul', 'ave'] as const),
+    learnInitialState: checkBoolean('learnInitialState', o.learnInitialState ?? false),
+  };
 }

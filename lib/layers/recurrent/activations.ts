@@ -1,5 +1,5 @@
 // Activation specs: names, ONNX-parameterised forms, and their native encoding.
-import { checkKnownKeys, invalidArg, invalidType } from '../internal/check';
+import { checkKnownKeys, invalidArg, invalidType } from '../../internal/check';
 
 /** Names of the supported activations. */
 export const ACTIVATION_NAMES = [

@@ -1,16 +1,17 @@
 // Layer options: defaults, validation, and the resolved form the native side receives.
 import {
   checkBoolean, checkFinite, checkInteger, checkKnownKeys, checkNonNegative, checkOneOf, invalidArg, invalidType,
-} from '../internal/check';
-import { randomSeed } from '../internal/random';
+} from '../../internal/check';
+import { randomSeed } from '../../internal/random';
+import { SEQUENCE_OPTION_KEYS, resolveSequenceOptions, type ResolvedSequenceOptions, type SequenceOptions } from '../layer';
 import { activationSpec, resolveDirectional, type DirectionalActivation, type NativeActivation } from './activations';
 
 export type CellKind = 'lstm' | 'gru' | 'rnn';
 export type Direction = 'forward' | 'reverse' | 'bidirectional';
 export type Nonlinearity = 'tanh' | 'relu' | 'identity';
 
-/** Options shared by LSTM, GRU and RNN. */
-export interface RecurrentOptions {
+/** Options shared by LSTM, GRU and RNN (with SequenceOptions, which only a Sequential reads). */
+export interface RecurrentOptions extends SequenceOptions {
   /** Features per time step of the input (PyTorch input_size). Required. */
   inputSize: number;
   /** Hidden units per direction (PyTorch hidden_size, ONNX hidden_size). Required. */
@@ -32,18 +33,8 @@ export interface RecurrentOptions {
   seed?: number;
   /** ONNX clip: clamp every gate pre-activation to [-gateClip, gateClip]. Default 0 (off). */
   gateClip?: number;
-  /** In a Sequential: pass the whole sequence on (true, many-to-many) or only each sequence's
-   * last valid step (false, many-to-one: the top layer's final state per direction). Default true. */
-  returnSequences?: boolean;
-  /** In a Sequential, how a bidirectional layer combines its two directions (Keras merge_mode).
-   * forward() itself always concatenates. Default 'concat'. */
-  mergeMode?: MergeMode;
-  /** In a Sequential: learn the initial state (h0, and c0 for LSTM; one vector per layer and
-   * direction, shared by every sequence) instead of starting from zeros. Default false. */
-  learnInitialState?: boolean;
 }
 
-export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
 export interface LSTMOptions extends RecurrentOptions {
   /** Projection size (PyTorch proj_size, LSTMP): h = W_hr·(o ⊙ tanh(c)). 0 < projSize < hiddenSize. Default 0. */
@@ -77,7 +68,7 @@ export interface RNNOptions extends RecurrentOptions {
 
 export const DEFAULT_NUM_LAYERS = 1;
 const COMMON_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'direction', 'bias', 'batchFirst',
-  'dropout', 'seed', 'gateClip', 'returnSequences', 'mergeMode', 'learnInitialState'] as const;
+  'dropout', 'seed', 'gateClip', ...SEQUENCE_OPTION_KEYS] as const;
 export const OPTION_KEYS: Record<CellKind, readonly string[]> = {
   lstm: [...COMMON_KEYS, 'projSize', 'peephole', 'inputForget', 'cellClip', 'forgetBias', 'activations'],
   gru: [...COMMON_KEYS, 'resetAfter', 'activations'],
@@ -104,19 +95,23 @@ export interface ResolvedConfig {
   cellClip: number;
   forgetBias: number;
   resetAfter: boolean;
-  returnSequences: boolean;
-  mergeMode: MergeMode;
-  learnInitialState: boolean;
   dropout: number;
   /** [direction][gate, cell, hidden] */
   activations: NativeActivation[][];
 }
 
 const CELL_CODE: Record<CellKind, number> = { lstm: 0, gru: 1, rnn: 2 };
-const NAMES: Record<CellKind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
+/** The class name of each cell kind (messages, summaries, saved model configs). */
+export const CELL_CLASS_NAMES = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' } as const satisfies Record<CellKind, string>;
 
-export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig {
-  const cls = NAMES[cell];
+/** The layer's own options, resolved, and how it sits in a Sequential. */
+export function resolveOptions(cell: CellKind, options: unknown): { config: ResolvedConfig; inSequential: ResolvedSequenceOptions } {
+  const config = resolveConfig(cell, options);
+  return { config, inSequential: resolveSequenceOptions(options as SequenceOptions) };
+}
+
+function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig {
+  const cls = CELL_CLASS_NAMES[cell];
   if (typeof options !== 'object' || options === null) throw invalidType(`${cls} options`, 'object', options);
   checkKnownKeys(`${cls} options`, options, OPTION_KEYS[cell]);
   const o = options as LSTMOptions & GRUOptions & RNNOptions;
@@ -137,9 +132,6 @@ export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig 
     cellClip: checkNonNegative('cellClip', o.cellClip ?? 0),
     forgetBias: checkFinite('forgetBias', o.forgetBias ?? 0),
     resetAfter: checkBoolean('resetAfter', o.resetAfter ?? true),
-    returnSequences: checkBoolean('returnSequences', o.returnSequences ?? true),
-    mergeMode: checkOneOf('mergeMode', o.mergeMode ?? 'concat', ['concat', 'sum', 'mul', 'ave'] as const),
-    learnInitialState: checkBoolean('learnInitialState', o.learnInitialState ?? false),
     dropout: 0,
     activations: [],
   };
@@ -170,10 +162,10 @@ export function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig 
   return r;
 }
 
-/** The inverse of resolveConfig: options that rebuild the same layer (saved model configs). */
-export function optionsFromResolved(r: ResolvedConfig): RecurrentOptions & Record<string, unknown> {
+/** The inverse of resolveOptions: options that rebuild the same layer (saved model configs). */
+export function optionsFromResolved(r: ResolvedConfig, inSequential: ResolvedSequenceOptions): RecurrentOptions & Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const source = r as unknown as Record<string, unknown>;
+  const source = { ...r, ...inSequential } as unknown as Record<string, unknown>;
   for (const key of OPTION_KEYS[r.cell]) {
     if (key === 'activations' || key === 'bidirectional') continue;
     if (key in source) out[key] = source[key];

@@ -1,5 +1,5 @@
 // LSTM layer: options and constructors; the machinery is shared in recurrent.ts.
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../../tensor';
 import type { LSTMOptions } from './config';
 import { onnxToOptions, type OnnxAttributes, type OnnxWeights } from './onnx';
 import { Recurrent } from './recurrent';

@@ -2,10 +2,9 @@
 // time through single-layer native handles over the same weight and gradient buffers (layer l's
 // parameters are one contiguous block, laid out as a one-layer network's), with inverted-dropout
 // masks on each output but the last. Inference and dropout 0 keep the fused multi-layer call.
-import { applyMask, dropoutMask } from '../internal/random';
-import { native } from '../native';
+import { applyMask, dropoutMask } from '../../internal/random';
+import { native, type NativeRnn, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { toNativeConfig, numDirections, outputSize, type ResolvedConfig } from './config';
-import type { NativeRnn } from './recurrent';
 
 /** Everything one layer-by-layer training forward keeps for its backward. */
 export interface LayerwiseRecord {
@@ -52,7 +51,7 @@ export class Layerwise {
   constructor(private readonly config: ResolvedConfig, firstOffsets: number[]) {
     const D = numDirections(config), Hout = outputSize(config);
     this.handles = firstOffsets.map((_o, l) =>
-      new native.NativeRnn(toNativeConfig({ ...config, numLayers: 1, inputSize: l === 0 ? config.inputSize : D * Hout })) as NativeRnn);
+      new native.NativeRnn(toNativeConfig({ ...config, numLayers: 1, inputSize: l === 0 ? config.inputSize : D * Hout })));
     this.blocks = firstOffsets.map((o, l) => [o, o + this.handles[l].paramCount()]);
   }
 
@@ -102,7 +101,7 @@ export class Layerwise {
     return { T: f.T, B: f.B, inputs: [f.x], saved: [], masks: [], lengths: f.lengths, h0: f.h0, c0: f.c0 };
   }
 
-  private forwardArgs(weights: Float32Array, f: LayerwiseForward, rec: LayerwiseRecord, l: number, out: Float32Array): unknown[] {
+  private forwardArgs(weights: Float32Array, f: LayerwiseForward, rec: LayerwiseRecord, l: number, out: Float32Array): RnnForwardArgs {
     const hs = this.stateSize(f.B), cs = this.cellSize(f.B);
     const saved = new Float32Array(this.handles[l].savedSize(f.T, f.B));
     rec.saved.push(saved);
@@ -112,7 +111,7 @@ export class Layerwise {
   }
 
   private backwardArgs(weights: Float32Array, grads: Float32Array, b: LayerwiseBackward, l: number,
-    dy: Float32Array | null, dx: Float32Array): unknown[] {
+    dy: Float32Array | null, dx: Float32Array): RnnBackwardArgs {
     const rec = b.rec, hs = this.stateSize(rec.B), cs = this.cellSize(rec.B);
     const slice = (a: Float32Array | null, n: number) => a && a.subarray(l * n, (l + 1) * n);
     return [weights.subarray(...this.blocks[l]), rec.inputs[l], rec.T, rec.B, this.config.batchFirst, rec.lengths,

@@ -4,10 +4,31 @@
 // 'torch' is a plain copy. The others permute gate blocks:
 //   ONNX   LSTM i,o,f,c   GRU z,r,h   peepholes i,o,f   W [D, G*H, I], R [D, G*H, Hout], B [D, 2*G*H]
 //   Keras  LSTM i,f,c,o   GRU z,r,h   kernel [I, G*H], recurrent_kernel [Hout, G*H] (transposed)
-import { Described, invalidArg, invalidType } from '../internal/check';
-import type { Tensor } from '../tensor';
+import { Described, invalidArg, invalidType } from '../../internal/check';
+import type { Tensor } from '../../tensor';
 import type { CellKind } from './config';
-import { ParamKind, torchName, type ParamEntry, type Recurrent } from './recurrent';
+import { ParamKind, type ParamEntry } from '../../native';
+import type { ResolvedConfig } from './config';
+
+/** What the layouts read of a recurrent layer (Recurrent implements it). */
+export interface LayerParams {
+  readonly config: Readonly<ResolvedConfig>;
+  readonly paramEntries: readonly ParamEntry[];
+  readonly weights: Float32Array;
+  readonly numDirections: number;
+  readonly gateCount: number;
+  readonly outputSize: number;
+  parameters(): { name: string; value: Tensor }[];
+}
+
+const TORCH_PREFIX: Record<ParamKind, string> = {
+  0: 'weight_ih', 1: 'weight_hh', 2: 'bias_ih', 3: 'bias_hh', 4: 'weight_peephole', 5: 'weight_hr',
+};
+
+/** PyTorch state_dict name; peepholes (no PyTorch name) are weight_peephole_l{k}, order i,f,o. */
+export function torchName(e: ParamEntry): string {
+  return `${TORCH_PREFIX[e.kind]}_l${e.layer}${e.direction === 1 ? '_reverse' : ''}`;
+}
 
 export type Layout = 'torch' | 'onnx' | 'keras';
 const LAYOUTS: readonly Layout[] = ['torch', 'onnx', 'keras'];
@@ -42,7 +63,7 @@ function transpose(src: Float32Array, rows: number, cols: number): Float32Array 
 
 /** Views a layer's entries by (kind, layer, direction). */
 class Entries {
-  constructor(private readonly layer: Recurrent, private readonly buf: Float32Array) {}
+  constructor(private readonly layer: LayerParams, private readonly buf: Float32Array) {}
   find(kind: ParamKind, l: number, d: number): ParamEntry | undefined {
     return this.layer.paramEntries.find((e) => e.kind === kind && e.layer === l && e.direction === d);
   }
@@ -52,7 +73,7 @@ class Entries {
   }
 }
 
-function foreignUnsupported(layer: Recurrent, layout: Layout): void {
+function foreignUnsupported(layer: LayerParams, layout: Layout): void {
   const c = layer.config;
   if (c.projSize > 0) throw invalidArg('layout', `'torch' (${layout} has no LSTM projection; projSize is ${c.projSize})`, layout);
   if (layout === 'keras' && c.peephole) throw invalidArg('layout', "'torch' or 'onnx' (Keras has no peepholes)", layout);
@@ -61,7 +82,7 @@ function foreignUnsupported(layer: Recurrent, layout: Layout): void {
 const onnxSuffix = (l: number) => (l === 0 ? '' : `_l${l}`);
 const kerasSuffix = (l: number, d: number) => `_l${l}${d === 1 ? '_reverse' : ''}`;
 
-export function exportStateDict(layer: Recurrent, buf: Float32Array, layoutArg: Layout): Record<string, Tensor> {
+export function exportStateDict(layer: LayerParams, buf: Float32Array, layoutArg: Layout): Record<string, Tensor> {
   const layout = checkLayout(layoutArg);
   const out: Record<string, Tensor> = {};
   if (layout === 'torch') {
@@ -122,7 +143,7 @@ export function exportStateDict(layer: Recurrent, buf: Float32Array, layoutArg: 
 }
 
 /** Validates a whole dict, then returns the complete new parameter buffer. */
-export function importStateDict(layer: Recurrent, dict: Record<string, Tensor>, layoutArg: Layout): Float32Array {
+export function importStateDict(layer: LayerParams, dict: Record<string, Tensor>, layoutArg: Layout): Float32Array {
   const layout = checkLayout(layoutArg);
   if (typeof dict !== 'object' || dict === null) throw invalidType('stateDict', 'object of tensors', dict);
   const expected = exportStateDict(layer, layer.weights, layout);  // names and shapes

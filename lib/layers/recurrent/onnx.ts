@@ -1,6 +1,6 @@
 // ONNX LSTM / GRU / RNN node attributes -> layer options (operator semantics of opset 14-22).
-import { checkKnownKeys, checkInteger, checkOneOf, invalidArg, invalidType } from '../internal/check';
-import type { Tensor } from '../tensor';
+import { checkKnownKeys, checkInteger, checkOneOf, invalidArg, invalidType } from '../../internal/check';
+import type { Tensor } from '../../tensor';
 import { ONNX_ACTIVATIONS, takesAlpha, takesBeta, type ActivationSpec } from './activations';
 import type { CellKind, Direction } from './config';
 

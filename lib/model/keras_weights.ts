@@ -1,16 +1,16 @@
 // Keras weights: the flat list `model.get_weights()` returns (and `set_weights()` takes), in
 // layer order. Per recurrent layer and direction: kernel [I, G*H], recurrent_kernel [Hout, G*H],
-// bias (Keras gate orders, see layers/layouts.ts); a bidirectional layer lists the forward
+// bias (Keras gate orders, see layers/recurrent/layouts.ts); a bidirectional layer lists the forward
 // direction, then the backward one; numLayers > 1 stands for that many stacked Keras layers.
 // Dense: kernel [in, units] (transposed from ours), bias. Embedding: embeddings [V, E].
 import { invalidArg, invalidType } from '../internal/check';
-import { Recurrent } from '../layers/recurrent';
+import { Recurrent } from '../layers/recurrent/recurrent';
 import type { Tensor } from '../tensor';
-import { Dense } from './dense';
-import { Embedding } from './embedding';
-import type { Sequential } from './sequential';
+import { Dense } from '../layers/dense';
+import { Embedding } from '../layers/embedding';
+import type { Model } from './model';
 
-export function getKerasWeights(model: Sequential): Tensor[] {
+export function getKerasWeights(model: Model): Tensor[] {
   const out: Tensor[] = [];
   model.layers.forEach((layer, i) => {
     if (layer instanceof Recurrent) {
@@ -28,7 +28,7 @@ export function getKerasWeights(model: Sequential): Tensor[] {
 }
 
 /** Loads every weight from Keras' list; all or nothing (shapes checked before anything changes). */
-export function setKerasWeights(model: Sequential, weights: Tensor[]): void {
+export function setKerasWeights(model: Model, weights: Tensor[]): void {
   if (!Array.isArray(weights)) throw invalidType('weights', 'array of tensors (Keras get_weights() order)', weights);
   const expected = getKerasWeights(model);
   if (weights.length !== expected.length) throw invalidArg('weights', `${expected.length} arrays (Keras get_weights() order)`, `${weights.length} arrays`);
@@ -70,7 +70,7 @@ export function setKerasWeights(model: Sequential, weights: Tensor[]): void {
 }
 
 function checkKerasCompatible(layer: Recurrent, i: number): void {
-  if (layer.config.learnInitialState) throw invalidArg(`layers[${i}].learnInitialState`, 'false (Keras has no learned initial state)', true);
+  if (layer.inSequential.learnInitialState) throw invalidArg(`layers[${i}].learnInitialState`, 'false (Keras has no learned initial state)', true);
 }
 
 /** [rows, cols] -> [cols, rows]. */

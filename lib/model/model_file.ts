@@ -7,13 +7,14 @@ import * as path from 'node:path';
 import { invalidArg } from '../internal/check';
 import { writeFileAtomicAsync } from '../io/atomic';
 import { loadSafetensorsAsync, saveSafetensorsAsync } from '../io/safetensors';
-import { GRU } from '../layers/gru';
-import { LSTM } from '../layers/lstm';
-import { RNN } from '../layers/rnn';
-import { Dense, type DenseOptions } from './dense';
-import { Dropout, type DropoutOptions } from './dropout';
-import { Embedding, type EmbeddingOptions } from './embedding';
-import { Sequential, type SequentialLayer } from './sequential';
+import { GRU } from '../layers/recurrent/gru';
+import { LSTM } from '../layers/recurrent/lstm';
+import { RNN } from '../layers/recurrent/rnn';
+import { Dense, type DenseOptions } from '../layers/dense';
+import { Dropout, type DropoutOptions } from '../layers/dropout';
+import { Embedding, type EmbeddingOptions } from '../layers/embedding';
+import type { Tensor } from '../tensor';
+import type { Model, SequentialLayer } from './model';
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -29,7 +30,7 @@ export interface ModelConfig {
   layers: LayerConfig[];
 }
 
-export function modelConfig(model: Sequential): ModelConfig {
+export function modelConfig(model: Model): ModelConfig {
   return {
     format: FORMAT,
     version: 1,
@@ -37,13 +38,13 @@ export function modelConfig(model: Sequential): ModelConfig {
   };
 }
 
-/** Builds the model a config describes (weights freshly initialised). */
-export function modelFromConfig(config: unknown, what = 'config'): Sequential {
+/** Builds the layers a config describes (weights freshly initialised). */
+export function layersFromConfig(config: unknown, what = 'config'): SequentialLayer[] {
   const c = config as ModelConfig;
   if (typeof c !== 'object' || c === null || c.format !== FORMAT || c.version !== 1 || !Array.isArray(c.layers)) {
     throw invalidArg(what, `a ${FORMAT} version 1 config`, config);
   }
-  return new Sequential(c.layers.map((l, i): SequentialLayer => {
+  return c.layers.map((l, i): SequentialLayer => {
     const o = l?.options as never;
     switch (l?.kind) {
       case 'LSTM': return new LSTM(o);
@@ -54,27 +55,26 @@ export function modelFromConfig(config: unknown, what = 'config'): Sequential {
       case 'Dropout': return new Dropout(o as DropoutOptions);
       default: throw invalidArg(`${what}.layers[${i}].kind`, 'LSTM, GRU, RNN, Dense, Embedding or Dropout', l?.kind);
     }
-  }));
+  });
 }
 
 /** Writes `dir/config.json` and `dir/model.safetensors` (the config also rides in its metadata). */
-export async function saveModel(model: Sequential, dir: string): Promise<void> {
+export async function saveModel(model: Model, dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   const config = JSON.stringify(modelConfig(model), null, 2);
   await saveSafetensorsAsync(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'pt', 'fused-rnn.config': config });
   await writeFileAtomicAsync(path.join(dir, CONFIG_FILE), new TextEncoder().encode(`${config}\n`));
 }
 
-/** Reads a model saved by saveModel (a directory, or the .safetensors file alone). */
-export async function loadModel(location: string): Promise<Sequential> {
+/** Reads a model saved by saveModel (a directory, or the .safetensors file alone): its layers
+ * and their weights, for Sequential.load to put together. */
+export async function loadModel(location: string): Promise<{ layers: SequentialLayer[]; weights: Record<string, Tensor> }> {
   const stat = await fs.stat(location);
   const file = stat.isDirectory() ? path.join(location, WEIGHTS_FILE) : location;
   const st = await loadSafetensorsAsync(file);
   const configText = st.metadata['fused-rnn.config'];
   if (configText === undefined) throw invalidArg(file, "a model saved by fused-rnn (metadata 'fused-rnn.config')", 'no config');
-  const model = modelFromConfig(parseJson(configText, file), `${file} config`);
-  model.loadStateDict(st.tensors);
-  return model;
+  return { layers: layersFromConfig(parseJson(configText, file), `${file} config`), weights: st.tensors };
 }
 
 export function parseJson(text: string, what: string): unknown {

@@ -1,0 +1,23 @@
+// The import rules of lib/ (ARCHITECTURE.md, "lib/"): checked by `npm run lint:deps` and by
+// test/architecture.test.ts. swc parses the TypeScript (TypeScript 7 has no compiler API).
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'An import circle: one of the modules should take an interface instead.',
+      from: {}, to: { circular: true } },
+    { name: 'layers-stand-alone', severity: 'error', comment: 'Layers know nothing of models, training or optimizers.',
+      from: { path: '^lib/layers/' }, to: { path: '^lib/(model|optim)/' } },
+    { name: 'optim-stand-alone', severity: 'error', comment: 'Optimizers update flat buffers; they know no layer or model.',
+      from: { path: '^lib/optim/' }, to: { path: '^lib/(layers|model)/' } },
+    { name: 'io-knows-only-tensors', severity: 'error', comment: 'File formats read and write tensors, nothing above them.',
+      from: { path: '^lib/io/' }, to: { path: '^lib/(layers|model|optim|native)' } },
+    { name: 'internal-is-a-leaf', severity: 'error', comment: 'Argument checks and random numbers import nothing of lib/.',
+      from: { path: '^lib/internal/' }, to: { path: '^lib/(?!internal/)' } },
+  ],
+  options: {
+    parser: 'swc',
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: 'node_modules' },
+  },
+};
