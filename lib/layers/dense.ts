@@ -1,6 +1,7 @@
 // Dense: y = act(x·Wᵀ + b) over the last axis (applied at every step of a sequence).
 import { checkBoolean, checkInteger, checkKnownKeys, checkOneOf, invalidArg, invalidType } from '../internal/check';
 import { mulberry32, randomSeed } from '../internal/random';
+import { WeightStore } from '../internal/weight_store';
 import { native } from '../native';
 import { rowsOf, type Flow, type LayerContext, type ModelLayer, type ParamRef } from './layer';
 
@@ -26,9 +27,8 @@ export class Dense implements ModelLayer {
   readonly useBias: boolean;
   readonly seed: number;
   private inFeatures = 0;
-  /** [units, in] as PyTorch's Linear.weight, then [units] bias, in one buffer. */
-  weights = new Float32Array(0);
-  grads = new Float32Array(0);
+  /** [units, in] as PyTorch's Linear.weight, then [units] bias, in one buffer (made once the input size is known). */
+  private store: WeightStore | null = null;
   private saved: { x: Float32Array; y: Float32Array; rows: number } | null = null;
 
   constructor(options: DenseOptions) {
@@ -43,6 +43,17 @@ export class Dense implements ModelLayer {
 
   get inputSize(): number { return this.inFeatures; }
 
+  /** [units, in] as PyTorch's Linear.weight, then [units] bias, in one buffer (SharedArrayBuffer). */
+  get weights(): Float32Array {
+    const s = this.built();
+    s.touch();  // a writable view
+    return s.weights;
+  }
+
+  get grads(): Float32Array { return this.built().grads; }
+
+  stores(): WeightStore[] { return [this.built()]; }
+
   connect(inputFeatures: number | null, index: number): number {
     if (inputFeatures === null) throw invalidArg(`layers[${index}] (Dense) input`, 'features (put an Embedding before it for token ids)', 'token ids');
     if (this.inFeatures === 0) this.build(inputFeatures);
@@ -55,75 +66,78 @@ export class Dense implements ModelLayer {
   private build(inFeatures: number): void {
     this.inFeatures = inFeatures;
     const n = this.units * inFeatures + (this.useBias ? this.units : 0);
-    this.weights = new Float32Array(n);
-    this.grads = new Float32Array(n);
+    this.store = new WeightStore('Dense', n);
+    const w = this.store.weights;
     const rand = mulberry32(this.seed);
     const k = 1 / Math.sqrt(inFeatures);
-    for (let i = 0; i < n; i++) this.weights[i] = (2 * rand() - 1) * k;
+    for (let i = 0; i < n; i++) w[i] = (2 * rand() - 1) * k;
   }
 
-  private get weightView(): Float32Array { return this.weights.subarray(0, this.units * this.inFeatures); }
-
   parameters(): ParamRef[] {
-    this.checkBuilt();
+    const s = this.built();
+    s.touch();  // writable views
     const nw = this.units * this.inFeatures;
-    const out: ParamRef[] = [{ name: 'weight', shape: [this.units, this.inFeatures], value: this.weights.subarray(0, nw), grad: this.grads.subarray(0, nw) }];
-    if (this.useBias) out.push({ name: 'bias', shape: [this.units], value: this.weights.subarray(nw), grad: this.grads.subarray(nw) });
+    const out: ParamRef[] = [{ name: 'weight', shape: [this.units, this.inFeatures], value: s.weights.subarray(0, nw), grad: s.grads.subarray(0, nw) }];
+    if (this.useBias) out.push({ name: 'bias', shape: [this.units], value: s.weights.subarray(nw), grad: s.grads.subarray(nw) });
     return out;
   }
 
-  zeroGrad(): void { this.grads.fill(0); }
+  zeroGrad(): void { this.built().grads.fill(0); }
 
   forward(x: Flow, ctx: LayerContext): Flow {
-    const call = this.prepareForward(x);
-    if (call.rows > 0) native.matmul(false, true, call.rows, this.units, this.inFeatures, x.data, this.weightView, call.y, this.useBias);
+    const call = this.prepareForward(x, ctx, false);
+    if (call.rows > 0) native.matmul(false, true, call.rows, this.units, this.inFeatures, x.data, call.w, call.y, this.useBias);
     return this.finishForward(x, call.y, call.rows, ctx);
   }
 
   /** forward() with a large product on a worker thread (the event loop stays free). */
   async forwardAsync(x: Flow, ctx: LayerContext): Promise<Flow> {
-    const call = this.prepareForward(x);
-    await product(false, true, call.rows, this.units, this.inFeatures, x.data, this.weightView, call.y, this.useBias);
+    const call = this.prepareForward(x, ctx, true);
+    await product(false, true, call.rows, this.units, this.inFeatures, x.data, call.w, call.y, this.useBias);
     return this.finishForward(x, call.y, call.rows, ctx);
   }
 
   backward(dy: Float32Array): Float32Array {
     const { dz, x, rows, dx } = this.prepareBackward(dy);
-    const O = this.units, I = this.inFeatures;
+    const O = this.units, I = this.inFeatures, { weights, grads } = this.built();
     if (rows > 0) {
-      native.matmul(true, false, O, I, rows, dz, x, this.grads.subarray(0, O * I), true);
-      if (this.useBias) native.matmul(false, false, 1, O, rows, ones(rows), dz, this.grads.subarray(O * I), true);
-      native.matmul(false, false, rows, I, O, dz, this.weightView, dx, false);
+      native.matmul(true, false, O, I, rows, dz, x, grads.subarray(0, O * I), true);
+      if (this.useBias) native.matmul(false, false, 1, O, rows, ones(rows), dz, grads.subarray(O * I), true);
+      native.matmul(false, false, rows, I, O, dz, weights.subarray(0, O * I), dx, false);
     }
     return dx;
   }
 
   async backwardAsync(dy: Float32Array): Promise<Float32Array> {
     const { dz, x, rows, dx } = this.prepareBackward(dy);
-    const O = this.units, I = this.inFeatures;
-    await product(true, false, O, I, rows, dz, x, this.grads.subarray(0, O * I), true);
-    if (this.useBias) await product(false, false, 1, O, rows, ones(rows), dz, this.grads.subarray(O * I), true);
-    await product(false, false, rows, I, O, dz, this.weightView, dx, false);
+    const O = this.units, I = this.inFeatures, { weights, grads } = this.built();
+    await product(true, false, O, I, rows, dz, x, grads.subarray(0, O * I), true);
+    if (this.useBias) await product(false, false, 1, O, rows, ones(rows), dz, grads.subarray(O * I), true);
+    await product(false, false, rows, I, O, dz, weights.subarray(0, O * I), dx, false);
     return dx;
   }
 
-  private prepareForward(x: Flow) {
-    this.checkBuilt();
+  /** The output rows (bias first) and the weight matrix this call reads: the live weights for
+   * training (a writer), else one complete version (lib/internal/weight_store.ts). */
+  private prepareForward(x: Flow, ctx: LayerContext, async: boolean) {
+    const store = this.built();
+    if (ctx.training) store.checkWritable(ctx.writer ?? null, 'Dense.forward (training)');
+    const all = ctx.training ? store.weights : ctx.reads?.get(store) ?? (async ? store.forAsyncRead() : store.forSyncRead());
     const I = this.inFeatures;
     if (x.shape[x.shape.length - 1] !== I) throw invalidArg('Dense input', `last axis ${I}`, x.shape);
     const rows = rowsOf(x.shape), O = this.units;
     const y = new Float32Array(rows * O);
     if (this.useBias) {  // y starts as the bias rows; the product accumulates onto them
-      const b = this.weights.subarray(O * I);
+      const b = all.subarray(O * I);
       for (let r = 0; r < rows; r++) y.set(b, r * O);
     }
-    return { rows, y };
+    return { rows, y, w: all.subarray(0, O * I) };
   }
 
   private finishForward(x: Flow, y: Float32Array, rows: number, ctx: LayerContext): Flow {
     const O = this.units;
     applyActivation(this.activation, y, rows, O);
-    this.saved = ctx.training ? { x: x.data, y, rows } : null;
+    if (ctx.training) this.saved = { x: x.data, y, rows };  // inference leaves training state alone
     return { data: y, shape: [...x.shape.slice(0, -1), O], lengths: x.lengths };
   }
 
@@ -143,8 +157,9 @@ export class Dense implements ModelLayer {
     return { units: this.units, inputSize: this.inFeatures, activation: this.activation, bias: this.useBias, seed: this.seed };
   }
 
-  private checkBuilt(): void {
-    if (this.inFeatures === 0) throw new Error('Dense has no inputSize yet: pass inputSize or put it in a Sequential');
+  private built(): WeightStore {
+    if (!this.store) throw new Error('Dense has no inputSize yet: pass inputSize or put it in a Sequential');
+    return this.store;
   }
 }
 

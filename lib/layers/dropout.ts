@@ -2,6 +2,7 @@
 // 1/(1-rate) (inverted dropout, as PyTorch and Keras); identity at inference.
 import { checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
 import { applyMask, dropoutMask } from '../internal/random';
+import type { WeightStore } from '../internal/weight_store';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
 
 export interface DropoutOptions {
@@ -32,10 +33,12 @@ export class Dropout implements ModelLayer {
 
   keepsTime(inputHasTime: boolean): boolean { return inputHasTime; }
   parameters(): ParamRef[] { return []; }
+  stores(): WeightStore[] { return []; }
   zeroGrad(): void {}
 
   forward(x: Flow, ctx: LayerContext): Flow {
-    if (!ctx.training || this.rate === 0) {
+    if (!ctx.training) return x;  // inference leaves training state alone
+    if (this.rate === 0) {
       this.mask = null;
       return x;
     }

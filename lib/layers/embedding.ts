@@ -1,6 +1,7 @@
 // Embedding: token ids -> learned vectors (PyTorch nn.Embedding: weight [numEmbeddings, embeddingDim], init N(0, 1)).
 import { checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
 import { mulberry32, randomSeed } from '../internal/random';
+import { WeightStore } from '../internal/weight_store';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
 
 export interface EmbeddingOptions {
@@ -17,8 +18,8 @@ export class Embedding implements ModelLayer {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   readonly seed: number;
-  readonly weights: Float32Array;
-  readonly grads: Float32Array;
+  /** The table [numEmbeddings, embeddingDim] and its gradient (lib/internal/weight_store.ts). */
+  private readonly store: WeightStore;
   private ids: Int32Array | null = null;
 
   constructor(options: EmbeddingOptions) {
@@ -27,15 +28,25 @@ export class Embedding implements ModelLayer {
     this.numEmbeddings = checkInteger('numEmbeddings', options.numEmbeddings, 1);
     this.embeddingDim = checkInteger('embeddingDim', options.embeddingDim, 1);
     this.seed = options.seed === undefined ? randomSeed() : checkInteger('seed', options.seed, 0);
-    this.weights = new Float32Array(this.numEmbeddings * this.embeddingDim);
-    this.grads = new Float32Array(this.weights.length);
+    this.store = new WeightStore('Embedding', this.numEmbeddings * this.embeddingDim);
+    const w = this.store.weights;
     const rand = mulberry32(this.seed);
-    for (let i = 0; i < this.weights.length; i += 2) {  // Box-Muller: two normals per draw
+    for (let i = 0; i < w.length; i += 2) {  // Box-Muller: two normals per draw
       const r = Math.sqrt(-2 * Math.log(1 - rand())), a = 2 * Math.PI * rand();
-      this.weights[i] = r * Math.cos(a);
-      if (i + 1 < this.weights.length) this.weights[i + 1] = r * Math.sin(a);
+      w[i] = r * Math.cos(a);
+      if (i + 1 < w.length) w[i + 1] = r * Math.sin(a);
     }
   }
+
+  /** The table [numEmbeddings, embeddingDim] (SharedArrayBuffer). */
+  get weights(): Float32Array {
+    this.store.touch();  // a writable view
+    return this.store.weights;
+  }
+
+  get grads(): Float32Array { return this.store.grads; }
+
+  stores(): WeightStore[] { return [this.store]; }
 
   connect(inputFeatures: number | null, index: number): number {
     if (inputFeatures !== null) {
@@ -47,10 +58,11 @@ export class Embedding implements ModelLayer {
   keepsTime(inputHasTime: boolean): boolean { return inputHasTime; }
 
   parameters(): ParamRef[] {
-    return [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], value: this.weights, grad: this.grads }];
+    this.store.touch();  // writable views
+    return [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], value: this.store.weights, grad: this.store.grads }];
   }
 
-  zeroGrad(): void { this.grads.fill(0); }
+  zeroGrad(): void { this.store.grads.fill(0); }
 
   forward(x: Flow, ctx: LayerContext): Flow {
     const n = x.data.length, E = this.embeddingDim, V = this.numEmbeddings;
@@ -60,9 +72,11 @@ export class Embedding implements ModelLayer {
       if (!Number.isInteger(id) || id < 0 || id >= V) throw invalidArg('token id', `integer in 0..${V - 1}`, id);
       ids[i] = id;
     }
+    if (ctx.training) this.store.checkWritable(ctx.writer ?? null, 'Embedding.forward (training)');
+    const table = ctx.training ? this.store.weights : ctx.reads?.get(this.store) ?? this.store.forSyncRead();
     const y = new Float32Array(n * E);
-    for (let i = 0; i < n; i++) y.set(this.weights.subarray(ids[i] * E, ids[i] * E + E), i * E);
-    this.ids = ctx.training ? ids : null;
+    for (let i = 0; i < n; i++) y.set(table.subarray(ids[i] * E, ids[i] * E + E), i * E);
+    if (ctx.training) this.ids = ids;  // inference leaves training state alone
     return { data: y, shape: [...x.shape, E], lengths: x.lengths };
   }
 
@@ -71,7 +85,7 @@ export class Embedding implements ModelLayer {
     if (!ids) throw new Error('Embedding.backward() needs a training forward first');
     const E = this.embeddingDim;
     for (let i = 0; i < ids.length; i++) {
-      const g = this.grads.subarray(ids[i] * E, ids[i] * E + E);
+      const g = this.store.grads.subarray(ids[i] * E, ids[i] * E + E);
       for (let e = 0; e < E; e++) g[e] += dy[i * E + e];
     }
     return null;

@@ -2,6 +2,7 @@
 // layer implements (forward, backward, parameters), and the options that say how a recurrent
 // layer sits in a Sequential (read by lib/model only; the layer's own calls ignore them).
 import { checkBoolean, checkOneOf } from '../internal/check';
+import type { WeightStore, WriterToken } from '../internal/weight_store';
 
 /**
  * A batch flowing between layers: time-major sequences [T, B, F] (with optional per-sequence
@@ -26,6 +27,11 @@ export interface LayerContext {
   training: boolean;
   /** Seed of this forward's random draws (Dropout); derived from the fit seed, epoch and batch. */
   seed: number;
+  /** The writer (fit) on whose behalf a training call runs: it holds the weights already. */
+  writer?: WriterToken;
+  /** An async inference call's weights, one version per store, taken when the call began (a
+   * model reads every layer at the same version even if an update lands between its layers). */
+  reads?: ReadonlyMap<WeightStore, Float32Array>;
 }
 
 /** A layer inside a Sequential. Backward gets dL/d(output) and returns dL/d(input) (null: no input gradient). */
@@ -38,13 +44,16 @@ export interface ModelLayer {
   keepsTime(inputHasTime: boolean): boolean;
   forward(x: Flow, ctx: LayerContext): Flow;
   forwardAsync?(x: Flow, ctx: LayerContext): Promise<Flow>;
-  backward(dy: Float32Array): Float32Array | null;
-  backwardAsync?(dy: Float32Array): Promise<Float32Array | null>;
+  /** `writer`: the writer (fit) that holds the weights. */
+  backward(dy: Float32Array, writer?: WriterToken): Float32Array | null;
+  backwardAsync?(dy: Float32Array, writer?: WriterToken): Promise<Float32Array | null>;
   /** One time step of streaming inference: x [B, F] (ids [B]) -> [B, out]; `state` is the layer's
    * own (undefined at the start), returned updated. Layers without state return it unchanged. */
   step(x: Flow, state: unknown): { y: Flow; state: unknown };
   parameters(): ParamRef[];
-  zeroGrad(): void;
+  /** The weight stores this layer reads and writes (none for Dropout). */
+  stores(): WeightStore[];
+  zeroGrad(writer?: WriterToken): void;
   /** JSON-able options that rebuild the layer (weights not included). */
   getConfig(): object;
 }

@@ -11,6 +11,7 @@ import { resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, typ
 import type { Flow, ParamRef } from '../layers/layer';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import { RecurrentBlock } from './recurrent_block';
+import type { WriterToken } from '../internal/weight_store';
 import type { Model } from './model';
 
 export type { BatchInfo, EpochInfo, FitOptions, History } from './fit_options';
@@ -40,13 +41,16 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, opts: Fi
   const lrBefore = optimizer.lr;
   const history: History = { epochs: [], stopped: 'completed', updates: 0 };
 
-  return model.exclusive(async () => {
+  // fit is the model's one writer: it holds every layer's weights until it settles (readers are
+  // served meanwhile from snapshots; other writers wait, or throw if they are sync).
+  return model.asWriter(async (writer) => {
+    const state = { writer, history };
     try {
       let firstEpoch = r.initialEpoch ?? 0;
       const early = r.early ? new EarlyStopping(r.early, params) : null;
       if (r.resumeFrom !== null) {
         const cp = await readCheckpoint(r.resumeFrom);
-        model.assignStateDict(cp.weights);
+        model.assignStateDict(cp.weights, writer);
         optimizer.loadStateDict(cp.optimizer);
         firstEpoch = r.initialEpoch ?? cp.epoch + 1;
         // Early stopping goes on counting where the interrupted fit stood (same monitor only).
@@ -55,9 +59,9 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, opts: Fi
       for (let epoch = firstEpoch; epoch < r.epochs; epoch++) {
         if (r.lrSchedule && !r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
-        const info = await trainEpoch(model, train, groups, epoch, r, opts, params, history);
+        const info = await trainEpoch(model, train, groups, epoch, r, opts, params, state);
         if (validation) {
-          const v = await evaluateSamples(model, validation, r.loss, r.batchSize);
+          const v = await evaluateSamples(model, validation, r.loss, r.batchSize, writer);
           info.valLoss = v.loss;
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
         }
@@ -102,7 +106,7 @@ function prepareData(model: Model, data: Dataset | BatchedDataset, validationDat
 
 /** One pass over the training data: an update per batch (per chunk with truncated BPTT). */
 async function trainEpoch(model: Model, train: Samples, groups: number[][] | null, epoch: number, r: ResolvedFit,
-  opts: FitOptions, params: ParamRef[], history: History): Promise<EpochInfo> {
+  opts: FitOptions, params: ParamRef[], { writer, history }: { writer: WriterToken; history: History }): Promise<EpochInfo> {
   const optimizer = r.optimizer;
   const targetWidth = r.loss.targets === 'classes' ? 1 : model.outputFeatures;
   const batches = epochBatches(train.length, groups, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
@@ -113,16 +117,16 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
     for (let c = 0; c < chunks.length; c++) {
       opts.signal?.throwIfAborted();
       const chunk = chunks[c];
-      model.zeroGrad();
-      const ctx = { training: chunk.y !== null, seed: mixSeed(r.seed, epoch, batch, c), carryState: r.bptt !== null };
+      model.zeroGrad(writer);
+      const ctx = { training: chunk.y !== null, seed: mixSeed(r.seed, epoch, batch, c), carryState: r.bptt !== null, writer };
       const out = await model.forwardAsync(chunk.x, ctx);
       if (chunk.y === null) continue;  // many-to-one: only the last chunk has a target
       const res = await r.loss.computeAsync({ ...out, lengths: chunk.mask ?? out.lengths }, chunk.y);
-      await model.backwardAsync(res.grad);
+      await model.backwardAsync(res.grad, writer);
       const norm = gradNorm(params);
       const gradScale = r.clipGradNorm > 0 ? clipCoefficient(norm, r.clipGradNorm) : 1;
       if (r.lrSchedule && r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
-      await optimizer.stepAsync(params, r.clipGradValue > 0 ? { gradScale, clipValue: r.clipGradValue } : { gradScale });
+      await optimizer.stepAsyncAs(writer, params, r.clipGradValue > 0 ? { gradScale, clipValue: r.clipGradValue } : { gradScale });
       history.updates++;
       lossSum += res.loss;
       updates++;
@@ -185,15 +189,18 @@ export async function evaluate(model: Model, data: Dataset, opts: { loss: LossSp
   const loss = resolveLoss(opts.loss);
   const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
   const samples = Samples.from(data, model.dataSpec(loss.targets === 'classes' ? 1 : model.outputFeatures), 'data');
-  return model.exclusive(() => evaluateSamples(model, samples, loss, batchSize));
+  return evaluateSamples(model, samples, loss, batchSize);
 }
 
-async function evaluateSamples(model: Model, samples: Samples, loss: Loss, batchSize: number) {
+/** A reader: every batch at the weight version of the call's start. fit's validation passes its
+ * writer (fit holds the weights, so no version can change under it). */
+async function evaluateSamples(model: Model, samples: Samples, loss: Loss, batchSize: number, writer?: WriterToken) {
+  const ctx = writer ? { training: false, seed: 0, writer } : { training: false, seed: 0, reads: model.readVersion() };
   let sum = 0, weight = 0, correct = 0, counted = 0;
   for (let s = 0; s < samples.length; s += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, samples.length - s) }, (_v, j) => s + j);
     const b = samples.batch(idx);
-    const out = await model.forwardAsync(b.x, { training: false, seed: 0 });
+    const out = await model.forwardAsync(b.x, ctx);
     const res = await loss.computeAsync(out, b.y!);
     sum += res.loss * idx.length;  // batch means weighted by sequences
     weight += idx.length;

@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor';
 import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
 import type { Model } from './model';
+import { syncReadView } from '../internal/weight_store';
 
 export function getKerasWeights(model: Model): Tensor[] {
   const out: Tensor[] = [];
@@ -18,10 +19,10 @@ export function getKerasWeights(model: Model): Tensor[] {
       out.push(...Object.values(layer.stateDict('keras')));
     } else if (layer instanceof Dense) {
       const [w, b] = layer.parameters();
-      out.push({ shape: [layer.inputSize, layer.units], data: transpose(w.value, layer.units, layer.inputSize) });
-      if (b) out.push({ shape: [layer.units], data: b.value.slice() });
+      out.push({ shape: [layer.inputSize, layer.units], data: transpose(syncReadView(w.value), layer.units, layer.inputSize) });
+      if (b) out.push({ shape: [layer.units], data: syncReadView(b.value).slice() });
     } else if (layer instanceof Embedding) {
-      out.push({ shape: [layer.numEmbeddings, layer.embeddingDim], data: layer.weights.slice() });
+      out.push({ shape: [layer.numEmbeddings, layer.embeddingDim], data: syncReadView(layer.parameters()[0].value).slice() });
     }
   });
   return out;

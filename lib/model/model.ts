@@ -6,6 +6,7 @@ import type { Dropout } from '../layers/dropout';
 import type { Embedding } from '../layers/embedding';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Recurrent } from '../layers/recurrent/recurrent';
+import type { WeightStore, WriterToken } from '../internal/weight_store';
 import type { Tensor } from '../tensor';
 import type { DataSpec } from './data';
 
@@ -20,14 +21,18 @@ export interface Model {
   readonly outputFeatures: number;
   readonly outputHasTime: boolean;
   parameters(): ParamRef[];
-  zeroGrad(): void;
+  stores(): WeightStore[];
+  zeroGrad(writer?: WriterToken): void;
   resetStates(): void;
+  /** A copy of one complete version of the weights (a reader). */
   stateDict(): Record<string, Tensor>;
-  /** loadStateDict without the idle check (fit resuming inside its own call). */
-  assignStateDict(dict: Record<string, Tensor>): unknown;
-  /** Runs fn with the model marked busy (one async call at a time). */
-  exclusive<R>(fn: () => Promise<R>): Promise<R>;
+  /** loadStateDict for `writer` (fit resuming inside its own call). */
+  assignStateDict(dict: Record<string, Tensor>, writer: WriterToken | null): unknown;
+  /** Every layer's weights at one version, for an async inference call. */
+  readVersion(): ReadonlyMap<WeightStore, Float32Array>;
+  /** Runs fn as the model's one writer (it holds every layer's weights until fn settles). */
+  asWriter<R>(fn: (writer: WriterToken) => Promise<R>): Promise<R>;
   dataSpec(targetWidth: number): DataSpec;
   forwardAsync(x: Flow, ctx: LayerContext & { carryState?: boolean }): Promise<Flow>;
-  backwardAsync(dy: Float32Array): Promise<void>;
+  backwardAsync(dy: Float32Array, writer?: WriterToken): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { optionsFromResolved } from '../layers/recurrent/config';
 import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent, StepState } from '../layers/recurrent/recurrent';
 import type { Tensor } from '../tensor';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
+import { WeightStore, type WriterToken } from '../internal/weight_store';
 
 /** The carried state of a recurrent layer: final hN (and cN) of the previous call. */
 interface CarriedState {
@@ -21,7 +22,7 @@ export class RecurrentBlock implements ModelLayer {
   private index = 0;
   private merged: { halves: Float32Array[] | null; T: number; B: number; hasTime: boolean } | null = null;
   /** Learned initial state (learnInitialState): h0 [L*D, Hout] then c0 [L*D, H] (LSTM), and its gradient. */
-  private readonly init: { weights: Float32Array; grads: Float32Array } | null;
+  private readonly init: WeightStore | null;
   /** Whether the last training forward started from the learned state (its gradient then flows). */
   private usedInit = false;
 
@@ -29,7 +30,7 @@ export class RecurrentBlock implements ModelLayer {
     this.kind = layer.className;
     const slots = layer.numLayers * layer.numDirections;
     const n = slots * (layer.outputSize + (layer.cell === 'lstm' ? layer.hiddenSize : 0));
-    this.init = layer.inSequential.learnInitialState ? { weights: new Float32Array(n), grads: new Float32Array(n) } : null;
+    this.init = layer.inSequential.learnInitialState ? new WeightStore(`${layer.className} initial state`, n) : null;
   }
 
   private get D(): number { return this.layer.numDirections; }
@@ -54,6 +55,7 @@ export class RecurrentBlock implements ModelLayer {
   parameters(): ParamRef[] {
     const out = this.layer.parameters().map((p) => ({ name: p.name, shape: p.value.shape, value: p.value.data, grad: p.grad.data }));
     if (this.init) {
+      this.init.touch();  // writable views
       const slots = this.layer.numLayers * this.D, nh = slots * this.layer.outputSize;
       const { weights: w, grads: g } = this.init;
       out.push({ name: 'h0', shape: [slots, this.layer.outputSize], value: w.subarray(0, nh), grad: g.subarray(0, nh) });
@@ -62,8 +64,12 @@ export class RecurrentBlock implements ModelLayer {
     return out;
   }
 
-  zeroGrad(): void {
-    this.layer.zeroGrad();
+  stores(): WeightStore[] {
+    return this.init ? [this.layer.store, this.init] : [this.layer.store];
+  }
+
+  zeroGrad(writer?: WriterToken): void {
+    this.layer.zeroGrad(writer ?? null);
     this.init?.grads.fill(0);
   }
 
@@ -72,20 +78,21 @@ export class RecurrentBlock implements ModelLayer {
 
   forward(x: Flow, ctx: LayerContext & { carryState?: boolean }): Flow {
     const opts = this.forwardOptions(x, ctx);
-    return this.finishForward(x, this.layer.forward(this.asTensor(x), opts), ctx);
+    return this.finishForward(x, this.layer.forwardAs(ctx.writer ?? null, this.asTensor(x), opts), ctx);
   }
 
   async forwardAsync(x: Flow, ctx: LayerContext & { carryState?: boolean }): Promise<Flow> {
     const opts = this.forwardOptions(x, ctx);
-    return this.finishForward(x, await this.layer.forwardAsync(this.asTensor(x), opts), ctx);
+    const weights = ctx.training ? undefined : ctx.reads?.get(this.layer.store);
+    return this.finishForward(x, await this.layer.forwardAsyncAs(ctx.writer ?? null, this.asTensor(x), opts, weights), ctx);
   }
 
-  backward(dy: Float32Array): Float32Array {
-    return this.finishBackward(this.layer.backward(this.backwardGrads(dy)));
+  backward(dy: Float32Array, writer?: WriterToken): Float32Array {
+    return this.finishBackward(this.layer.backwardAs(writer ?? null, this.backwardGrads(dy)));
   }
 
-  async backwardAsync(dy: Float32Array): Promise<Float32Array> {
-    return this.finishBackward(await this.layer.backwardAsync(this.backwardGrads(dy)));
+  async backwardAsync(dy: Float32Array, writer?: WriterToken): Promise<Float32Array> {
+    return this.finishBackward(await this.layer.backwardAsyncAs(writer ?? null, this.backwardGrads(dy)));
   }
 
   /** The learned initial state's gradient: dh0 (dc0) summed over the batch. */
@@ -104,7 +111,7 @@ export class RecurrentBlock implements ModelLayer {
     const B = x.shape[0];
     let s = state as StepState | undefined;
     if (s === undefined && this.init) {
-      const L = this.layer.numLayers, Hout = this.layer.outputSize, H = this.layer.hiddenSize, w = this.init.weights;
+      const L = this.layer.numLayers, Hout = this.layer.outputSize, H = this.layer.hiddenSize, w = this.init.forSyncRead();
       s = { h: { shape: [L, B, Hout], data: repeatOverBatch(w.subarray(0, L * Hout), L, B, Hout) } };
       if (this.layer.cell === 'lstm') s.c = { shape: [L, B, H], data: repeatOverBatch(w.subarray(L * Hout), L, B, H) };
     }
@@ -126,16 +133,16 @@ export class RecurrentBlock implements ModelLayer {
     if (ctx.training && this.layer.config.dropout > 0) opts.dropoutSeed = mixSeed(ctx.seed, this.index);
     if (x.lengths) opts.lengths = x.lengths;
     const B = x.shape[1];
-    this.usedInit = false;
+    if (ctx.training) this.usedInit = false;  // inference leaves training state alone
     if (ctx.carryState && this.state && this.state.h.shape[1] === B) {
       opts.h0 = this.state.h;
       if (this.state.c) opts.c0 = this.state.c;
     } else if (this.init) {
       const slots = this.layer.numLayers * this.D, Hout = this.layer.outputSize, H = this.layer.hiddenSize;
-      const w = this.init.weights;
+      const w = ctx.training ? this.init.weights : ctx.reads?.get(this.init) ?? this.init.forSyncRead();
       opts.h0 = { shape: [slots, B, Hout], data: repeatOverBatch(w.subarray(0, slots * Hout), slots, B, Hout) };
       if (this.layer.cell === 'lstm') opts.c0 = { shape: [slots, B, H], data: repeatOverBatch(w.subarray(slots * Hout), slots, B, H) };
-      this.usedInit = true;
+      if (ctx.training) this.usedInit = true;
     }
     return opts;
   }
@@ -160,7 +167,7 @@ export class RecurrentBlock implements ModelLayer {
       shape = [B];
     }
     const { data, halves } = mergeDirections(this.layer.inSequential.mergeMode, whole, rows, D, Hout);
-    this.merged = { halves: ctx.training ? halves : null, T, B, hasTime: this.layer.inSequential.returnSequences };
+    if (ctx.training) this.merged = { halves, T, B, hasTime: this.layer.inSequential.returnSequences };
     return { data, shape: [...shape, this.mergedSize], lengths: this.layer.inSequential.returnSequences ? x.lengths : null };
   }
 

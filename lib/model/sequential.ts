@@ -13,6 +13,7 @@ import { getKerasWeights, setKerasWeights } from './keras_weights';
 import type { LossSpec } from './losses';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Model, SequentialLayer } from './model';
+import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../internal/weight_store';
 import { RecurrentBlock } from './recurrent_block';
 
 export type { SequentialLayer };
@@ -41,7 +42,6 @@ export class Sequential implements Model {
   readonly outputHasTime: boolean;
   /** Each layer's output: features per row and whether it keeps the time axis (for summary()). */
   private readonly outputs: { features: number; hasTime: boolean }[] = [];
-  private busy = false;
 
   constructor(layers: SequentialLayer[]) {
     if (!Array.isArray(layers) || layers.length === 0) throw invalidType('layers', 'non-empty array of layers', layers);
@@ -77,8 +77,13 @@ export class Sequential implements Model {
     return this.parameters().reduce((n, p) => n + p.value.length, 0);
   }
 
-  zeroGrad(): void {
-    for (const b of this.blocks) b.zeroGrad();
+  zeroGrad(writer?: WriterToken): void {
+    for (const b of this.blocks) b.zeroGrad(writer);
+  }
+
+  /** The weight stores of every layer (lib/internal/weight_store.ts). */
+  stores(): WeightStore[] {
+    return this.blocks.flatMap((b) => b.stores());
   }
 
   /** Forgets the state carried by stateful recurrent layers. */
@@ -86,21 +91,23 @@ export class Sequential implements Model {
     for (const b of this.blocks) if (b instanceof RecurrentBlock) b.resetStates();
   }
 
-  /** Copies of the weights, PyTorch names: `torch.nn.Sequential(...).load_state_dict` reads them. */
+  /** Copies of the weights, PyTorch names: `torch.nn.Sequential(...).load_state_dict` reads them.
+   * A reader: during fit it copies one complete version (the one before an update in flight). */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const p of this.parameters()) out[p.name] = { shape: [...p.shape], data: p.value.slice() };
+    for (const p of this.parameters()) out[p.name] = { shape: [...p.shape], data: syncReadView(p.value).slice() };
     return out;
   }
 
-  /** Loads every weight (all or nothing: nothing changes when a name or shape is wrong). */
+  /** Loads every weight (all or nothing: nothing changes when a name or shape is wrong). A writer:
+   * refused while fit or another writer holds the weights. */
   loadStateDict(dict: Record<string, Tensor>): this {
-    this.checkIdle();
-    return this.assignStateDict(dict);
+    return this.assignStateDict(dict, null);
   }
 
-  /** @internal loadStateDict without the idle check (fit resuming inside its own call). */
-  assignStateDict(dict: Record<string, Tensor>): this {
+  /** @internal loadStateDict for `writer` (fit resuming inside its own call). */
+  assignStateDict(dict: Record<string, Tensor>, writer: WriterToken | null): this {
+    for (const s of this.stores()) s.checkWritable(writer, 'Sequential.loadStateDict');
     if (typeof dict !== 'object' || dict === null) throw invalidType('stateDict', 'object of tensors', dict);
     const params = this.parameters();
     const known = new Set(params.map((p) => p.name));
@@ -113,6 +120,7 @@ export class Sequential implements Model {
       }
     }
     for (const p of params) p.value.set(dict[p.name].data);
+    for (const s of this.stores()) s.touch();
     return this;
   }
 
@@ -137,8 +145,9 @@ export class Sequential implements Model {
 
   /** Loads Keras' `model.get_weights()` list (e.g. exported with numpy); all or nothing. */
   setKerasWeights(weights: Tensor[]): this {
-    this.checkIdle();
+    for (const s of this.stores()) s.checkWritable(null, 'Sequential.setKerasWeights');
     setKerasWeights(this, weights);
+    for (const s of this.stores()) s.touch();
     return this;
   }
 
@@ -179,7 +188,6 @@ export class Sequential implements Model {
    * @example let s = model.step([[0.1, 1]]); s = model.step([[0.7, 0]], s.state); // s.output [1, O]
    */
   step(x: Tensor | number[][] | number[], state?: ModelState): { output: Tensor; state: ModelState } {
-    this.checkIdle();
     const flow = this.stepInput(x);
     if (state !== undefined && (typeof state !== 'object' || state === null || !Array.isArray(state.layers) || state.layers.length !== this.blocks.length)) {
       throw invalidType('state', 'the state a previous step() returned', state);
@@ -196,30 +204,36 @@ export class Sequential implements Model {
 
   /** Inference over a dataset (no targets needed); output batch-first: [N, T, O] (zeros past each end) or [N, O]. */
   predictSync(x: SequenceArray[] | Tensor, opts: PredictOptions = {}): Tensor {
-    this.checkIdle();
     const { samples, batches } = this.predictPlan(x, opts);
     const parts = batches.map((idx) => ({ idx, flow: this.forwardSync(samples.batch(idx).x, { training: false, seed: 0 }) }));
     return this.assemble(samples, parts);
   }
 
-  /** predictSync() with the recurrent layers on worker threads; the event loop stays free. */
+  /** predictSync() with the recurrent layers on worker threads; the event loop stays free. Any
+   * number may run at once, also during fit: each reads one complete version of the weights. */
   async predict(x: SequenceArray[] | Tensor, opts: PredictOptions = {}): Promise<Tensor> {
     const { samples, batches } = this.predictPlan(x, opts);
-    return this.exclusive(async () => {
-      const parts = [];
-      for (const idx of batches) parts.push({ idx, flow: await this.forwardAsync(samples.batch(idx).x, { training: false, seed: 0 }) });
-      return this.assemble(samples, parts);
-    });
+    const ctx = { training: false, seed: 0, reads: this.readVersion() };
+    const parts = [];
+    for (const idx of batches) parts.push({ idx, flow: await this.forwardAsync(samples.batch(idx).x, ctx) });
+    return this.assemble(samples, parts);
   }
 
-  /** @internal Runs fn with the model marked busy (one async call at a time). */
-  async exclusive<R>(fn: () => Promise<R>): Promise<R> {
-    this.checkIdle();
-    this.busy = true;
+  /** @internal The weights an async inference call reads, every layer at one version. */
+  readVersion(): ReadonlyMap<WeightStore, Float32Array> {
+    return new Map(this.stores().map((s) => [s, s.forAsyncRead()]));
+  }
+
+  /** @internal Runs fn as the model's one writer: it holds every layer's weights (waiting for
+   * writers before it) until fn settles. */
+  async asWriter<R>(fn: (writer: WriterToken) => Promise<R>): Promise<R> {
+    const writer = {};
+    const release = await acquireAll(this.stores(), writer);
     try {
-      return await fn();
+      return await fn(writer);
     } finally {
-      this.busy = false;
+      for (const s of this.stores()) s.touch();  // fit may have set weights directly (restoreBest, rollback)
+      release();
     }
   }
 
@@ -242,19 +256,19 @@ export class Sequential implements Model {
     return f;
   }
 
-  /** @internal Backward from dL/d(output); weight gradients accumulate. */
-  async backwardAsync(dy: Float32Array): Promise<void> {
+  /** @internal Backward from dL/d(output) for `writer`; weight gradients accumulate. */
+  async backwardAsync(dy: Float32Array, writer?: WriterToken): Promise<void> {
     let g: Float32Array | null = dy;
     for (let i = this.blocks.length - 1; i >= 0 && g; i--) {
       const b = this.blocks[i];
-      g = b.backwardAsync ? await b.backwardAsync(g) : b.backward(g);
+      g = b.backwardAsync ? await b.backwardAsync(g, writer) : b.backward(g, writer);
     }
   }
 
   /** @internal */
-  backwardSync(dy: Float32Array): void {
+  backwardSync(dy: Float32Array, writer?: WriterToken): void {
     let g: Float32Array | null = dy;
-    for (let i = this.blocks.length - 1; i >= 0 && g; i--) g = this.blocks[i].backward(g);
+    for (let i = this.blocks.length - 1; i >= 0 && g; i--) g = this.blocks[i].backward(g, writer);
   }
 
   private stepInput(x: Tensor | number[][] | number[]): Flow {
@@ -275,10 +289,6 @@ export class Sequential implements Model {
     const t = checkTensorRank('x', x, F === null ? 1 : 2);
     if (F !== null && t.shape[1] !== F) throw invalidArg('x', `shape [B, ${F}]`, t.shape);
     return { data: t.data, shape: [...t.shape], lengths: null };
-  }
-
-  private checkIdle(): void {
-    if (this.busy) throw new Error('This Sequential is busy in an async call (fit, predict or evaluate)');
   }
 
   private predictPlan(x: SequenceArray[] | Tensor, opts: PredictOptions) {

@@ -12,6 +12,7 @@
 import {
   checkBoolean, checkInteger, checkKnownKeys, checkNonNegative, Described, invalidArg, invalidType,
 } from '../internal/check';
+import { WeightStore, acquireAll, isPinned, sharedFloat32, type WriterToken } from '../internal/weight_store';
 import { native, type OptimizerStepArgs } from '../native';
 import type { Tensor } from '../tensor';
 
@@ -227,7 +228,9 @@ export abstract class Optimizer {
   private stateNames: readonly string[];
   private currentLr: number;
   private steps = 0;
-  private busy = false;
+  /** stepAsync calls not yet settled; they run one after the other, in call order. */
+  private pending = 0;
+  private queue: Promise<void> = Promise.resolve();
   /** Per parameter name: its state buffers, in stateNames order. */
   private state = new Map<string, Float32Array[]>();
 
@@ -269,30 +272,67 @@ export abstract class Optimizer {
    * input, before anything is updated: a call that throws leaves weights and state as they were.
    */
   step(params: readonly ParamLike[], opts: StepOptions = {}): void {
+    this.stepAs(null, params, opts);
+  }
+
+  /**
+   * step() on a worker thread (big models: the event loop stays free). An update is a writer
+   * (README, "Concurrency"): it waits for the writers holding these parameters' layers (fit, an
+   * async training call) and for this optimizer's earlier stepAsync calls; inference meanwhile
+   * reads the weights as they were before the update. Parameters whose memory JS could take
+   * away during the update (not a layer's weights, which live on SharedArrayBuffers) are
+   * updated on the main thread instead.
+   */
+  stepAsync(params: readonly ParamLike[], opts: StepOptions = {}): Promise<void> {
+    return this.stepAsyncAs(null, params, opts);
+  }
+
+  /** @internal step() for `writer` (fit), which may already hold the layers. */
+  stepAs(writer: WriterToken | null, params: readonly ParamLike[], opts: StepOptions): void {
+    this.checkNoAsyncStep('step');
     const call = this.prepareStep(params, opts);
+    for (const s of call.stores) s.checkWritable(writer, `${this.kind}.step`);
     native.optimizerStep(...call.args);
     call.commit();
   }
 
-  /** step() on a worker thread (big models: the event loop stays free). Don't touch the
-   * parameters, gradients or this optimizer until it resolves. */
-  async stepAsync(params: readonly ParamLike[], opts: StepOptions = {}): Promise<void> {
-    const call = this.prepareStep(params, opts);
-    this.busy = true;
+  /** @internal */
+  async stepAsyncAs(writer: WriterToken | null, params: readonly ParamLike[], opts: StepOptions): Promise<void> {
+    const before = this.queue;
+    let settled = () => {};
+    this.queue = new Promise((resolve) => { settled = resolve; });
+    this.pending++;
     try {
-      await native.optimizerStepAsync(...call.args);
+      await before;
+      const call = this.prepareStep(params, opts);
+      const owner = writer ?? {};
+      const release = await acquireAll(call.stores, owner);
+      try {
+        if (!call.pinned) {
+          native.optimizerStep(...call.args);
+        } else {
+          for (const s of call.stores) s.beginUpdate();
+          try {
+            await native.optimizerStepAsync(...call.args);
+          } finally {
+            for (const s of call.stores) s.endUpdate();
+          }
+        }
+        call.commit();
+      } finally {
+        release();
+      }
     } finally {
-      this.busy = false;
+      this.pending--;
+      settled();
     }
-    call.commit();
   }
 
-  private checkIdle(): void {
-    if (this.busy) throw new Error(`This ${this.kind} optimizer is busy in stepAsync()`);
+  private checkNoAsyncStep(what: string): void {
+    if (this.pending > 0) throw new Error(`${what}: this ${this.kind} optimizer has a stepAsync() running; await it first`);
   }
 
   private prepareStep(params: readonly ParamLike[], opts: StepOptions) {
-    this.checkIdle();
     const checked = this.checkParams(params);
     if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
     checkKnownKeys('opts', opts, STEP_KEYS);
@@ -315,16 +355,25 @@ export abstract class Optimizer {
     const fresh = checked.map((p) => created.has(p.name));
     const args: OptimizerStepArgs = [this.kind, nativeHyper(this.config, this.currentLr), this.steps + 1,
       checked.map((p) => p.value), checked.map((p) => p.grad), states, gradScale, clipValue, fresh];
+    // The layers whose weights these are (their writers exclude this update), and whether every
+    // buffer the update touches is one JS cannot take away while a worker thread writes it.
+    const stores = new Set<WeightStore>();
+    for (const p of checked) {
+      const s = WeightStore.of(p.value.buffer);
+      if (s) stores.add(s);
+    }
+    const pinned = checked.every((p) => isPinned(p.value) && isPinned(p.grad)) && states.every((bufs) => bufs.every(isPinned));
     const commit = () => {
       for (const [name, s] of created) this.state.set(name, s);
       this.steps++;
+      for (const s of stores) s.touch();
     };
-    return { args, commit };
+    return { args, commit, stores, pinned };
   }
 
   /** Forgets the state of every parameter and the step count (the learning rate stays). */
   reset(): void {
-    this.checkIdle();
+    this.checkNoAsyncStep('reset');
     this.state.clear();
     this.steps = 0;
   }
@@ -342,7 +391,7 @@ export abstract class Optimizer {
    * @throws TypeError / RangeError naming the bad entry; nothing changes unless all of it is valid.
    */
   loadStateDict(d: OptimizerStateDict): void {
-    this.checkIdle();
+    this.checkNoAsyncStep('loadStateDict');
     if (typeof d !== 'object' || d === null) throw invalidType('state dict', 'object', d);
     checkKnownKeys('state dict', d, ['kind', 'config', 'step', 'lr', 'state']);
     if (d.kind !== this.kind) throw invalidArg('kind', `'${this.kind}'`, d.kind);
@@ -377,13 +426,17 @@ export abstract class Optimizer {
     this.stateNames = Object.freeze(names);
     this.currentLr = lr;
     this.steps = steps;
-    this.state = new Map([...byParam].map(([p, bufs]) => [p, bufs.map((b) => b.slice())]));
+    this.state = new Map([...byParam].map(([p, bufs]) => [p, bufs.map((b) => {
+      const copy = sharedFloat32(b.length);
+      copy.set(b);
+      return copy;
+    })]));
   }
 
   private newState(n: number): Float32Array[] {
     const init = this.kind === 'adagrad' ? (this.config.initialAccumulatorValue as number) : 0;
     return this.stateNames.map(() => {
-      const b = new Float32Array(n);
+      const b = sharedFloat32(n);  // a worker thread may update it (stepAsync)
       if (init !== 0) b.fill(init);
       return b;
     });

@@ -1,7 +1,7 @@
 // Runs a checked job on a libuv worker thread and settles a promise with its outcome. The job
 // holds plain pointers into the call's arrays (Execute() touches no Napi object); `this` and every
 // argument stay referenced until it completes. `done` runs on the main thread afterwards,
-// success or not (e.g. to clear a busy flag).
+// success or not.
 #pragma once
 
 #include <napi.h>

@@ -174,8 +174,8 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The same update on a libuv worker thread (large models: the event loop stays free); the
-// caller must not touch the buffers meanwhile (lib/optim marks the optimizer busy).
+// The same update on a libuv worker thread (large models: the event loop stays free); lib/optim
+// passes only SharedArrayBuffer memory and holds the layers as a writer meanwhile.
 Napi::Value OptimizerStepAsync(const Napi::CallbackInfo& info) {
   auto job = std::make_shared<const StepJob>(step_job(info));
   return queue_job(info, "fused-rnn:optimizer-step", [job] {

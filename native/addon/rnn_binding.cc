@@ -2,8 +2,8 @@
 //
 // JS owns every buffer (weights, gradients, inputs, outputs, the training record) as
 // Float32Arrays; calls pass them in and the kernels read and write them in place.
-// Async calls pin their arrays with references, run Napi-free on a worker thread, and the
-// handle refuses other calls while busy.
+// Async calls keep their arrays referenced and run Napi-free on a worker thread; lib/ passes
+// them only memory JS cannot take away meanwhile (ARCHITECTURE.md, "Concurrency").
 #include <napi.h>
 
 #include <memory>
@@ -139,12 +139,8 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   }
 
   const RnnConfig& config() const { return config_; }
-  void set_busy(bool b) { busy_ = b; }
 
  private:
-  void check_idle(Napi::Env env) const {
-    if (busy_) throw Napi::Error::New(env, "This layer is busy in an async call");
-  }
 
   Napi::Value ParamLayout(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -195,7 +191,6 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   }
 
   Napi::Value Forward(const Napi::CallbackInfo& info) {
-    check_idle(info.Env());
     const frnn::Status st = run_forward(config_, forward_args(info));
     if (!st.ok) throw_range(info.Env(), st.message);
     return info.Env().Undefined();
@@ -227,7 +222,6 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   }
 
   Napi::Value Backward(const Napi::CallbackInfo& info) {
-    check_idle(info.Env());
     const frnn::Status st = run_backward(config_, backward_args(info));
     if (!st.ok) throw_range(info.Env(), st.message);
     return info.Env().Undefined();
@@ -245,21 +239,20 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   RnnConfig config_;
   size_t param_count_ = 0;
-  bool busy_ = false;
 };
 
+// Any number of jobs may run at once on one handle (it holds only the config; scratch is per
+// thread). Which calls may overlap is lib/'s business (readers and writers); the job keeps every
+// argument referenced until it settles, and lib/ passes only memory JS cannot take away meanwhile
+// (SharedArrayBuffers, or private copies).
 Napi::Value NativeRnn::ForwardAsync(const Napi::CallbackInfo& info) {
-  check_idle(info.Env());
   const ForwardArgs a = forward_args(info);
-  set_busy(true);
-  return queue_job(info, "fused-rnn:forward", [c = config_, a] { return run_forward(c, a); }, [this] { set_busy(false); });
+  return queue_job(info, "fused-rnn:forward", [c = config_, a] { return run_forward(c, a); });
 }
 
 Napi::Value NativeRnn::BackwardAsync(const Napi::CallbackInfo& info) {
-  check_idle(info.Env());
   const BackwardArgs a = backward_args(info);
-  set_busy(true);
-  return queue_job(info, "fused-rnn:backward", [c = config_, a] { return run_backward(c, a); }, [this] { set_busy(false); });
+  return queue_job(info, "fused-rnn:backward", [c = config_, a] { return run_backward(c, a); });
 }
 
 }  // namespace

@@ -142,11 +142,17 @@ describe('fit', () => {
     for (const k of Object.keys(before)) expect(firstBitMismatch(m.stateDict()[k].data, before[k].data), k).toBe(-1);
   });
 
-  test('one async call at a time', async () => {
+  test('inference runs during fit; a second writer is refused (sync) or waits (async)', async () => {
     const m = lstmModel();
+    const before = m.predictSync(data().x);
     const p = m.fit(data(), { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse' });
-    expect(() => m.predictSync(data().x)).toThrow(/busy/);
+    expect(m.predictSync(data().x).data).toEqual(before.data);  // no update has landed yet
+    expect(() => m.loadStateDict(m.stateDict())).toThrow(/held by a running writer/);
+    const second = m.fit(data(), { epochs: 1, optimizer: new SGD({ lr: 0 }), loss: 'mse' });  // queued
     await p;
+    const after = m.predictSync(data().x);
+    await second;  // lr 0: the weights stay at the first fit's
+    expect(m.predictSync(data().x).data).toEqual(after.data);
   });
 
   test('early stopping and callbacks report epochs, losses, gradient norms', async () => {

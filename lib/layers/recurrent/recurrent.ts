@@ -5,6 +5,7 @@ import { mixSeed, mulberry32 } from '../../internal/random';
 import { native, ParamKind, type NativeRnn, type ParamEntry, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { checkTensor, checkTensorRank, type Tensor } from '../../tensor';
 import type { ResolvedSequenceOptions } from '../layer';
+import { WeightStore, pinnedOrCopy, type WriterToken } from '../../internal/weight_store';
 import { Layerwise, type LayerwiseRecord } from './layerwise';
 import { exportStateDict, importStateDict, torchName, type Layout } from './layouts';
 import {
@@ -81,14 +82,11 @@ export abstract class Recurrent {
   readonly config: Readonly<ResolvedConfig>;
   /** How this layer hands its output on inside a Sequential (read by lib/model only). */
   readonly inSequential: Readonly<ResolvedSequenceOptions>;
-  /** All weights in one buffer (layout: paramEntries). Views from parameters() share it. */
-  readonly weights: Float32Array;
-  /** Gradients, same layout as weights; backward() accumulates into it. */
-  readonly grads: Float32Array;
   readonly paramEntries: readonly ParamEntry[];
+  /** The weights and gradients under the readers/writers rules (lib/internal/weight_store.ts). */
+  readonly store: WeightStore;
   private readonly handle: NativeRnn;
   private record: TrainingRecord | null = null;
-  private busy = false;
   /** Per-layer handles for training with dropout between layers (made on first use). */
   private layerwise: Layerwise | null = null;
   private dropoutCalls = 0;
@@ -99,11 +97,23 @@ export abstract class Recurrent {
     this.inSequential = Object.freeze(resolved.inSequential);
     this.handle = new native.NativeRnn(toNativeConfig(this.config));
     this.paramEntries = Object.freeze(this.handle.paramLayout());
-    const count = this.handle.paramCount();
-    this.weights = new Float32Array(count);
-    this.grads = new Float32Array(count);
+    this.store = new WeightStore(this.className, this.handle.paramCount());
     this.resetParameters(this.config.seed);
   }
+
+  /** All weights in one buffer (layout: paramEntries), on a SharedArrayBuffer. Views from
+   * parameters() share it. Write them through loadStateDict or an optimizer; after writing through
+   * a view kept from earlier, call weightsChanged() so that async inference sees the change. */
+  get weights(): Float32Array {
+    this.store.touch();
+    return this.store.weights;
+  }
+
+  /** Gradients, same layout as weights; backward() accumulates into it. */
+  get grads(): Float32Array { return this.store.grads; }
+
+  /** Tells async inference that the weights were written through a view kept from earlier. */
+  weightsChanged(): void { this.store.touch(); }
 
   get cell(): CellKind { return this.config.cell; }
   get inputSize(): number { return this.config.inputSize; }
@@ -120,29 +130,33 @@ export abstract class Recurrent {
 
   /** PyTorch's init: every weight and bias uniform(-1/sqrt(H), 1/sqrt(H)). */
   resetParameters(seed: number): void {
-    this.checkIdle();
+    this.store.checkWritable(null, `${this.className}.resetParameters`);
     checkInteger('seed', seed, 0);
     const rand = mulberry32(seed);
     const k = 1 / Math.sqrt(this.config.hiddenSize);
-    for (let i = 0; i < this.weights.length; i++) this.weights[i] = (2 * rand() - 1) * k;
+    const w = this.store.weights;
+    for (let i = 0; i < w.length; i++) w[i] = (2 * rand() - 1) * k;
+    this.store.touch();
   }
 
   /** Clears the gradient buffer. */
-  zeroGrad(): void {
-    this.checkIdle();
-    this.grads.fill(0);
+  zeroGrad(writer: WriterToken | null = null): void {
+    this.store.checkWritable(writer, `${this.className}.zeroGrad`);
+    this.store.grads.fill(0);
   }
 
   /** Every weight with its gradient, PyTorch names, views on the live buffers. */
   parameters(): { name: string; value: Tensor; grad: Tensor }[] {
+    this.store.touch();  // hands out writable views
+    const { weights, grads } = this.store;
     return this.paramEntries.map((e) => {
       const size = e.rows * e.cols;
       const shape = e.cols === 1 && e.kind !== ParamKind.W && e.kind !== ParamKind.R && e.kind !== ParamKind.Proj
         ? [e.rows] : [e.rows, e.cols];
       return {
         name: torchName(e),
-        value: { shape, data: this.weights.subarray(e.offset, e.offset + size) },
-        grad: { shape: [...shape], data: this.grads.subarray(e.offset, e.offset + size) },
+        value: { shape, data: weights.subarray(e.offset, e.offset + size) },
+        grad: { shape: [...shape], data: grads.subarray(e.offset, e.offset + size) },
       };
     });
   }
@@ -150,14 +164,15 @@ export abstract class Recurrent {
   /** Copies of the weights (or, with { grad: true }, the gradients) in a framework's layout. */
   stateDict(layout: Layout = 'torch', opts: { grad?: boolean } = {}): Record<string, Tensor> {
     const grad = opts.grad === undefined ? false : checkBoolean('grad', opts.grad);
-    return exportStateDict(this, grad ? this.grads : this.weights, layout);
+    return exportStateDict(this, grad ? this.store.grads : this.store.forSyncRead(), layout);
   }
 
   /** Loads weights from a framework's layout; all or nothing (weights unchanged on error). */
   loadStateDict(dict: Record<string, Tensor>, layout: Layout = 'torch'): this {
-    this.checkIdle();
+    this.store.checkWritable(null, `${this.className}.loadStateDict`);
     const next = importStateDict(this, dict, layout);
-    this.weights.set(next);
+    this.store.weights.set(next);
+    this.store.touch();
     return this;
   }
 
@@ -167,29 +182,54 @@ export abstract class Recurrent {
   }
 
   /**
-   * Runs the whole sequence.
+   * Runs the whole sequence. Inference reads the weights only and may run at any time, any number
+   * at once; a training call (it records what backward() needs) is a writer.
    * @example lstm.forward(tensor(data, [T, B, I])) // output [T, B, D*Hout], hN [L*D, B, Hout]
    * @throws TypeError / RangeError for a wrong shape, dtype, lengths or state.
    */
   forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
+    return this.forwardAs(null, x, opts);
+  }
+
+  /** forward() on a worker thread; the event loop stays free. A training call waits for the
+   * writers before it (fit, other training calls, optimizer updates of these weights). */
+  forwardAsync(x: Tensor, opts: ForwardOptions = {}): Promise<ForwardResult> {
+    return this.forwardAsyncAs(null, x, opts);
+  }
+
+  /** @internal forward() for `writer` (fit), which may already hold the weights. */
+  forwardAs(writer: WriterToken | null, x: Tensor, opts: ForwardOptions): ForwardResult {
     const call = this.prepareForward(x, opts);
-    if (call.layerwise) call.record!.layerwise = this.runLayerwise().forward(this.weights, call.layerwise);
-    else this.handle.forward(...call.args);
-    this.record = call.record;
+    if (!call.training) {
+      this.handle.forward(...call.args(this.store.forSyncRead()));
+      return call.result;
+    }
+    this.store.checkWritable(writer, `${this.className}.forward (training)`);
+    const record = call.startRecord();
+    if (call.byLayer) record.layerwise = this.runLayerwise().forward(this.store.weights, call.layerwise(record));
+    else this.handle.forward(...call.args(this.store.weights));
+    this.record = record;
     return call.result;
   }
 
-  /** forward() on a worker thread; the event loop stays free. */
-  async forwardAsync(x: Tensor, opts: ForwardOptions = {}): Promise<ForwardResult> {
+  /** @internal forwardAsync() for `writer`; `weights` pins the version an async model call reads. */
+  async forwardAsyncAs(writer: WriterToken | null, x: Tensor, opts: ForwardOptions, weights?: Float32Array): Promise<ForwardResult> {
     const call = this.prepareForward(x, opts);
-    this.busy = true;
-    try {
-      if (call.layerwise) call.record!.layerwise = await this.runLayerwise().forwardAsync(this.weights, call.layerwise);
-      else await this.handle.forwardAsync(...call.args);
-    } finally {
-      this.busy = false;
+    if (!call.training) {
+      // A reader: a snapshot of one complete version, inputs the caller cannot take away meanwhile.
+      await this.handle.forwardAsync(...call.args(weights ?? this.store.forAsyncRead(), true));
+      return call.result;
     }
-    this.record = call.record;
+    const owner = writer ?? {};
+    await this.store.acquire(owner);
+    try {
+      const record = call.startRecord();
+      if (call.byLayer) record.layerwise = await this.runLayerwise().forwardAsync(this.store.weights, call.layerwise(record));
+      else await this.handle.forwardAsync(...call.args(this.store.weights, true));
+      this.record = record;
+    } finally {
+      this.store.release(owner);
+    }
     return call.result;
   }
 
@@ -198,27 +238,42 @@ export abstract class Recurrent {
    * `grads`; returns the gradients of the input and the initial states.
    */
   backward(grads: BackwardGrads = {}): BackwardResult {
-    const call = this.prepareBackward(grads);
-    if (call.layerwise) this.runLayerwise().backward(this.weights, this.grads, call.layerwise);
+    return this.backwardAs(null, grads);
+  }
+
+  /** backward() on a worker thread; the event loop stays free. */
+  backwardAsync(grads: BackwardGrads = {}): Promise<BackwardResult> {
+    return this.backwardAsyncAs(null, grads);
+  }
+
+  /** @internal */
+  backwardAs(writer: WriterToken | null, grads: BackwardGrads): BackwardResult {
+    this.store.checkWritable(writer, `${this.className}.backward`);
+    const call = this.prepareBackward(grads, false);
+    const { weights, grads: g } = this.store;
+    if (call.layerwise) this.runLayerwise().backward(weights, g, call.layerwise);
     else this.handle.backward(...call.args);
     return call.result;
   }
 
-  /** backward() on a worker thread; the event loop stays free. */
-  async backwardAsync(grads: BackwardGrads = {}): Promise<BackwardResult> {
-    const call = this.prepareBackward(grads);
-    this.busy = true;
+  /** @internal */
+  async backwardAsyncAs(writer: WriterToken | null, grads: BackwardGrads): Promise<BackwardResult> {
+    const owner = writer ?? {};
+    await this.store.acquire(owner);
     try {
-      if (call.layerwise) await this.runLayerwise().backwardAsync(this.weights, this.grads, call.layerwise);
+      // Read the record once this call holds the weights: a training forward before it may replace it.
+      const call = this.prepareBackward(grads, true);
+      const { weights, grads: g } = this.store;
+      if (call.layerwise) await this.runLayerwise().backwardAsync(weights, g, call.layerwise);
       else await this.handle.backwardAsync(...call.args);
+      return call.result;
     } finally {
-      this.busy = false;
+      this.store.release(owner);
     }
-    return call.result;
   }
 
-  private prepareBackward(grads: BackwardGrads) {
-    this.checkIdle();
+  /** `pin`: the call outlives this turn (async), so the caller's arrays are copied unless pinned. */
+  private prepareBackward(grads: BackwardGrads, pin: boolean) {
     const rec = this.record;
     if (!rec) throw new Error(`${this.className}.backward() needs a forward(x, { training: true }) first`);
     if (typeof grads !== 'object' || grads === null) throw invalidType('grads', 'object', grads);
@@ -227,15 +282,16 @@ export abstract class Recurrent {
     const D = this.numDirections, L = this.numLayers, Hout = this.outputSize, H = this.hiddenSize;
     const lstm = this.cell === 'lstm';
     const outShape = this.batchFirst ? [B, T, D * Hout] : [T, B, D * Hout];
-    const dy = grads.gradOutput === undefined ? null : checkTensor('gradOutput', grads.gradOutput, outShape).data;
-    const dhN = grads.gradHN === undefined ? null : checkTensor('gradHN', grads.gradHN, [L * D, B, Hout]).data;
+    const keep = pin ? pinnedOrCopy : (a: Float32Array | null) => a;
+    const dy = grads.gradOutput === undefined ? null : keep(checkTensor('gradOutput', grads.gradOutput, outShape).data);
+    const dhN = grads.gradHN === undefined ? null : keep(checkTensor('gradHN', grads.gradHN, [L * D, B, Hout]).data);
     if (!lstm && grads.gradCN !== undefined) throw invalidArg('gradCN', `undefined (${this.className} has no cell state)`, grads.gradCN);
-    const dcN = grads.gradCN === undefined ? null : checkTensor('gradCN', grads.gradCN, [L * D, B, H]).data;
+    const dcN = grads.gradCN === undefined ? null : keep(checkTensor('gradCN', grads.gradCN, [L * D, B, H]).data);
     const input = new Float32Array(rec.x.length);
     const h0 = new Float32Array(L * D * B * Hout);
     const c0 = lstm ? new Float32Array(L * D * B * H) : null;
-    const args: RnnBackwardArgs = [this.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
-      dy, dhN, dcN, input, h0, c0, this.grads];
+    const args: RnnBackwardArgs = [this.store.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
+      dy, dhN, dcN, input, h0, c0, this.store.grads];
     const layerwise = rec.layerwise ? { rec: rec.layerwise, dy, dhN, dcN, dx: input, dh0: h0, dc0: c0 } : null;
     const result: BackwardResult = { input: { shape: [...rec.xShape], data: input }, h0: { shape: [L * D, B, Hout], data: h0 } };
     if (c0) result.c0 = { shape: [L * D, B, H], data: c0 };
@@ -258,14 +314,13 @@ export abstract class Recurrent {
     const h0 = state?.h === undefined ? null : checkTensor('state.h', state.h, [L, B, Hout]).data;
     if (!lstm && state?.c !== undefined) throw invalidArg('state.c', `undefined (${this.className} has no cell state)`, state.c);
     const c0 = state?.c === undefined ? null : checkTensor('state.c', state.c, [L, B, H]).data;
-    this.checkIdle();
     // The three outputs are views of one buffer: a typed array of its own costs ~0.6 µs to
     // allocate, a tenth of a step.
     const all = new Float32Array(B * Hout + L * B * Hout + (lstm ? L * B * H : 0));
     const out = all.subarray(0, B * Hout);
     const h = all.subarray(B * Hout, B * Hout + L * B * Hout);
     const c = lstm ? all.subarray(B * Hout + L * B * Hout) : null;
-    this.handle.forward(this.weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null);
+    this.handle.forward(this.store.forSyncRead(), xt.data, 1, B, false, null, h0, c0, out, h, c, null);
     const hT = { shape: [L, B, Hout], data: h };
     const result: StepResult = { output: { shape: [B, Hout], data: out }, h: hT, state: { h: hT } };
     if (c) {
@@ -294,12 +349,7 @@ export abstract class Recurrent {
     return previous && previous.length === size ? previous : new Float32Array(size);
   }
 
-  private checkIdle(): void {
-    if (this.busy) throw new Error(`This ${this.className} is busy in an async call`);
-  }
-
   private prepareForward(x: Tensor, opts: ForwardOptions) {
-    this.checkIdle();
     if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
     checkKnownKeys('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed']);
     const xt = checkTensorRank('x', x, 3);
@@ -318,26 +368,35 @@ export abstract class Recurrent {
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
     const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
     const byLayer = training && this.config.dropout > 0 && L > 1;
-    const saved = training && !byLayer ? this.recordBuffer(this.handle.savedSize(T, B)) : null;
     const output = new Float32Array(T * B * D * Hout);
     const hN = new Float32Array(L * D * B * Hout);
     const cN = lstm ? new Float32Array(L * D * B * H) : null;
-    const args: RnnForwardArgs = [this.weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, saved];
     const result: ForwardResult = {
       output: { shape: this.batchFirst ? [B, T, D * Hout] : [T, B, D * Hout], data: output },
       hN: { shape: [L * D, B, Hout], data: hN },
     };
     if (cN) result.cN = { shape: [L * D, B, H], data: cN };
-    if (byLayer) this.record = null;  // superseded
-    const record: TrainingRecord | null = training
-      // Copies: backward must see what forward saw even if the caller reuses its buffers.
-      ? { x: xt.data.slice(), xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved: saved ?? new Float32Array(0), layerwise: null }
-      : null;
-    const layerwise = byLayer ? {
-      x: record!.x, T, B, lengths, h0: record!.h0, c0: record!.c0, output, hN, cN,
+    // A training call's record, made once the call holds the weights (it may reuse the buffer of
+    // the record a running backward reads). Copies: backward must see what forward saw even if
+    // the caller reuses its buffers.
+    let record: TrainingRecord | null = null;
+    const startRecord = (): TrainingRecord => {
+      const saved = byLayer ? new Float32Array(0) : this.recordBuffer(this.handle.savedSize(T, B));
+      if (byLayer) this.record = null;  // superseded
+      record = { x: xt.data.slice(), xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null };
+      return record;
+    };
+    // The native call's arguments, given the weights to read; `pin`: the call outlives this turn.
+    const args = (weights: Float32Array, pin = false): RnnForwardArgs => record
+      ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved]
+      : [weights, pin ? pinnedOrCopy(xt.data) : xt.data, T, B, this.batchFirst, lengths,
+        pin ? pinnedOrCopy(h0) : h0, pin ? pinnedOrCopy(c0) : c0, output, hN, cN, null];
+    // Dropout between stacked layers: the layers run one by one (layerwise.ts).
+    const layerwise = (rec: TrainingRecord) => ({
+      x: rec.x, T, B, lengths, h0: rec.h0, c0: rec.c0, output, hN, cN,
       seed: dropoutSeed ?? mixSeed(this.config.seed, this.dropoutCalls++),
-    } : null;
-    return { args, result, record, layerwise };
+    });
+    return { training, byLayer, args, result, startRecord, layerwise };
   }
 }
 
