@@ -151,3 +151,34 @@ describe('inference on a model', () => {
     for (const s of snapshots) expect(versions.some((v) => sameBits(v, s))).toBe(true);
   });
 });
+
+describe('out arrays', () => {
+  test('forward, forwardAsync and backward write into the caller\'s arrays, with the same bits', async () => {
+    const l = new LSTM({ inputSize: 6, hiddenSize: 10, numLayers: 2, seed: 12 });
+    const x = randomTensor([7, 3, 6], 13);
+    const ref = l.forward(x);
+    const out = { output: new Float32Array(7 * 3 * 10), hN: new Float32Array(2 * 3 * 10), cN: new Float32Array(2 * 3 * 10) };
+    const r = l.forward(x, { out });
+    expect(r.output.data).toBe(out.output);
+    expect(sameBits(out.output, ref.output.data) && sameBits(out.cN, ref.cN!.data)).toBe(true);
+    out.output.fill(0);
+    const shared = new Float32Array(new SharedArrayBuffer(4 * 2 * 3 * 10));
+    const ra = await l.forwardAsync(x, { out: { output: out.output, hN: shared } });
+    expect(ra.output.data).toBe(out.output);
+    expect(sameBits(out.output, ref.output.data) && sameBits(shared, ref.hN.data)).toBe(true);
+    expect(() => l.forward(x, { out: { output: new Float32Array(5) } })).toThrow(/length 210 for out.output/);
+    expect(() => l.forward(x, { out: { bogus: new Float32Array(5) } as never })).toThrow(/out/);
+
+    l.forward(x, { training: true });
+    const dy = randomTensor([7, 3, 10], 14);
+    l.zeroGrad();
+    const g = l.backward({ gradOutput: dy });
+    const grads = l.grads.slice();
+    const input = new Float32Array(7 * 3 * 6);
+    l.zeroGrad();
+    await l.forwardAsync(x, { training: true });
+    const gb = await l.backwardAsync({ gradOutput: dy }, { out: { input } });
+    expect(gb.input.data).toBe(input);
+    expect(sameBits(input, g.input.data) && sameBits(l.grads, grads)).toBe(true);
+  });
+});

@@ -5,7 +5,8 @@ import { mixSeed, mulberry32 } from '../../internal/random';
 import { native, ParamKind, type NativeRnn, type ParamEntry, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { checkTensor, checkTensorRank, type Tensor } from '../../tensor';
 import type { ResolvedSequenceOptions } from '../layer';
-import { WeightStore, pinnedOrCopy, type WriterToken } from '../../internal/weight_store';
+import { copyOf, give, take } from '../../internal/scratch';
+import { WeightStore, isPinned, type WriterToken } from '../../internal/weight_store';
 import { Layerwise, type LayerwiseRecord } from './layerwise';
 import { exportStateDict, importStateDict, torchName, type Layout } from './layouts';
 import {
@@ -25,6 +26,15 @@ export interface ForwardOptions {
   /** Seed of this call's dropout masks (config.dropout > 0, training); default: from config.seed
    * and a call counter. */
   dropoutSeed?: number;
+  /** Arrays to write the results into instead of new ones, each exactly the result's length: no
+   * fresh memory per call (a new multi-MB array costs a page fault per 4 KiB on first touch). The
+   * result's tensors are views of them. An async call fills them when it settles. */
+  out?: { output?: Float32Array; hN?: Float32Array; cN?: Float32Array };
+}
+
+export interface BackwardOptions {
+  /** Arrays for the input and initial-state gradients instead of new ones (see ForwardOptions.out). */
+  out?: { input?: Float32Array; h0?: Float32Array; c0?: Float32Array };
 }
 
 export interface ForwardResult {
@@ -217,7 +227,12 @@ export abstract class Recurrent {
     const call = this.prepareForward(x, opts);
     if (!call.training) {
       // A reader: a snapshot of one complete version, inputs the caller cannot take away meanwhile.
-      await this.handle.forwardAsync(...call.args(weights ?? this.store.forAsyncRead(), true));
+      const job = call.asyncArgs(weights ?? this.store.forAsyncRead());
+      try {
+        await this.handle.forwardAsync(...job.args);
+      } finally {
+        job.finish();
+      }
       return call.result;
     }
     const owner = writer ?? {};
@@ -225,7 +240,14 @@ export abstract class Recurrent {
     try {
       const record = call.startRecord();
       if (call.byLayer) record.layerwise = await this.runLayerwise().forwardAsync(this.store.weights, call.layerwise(record));
-      else await this.handle.forwardAsync(...call.args(this.store.weights, true));
+      else {
+        const job = call.asyncArgs(this.store.weights);
+        try {
+          await this.handle.forwardAsync(...job.args);
+        } finally {
+          job.finish();
+        }
+      }
       this.record = record;
     } finally {
       this.store.release(owner);
@@ -237,19 +259,19 @@ export abstract class Recurrent {
    * Back-propagates through the last training forward. Weight gradients ACCUMULATE into
    * `grads`; returns the gradients of the input and the initial states.
    */
-  backward(grads: BackwardGrads = {}): BackwardResult {
-    return this.backwardAs(null, grads);
+  backward(grads: BackwardGrads = {}, opts: BackwardOptions = {}): BackwardResult {
+    return this.backwardAs(null, grads, opts);
   }
 
   /** backward() on a worker thread; the event loop stays free. */
-  backwardAsync(grads: BackwardGrads = {}): Promise<BackwardResult> {
-    return this.backwardAsyncAs(null, grads);
+  backwardAsync(grads: BackwardGrads = {}, opts: BackwardOptions = {}): Promise<BackwardResult> {
+    return this.backwardAsyncAs(null, grads, opts);
   }
 
   /** @internal */
-  backwardAs(writer: WriterToken | null, grads: BackwardGrads): BackwardResult {
+  backwardAs(writer: WriterToken | null, grads: BackwardGrads, opts: BackwardOptions = {}): BackwardResult {
     this.store.checkWritable(writer, `${this.className}.backward`);
-    const call = this.prepareBackward(grads, false);
+    const call = this.prepareBackward(grads, opts, false);
     const { weights, grads: g } = this.store;
     if (call.layerwise) this.runLayerwise().backward(weights, g, call.layerwise);
     else this.handle.backward(...call.args);
@@ -257,15 +279,19 @@ export abstract class Recurrent {
   }
 
   /** @internal */
-  async backwardAsyncAs(writer: WriterToken | null, grads: BackwardGrads): Promise<BackwardResult> {
+  async backwardAsyncAs(writer: WriterToken | null, grads: BackwardGrads, opts: BackwardOptions = {}): Promise<BackwardResult> {
     const owner = writer ?? {};
     await this.store.acquire(owner);
     try {
       // Read the record once this call holds the weights: a training forward before it may replace it.
-      const call = this.prepareBackward(grads, true);
+      const call = this.prepareBackward(grads, opts, true);
       const { weights, grads: g } = this.store;
-      if (call.layerwise) await this.runLayerwise().backwardAsync(weights, g, call.layerwise);
-      else await this.handle.backwardAsync(...call.args);
+      try {
+        if (call.layerwise) await this.runLayerwise().backwardAsync(weights, g, call.layerwise);
+        else await this.handle.backwardAsync(...call.args);
+      } finally {
+        call.finish();
+      }
       return call.result;
     } finally {
       this.store.release(owner);
@@ -273,7 +299,7 @@ export abstract class Recurrent {
   }
 
   /** `pin`: the call outlives this turn (async), so the caller's arrays are copied unless pinned. */
-  private prepareBackward(grads: BackwardGrads, pin: boolean) {
+  private prepareBackward(grads: BackwardGrads, opts: BackwardOptions, pin: boolean) {
     const rec = this.record;
     if (!rec) throw new Error(`${this.className}.backward() needs a forward(x, { training: true }) first`);
     if (typeof grads !== 'object' || grads === null) throw invalidType('grads', 'object', grads);
@@ -282,20 +308,43 @@ export abstract class Recurrent {
     const D = this.numDirections, L = this.numLayers, Hout = this.outputSize, H = this.hiddenSize;
     const lstm = this.cell === 'lstm';
     const outShape = this.batchFirst ? [B, T, D * Hout] : [T, B, D * Hout];
-    const keep = pin ? pinnedOrCopy : (a: Float32Array | null) => a;
+    // An async call gets private copies of the caller's arrays (reused ones: scratch.ts) unless
+    // they are pinned, and writes `out` arrays that are not pinned at the end.
+    const mine: Float32Array[] = [];
+    const keep = (a: Float32Array | null) => {
+      if (!pin || a === null || isPinned(a)) return a;
+      const c = copyOf(a);
+      mine.push(c);
+      return c;
+    };
+    const staged: { mine: Float32Array; theirs: Float32Array }[] = [];
+    const target = (given: Float32Array | undefined, n: number) => {
+      if (given === undefined) return new Float32Array(n);
+      if (!pin || isPinned(given)) return given;
+      const m = take(n);
+      staged.push({ mine: m, theirs: given });
+      return m;
+    };
+    const out = outArrays('out', opts.out, { input: rec.x.length, h0: L * D * B * Hout, c0: lstm ? L * D * B * H : 0 });
     const dy = grads.gradOutput === undefined ? null : keep(checkTensor('gradOutput', grads.gradOutput, outShape).data);
     const dhN = grads.gradHN === undefined ? null : keep(checkTensor('gradHN', grads.gradHN, [L * D, B, Hout]).data);
     if (!lstm && grads.gradCN !== undefined) throw invalidArg('gradCN', `undefined (${this.className} has no cell state)`, grads.gradCN);
     const dcN = grads.gradCN === undefined ? null : keep(checkTensor('gradCN', grads.gradCN, [L * D, B, H]).data);
-    const input = new Float32Array(rec.x.length);
-    const h0 = new Float32Array(L * D * B * Hout);
-    const c0 = lstm ? new Float32Array(L * D * B * H) : null;
+    const input = target(out.input, rec.x.length);
+    const h0 = target(out.h0, L * D * B * Hout);
+    const c0 = lstm ? target(out.c0, L * D * B * H) : null;
     const args: RnnBackwardArgs = [this.store.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
       dy, dhN, dcN, input, h0, c0, this.store.grads];
     const layerwise = rec.layerwise ? { rec: rec.layerwise, dy, dhN, dcN, dx: input, dh0: h0, dc0: c0 } : null;
-    const result: BackwardResult = { input: { shape: [...rec.xShape], data: input }, h0: { shape: [L * D, B, Hout], data: h0 } };
-    if (c0) result.c0 = { shape: [L * D, B, H], data: c0 };
-    return { args, result, layerwise };
+    const result: BackwardResult = {
+      input: { shape: [...rec.xShape], data: out.input ?? input }, h0: { shape: [L * D, B, Hout], data: out.h0 ?? h0 },
+    };
+    if (c0) result.c0 = { shape: [L * D, B, H], data: out.c0 ?? c0 };
+    const finish = () => {
+      for (const st of staged) st.theirs.set(st.mine);
+      give(...mine, ...staged.map((st) => st.mine));
+    };
+    return { args, result, layerwise, finish };
   }
 
   /**
@@ -351,7 +400,7 @@ export abstract class Recurrent {
 
   private prepareForward(x: Tensor, opts: ForwardOptions) {
     if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
-    checkKnownKeys('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed']);
+    checkKnownKeys('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed', 'out']);
     const xt = checkTensorRank('x', x, 3);
     const [d0, d1, I] = xt.shape;
     const [T, B] = this.batchFirst ? [d1, d0] : [d0, d1];
@@ -368,9 +417,10 @@ export abstract class Recurrent {
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
     const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
     const byLayer = training && this.config.dropout > 0 && L > 1;
-    const output = new Float32Array(T * B * D * Hout);
-    const hN = new Float32Array(L * D * B * Hout);
-    const cN = lstm ? new Float32Array(L * D * B * H) : null;
+    const out = outArrays('out', opts.out, { output: T * B * D * Hout, hN: L * D * B * Hout, cN: lstm ? L * D * B * H : 0 });
+    const output = out.output ?? new Float32Array(T * B * D * Hout);
+    const hN = out.hN ?? new Float32Array(L * D * B * Hout);
+    const cN = lstm ? out.cN ?? new Float32Array(L * D * B * H) : null;
     const result: ForwardResult = {
       output: { shape: this.batchFirst ? [B, T, D * Hout] : [T, B, D * Hout], data: output },
       hN: { shape: [L * D, B, Hout], data: hN },
@@ -381,23 +431,62 @@ export abstract class Recurrent {
     // the caller reuses its buffers.
     let record: TrainingRecord | null = null;
     const startRecord = (): TrainingRecord => {
+      const previous = this.record;
       const saved = byLayer ? new Float32Array(0) : this.recordBuffer(this.handle.savedSize(T, B));
       if (byLayer) this.record = null;  // superseded
-      record = { x: xt.data.slice(), xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null };
+      const x = previous?.x.length === xt.data.length ? previous.x : new Float32Array(xt.data.length);
+      x.set(xt.data);
+      record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null };
       return record;
     };
-    // The native call's arguments, given the weights to read; `pin`: the call outlives this turn.
-    const args = (weights: Float32Array, pin = false): RnnForwardArgs => record
+    // The native call's arguments, given the weights to read.
+    const args = (weights: Float32Array): RnnForwardArgs => record
       ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved]
-      : [weights, pin ? pinnedOrCopy(xt.data) : xt.data, T, B, this.batchFirst, lengths,
-        pin ? pinnedOrCopy(h0) : h0, pin ? pinnedOrCopy(c0) : c0, output, hN, cN, null];
+      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null];
+    // The same for a call that outlives this turn: the caller's arrays (inputs, and `out` arrays
+    // JS could take away meanwhile) replaced by private ones; finish() copies the results out and
+    // returns the private arrays for reuse.
+    const asyncArgs = (weights: Float32Array) => {
+      const a = args(weights);
+      const own = (i: number, copyIn: boolean) => {
+        const v = a[i] as Float32Array | null;
+        if (v === null || isPinned(v) || (i >= 8 && !(v === out.output || v === out.hN || v === out.cN))) return null;
+        const mine = copyIn ? copyOf(v) : take(v.length);
+        a[i] = mine;
+        return { i, mine, theirs: v };
+      };
+      // A training call's inputs are the record's own copies already.
+      const inputs = record ? [] : [own(1, true), own(6, true), own(7, true)];
+      const swaps = [...inputs, own(8, false), own(9, false), own(10, false)].filter((x) => x !== null);
+      const finish = () => {
+        for (const sw of swaps) if (sw!.i >= 8) sw!.theirs.set(sw!.mine);
+        for (const sw of swaps) give(sw!.mine);
+      };
+      return { args: a, finish };
+    };
     // Dropout between stacked layers: the layers run one by one (layerwise.ts).
     const layerwise = (rec: TrainingRecord) => ({
       x: rec.x, T, B, lengths, h0: rec.h0, c0: rec.c0, output, hN, cN,
       seed: dropoutSeed ?? mixSeed(this.config.seed, this.dropoutCalls++),
     });
-    return { training, byLayer, args, result, startRecord, layerwise };
+    return { training, byLayer, args, asyncArgs, result, startRecord, layerwise };
   }
+}
+
+/** The caller's `out` arrays, each checked to be a Float32Array of exactly its result's length. */
+function outArrays<K extends string>(name: string, out: unknown, lengths: Record<K, number>): Partial<Record<K, Float32Array>> {
+  if (out === undefined) return {};
+  if (typeof out !== 'object' || out === null) throw invalidType(name, 'object of Float32Arrays', out);
+  checkKnownKeys(name, out, Object.keys(lengths).filter((k) => lengths[k as K] > 0));
+  const got: Partial<Record<K, Float32Array>> = {};
+  for (const k of Object.keys(out) as K[]) {
+    const a = (out as Record<K, unknown>)[k];
+    if (a === undefined) continue;
+    if (!(a instanceof Float32Array)) throw invalidType(`${name}.${k}`, 'Float32Array', a);
+    if (a.length !== lengths[k]) throw invalidArg(`${name}.${k}`, `Float32Array of length ${lengths[k]}`, a);
+    got[k] = a;
+  }
+  return got;
 }
 
 function checkLengths(lengths: unknown, T: number, B: number): Int32Array {
