@@ -99,23 +99,25 @@ RnnConfig parse_config(Napi::Object o) {
   return c;
 }
 
-// Pointers and dims of one forward call (plain data: safe to use off the main thread).
-struct ForwardArgs {
+// What forward and backward calls share, in the same argument positions (lib/native.ts):
+//   (params, x, T, B, batchFirst, lengths?, h0?, c0?, ...)
+struct SequenceArgs {
   frnn::SeqDims dims;
+  Sizes sizes;
   const float* params;
   const float* x;
   const int32_t* lengths;
   const float *h0, *c0;
+};
+
+// Pointers and dims of one forward call (plain data: safe to use off the main thread).
+struct ForwardArgs : SequenceArgs {
   float *y, *hN, *cN, *saved;
 };
 
 // Pointers and dims of one backward call.
-struct BackwardArgs {
-  frnn::SeqDims dims;
-  const float* params;
-  const float* x;
-  const int32_t* lengths;
-  const float *h0, *c0, *saved, *dy, *dhN, *dcN;
+struct BackwardArgs : SequenceArgs {
+  const float *saved, *dy, *dhN, *dcN;
   float *dx, *dh0, *dc0, *dparams;
 };
 
@@ -170,22 +172,29 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     return Napi::Number::New(info.Env(), static_cast<double>(sizes_for(info.Env(), config_, T, B, param_count_, true).saved));
   }
 
-  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?)
-  ForwardArgs forward_args(const Napi::CallbackInfo& info) {
-    ForwardArgs a{};
+  // The arguments at positions 0..7, checked against the sizes the call implies.
+  void read_sequence_args(const Napi::CallbackInfo& info, bool training, SequenceArgs& a) const {
     const int32_t T = int_arg(info, 2, "T", kMaxSteps), B = int_arg(info, 3, "B", kMaxSteps);
     a.dims = frnn::SeqDims{T, B, bool_arg(info, 4)};
-    const bool training = !(info[11].IsNull() || info[11].IsUndefined());
-    const Sizes s = sizes_for(info.Env(), config_, T, B, param_count_, training);
-    const bool lstm = config_.cell == frnn::CellType::kLstm;
+    a.sizes = sizes_for(info.Env(), config_, T, B, param_count_, training);
+    const Sizes& s = a.sizes;
     a.params = f32_arg(info, 0, "params", s.params, "parameter count");
     a.x = f32_arg(info, 1, "x", s.x, "T*B*I");
     a.lengths = lengths_arg(info, 5, B, T);
     a.h0 = f32_arg(info, 6, "h0", s.h, "L*D*B*Hout", true);
-    a.c0 = lstm ? f32_arg(info, 7, "c0", s.c, "L*D*B*H", true) : nullptr;
+    a.c0 = lstm() ? f32_arg(info, 7, "c0", s.c, "L*D*B*H", true) : nullptr;
+  }
+
+  bool lstm() const { return config_.cell == frnn::CellType::kLstm; }
+
+  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?)
+  ForwardArgs forward_args(const Napi::CallbackInfo& info) {
+    ForwardArgs a{};
+    read_sequence_args(info, !(info[11].IsNull() || info[11].IsUndefined()), a);
+    const Sizes& s = a.sizes;
     a.y = f32_arg(info, 8, "output", s.y, "T*B*D*Hout");
     a.hN = f32_arg(info, 9, "hN", s.h, "L*D*B*Hout");
-    a.cN = lstm ? f32_arg(info, 10, "cN", s.c, "L*D*B*H", true) : nullptr;
+    a.cN = lstm() ? f32_arg(info, 10, "cN", s.c, "L*D*B*H", true) : nullptr;
     a.saved = f32_arg(info, 11, "saved", s.saved, "savedSize(T, B)", true);
     return a;
   }
@@ -201,22 +210,15 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
   // backward(params, x, T, B, batchFirst, lengths?, h0?, c0?, saved, dy?, dhN?, dcN?, dx?, dh0?, dc0?, dparams)
   BackwardArgs backward_args(const Napi::CallbackInfo& info) {
     BackwardArgs a{};
-    const int32_t T = int_arg(info, 2, "T", kMaxSteps), B = int_arg(info, 3, "B", kMaxSteps);
-    a.dims = frnn::SeqDims{T, B, bool_arg(info, 4)};
-    const Sizes s = sizes_for(info.Env(), config_, T, B, param_count_, true);
-    const bool lstm = config_.cell == frnn::CellType::kLstm;
-    a.params = f32_arg(info, 0, "params", s.params, "parameter count");
-    a.x = f32_arg(info, 1, "x", s.x, "T*B*I");
-    a.lengths = lengths_arg(info, 5, B, T);
-    a.h0 = f32_arg(info, 6, "h0", s.h, "L*D*B*Hout", true);
-    a.c0 = lstm ? f32_arg(info, 7, "c0", s.c, "L*D*B*H", true) : nullptr;
+    read_sequence_args(info, true, a);
+    const Sizes& s = a.sizes;
     a.saved = f32_arg(info, 8, "saved", s.saved, "savedSize(T, B)");
     a.dy = f32_arg(info, 9, "gradOutput", s.y, "T*B*D*Hout", true);
     a.dhN = f32_arg(info, 10, "gradHN", s.h, "L*D*B*Hout", true);
-    a.dcN = lstm ? f32_arg(info, 11, "gradCN", s.c, "L*D*B*H", true) : nullptr;
+    a.dcN = lstm() ? f32_arg(info, 11, "gradCN", s.c, "L*D*B*H", true) : nullptr;
     a.dx = f32_arg(info, 12, "gradInput", s.x, "T*B*I", true);
     a.dh0 = f32_arg(info, 13, "gradH0", s.h, "L*D*B*Hout", true);
-    a.dc0 = lstm ? f32_arg(info, 14, "gradC0", s.c, "L*D*B*H", true) : nullptr;
+    a.dc0 = lstm() ? f32_arg(info, 14, "gradC0", s.c, "L*D*B*H", true) : nullptr;
     a.dparams = f32_arg(info, 15, "grads", s.params, "parameter count");
     return a;
   }
