@@ -1,7 +1,7 @@
 // Dense: y = act(x·Wᵀ + b) over the last axis (applied at every step of a sequence).
 import { checkBoolean, checkInteger, checkKnownKeys, checkOneOf, invalidArg, invalidType } from '../internal/check';
 import { mulberry32, randomSeed } from '../internal/random';
-import { WeightStore } from '../internal/weight_store';
+import { WeightStore, sharedFloat32, type WriterToken } from '../internal/weight_store';
 import { native } from '../native';
 import { rowsOf, type Flow, type LayerContext, type ModelLayer, type ParamRef } from './layer';
 
@@ -30,6 +30,9 @@ export class Dense implements ModelLayer {
   /** [units, in] as PyTorch's Linear.weight, then [units] bias, in one buffer (made once the input size is known). */
   private store: WeightStore | null = null;
   private saved: { x: Float32Array; y: Float32Array; rows: number } | null = null;
+  /** A writer's (fit's) output and input-gradient arrays, reused update after update: fit uses
+   * them before its next update, and a fresh multi-MB array costs its page faults. */
+  private readonly reused = { y: null as Float32Array | null, dx: null as Float32Array | null };
 
   constructor(options: DenseOptions) {
     if (typeof options !== 'object' || options === null) throw invalidType('Dense options', 'object', options);
@@ -97,8 +100,8 @@ export class Dense implements ModelLayer {
     return this.finishForward(x, call.y, call.rows, ctx);
   }
 
-  backward(dy: Float32Array): Float32Array {
-    const { dz, x, rows, dx } = this.prepareBackward(dy);
+  backward(dy: Float32Array, writer?: WriterToken): Float32Array {
+    const { dz, x, rows, dx } = this.prepareBackward(dy, writer);
     const O = this.units, I = this.inFeatures, { weights, grads } = this.built();
     if (rows > 0) {
       native.matmul(true, false, O, I, rows, dz, x, grads.subarray(0, O * I), true);
@@ -108,8 +111,8 @@ export class Dense implements ModelLayer {
     return dx;
   }
 
-  async backwardAsync(dy: Float32Array): Promise<Float32Array> {
-    const { dz, x, rows, dx } = this.prepareBackward(dy);
+  async backwardAsync(dy: Float32Array, writer?: WriterToken): Promise<Float32Array> {
+    const { dz, x, rows, dx } = this.prepareBackward(dy, writer);
     const O = this.units, I = this.inFeatures, { weights, grads } = this.built();
     await product(true, false, O, I, rows, dz, x, grads.subarray(0, O * I), true);
     if (this.useBias) await product(false, false, 1, O, rows, ones(rows), dz, grads.subarray(O * I), true);
@@ -126,7 +129,7 @@ export class Dense implements ModelLayer {
     const I = this.inFeatures;
     if (x.shape[x.shape.length - 1] !== I) throw invalidArg('Dense input', `last axis ${I}`, x.shape);
     const rows = rowsOf(x.shape), O = this.units;
-    const y = new Float32Array(rows * O);
+    const y = ctx.training && ctx.writer ? this.reusedArray('y', rows * O) : new Float32Array(rows * O);
     if (this.useBias) {  // y starts as the bias rows; the product accumulates onto them
       const b = all.subarray(O * I);
       for (let r = 0; r < rows; r++) y.set(b, r * O);
@@ -142,11 +145,19 @@ export class Dense implements ModelLayer {
   }
 
   /** dL/dz; the products (weight, bias and input gradients) are the caller's. */
-  private prepareBackward(dy: Float32Array) {
+  private prepareBackward(dy: Float32Array, writer: WriterToken | undefined) {
     const s = this.saved;
     if (!s) throw new Error('Dense.backward() needs a training forward first');
     const dz = activationBackward(this.activation, s.y, dy, s.rows, this.units);
-    return { dz, x: s.x, rows: s.rows, dx: new Float32Array(s.rows * this.inFeatures) };
+    const n = s.rows * this.inFeatures;
+    return { dz, x: s.x, rows: s.rows, dx: writer ? this.reusedArray('dx', n) : new Float32Array(n) };
+  }
+
+  /** One of a writer's reused arrays, on a SharedArrayBuffer (an async product writes it in place). */
+  private reusedArray(which: 'y' | 'dx', n: number): Float32Array {
+    const a = this.reused[which];
+    if (a && a.length === n) return a;
+    return (this.reused[which] = sharedFloat32(n));
   }
 
   step(x: Flow, state: unknown): { y: Flow; state: unknown } {

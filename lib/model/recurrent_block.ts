@@ -4,10 +4,10 @@
 import { invalidArg } from '../internal/check';
 import { mixSeed } from '../internal/random';
 import { optionsFromResolved } from '../layers/recurrent/config';
-import type { BackwardGrads, BackwardResult, ForwardOptions, ForwardResult, Recurrent, StepState } from '../layers/recurrent/recurrent';
+import type { BackwardGrads, BackwardOptions, BackwardResult, ForwardOptions, ForwardResult, Recurrent, StepState } from '../layers/recurrent/recurrent';
 import type { Tensor } from '../tensor';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
-import { WeightStore, type WriterToken } from '../internal/weight_store';
+import { WeightStore, sharedFloat32, type WriterToken } from '../internal/weight_store';
 
 /** The carried state of a recurrent layer: final hN (and cN) of the previous call. */
 interface CarriedState {
@@ -25,6 +25,9 @@ export class RecurrentBlock implements ModelLayer {
   private readonly init: WeightStore | null;
   /** Whether the last training forward started from the learned state (its gradient then flows). */
   private usedInit = false;
+  /** fit's output and input-gradient arrays, reused update after update (a fresh multi-MB array
+   * per update costs its page faults): fit is the only writer and uses them before the next update. */
+  private readonly reused = { output: null as Float32Array | null, input: null as Float32Array | null };
 
   constructor(readonly layer: Recurrent) {
     this.kind = layer.className;
@@ -88,11 +91,24 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   backward(dy: Float32Array, writer?: WriterToken): Float32Array {
-    return this.finishBackward(this.layer.backwardAs(writer ?? null, this.backwardGrads(dy)));
+    return this.finishBackward(this.layer.backwardAs(writer ?? null, this.backwardGrads(dy), this.backwardOptions(writer)));
   }
 
   async backwardAsync(dy: Float32Array, writer?: WriterToken): Promise<Float32Array> {
-    return this.finishBackward(await this.layer.backwardAsyncAs(writer ?? null, this.backwardGrads(dy)));
+    return this.finishBackward(await this.layer.backwardAsyncAs(writer ?? null, this.backwardGrads(dy), this.backwardOptions(writer)));
+  }
+
+  private backwardOptions(writer: WriterToken | undefined): BackwardOptions {
+    const m = this.merged;
+    if (!writer || !m) return {};
+    return { out: { input: this.reusedArray('input', m.T * m.B * this.layer.inputSize) } };
+  }
+
+  /** One of fit's reused arrays, on a SharedArrayBuffer (an async call writes it in place). */
+  private reusedArray(which: 'output' | 'input', n: number): Float32Array {
+    const a = this.reused[which];
+    if (a && a.length === n) return a;
+    return (this.reused[which] = sharedFloat32(n));
   }
 
   /** The learned initial state's gradient: dh0 (dc0) summed over the batch. */
@@ -131,6 +147,10 @@ export class RecurrentBlock implements ModelLayer {
   private forwardOptions(x: Flow, ctx: LayerContext & { carryState?: boolean }): ForwardOptions {
     const opts: ForwardOptions = { training: ctx.training };
     if (ctx.training && this.layer.config.dropout > 0) opts.dropoutSeed = mixSeed(ctx.seed, this.index);
+    if (ctx.writer && ctx.training) {
+      const [T, B] = x.shape;
+      opts.out = { output: this.reusedArray('output', T * B * this.D * this.layer.outputSize) };
+    }
     if (x.lengths) opts.lengths = x.lengths;
     const B = x.shape[1];
     if (ctx.training) this.usedInit = false;  // inference leaves training state alone
