@@ -45,6 +45,7 @@
 #include "dnnl_peer.h"
 #include "fma_peak.h"
 #include "gemm/ukernel_list.h"
+#include "vmath/vmath.h"
 #include "fused_rnn.h"
 
 namespace {
@@ -219,6 +220,48 @@ std::string measure_ukernels(double peak) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "%s%s %.1f GFLOP/s (%.0f%%)", out.empty() ? "" : ", ", frnn::isa_to_string(e.isa),
                   best, peak > 0 ? 100.0 * best / peak : 0.0);
+    out += buf;
+  }
+  return out;
+}
+
+// ---- Vector math alone -------------------------------------------------------------------------
+// Every vmath kernel the CPU runs (exp, sigmoid, tanh per ISA) on 4096 floats in L1, best of 5
+// runs of >= 10 ms: ns per element (moved here from vmath_test, which asserts no timing).
+std::string measure_vmath() {
+  struct V {
+    frnn::Isa isa;
+    const char* name;
+    frnn::VmathFn fn;
+  };
+  static const V kV[] = {
+#define FRNN_VMATH(isa, name, op) {frnn::Isa::isa, #name, frnn::name},
+#include "vmath/vmath.inc"
+#undef FRNN_VMATH
+  };
+  constexpr size_t n = 4096;
+  std::vector<float> x(n), y(n);
+  for (size_t i = 0; i < n; ++i) x[i] = -10.0f + 20.0f * float(std::fmod(0.6180339887 * (double)i, 1.0));
+  std::string out;
+  for (const V& v : kV) {
+    if (!frnn::cpu_supports(v.isa)) continue;
+    double best = 1e30;
+    for (int trial = 0; trial < 5; ++trial) {
+      int64_t reps = 0;
+      const auto t0 = Clock::now();
+      double sec = 0;
+      do {
+        v.fn(n, x.data(), y.data());
+        ++reps;
+        sec = seconds_since(t0);
+      } while (sec < 0.01);
+      best = std::min(best, sec * 1e9 / ((double)reps * n));
+    }
+    std::string name = v.name;  // frnn_f32_vexp__avx512 -> exp avx512
+    const size_t a = name.find("_v"), b = name.find("__");
+    if (a != std::string::npos && b != std::string::npos) name = name.substr(a + 2, b - a - 2) + " " + name.substr(b + 2);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s%s %.3f", out.empty() ? "" : ", ", name.c_str(), best);
     out += buf;
   }
   return out;
@@ -544,6 +587,7 @@ int main(int argc, char** argv) {
     std::printf("fused-rnn: isa %s (FUSED_RNN_ISA overrides), threads via frnn::set_num_threads\n", frnn::isa_name());
     std::printf("FMA peak, 1 core, best of 10: %s -> %%peak = GFLOP/s / (%.1f x threads)\n", peak_log.c_str(), peak);
     std::printf("GEMM micro-kernels alone (one tile, K 256, in cache): %s\n", measure_ukernels(peak).c_str());
+    std::printf("vector math alone (4096 floats in L1, ns/element): %s\n", measure_vmath().c_str());
     std::printf("%s\n", dnnl_desc.c_str());
   }
   {
