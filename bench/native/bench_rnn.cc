@@ -4,13 +4,16 @@
 //   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train] [t1|t2]
 //             [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]
 //
-// First, with oneDNN: its forward and backward on a T6 B3 I5 H7 problem must match ours. Then,
-// for every (workload, cell, mode, threads): one checked call (outputs finite; it is also the
-// warm-up), then timed calls until the time budget is spent; reports the median time per call,
+// First, with oneDNN: its forward and backward on a T6 B3 I5 H7 problem must match ours (every
+// output: y, hN, cN, dx, dh0, dc0, dW, dR, dbW, dbR). Then, for every (workload, cell, mode,
+// threads): one checked call each (outputs finite, and with oneDNN every output compared again at
+// full size; this call is the warm-up and is never timed), then at least 3 timed warm calls each
+// until the time budget is spent; reports the median time per call,
 // GFLOP/s (FLOPs as ../shared/bench/shapes.json counts them: 2*T*B*(I+H)*G*H per forward,
 // 3x for a training step) and % of the FMA peak measured at startup (threads x 1-core peak).
 // With oneDNN, the same row for it on the same weights and inputs, its outputs compared to ours;
 // on one thread the two are timed in alternating blocks, so that the host's noise hits both alike.
+// Exit status 1 when a call fails or oneDNN disagrees with us (--no-check skips the comparisons).
 // Cells: lstm, gru_ra (GRU reset_after=true: PyTorch, oneDNN lbr_gru), gru_rb (reset_after=
 // false: ONNX default, oneDNN gru); "gru" selects both GRUs.
 // Modes: infer = forward with saved = nullptr (y, hN, cN written); train = forward with saved
@@ -42,6 +45,7 @@
 #include "dnnl_peer.h"
 #include "fma_peak.h"
 #include "gemm/ukernel_list.h"
+#include "vmath/vmath.h"
 #include "fused_rnn.h"
 
 namespace {
@@ -150,32 +154,33 @@ Timing median_of(std::vector<double>& samples) {
   return {n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]), static_cast<int>(n)};
 }
 
-// `first_s`: how long the checked warm-up call took. Calls slower than 2x the budget are not
-// repeated (the scalar kernels take seconds on `large`): that call is the one sample.
-Timing time_calls(const std::function<void()>& fn, double first_s, double budget) {
-  if (first_s > 2 * budget) return {first_s, 1};
+// Timed calls, all of them warm: the checked first call (see main) is the warm-up and is never
+// a sample. At least kMinSamples calls are timed whatever the budget (a call slower than the
+// budget makes the run longer, never the sample smaller), so every median is of warm calls and
+// two rows' medians are always like for like.
+constexpr size_t kMinSamples = 3;
+
+Timing time_calls(const std::function<void()>& fn, double budget) {
   std::vector<double> samples;
   const auto start = Clock::now();
   do {
     const auto t0 = Clock::now();
     fn();
     samples.push_back(seconds_since(t0));
-  } while ((seconds_since(start) < budget || samples.size() < 3) && samples.size() < 200000 &&
-           !(samples.size() >= 1 && seconds_since(start) > 2 * budget));
+  } while ((seconds_since(start) < budget || samples.size() < kMinSamples) && samples.size() < 200000);
   return median_of(samples);
 }
 
-// a and b in alternating blocks of about a tenth of the budget each (a, b, a, b, ...) until
-// each has had the budget: a slow stretch of the shared machine then slows both, not
-// whichever ran during it, while each block still runs with warm caches. `first_*` as above.
+// a and b in alternating blocks of about a tenth of the budget each (a, b, a, b, ...; at least one
+// call per block) until each has had the budget and kMinSamples calls: a slow stretch of the
+// shared machine then slows both, not whichever ran during it, while each block still runs with
+// warm caches. Both must have had their warm-up call already.
 std::pair<Timing, Timing> time_alternating(const std::function<void()>& a, const std::function<void()>& b,
-                                           double first_a, double first_b, double budget) {
-  if (first_a > 2 * budget || first_b > 2 * budget)
-    return {time_calls(a, first_a, budget), time_calls(b, first_b, budget)};
+                                           double budget) {
   std::vector<double> samples[2];
   double spent[2] = {0, 0};
   const std::function<void()>* fns[2] = {&a, &b};
-  const auto start = Clock::now();
+  auto short_of = [&](int i) { return spent[i] < budget || samples[i].size() < kMinSamples; };
   do {
     for (int i = 0; i < 2; ++i) {
       const double block_end = spent[i] + budget / 10;
@@ -186,8 +191,7 @@ std::pair<Timing, Timing> time_alternating(const std::function<void()>& a, const
         spent[i] += samples[i].back();
       } while (spent[i] < block_end && samples[i].size() < 200000);
     }
-  } while ((spent[0] < budget || spent[1] < budget || samples[0].size() < 3 || samples[1].size() < 3) &&
-           samples[0].size() < 200000 && seconds_since(start) < 4 * budget);
+  } while ((short_of(0) || short_of(1)) && samples[0].size() < 200000 && samples[1].size() < 200000);
   return {median_of(samples[0]), median_of(samples[1])};
 }
 
@@ -216,6 +220,48 @@ std::string measure_ukernels(double peak) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "%s%s %.1f GFLOP/s (%.0f%%)", out.empty() ? "" : ", ", frnn::isa_to_string(e.isa),
                   best, peak > 0 ? 100.0 * best / peak : 0.0);
+    out += buf;
+  }
+  return out;
+}
+
+// ---- Vector math alone -------------------------------------------------------------------------
+// Every vmath kernel the CPU runs (exp, sigmoid, tanh per ISA) on 4096 floats in L1, best of 5
+// runs of >= 10 ms: ns per element (moved here from vmath_test, which asserts no timing).
+std::string measure_vmath() {
+  struct V {
+    frnn::Isa isa;
+    const char* name;
+    frnn::VmathFn fn;
+  };
+  static const V kV[] = {
+#define FRNN_VMATH(isa, name, op) {frnn::Isa::isa, #name, frnn::name},
+#include "vmath/vmath.inc"
+#undef FRNN_VMATH
+  };
+  constexpr size_t n = 4096;
+  std::vector<float> x(n), y(n);
+  for (size_t i = 0; i < n; ++i) x[i] = -10.0f + 20.0f * float(std::fmod(0.6180339887 * (double)i, 1.0));
+  std::string out;
+  for (const V& v : kV) {
+    if (!frnn::cpu_supports(v.isa)) continue;
+    double best = 1e30;
+    for (int trial = 0; trial < 5; ++trial) {
+      int64_t reps = 0;
+      const auto t0 = Clock::now();
+      double sec = 0;
+      do {
+        v.fn(n, x.data(), y.data());
+        ++reps;
+        sec = seconds_since(t0);
+      } while (sec < 0.01);
+      best = std::min(best, sec * 1e9 / ((double)reps * n));
+    }
+    std::string name = v.name;  // frnn_f32_vexp__avx512 -> exp avx512
+    const size_t a = name.find("_v"), b = name.find("__");
+    if (a != std::string::npos && b != std::string::npos) name = name.substr(a + 2, b - a - 2) + " " + name.substr(b + 2);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s%s %.3f", out.empty() ? "" : ", ", name.c_str(), best);
     out += buf;
   }
   return out;
@@ -288,20 +334,19 @@ bool all_finite(const std::vector<float>& v) {
   return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
 }
 
-// max |a - b| / (1 + max |a|)
-double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+// max |a - b| / (1 + max |a|); NaN anywhere counts as a total disagreement (+inf).
+double rel_diff(const float* a, const float* b, size_t n) {
   double d = 0, m = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    d = std::max(d, (double)std::fabs(a[i] - b[i]));
+  for (size_t i = 0; i < n; ++i) {
+    const double e = std::fabs((double)a[i] - b[i]);
+    if (!(e <= d)) d = std::isnan(e) ? INFINITY : e;
+    if (std::isnan(e)) break;
     m = std::max(m, (double)std::fabs(a[i]));
   }
   return d / (1 + m);
 }
-
-double max_abs_diff(const float* a, const float* b, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; ++i) m = std::max(m, (double)std::fabs(a[i] - b[i]));
-  return m;
+double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() ? rel_diff(a.data(), b.data(), a.size()) : INFINITY;
 }
 
 frnn::RnnConfig make_config(const Cell& c, int I, int H) {
@@ -377,7 +422,47 @@ struct Problem {
   }
 };
 
-// ---- oneDNN sanity check: same weights, same inputs, compare every output ------------------------
+// ---- Ours against oneDNN: every output, same weights, same inputs --------------------------------
+// After exactly one call of each (weight gradients accumulate over calls, in both). Each output
+// as max |ours - oneDNN| / (1 + max |ours|): y, hN, cN; with training also dx, dh0, dc0 and the
+// four weight-gradient blocks dW, dR, dbW, dbR (oneDNN's one bias block per gate stands for
+// bW + bR, so both get its gradient).
+struct Agreement {
+  double fwd = 0, bwd = 0;  // worst forward output, worst gradient
+  std::string detail;
+  void add(const char* name, double d, bool grad) {
+    double& w = grad ? bwd : fwd;
+    w = std::isnan(d) || std::isnan(w) ? INFINITY : std::max(w, d);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%s%s %.1e", detail.empty() ? "" : " ", name, d);
+    detail += buf;
+  }
+  bool ok(double fwd_tol, double bwd_tol) const { return fwd <= fwd_tol && bwd <= bwd_tol; }
+};
+
+Agreement compare_with_peer(Problem& p, frnn_bench::DnnlRnn& d, bool train) {
+  Agreement a;
+  a.add("y", rel_diff(p.y, p.py), false);
+  a.add("hN", rel_diff(p.hN, p.phN), false);
+  if (p.lstm) a.add("cN", rel_diff(p.cN, p.pcN), false);
+  if (!train) return a;
+  const int I = p.cfg.input_size, H = p.cfg.hidden_size;
+  const size_t GH = (size_t)frnn::gate_count(p.cfg.cell) * H;
+  std::vector<float> dW(GH * I), dR(GH * H), dbW(GH), dbR(GH), dh0(p.dh0.size()), dc0(p.dc0.size());
+  d.diff_weights_ours(dW.data(), dR.data());
+  d.diff_bias_ours(dbW.data(), dbR.data());
+  d.diff_states(dh0.data(), p.lstm ? dc0.data() : nullptr);
+  const float* g = p.dparams.data();  // W, R, bW, bR
+  a.add("dx", rel_diff(p.dx, p.pdx), true);
+  a.add("dh0", rel_diff(p.dh0, dh0), true);
+  if (p.lstm) a.add("dc0", rel_diff(p.dc0, dc0), true);
+  a.add("dW", rel_diff(g, dW.data(), dW.size()), true);
+  a.add("dR", rel_diff(g + GH * I, dR.data(), dR.size()), true);
+  a.add("dbW", rel_diff(g + GH * (I + H), dbW.data(), GH), true);
+  a.add("dbR", rel_diff(g + GH * (I + H + 1), dbR.data(), GH), true);
+  return a;
+}
+
 // An odd shape with every dimension distinct, so a transposed or permuted block cannot hide.
 bool dnnl_sanity(const Cell& c, std::string* report) {
   const int T = 6, B = 3, I = 5, H = 7;
@@ -385,24 +470,13 @@ bool dnnl_sanity(const Cell& c, std::string* report) {
   p.train();
   auto d = p.make_dnnl(true);
   d->run_train();
-  const size_t GH = (size_t)frnn::gate_count(c.type) * H;
-  std::vector<float> dW(GH * I), dR(GH * H);
-  d->diff_weights_ours(dW.data(), dR.data());
-  double e_y = max_abs_diff(p.y.data(), p.py.data(), p.y.size());
-  double e_h = max_abs_diff(p.hN.data(), p.phN.data(), p.hN.size());
-  if (p.lstm) e_h = std::max(e_h, max_abs_diff(p.cN.data(), p.pcN.data(), p.cN.size()));
-  const double e_dx = max_abs_diff(p.dx.data(), p.pdx.data(), p.dx.size());
-  const double e_dw = std::max(max_abs_diff(p.dparams.data(), dW.data(), dW.size()),
-                               max_abs_diff(p.dparams.data() + GH * I, dR.data(), dR.size()));
+  Agreement a = compare_with_peer(p, *d, true);
   // Inference primitive too: its output must match the training forward.
   std::fill(p.py.begin(), p.py.end(), 0.0f);
   p.make_dnnl(false)->run_infer();
-  e_y = std::max(e_y, max_abs_diff(p.y.data(), p.py.data(), p.y.size()));
-  char buf[256];
-  const bool ok = e_y < 1e-4 && e_h < 1e-4 && e_dx < 1e-3 && e_dw < 1e-3;
-  std::snprintf(buf, sizeof buf, "%-6s T%d B%d I%d H%d max|diff| y %.1e hN/cN %.1e dx %.1e dW,dR %.1e %s", c.name,
-                T, B, I, H, e_y, e_h, e_dx, e_dw, ok ? "ok" : "MISMATCH");
-  *report = buf;
+  a.add("y(infer)", rel_diff(p.y, p.py), false);
+  const bool ok = a.ok(1e-5, 1e-5);  // measured: <= 1e-7 on every cell
+  *report = std::string(c.name) + " T6 B3 I5 H7 max|diff|/(1+max|ours|): " + a.detail + (ok ? " ok" : " MISMATCH");
   return ok;
 }
 
@@ -470,7 +544,9 @@ void print_row_text(const Workload& w, const Cell& c, const char* mode, int thr,
   if (ours) std::printf(" | %s", cols(*ours).c_str());
   if (peer) std::printf(" | %s", cols(*peer).c_str());
   if (ours && peer) {
-    if (ours->ok && peer->ok) std::printf(" | %7.2fx", peer->t.median_s / ours->t.median_s);
+    // A ratio only of like measurements: both medians of >= kMinSamples warm calls.
+    if (ours->ok && peer->ok && ours->t.n >= (int)kMinSamples && peer->t.n >= (int)kMinSamples)
+      std::printf(" | %7.2fx", peer->t.median_s / ours->t.median_s);
     else std::printf(" | %8s", "-");
   }
   double bg = -1;
@@ -511,6 +587,7 @@ int main(int argc, char** argv) {
     std::printf("fused-rnn: isa %s (FUSED_RNN_ISA overrides), threads via frnn::set_num_threads\n", frnn::isa_name());
     std::printf("FMA peak, 1 core, best of 10: %s -> %%peak = GFLOP/s / (%.1f x threads)\n", peak_log.c_str(), peak);
     std::printf("GEMM micro-kernels alone (one tile, K 256, in cache): %s\n", measure_ukernels(peak).c_str());
+    std::printf("vector math alone (4096 floats in L1, ns/element): %s\n", measure_vmath().c_str());
     std::printf("%s\n", dnnl_desc.c_str());
   }
   {
@@ -524,6 +601,7 @@ int main(int argc, char** argv) {
   }
 
   // oneDNN sanity check first: a peer that computes something else is not a peer.
+  int failures = 0;  // errors and disagreements with oneDNN: the exit status is 1 if any
   if (use_dnnl && opt.check) {
     for (const Cell& c : kCells) {
       if (!selected(opt.cells, c.name)) continue;
@@ -537,8 +615,11 @@ int main(int argc, char** argv) {
         rep = std::string(c.name) + " error: " + e.what();
       }
       std::printf(opt.csv ? "# check vs oneDNN: %s\n" : "check vs oneDNN: %s\n", rep.c_str());
-      if (!ok) std::printf("%sWARNING: oneDNN disagrees with fused-rnn for %s; its timings are suspect\n",
-                           opt.csv ? "# " : "", c.name);
+      if (!ok) {
+        std::printf("%sFAIL: oneDNN disagrees with fused-rnn for %s (exit status 1; --no-check skips the checks)\n",
+                    opt.csv ? "# " : "", c.name);
+        ++failures;
+      }
     }
   }
 
@@ -559,7 +640,6 @@ int main(int argc, char** argv) {
     std::printf(" | %4s\n", "bg");
   }
 
-  int failures = 0;
   for (const Workload& w : kWorkloads) {
     if (!selected(opt.workloads, w.name)) continue;
     for (const Cell& c : kCells) {
@@ -580,15 +660,12 @@ int main(int argc, char** argv) {
           const std::function<void()> run_ours = [&] { train ? p.train() : p.infer(); };
           std::unique_ptr<frnn_bench::DnnlRnn> d;
           std::function<void()> run_peer;
-          // Checked warm-up calls (a slow one is its own sample, see time_calls), fused-rnn then
-          // oneDNN on the same weights and inputs.
-          double first_ours = 0, first_peer = 0;
+          // Checked warm-up calls, never timed: fused-rnn then oneDNN on the same weights and
+          // inputs, one call each, then every output of the two compared.
           bool ours_ready = false, peer_ready = false;
           if (opt.ours) try {
             frnn::set_num_threads(thr);
-            const auto t0 = Clock::now();
             run_ours();
-            first_ours = seconds_since(t0);
             if (!all_finite(p.y) || !all_finite(p.hN) || !all_finite(p.cN) || !all_finite(p.dx) ||
                 !all_finite(p.dparams))
               throw std::runtime_error("non-finite output");
@@ -601,45 +678,46 @@ int main(int argc, char** argv) {
             frnn_bench::dnnl_set_num_threads(thr);
             d = p.make_dnnl(train);
             run_peer = [&] { train ? d->run_train() : d->run_infer(); };
-            const auto t0 = Clock::now();
             run_peer();
-            first_peer = seconds_since(t0);
             if (!all_finite(p.py) || !all_finite(p.phN) || !all_finite(p.pcN) || !all_finite(p.pdx))
               throw std::runtime_error("non-finite output");
             peer_ready = true;
           } catch (const std::exception& e) {
             peer.error = e.what();
+            ++failures;
+          }
+          if (ours_ready && peer_ready && opt.check) {
+            // Same inputs, same weights: every output must agree at full size too.
+            const Agreement a = compare_with_peer(p, *d, train);
+            peer.diff = std::max(a.fwd, a.bwd);
+            if (!a.ok(1e-4, 1e-4)) {  // measured: <= 3.1e-6 on every train row of large and long
+              std::printf("%sFAIL: %s %s %s t%d: oneDNN's outputs differ from ours (max|diff|/(1+max|ours|) over "
+                          "1e-4): %s\n",
+                          opt.csv ? "# " : "", w.name, c.name, mode, thr, a.detail.c_str());
+              ++failures;
+            }
           }
           // Timed calls. One thread: the two in alternating blocks. More: each in one block,
           // since a pool's idle workers spin for a while after a call (ours and OpenMP's alike)
           // and would take the other's cores.
           if (ours_ready && peer_ready && thr == 1) {
             const CpuMeter meter;
-            std::tie(ours.t, peer.t) = time_alternating(run_ours, run_peer, first_ours, first_peer, opt.budget);
+            std::tie(ours.t, peer.t) = time_alternating(run_ours, run_peer, opt.budget);
             ours.bg = peer.bg = meter.others();
           } else {
             if (ours_ready) {
               const CpuMeter meter;
-              ours.t = time_calls(run_ours, first_ours, opt.budget);
+              ours.t = time_calls(run_ours, opt.budget);
               ours.bg = meter.others();
             }
             if (peer_ready) {
               const CpuMeter meter;
-              peer.t = time_calls(run_peer, first_peer, opt.budget);
+              peer.t = time_calls(run_peer, opt.budget);
               peer.bg = meter.others();
             }
           }
           if (ours_ready) finish(ours);
-          if (peer_ready) {
-            finish(peer);
-            if (ours.ok) {  // same inputs, same weights: every output must agree at full size too
-              peer.diff = std::max(rel_diff(p.y, p.py), std::max(rel_diff(p.hN, p.phN), rel_diff(p.cN, p.pcN)));
-              if (train) peer.diff = std::max(peer.diff, rel_diff(p.dx, p.pdx));
-              if (peer.diff > 1e-3)
-                std::printf("%sWARNING: %s %s %s t%d: oneDNN's outputs differ from ours by %.2e (relative)\n",
-                            opt.csv ? "# " : "", w.name, c.name, mode, thr, peer.diff);
-            }
-          }
+          if (peer_ready) finish(peer);
           if (opt.csv) {
             if (opt.ours) print_row_csv(w, c, mode, thr, "fused-rnn", ours, gflop, peak_t);
             if (use_dnnl) print_row_csv(w, c, mode, thr, "onednn", peer, gflop, peak_t);

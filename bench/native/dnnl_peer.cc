@@ -94,7 +94,7 @@ struct DnnlRnn::Impl {
   memory wl_user, wi_user;            // ldigo, for conversions
   memory dwl, dwi, db;                // diff weights in the backward's formats
   std::vector<float> zeros_iter;      // h0, c0 = 0 and diff_dst_iter(_c) = 0: [4][B*H]
-  std::vector<float> diff_src_iter;   // dh0, dc0 (written, unused): [2][B*H]
+  std::vector<float> diff_src_iter;   // dh0, dc0 (compared with ours): [2][B*H]
   std::string fmt;
 };
 
@@ -283,6 +283,32 @@ void DnnlRnn::diff_weights_ours(float* dW, float* dR) {
   }
 }
 
+void DnnlRnn::diff_bias_ours(float* dbW, float* dbR) {
+  Impl& m = *impl_;
+  const int H = m.s.H, G = m.G, GB = m.GB;
+  memory db_user(memory::desc({1, 1, GB, H}, dt::f32, tag::ldgo), m.eng);
+  reorder(m.db, db_user).execute(m.strm, m.db, db_user);
+  m.strm.wait();
+  const float* b = static_cast<const float*>(db_user.get_data_handle());
+  for (int k = 0; k < G; ++k) {
+    const int g = m.s.lstm ? k : kGruFrom[k];
+    for (int o = 0; o < H; ++o) {
+      if (GB == 4 && !m.s.lstm && k == 2) {
+        dbW[(size_t)g * H + o] = b[(size_t)2 * H + o];
+        dbR[(size_t)g * H + o] = b[(size_t)3 * H + o];
+      } else {
+        dbW[(size_t)g * H + o] = dbR[(size_t)g * H + o] = b[(size_t)k * H + o];
+      }
+    }
+  }
+}
+
+void DnnlRnn::diff_states(float* dh0, float* dc0) const {
+  const size_t BH = (size_t)impl_->s.B * impl_->s.H;
+  std::memcpy(dh0, impl_->diff_src_iter.data(), BH * sizeof(float));
+  if (impl_->s.lstm && dc0) std::memcpy(dc0, impl_->diff_src_iter.data() + BH, BH * sizeof(float));
+}
+
 std::string DnnlRnn::formats() const { return impl_->fmt; }
 
 }  // namespace frnn_bench
@@ -307,6 +333,8 @@ void DnnlRnn::run_infer() {}
 void DnnlRnn::run_train() {}
 void DnnlRnn::zero_diff_weights() {}
 void DnnlRnn::diff_weights_ours(float*, float*) {}
+void DnnlRnn::diff_bias_ours(float*, float*) {}
+void DnnlRnn::diff_states(float*, float*) const {}
 std::string DnnlRnn::formats() const { return ""; }
 
 }  // namespace frnn_bench

@@ -35,6 +35,11 @@ class DnnlRnn {
   void zero_diff_weights();
   // Diff weights of W and R converted to fused-rnn's layout (dW [G*H,I], dR [G*H,H]).
   void diff_weights_ours(float* dW, float* dR);
+  // Diff bias in fused-rnn's layout (dbW [G*H], dbR [G*H]): where oneDNN has one bias block for
+  // bW + bR, both get its gradient; lbr_gru's n gate has one block each.
+  void diff_bias_ours(float* dbW, float* dbR);
+  // dh0 [B*H] and (LSTM) dc0 [B*H] of the last backward.
+  void diff_states(float* dh0, float* dc0) const;
   std::string formats() const;  // memory formats the primitives picked, for the log
 
  private:

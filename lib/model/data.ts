@@ -56,6 +56,7 @@ export class Samples {
   static from(data: Dataset, spec: DataSpec, name = 'data', needTargets = true): Samples {
     const field = (f: string) => (name ? `${name}.${f}` : f);
     if (typeof data !== 'object' || data === null) throw invalidType(name, '{ x, y }', data);
+    if (Array.isArray(data.x) && data.lengths !== undefined) throw invalidArg(field('lengths'), 'undefined when x is arrays (each has its own length)', data.lengths);
     const xs = Array.isArray(data.x) ? fromArrays(data.x, spec, field('x')) : fromTensor(data.x, data.lengths, spec, field('x'));
     if (data.y === undefined) {
       if (needTargets) throw invalidArg(field('y'), 'targets (one per sequence or per step)', undefined);

@@ -90,7 +90,7 @@ function prepareData(model: Model, data: Dataset | BatchedDataset, validationDat
   const spec = model.dataSpec(r.loss.targets === 'classes' ? 1 : model.outputFeatures);
   const batched = typeof data === 'object' && data !== null && 'batches' in data ? Samples.fromBatches(data, spec) : null;
   let train = batched ? batched.samples : Samples.from(data as Dataset, spec, 'data');
-  let validation = validationData ? Samples.from(validationData, spec, 'validation') : null;
+  let validation = validationData != null ? Samples.from(validationData, spec, 'validation') : null;  // NaN, 0, '' refused
   if (r.validationSplit !== null) {
     if (batched) throw invalidArg('validationSplit', 'undefined for pre-batched data (pass validation)', r.validationSplit);
     const nVal = Math.floor(train.length * r.validationSplit);

@@ -7,6 +7,9 @@
 // context on failure (the first kMaxPrinted failures of each test; all are counted).
 // run_all runs every registered test (or those whose name contains argv[1]), prints one
 // summary line and returns non-zero when anything failed. `-v` prints one line per test.
+// With FUSED_RNN_ISA set, run_all first checks that the library really runs that path: an ISA
+// this CPU lacks exits with kSkipCode (ctest: SKIP_RETURN_CODE, "Skipped") and says why; an
+// unknown name, or a supported one that is not the active path, fails before any test runs.
 // Rng is a deterministic splitmix64, so every run sees the same data on every platform.
 #pragma once
 
@@ -15,11 +18,14 @@
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "cpu/isa.h"
 
 namespace frnn_test {
 
@@ -195,7 +201,36 @@ class Rng {
 inline float qnan() { return std::numeric_limits<float>::quiet_NaN(); }
 
 // ---- Runner --------------------------------------------------------------------------------
+constexpr int kSkipCode = 77;  // CMakeLists.txt: SKIP_RETURN_CODE
+
+// FUSED_RNN_ISA against the path the library chose: 0 = go on (unset, or honoured), else the
+// exit code (kSkipCode: the CPU lacks it; 1: unknown name, or not the active path).
+inline int check_forced_isa(const char* exe) {
+  const char* forced = std::getenv("FUSED_RNN_ISA");
+  if (!forced || !*forced) return 0;
+  const frnn::Isa all[] = {frnn::Isa::kScalar, frnn::Isa::kAvx2, frnn::Isa::kAvx512, frnn::Isa::kNeon};
+  const frnn::Isa active = frnn::active_isa();
+  for (frnn::Isa isa : all) {
+    if (std::strcmp(forced, frnn::isa_to_string(isa)) != 0) continue;
+    if (!frnn::cpu_supports(isa)) {
+      std::printf("%s: SKIPPED - FUSED_RNN_ISA=%s but this CPU lacks %s (the library would run %s)\n", exe, forced,
+                  forced, frnn::isa_to_string(active));
+      return kSkipCode;
+    }
+    if (active != isa) {
+      std::printf("%s: FAIL - FUSED_RNN_ISA=%s is supported but the active path is %s\n", exe, forced,
+                  frnn::isa_to_string(active));
+      return 1;
+    }
+    std::printf("%s: isa %s (FUSED_RNN_ISA)\n", exe, forced);
+    return 0;
+  }
+  std::printf("%s: FAIL - unknown FUSED_RNN_ISA=%s (scalar, avx2, avx512, neon)\n", exe, forced);
+  return 1;
+}
+
 inline int run_all(const char* exe, int argc, char** argv) {
+  if (const int rc = check_forced_isa(exe)) return rc;
   bool verbose = false;
   const char* filter = nullptr;
   for (int i = 1; i < argc; ++i) {
