@@ -11,8 +11,9 @@
 // min(0.25 s, budget / 2), see warmUp), then timed calls until --budget seconds (default 0.5) are
 // spent, at least 3; a call slower than twice the budget is timed once. Median time per call; GFLOP/s with FLOPs as shapes.json counts them
 // (2*T*B*(I+H)*G*H per forward, 3x per training step). Same scheme as bench_rnn.
-// infer = layer.forward(x); train = layer.forward(x, { training: true }) + layer.backward({ gradOutput })
-// (weight gradients accumulate, as in bench_rnn). Threads: setNumThreads(n).
+// infer = layer.forward(x, { out }); train = layer.forward(x, { training: true, out }) + layer.backward({ gradOutput }, { out })
+// (result arrays kept between calls as bench_rnn keeps its buffers; weight gradients accumulate, as in
+// bench_rnn). Threads: setNumThreads(n).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -435,9 +436,14 @@ async function main() {
           setNumThreads(thr);
           const row = { w, c, mode, thr, gflop };
           let last = null;
+          // Result arrays kept between calls ({ out }), as bench_rnn keeps its buffers: a fresh
+          // multi-MB array per call costs a page fault per 4 KiB (README, "API overview").
+          const D = 1, L = 1, outF = { output: new Float32Array(w.T * w.B * D * w.H), hN: new Float32Array(L * D * w.B * w.H) };
+          if (c.kind === 'lstm') outF.cN = new Float32Array(L * D * w.B * w.H);
+          const outB = { input: new Float32Array(w.T * w.B * w.I) };
           const call = train
-            ? () => { const f = layer.forward(x, { training: true }); last = layer.backward({ gradOutput: dy }); return f; }
-            : () => layer.forward(x);
+            ? () => { const f = layer.forward(x, { training: true, out: outF }); last = layer.backward({ gradOutput: dy }, { out: outB }); return f; }
+            : () => layer.forward(x, { out: outF });
           const meter = cpuMeter();
           const t0 = now();
           const first = call();
