@@ -4,7 +4,7 @@
 //
 //   npm run bench:serve                        # 5 s per configuration after a 1 s warm-up
 //   npm run bench:serve -- --quick             # 2 s per configuration, 0.5 s warm-up
-//   npm run bench:serve -- --duration=3 --connections=256 --only=step --max-batch=64 --delay=2
+//   npm run bench:serve -- --duration=3 --connections=256 --only=step --modes=direct,batched --max-batch=64 --delay=2
 //
 // Per endpoint (/predict: 2×LSTM(256) -> Dense(1), T = 100, I = 32; /step: LSTM(64 -> 128) ->
 // Dense(8), a state per client id) and configuration (one call per request; model.serve(); the
@@ -29,6 +29,7 @@ const duration = Number(opt('duration', quick ? '2' : '5'));
 const warmup = Number(opt('warmup', quick ? '0.5' : '1'));
 const connections = Number(opt('connections', '256'));
 const only = opt('only', '');
+const modes = opt('modes', '');   // e.g. --modes=direct,batched
 const maxBatch = opt('max-batch', '');
 const delay = opt('delay', '2');
 
@@ -129,6 +130,7 @@ async function main() {
     let base = null;
     for (const c of CONFIGS) {
       if (c.ort && !ortVersion) continue;
+      if (modes && !modes.split(',').includes(c.mode)) continue;
       let r;
       try {
         r = await runOne(endpoint, c);

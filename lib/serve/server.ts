@@ -94,7 +94,14 @@ interface Pending {
   state: StreamState | null;
   resolve: ((v: never) => void) | null;
   reject: ((e: unknown) => void) | null;
+  /** Set when the batch ended: the result, or the error (failed). */
+  result: unknown;
+  failed: boolean;
 }
+
+/** Callers answered per macrotask: between slices the event loop runs (I/O, timers), so a
+ * batch of hundreds of answers does not hold it for their whole HTTP replies. */
+const ANSWER_SLICE = 32;
 
 /** A FIFO of pending requests of one kind, with its delay timer. */
 class Queue {
@@ -154,6 +161,8 @@ export class ModelServer {
   private readonly free: Pending[] = [];
   private queued = 0;
   private inFlight = 0;
+  /** Batches whose callers are still being answered (slice by slice). */
+  private answering = 0;
   private seq = 0;
   private closing = false;
   private closed: Promise<void> | null = null;
@@ -339,7 +348,7 @@ export class ModelServer {
       return Promise.reject(new ServerOverloadedError(this.maxQueue));
     }
     return new Promise((resolve, reject) => {
-      const p = this.free.pop() ?? { kind: 0, seq: 0, src: null, steps: 0, state: null, resolve: null, reject: null };
+      const p = this.free.pop() ?? { kind: 0, seq: 0, src: null, steps: 0, state: null, resolve: null, reject: null, result: null, failed: false };
       p.kind = kind;
       p.seq = this.seq++;
       p.src = src;
@@ -400,7 +409,7 @@ export class ModelServer {
     this.inFlight++;
     this.counts.batches++;
     const run = q.kind === PREDICT ? this.runPredict(buf) : this.runStep(buf);
-    void run.catch((e: unknown) => { for (const m of buf.members) m.reject?.(e); }).then(() => this.finish(buf));
+    void run.catch((e: unknown) => fail(buf.members, e)).then(() => this.finish(buf));
   }
 
   /** Gathers the sequences (batch-first, padded with zeros), runs them, hands each caller its rows. */
@@ -431,7 +440,7 @@ export class ModelServer {
       const want = B * (this.backend.outputHasTime ? T : 1) * O;
       if (!(out instanceof Float32Array) || out.length !== want) throw new Error(`The serve backend returned ${out?.length} outputs for a batch of ${B} where ${want} were due`);
     } catch (e) {
-      for (const m of members) m.reject!(e);
+      fail(members, e);
       return;
     }
     for (let b = 0; b < B; b++) {
@@ -439,7 +448,7 @@ export class ModelServer {
       const y: Tensor = this.backend.outputHasTime
         ? { shape: [m.steps, O], data: out.slice(b * T * O, (b * T + m.steps) * O) }
         : { shape: [O], data: out.slice(b * O, b * O + O) };
-      (m.resolve as (v: Tensor) => void)(y);
+      m.result = y;
     }
   }
 
@@ -475,7 +484,7 @@ export class ModelServer {
         throw new Error(`The serve backend returned outputs or states of the wrong size for a batch of ${B}`);
       }
     } catch (e) {
-      for (const m of members) m.reject!(e);
+      fail(members, e);
       return;
     }
     for (let b = 0; b < B; b++) {
@@ -485,34 +494,55 @@ export class ModelServer {
       for (let o = 0; o < O; o++) out[o] = res.output[b * O + o];
       const data = all.subarray(O);
       layout.tensors.forEach((t, k) => scatter(res.states[k], t.slots, t.size, B, b, data, layout.offsets[k]));
-      (members[b].resolve as (v: ServeStepResult) => void)({ output: { shape: [O], data: out }, state: new StreamState(layout, data) });
+      members[b].result = { output: { shape: [O], data: out }, state: new StreamState(layout, data) } satisfies ServeStepResult;
     }
   }
 
+  /** The batch's model call is over: free its slot (the next batch starts), then answer its callers. */
   private finish(buf: BatchBuffers): void {
-    this.counts.requests += buf.members.length;
-    for (const m of buf.members) {
+    const members = buf.members;
+    buf.members = [];
+    this.counts.requests += members.length;
+    this.pool.push(buf);
+    this.inFlight--;
+    this.answering++;
+    // Whatever arrived while the batch ran has waited already: it goes next.
+    for (const q of this.queues) if (q.length > 0) q.due = true;
+    this.tryFlush();
+    void this.answer(members);
+  }
+
+  private async answer(members: Pending[]): Promise<void> {
+    for (let i = 0; i < members.length; i++) {
+      if (i > 0 && i % ANSWER_SLICE === 0) await new Promise<void>((r) => { setImmediate(r); });
+      const m = members[i];
+      if (m.failed) m.reject!(m.result);
+      else (m.resolve as (v: unknown) => void)(m.result);
       m.src = null;
       m.state = null;
       m.resolve = null;
       m.reject = null;
+      m.result = null;
+      m.failed = false;
       this.free.push(m);
     }
-    buf.members.length = 0;
-    this.pool.push(buf);
-    this.inFlight--;
-    // Whatever arrived while the batch ran has waited already: it goes next.
-    for (const q of this.queues) if (q.length > 0) q.due = true;
-    this.tryFlush();
+    this.answering--;
     this.checkIdle();
   }
 
   private checkIdle(): void {
-    if (this.closing && this.inFlight === 0 && this.queued === 0 && this.onIdle) {
+    if (this.closing && this.inFlight === 0 && this.answering === 0 && this.queued === 0 && this.onIdle) {
       const done = this.onIdle;
       this.onIdle = null;
       done();
     }
+  }
+}
+
+function fail(members: Pending[], e: unknown): void {
+  for (const m of members) {
+    m.result = e;
+    m.failed = true;
   }
 }
 

@@ -91,6 +91,17 @@ describe('micro-batching', () => {
     expect(server.stats()).toMatchObject({ requests: 8, batches: 3, queued: 0, inFlight: 0 });
   });
 
+  test('a large batch is answered in order, slice by slice, before close() resolves', async () => {
+    const { backend, batches } = scripted();
+    const server = new ModelServer(backend, { maxBatchSize: 100, maxDelayMs: 1 });
+    const order: number[] = [];
+    const ps = Array.from({ length: 70 }, (_v, i) => server.predict([[i, 0]]).then((y) => { order.push(i); return y.data[0]; }));
+    await server.close();
+    expect(order).toEqual(Array.from({ length: 70 }, (_v, i) => i));
+    expect(await Promise.all(ps)).toEqual(Array.from({ length: 70 }, (_v, i) => i));
+    expect(batches.map((b) => b.B)).toEqual([70]);
+  });
+
   test('maxConcurrentBatches: that many batches run at once', async () => {
     const { backend, batches } = scripted({ manual: true });
     const server = new ModelServer(backend, { maxBatchSize: 2, maxDelayMs: 1, maxConcurrentBatches: 2 });
