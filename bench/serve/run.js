@@ -10,7 +10,9 @@
 // Dense(8), a state per client id) and configuration (one call per request; model.serve(); the
 // same on 2 kernel threads; onnxruntime-node per request; ORT behind the same ModelServer):
 // requests/s, latency p50 / p99 / p99.9, the server's event-loop delay during the load, the mean
-// batch size, failed requests, and ratios against the per-request baseline of the same run.
+// batch size, failed requests (non-2xx, errors, timeouts), the 1-minute load average of the
+// machine after each configuration (other work on it shows there), and ratios against the
+// per-request baseline of the same run.
 'use strict';
 const { spawn } = require('node:child_process');
 const http = require('node:http');
@@ -125,9 +127,10 @@ async function main() {
   for (const endpoint of ENDPOINTS) {
     if (only && only !== endpoint.name) continue;
     console.log(`\n/${endpoint.name}: ${endpoint.name === 'predict' ? '2×LSTM(256) -> Dense(1), T = 100, I = 32' : 'LSTM(64 -> 128) -> Dense(8), one event, a state per client'}`);
-    console.log('| configuration | req/s | × per request | latency p50 / p99 / p99.9 ms | event-loop delay p50 / p99 / max ms | mean batch | failed |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| configuration | req/s | × per request | latency p50 / p99 / p99.9 ms | event-loop delay p50 / p99 / max ms | mean batch | failed | load avg |');
+    console.log('|---|---|---|---|---|---|---|---|');
     let base = null;
+    const ortDiffs = [];
     for (const c of CONFIGS) {
       if (c.ort && !ortVersion) continue;
       if (modes && !modes.split(',').includes(c.mode)) continue;
@@ -138,12 +141,15 @@ async function main() {
         console.log(`| ${c.name} | error: ${String(e.message).split('\n')[0].slice(0, 100)} |`);
         continue;
       }
+      r.load = os.loadavg()[0];
       if (base === null) base = r.rps;
       const l = r.loop;
       console.log(`| ${c.name} | ${r.rps.toFixed(0)} | ${(r.rps / base).toFixed(2)}× | ${f1(r.p50)} / ${f1(r.p99)} / ${f1(r.p999)} | ` +
-        `${l ? `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.max.toFixed(1)}` : '-'} | ${r.batch ? r.batch.toFixed(1) : '1'} | ${r.failed}` +
-        `${r.lastError ? ` (${r.lastError.slice(0, 60)})` : ''}${r.ortDiff !== null && r.ortDiff !== undefined ? ` (ORT vs ours: ${r.ortDiff.toExponential(1)})` : ''} |`);
+        `${l ? `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.max.toFixed(1)}` : '-'} | ${r.batch ? r.batch.toFixed(1) : '1'} | ${r.failed} | ${r.load.toFixed(1)}` +
+        `${r.lastError ? ` (${r.lastError.slice(0, 60)})` : ''} |`);
+      if (typeof r.ortDiff === 'number') ortDiffs.push(r.ortDiff);
     }
+    if (ortDiffs.length) console.log(`ORT's output against ours on the same input: max relative difference ${Math.max(...ortDiffs).toExponential(1)}`);
   }
 }
 
