@@ -105,6 +105,17 @@ describe('server results equal the unbatched calls', () => {
     await server.close();
   });
 
+  test('predict and step requests mixed on one model: one model call at a time, none refused as busy', async () => {
+    const rng = mulberry32(5);
+    const model = new Sequential([new LSTM({ inputSize: 3, hiddenSize: 8, seed: 1 }), new Dense({ units: 2, seed: 2 })]);
+    const server = model.serve({ maxBatchSize: 8, maxDelayMs: 0 });
+    const jobs = Array.from({ length: 60 }, (_v, i) => (i % 2 ? server.predict(seq(rng, 1 + (i % 5), 3)) : server.step(seq(rng, 1, 3)[0])));
+    const rs = await Promise.allSettled(jobs);
+    expect(rs.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(server.stats().requests).toBe(60);
+    await server.close();
+  });
+
   test('stepAsync equals step bit for bit', async () => {
     const model = new Sequential([new LSTM({ inputSize: 4, hiddenSize: 8, numLayers: 2, projSize: 3, learnInitialState: true, seed: 5 }), new Dense({ units: 2, seed: 6 })]);
     const xs = [[[0.1, 0.2, 0.3, 0.4], [1, 0, -1, 0.5]], [[0, 0, 1, 1], [0.3, 0.3, 0.3, -0.3]]];
