@@ -182,7 +182,8 @@ export class ModelServer {
     this.maxConcurrentBatches = checkInteger('maxConcurrentBatches', options.maxConcurrentBatches ?? 1, 1, 1024);
   }
 
-  /** The shapes of a stream's state (for StreamState.fromBytes(bytes, server)); null when the model cannot stream. */
+  /** The shapes of a stream's state (for StreamState.fromBytes(bytes, server)).
+   * @throws RangeError when the model cannot stream (a bidirectional or reverse layer). */
   get stateLayout(): StateLayout {
     const layout = this.backend.stateLayout;
     if (!layout) throw new RangeError("This model cannot stream: step() needs every recurrent layer to run forward in time");
@@ -212,12 +213,13 @@ export class ModelServer {
    */
   predict(sequence: ServeSequence): Promise<Tensor> {
     if (this.closing) return Promise.reject(new ServerClosedError());
-    let steps: number, src: Float32Array | number[][] | number[];
+    let steps: number;
     try {
-      ({ src, steps } = this.checkSequence(sequence));
+      steps = this.checkSequence(sequence);
     } catch (e) {
       return Promise.reject(e);
     }
+    const src = sequence instanceof Float32Array || Array.isArray(sequence) ? sequence : (sequence as Tensor).data;
     return this.enqueue(PREDICT, src, steps, null) as Promise<Tensor>;
   }
 
@@ -260,14 +262,13 @@ export class ModelServer {
 
   // ---- requests ------------------------------------------------------------------------------
 
-  private checkSequence(x: ServeSequence): { src: Float32Array | number[][] | number[]; steps: number } {
+  /** Checks a sequence; returns its steps (T). */
+  private checkSequence(x: ServeSequence): number {
     const F = this.backend.inputFeatures;
     const ids = this.backend.vocabSize !== undefined;
-    let src: Float32Array | number[][] | number[];
     let steps: number;
     if (x instanceof Float32Array) {
       if (x.length === 0 || x.length % F !== 0) throw invalidArg('sequence', `a Float32Array of T·${F} values (T >= 1)`, x);
-      src = x;
       steps = x.length / F;
       this.checkValues('sequence', x);
     } else if (Array.isArray(x)) {
@@ -284,7 +285,6 @@ export class ModelServer {
           this.checkValues(`sequence[${t}]`, row);
         }
       }
-      src = x;
     } else if (typeof x === 'object' && x !== null && 'shape' in x && 'data' in x) {
       const t = x as Tensor;
       if (!(t.data instanceof Float32Array)) throw invalidType('sequence.data', 'Float32Array', t.data);
@@ -293,13 +293,12 @@ export class ModelServer {
         || t.data.length !== t.shape[0] * F) {
         throw invalidArg('sequence', `a tensor [T, ${F}]${ids || F === 1 ? ' or [T]' : ''}`, t.shape);
       }
-      src = t.data;
       steps = t.shape[0];
       this.checkValues('sequence', t.data);
     } else {
       throw invalidType('sequence', 'Tensor [T, F], Float32Array, number[][] or number[]', x);
     }
-    return { src, steps };
+    return steps;
   }
 
   private checkStep(x: ServeStep): Float32Array | number[] | number {
@@ -493,7 +492,10 @@ export class ModelServer {
       const out = all.subarray(0, O);
       for (let o = 0; o < O; o++) out[o] = res.output[b * O + o];
       const data = all.subarray(O);
-      layout.tensors.forEach((t, k) => scatter(res.states[k], t.slots, t.size, B, b, data, layout.offsets[k]));
+      for (let k = 0; k < layout.tensors.length; k++) {
+        const t = layout.tensors[k];
+        scatter(res.states[k], t.slots, t.size, B, b, data, layout.offsets[k]);
+      }
       members[b].result = { output: { shape: [O], data: out }, state: new StreamState(layout, data) } satisfies ServeStepResult;
     }
   }
