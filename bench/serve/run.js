@@ -29,7 +29,7 @@ const opt = (name, def) => {
 const quick = args.includes('--quick');
 const duration = Number(opt('duration', quick ? '2' : '5'));
 const warmup = Number(opt('warmup', quick ? '0.5' : '1'));
-const connections = Number(opt('connections', '256'));
+const connectionsOpt = opt('connections', '');
 const only = opt('only', '');
 const modes = opt('modes', '');   // e.g. --modes=direct,batched
 const maxBatch = opt('max-batch', '');
@@ -49,8 +49,10 @@ const CONFIGS = [
   { name: 'ORT behind ModelServer', mode: 'ort-batched', threads: 1, ort: true },
 ];
 const ENDPOINTS = [
-  { name: 'predict', path: '/predict', floats: 100 * 32, maxBatch: 64 },
-  { name: 'step', path: '/step', floats: 64, maxBatch: 256 },
+  // /predict: 64 connections (a request takes ~100× a step: with 256, one call per request would
+  // answer nothing within the 5 s); /step: 256 concurrent streams.
+  { name: 'predict', path: '/predict', floats: 100 * 32, maxBatch: 64, connections: 64 },
+  { name: 'step', path: '/step', floats: 64, maxBatch: 256, connections: 256 },
 ];
 
 function startServer(endpoint, c) {
@@ -85,7 +87,7 @@ function load(port, endpoint, seconds) {
   let nextId = 0;
   return autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections,
+    connections: Number(connectionsOpt || endpoint.connections),
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream' },
@@ -102,13 +104,17 @@ async function runOne(endpoint, c) {
   const s = await startServer(endpoint, c);
   try {
     await load(s.port, endpoint, warmup);
+    // The warm-up's last requests are still being served: wait until they are answered.
+    for (let t0 = Date.now(); JSON.parse(await get(s.port, '/stats')).pending > 0 && Date.now() - t0 < 60_000;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await get(s.port, '/reset');
     const r = await load(s.port, endpoint, duration);
     const stats = JSON.parse(await get(s.port, '/stats'));
     return {
       ok: r['2xx'], rps: r['2xx'] / r.duration, p50: r.latency.p50, p99: r.latency.p99, p999: r.latency.p99_9,
       failed: r.non2xx + r.errors + r.timeouts, loop: stats.loop, batch: stats.server?.meanBatchSize ?? null, ortDiff: s.ortDiff,
-      lastError: stats.errors.last,
+      lastError: stats.errors.last, streams: stats.streams,
     };
   } finally {
     s.child.kill();
@@ -122,7 +128,7 @@ async function main() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# bench:serve: ${cpu}, ${os.cpus().length} logical CPUs, node ${process.version}, fused-rnn ${i.version} (${i.isa})` +
     `${ortVersion ? `, onnxruntime-node ${ortVersion}` : ', onnxruntime-node not installed (`npm i --no-save onnxruntime-node`)'}`);
-  console.log(`# autocannon ${connections} connections over 127.0.0.1, ${duration} s per configuration after ${warmup} s of warm-up; ` +
+  console.log(`# autocannon ${connectionsOpt || '64 (/predict) and 256 (/step)'} connections over 127.0.0.1, ${duration} s per configuration after ${warmup} s of warm-up; ` +
     `model.serve({ maxBatchSize: ${maxBatch || '64 /predict, 256 /step'}, maxDelayMs: ${delay} }); bodies are float32 bytes`);
   for (const endpoint of ENDPOINTS) {
     if (only && only !== endpoint.name) continue;
@@ -131,6 +137,7 @@ async function main() {
     console.log('|---|---|---|---|---|---|---|---|');
     let base = null;
     const ortDiffs = [];
+    const streamsSeen = [];
     for (const c of CONFIGS) {
       if (c.ort && !ortVersion) continue;
       if (modes && !modes.split(',').includes(c.mode)) continue;
@@ -148,7 +155,9 @@ async function main() {
         `${l ? `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.max.toFixed(1)}` : '-'} | ${r.batch ? r.batch.toFixed(1) : '1'} | ${r.failed} | ${r.load.toFixed(1)}` +
         `${r.lastError ? ` (${r.lastError.slice(0, 60)})` : ''} |`);
       if (typeof r.ortDiff === 'number') ortDiffs.push(r.ortDiff);
+      streamsSeen.push(r.streams);
     }
+    if (endpoint.name === 'step') console.log(`streams kept by the server (client ids seen): ${streamsSeen.join(', ')}`);
     if (ortDiffs.length) console.log(`ORT's output against ours on the same input: max relative difference ${Math.max(...ortDiffs).toExponential(1)}`);
   }
 }

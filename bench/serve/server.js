@@ -4,7 +4,8 @@
 //   POST /step?id=<client>  body: I float32, one event of the client's stream -> [O outputs];
 //                           the client's state is kept in a Map (per-client streams)
 //   GET  /reset             starts the event-loop delay histogram (after the warm-up)
-//   GET  /stats             {"loop": {p50, p99, p999, max} ms, "server": model server counters}
+//   GET  /stats             {"loop": {p50, p99, p999, max} ms, "server": model server counters,
+//                           "pending": requests not answered yet}
 // Modes: direct = one model call per request (predict: `await model.predict([x])`, one at a time
 // as the model allows; step: `model.step([x], state)`), batched = model.serve(), ort-direct =
 // one onnxruntime-node session.run() per request, ort-batched = the same ModelServer around an
@@ -45,8 +46,9 @@ async function ortSession() {
 }
 
 /** handle(body: Float32Array, clientId) -> Promise<string> (the response body). */
+const states = new Map();   // /step: client id -> its stream state
+
 async function makeHandler() {
-  const states = new Map();
   if (mode === 'direct') {
     if (endpoint === 'predict') {
       let chain = Promise.resolve();
@@ -130,6 +132,7 @@ async function main() {
   const want = endpoint === 'predict' ? P.T * P.I : S.I;
   let loop = null;
   const http500 = { count: 0, last: '' };
+  let pending = 0;   // requests received and not answered yet (run.js waits for 0 after the warm-up)
   const srv = http.createServer((req, res) => {
     if (req.method === 'GET') {
       if (req.url === '/reset') {
@@ -141,7 +144,7 @@ async function main() {
         const ms = (ns) => ns / 1e6;
         const l = loop ? { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), p999: ms(loop.percentile(99.9)), max: ms(loop.max) } : null;
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ loop: l, server: globalThis.modelServer?.stats() ?? null, errors: http500 }));
+        res.end(JSON.stringify({ loop: l, server: globalThis.modelServer?.stats() ?? null, errors: http500, pending, streams: states.size }));
       } else {
         res.statusCode = 404;
         res.end();
@@ -163,10 +166,13 @@ async function main() {
       for (const c of chunks) { u8.set(c, at); at += c.length; }
       const q = req.url.indexOf('?id=');
       const id = q < 0 ? '' : req.url.slice(q + 4);
+      pending++;
       handle(x, id).then((body) => {
+        pending--;
         res.setHeader('content-type', 'application/json');
         res.end(body);
       }, (e) => {
+        pending--;
         res.statusCode = e instanceof ServerOverloadedError ? 503 : 500;
         http500.count++;
         http500.last = String(e?.message ?? e);
