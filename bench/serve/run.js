@@ -12,7 +12,8 @@
 // requests/s, latency p50 / p99 / p99.9, the server's event-loop delay during the load, the mean
 // batch size, failed requests (non-2xx, errors, timeouts), the 1-minute load average of the
 // machine after each configuration (other work on it shows there), and ratios against the
-// per-request baseline of the same run.
+// per-request baseline of the same run. "No HTTP": the same request handler called by as many
+// closed loops inside the server process (what the model side sustains when HTTP costs nothing).
 'use strict';
 const { spawn } = require('node:child_process');
 const http = require('node:http');
@@ -29,6 +30,7 @@ const opt = (name, def) => {
 const quick = args.includes('--quick');
 const duration = Number(opt('duration', quick ? '2' : '5'));
 const warmup = Number(opt('warmup', quick ? '0.5' : '1'));
+const inprocSeconds = Number(opt('inproc', quick ? '1' : '2'));   // 0: skip the rows without HTTP
 const connectionsOpt = opt('connections', '');
 const only = opt('only', '');
 const modes = opt('modes', '');   // e.g. --modes=direct,batched
@@ -67,6 +69,23 @@ function startServer(endpoint, c) {
       else if (/FAILED/.test(out)) reject(new Error(out));
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+/** The same configuration without HTTP: the handler called by closed loops in the server process. */
+function inProcess(endpoint, c, seconds, warm) {
+  const clients = Number(connectionsOpt || endpoint.connections);
+  const child = spawn(process.execPath, [path.join(__dirname, 'server.js'), `--endpoint=${endpoint.name}`, `--mode=${c.mode}`,
+    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--inproc=${clients},${seconds},${warm}`],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('exit', () => {
+      const m = /INPROC (.*)\n/.exec(out);
+      if (m) resolve(JSON.parse(m[1]));
+      else reject(new Error(out));
+    });
   });
 }
 
@@ -133,9 +152,9 @@ async function main() {
   for (const endpoint of ENDPOINTS) {
     if (only && only !== endpoint.name) continue;
     console.log(`\n/${endpoint.name}: ${endpoint.name === 'predict' ? '2×LSTM(256) -> Dense(1), T = 100, I = 32' : 'LSTM(64 -> 128) -> Dense(8), one event, a state per client'}`);
-    console.log('| configuration | req/s | × per request | latency p50 / p99 / p99.9 ms | event-loop delay p50 / p99 / max ms | mean batch | failed | load avg |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    let base = null;
+    console.log('| configuration | req/s | × per request | latency p50 / p99 / p99.9 ms | event-loop delay p50 / p99 / max ms | mean batch | failed | no HTTP: calls/s (×) | load avg |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    let base = null, inBase = null;
     const ortDiffs = [];
     const streamsSeen = [];
     for (const c of CONFIGS) {
@@ -149,11 +168,19 @@ async function main() {
         continue;
       }
       r.load = os.loadavg()[0];
+      if (inprocSeconds > 0) {
+        try {
+          r.inproc = await inProcess(endpoint, c, inprocSeconds, Math.min(1, inprocSeconds / 2));
+        } catch (e) {
+          r.inproc = null;
+        }
+      }
       if (base === null) base = r.rps;
+      if (inBase === null && r.inproc) inBase = r.inproc.rps;
       const l = r.loop;
       console.log(`| ${c.name} | ${r.rps.toFixed(0)} | ${(r.rps / base).toFixed(2)}× | ${f1(r.p50)} / ${f1(r.p99)} / ${f1(r.p999)} | ` +
-        `${l ? `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.max.toFixed(1)}` : '-'} | ${r.batch ? r.batch.toFixed(1) : '1'} | ${r.failed} | ${r.load.toFixed(1)}` +
-        `${r.lastError ? ` (${r.lastError.slice(0, 60)})` : ''} |`);
+        `${l ? `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.max.toFixed(1)}` : '-'} | ${r.batch ? r.batch.toFixed(1) : '1'} | ${r.failed}` +
+        `${r.lastError ? ` (${r.lastError.slice(0, 60)})` : ''} | ${r.inproc ? `${r.inproc.rps.toFixed(0)} (${(r.inproc.rps / inBase).toFixed(2)}×)` : '-'} | ${r.load.toFixed(1)} |`);
       if (typeof r.ortDiff === 'number') ortDiffs.push(r.ortDiff);
       streamsSeen.push(r.streams);
     }

@@ -9,7 +9,8 @@
 // Modes: direct = one model call per request (predict: `await model.predict([x])`, one at a time
 // as the model allows; step: `model.step([x], state)`), batched = model.serve(), ort-direct =
 // one onnxruntime-node session.run() per request, ort-batched = the same ModelServer around an
-// ORT session (ort_backend.js).
+// ORT session (ort_backend.js). With --inproc=clients,seconds,warmup it calls the same handler
+// from that many closed loops in this process instead (no HTTP) and prints the rate.
 'use strict';
 const http = require('node:http');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -126,8 +127,40 @@ async function checkAgainstOrt() {
   return worst;
 }
 
+/** The same handler without HTTP: `clients` closed loops calling it for `seconds` (after a warm-up). */
+async function inProcess(handle, clients, seconds, warmup) {
+  let seed = 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const x = Float32Array.from({ length: endpoint === 'predict' ? P.T * P.I : S.I }, rand);
+  const run = async (ms) => {
+    const end = performance.now() + ms;
+    let n = 0;
+    await Promise.all(Array.from({ length: clients }, async (_v, i) => {
+      while (performance.now() < end) {
+        await handle(x, `c${i}`);
+        n++;
+      }
+    }));
+    return n;
+  };
+  await run(warmup * 1000);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const t0 = performance.now();
+  const n = await run(seconds * 1000);
+  const rps = n / ((performance.now() - t0) / 1000);
+  loop.disable();
+  return { rps, loopP99: loop.percentile(99) / 1e6, batch: globalThis.modelServer?.stats().meanBatchSize ?? null };
+}
+
 async function main() {
   const handle = await makeHandler();
+  const inproc = arg('inproc', '');
+  if (inproc) {
+    const [clients, seconds, warmup] = inproc.split(',').map(Number);
+    process.stdout.write(`INPROC ${JSON.stringify(await inProcess(handle, clients, seconds, warmup))}\n`);
+    process.exit(0);
+  }
   const ortDiff = mode.startsWith('ort') ? await checkAgainstOrt() : null;
   const want = endpoint === 'predict' ? P.T * P.I : S.I;
   let loop = null;

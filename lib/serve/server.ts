@@ -9,9 +9,9 @@ import { StateLayout, StreamState } from './state';
 export interface ServeOptions {
   /** Requests per batched call. Default 64. */
   maxBatchSize?: number;
-  /** How long the first request of a batch waits for others while the model is idle (ms; 0 = until
-   * the current macrotask's requests are in). Requests that arrive while a batch runs go in the
-   * next batch as soon as it ends. Default 2. */
+  /** How long the first request of a batch waits for others (ms; 0 = until the current
+   * macrotask's requests are in). A full batch goes at once; a batch whose delay expired while
+   * another batch ran goes as soon as that one ends. Default 2. */
   maxDelayMs?: number;
   /** Requests waiting for a batch (not yet running); beyond it requests are refused with
    * ServerOverloadedError. Default 1024. */
@@ -107,7 +107,7 @@ const ANSWER_SLICE = 32;
 class Queue {
   private items: (Pending | undefined)[] = [];
   private head = 0;
-  /** Set when the head has waited long enough (timer fired, or a batch ended meanwhile). */
+  /** Set when the head has waited maxDelayMs (its timer fired). */
   due = false;
   timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
 
@@ -508,8 +508,7 @@ export class ModelServer {
     this.pool.push(buf);
     this.inFlight--;
     this.answering++;
-    // Whatever arrived while the batch ran has waited already: it goes next.
-    for (const q of this.queues) if (q.length > 0) q.due = true;
+    // The next batch: a full one, or one whose first request's delay has expired meanwhile.
     this.tryFlush();
     void this.answer(members);
   }

@@ -72,7 +72,8 @@ describe('micro-batching', () => {
     expect(batches.map((b) => b.B)).toEqual([10]);
   });
 
-  test('answers in order; requests that arrive during a batch form the next one', async () => {
+  test('answers in order; queued requests go when the running batch ends (full) or their delay expires', async () => {
+    vi.useFakeTimers();
     const { backend, batches } = scripted({ manual: true });
     const server = new ModelServer(backend, { maxBatchSize: 3, maxDelayMs: 1 });
     const order: number[] = [];
@@ -84,6 +85,9 @@ describe('micro-batching', () => {
     expect(batches.map((b) => b.B)).toEqual([3, 3]);         // the next one starts as soon as the first ends
     batches[1].release();
     await flushMicrotasks();
+    expect(batches.length).toBe(2);                          // 2 left: they wait for their delay
+    vi.advanceTimersByTime(1);
+    expect(batches.length).toBe(3);
     batches[2].release();
     expect(await Promise.all(ps)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -124,8 +128,8 @@ describe('micro-batching', () => {
     await expect(refused).rejects.toMatchObject({ code: 'ERR_FUSED_RNN_QUEUE_FULL', name: 'ServerOverloadedError', maxQueue: 3 });
     expect(server.stats().refused).toBe(1);
     for (let i = 0; i < 3; i++) {
+      await vi.waitFor(() => expect(batches.length).toBeGreaterThan(i));   // the last one after its 1 ms delay
       batches[i].release();
-      await flushMicrotasks();
     }
     expect((await Promise.all(ok)).map((y) => y.data[0])).toEqual([0, 1, 2, 3, 4]);
   });
