@@ -56,8 +56,11 @@ class SharedStates {
   }
   get(id) {
     const req = this.next++;
-    return new Promise((resolve) => {
-      this.waiting.set(req, (bytes) => resolve(bytes ? this.server.loadState(bytes) : undefined));
+    return new Promise((resolve, reject) => {
+      this.waiting.set(req, (bytes) => {
+        // A state saved by another model (e.g. before a redeploy) is refused with a RangeError.
+        try { resolve(bytes ? this.server.loadState(bytes) : undefined); } catch (e) { reject(e); }
+      });
       process.send({ kind: 'get', id, req });
     });
   }
