@@ -238,7 +238,8 @@ export class Sequential implements Model {
 
   /**
    * A micro-batching server front: concurrent `server.predict(sequence)` and `server.step(x,
-   * state)` requests run as batched calls (see ModelServer, ServeOptions).
+   * state)` requests run as batched calls (see ModelServer, ServeOptions). Batches read the live
+   * weights; a learned initial state (learnInitialState) is copied now: serve() again after training it.
    * @example const server = model.serve({ maxBatchSize: 64, maxDelayMs: 2 }); await server.predict(seq)
    */
   serve(options: ServeOptions = {}): ModelServer {
