@@ -11,6 +11,8 @@ module.exports = {
       from: { path: '^lib/optim/' }, to: { path: '^lib/(layers|model)/' } },
     { name: 'io-knows-only-tensors', severity: 'error', comment: 'File formats read and write tensors, nothing above them.',
       from: { path: '^lib/io/' }, to: { path: '^lib/(layers|model|optim|native)' } },
+    { name: 'serve-knows-no-model', severity: 'error', comment: 'The micro-batching server runs a ServeBackend; the model side (lib/model/serving.ts) adapts a Sequential to it.',
+      from: { path: '^lib/serve/' }, to: { path: '^lib/(model|layers|optim|io|native)' } },
     { name: 'internal-is-a-leaf', severity: 'error', comment: 'Argument checks and random numbers import nothing of lib/.',
       from: { path: '^lib/internal/' }, to: { path: '^lib/(?!internal/)' } },
   ],

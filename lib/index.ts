@@ -16,6 +16,11 @@ export { Dense, type DenseOptions, type DenseActivation } from './layers/dense';
 export { Embedding, type EmbeddingOptions } from './layers/embedding';
 export { Dropout, type DropoutOptions } from './layers/dropout';
 export { Sequential, type SequentialLayer, type PredictOptions, type ModelState } from './model/sequential';
+export {
+  ModelServer, ServerOverloadedError, ServerClosedError,
+  type ServeOptions, type ServeBackend, type ServeSequence, type ServeStep, type ServeStepResult, type ServerStats,
+} from './serve/server';
+export { StreamState, StateLayout, type StateTensorInfo } from './serve/state';
 export type { Dataset, BatchedDataset, SequenceArray, TargetArray } from './model/data';
 export type { FitOptions, History, BatchInfo, EpochInfo } from './model/fit';
 export type { LossName, LossSpec } from './model/losses';

@@ -160,8 +160,8 @@ export class Dense implements ModelLayer {
     return (this.reused[which] = sharedFloat32(n));
   }
 
-  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
-    return { y: this.forward(x, { training: false, seed: 0 }), state };
+  step(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>): { y: Flow; state: unknown } {
+    return { y: this.forward(x, reads ? { training: false, seed: 0, reads } : { training: false, seed: 0 }), state };
   }
 
   getConfig(): object {

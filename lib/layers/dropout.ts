@@ -51,8 +51,8 @@ export class Dropout implements ModelLayer {
     return this.mask ? applyMask(dy, this.mask) : dy;
   }
 
-  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
-    return { y: this.forward(x, { training: false, seed: 0 }), state };
+  step(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>): { y: Flow; state: unknown } {
+    return { y: this.forward(x, reads ? { training: false, seed: 0, reads } : { training: false, seed: 0 }), state };
   }
 
   getConfig(): object { return { rate: this.rate }; }

@@ -91,8 +91,8 @@ export class Embedding implements ModelLayer {
     return null;
   }
 
-  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
-    return { y: this.forward(x, { training: false, seed: 0 }), state };
+  step(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>): { y: Flow; state: unknown } {
+    return { y: this.forward(x, reads ? { training: false, seed: 0, reads } : { training: false, seed: 0 }), state };
   }
 
   getConfig(): object {

@@ -49,7 +49,7 @@ export interface ModelLayer {
   backwardAsync?(dy: Float32Array, writer?: WriterToken): Promise<Float32Array | null>;
   /** One time step of streaming inference: x [B, F] (ids [B]) -> [B, out]; `state` is the layer's
    * own (undefined at the start), returned updated. Layers without state return it unchanged. */
-  step(x: Flow, state: unknown): { y: Flow; state: unknown };
+  step(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>): { y: Flow; state: unknown };
   parameters(): ParamRef[];
   /** The weight stores this layer reads and writes (none for Dropout). */
   stores(): WeightStore[];

@@ -135,6 +135,43 @@ export class RecurrentBlock implements ModelLayer {
     return { y: { data: r.output.data, shape: r.output.shape, lengths: null }, state: r.state };
   }
 
+  /**
+   * step() on a worker thread: forwardAsync with T = 1 from the state (h0, c0), the same kernel
+   * call as the layer's step(), so the same numbers. Added for the model server (lib/serve).
+   */
+  async stepAsync(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>): Promise<{ y: Flow; state: unknown }> {
+    const layer = this.layer;
+    if (layer.config.direction !== 'forward') throw invalidArg('direction', "'forward' (step() streams forward in time)", layer.config.direction);
+    const [B, F] = x.shape;
+    const L = layer.numLayers, Hout = layer.outputSize, H = layer.hiddenSize;
+    let s = state as StepState | undefined;
+    if (s === undefined && this.init) {
+      const w = reads?.get(this.init) ?? this.init.forSyncRead();
+      s = { h: { shape: [L, B, Hout], data: repeatOverBatch(w.subarray(0, L * Hout), L, B, Hout) } };
+      if (layer.cell === 'lstm') s.c = { shape: [L, B, H], data: repeatOverBatch(w.subarray(L * Hout), L, B, H) };
+    }
+    const opts: ForwardOptions = {};
+    if (s?.h !== undefined) opts.h0 = s.h;
+    if (s?.c !== undefined) opts.c0 = s.c;
+    const r = await layer.forwardAsyncAs(null, { shape: [1, B, F], data: x.data }, opts, reads?.get(layer.store));
+    const next: StepState = { h: { shape: [L, B, Hout], data: r.hN.data } };
+    if (r.cN) next.c = { shape: [L, B, H], data: r.cN.data };
+    return { y: { data: r.output.data, shape: [B, Hout], lengths: null }, state: next };
+  }
+
+  /** The shapes of one stream's step state ([L, Hout] h, [L, H] c) and where a new stream starts
+   * (the learned initial state, or null for zeros); null for layers that cannot step. */
+  stepStateSpec(): { h: [number, number]; c: [number, number] | null; initial: Float32Array | null } | null {
+    const layer = this.layer;
+    if (layer.config.direction !== 'forward') return null;
+    const L = layer.numLayers;
+    return {
+      h: [L, layer.outputSize],
+      c: layer.cell === 'lstm' ? [L, layer.hiddenSize] : null,
+      initial: this.init ? this.init.forSyncRead().slice() : null,
+    };
+  }
+
   getConfig(): object {
     return optionsFromResolved(this.layer.config, this.layer.inSequential);
   }

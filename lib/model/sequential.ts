@@ -15,6 +15,8 @@ import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Model, SequentialLayer } from './model';
 import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../internal/weight_store';
 import { RecurrentBlock } from './recurrent_block';
+import { serveModel } from './serving';
+import type { ModelServer, ServeOptions } from '../serve/server';
 
 export type { SequentialLayer };
 
@@ -200,6 +202,55 @@ export class Sequential implements Model {
       f = r.y;
     });
     return { output: { shape: f.shape, data: f.data }, state: { layers: next } };
+  }
+
+  /**
+   * step() with the recurrent layers on worker threads (forwardAsync with T = 1 from the carried
+   * state): the same outputs and states as step(), the event loop free meanwhile. A reader, like
+   * predict(): every layer at the weight version of the call's start.
+   */
+  async stepAsync(x: Tensor | number[][] | number[], state?: ModelState): Promise<{ output: Tensor; state: ModelState }> {
+    const flow = this.stepInput(x);
+    if (state !== undefined && (typeof state !== 'object' || state === null || !Array.isArray(state.layers) || state.layers.length !== this.blocks.length)) {
+      throw invalidType('state', 'the state a previous step() returned', state);
+    }
+    const reads = this.readVersion();
+    const next: unknown[] = [];
+    let f = flow;
+    for (let i = 0; i < this.blocks.length; i++) {
+      const b = this.blocks[i];
+      const r = b instanceof RecurrentBlock ? await b.stepAsync(f, state?.layers[i], reads) : b.step(f, state?.layers[i], reads);
+      next.push(r.state);
+      f = r.y;
+    }
+    return { output: { shape: f.shape, data: f.data }, state: { layers: next } };
+  }
+
+  /**
+   * The shapes of one stream's step state, per recurrent layer (index in the model): h [L, Hout]
+   * and, for an LSTM, c [L, H]; `initial` is the learned initial state (h then c) or null (zeros).
+   * Null when a recurrent layer cannot step (bidirectional or reverse).
+   */
+  streamStateSpec(): { layer: number; h: [number, number]; c: [number, number] | null; initial: Float32Array | null }[] | null {
+    const out = [];
+    for (let i = 0; i < this.blocks.length; i++) {
+      const b = this.blocks[i];
+      if (!(b instanceof RecurrentBlock)) continue;
+      const spec = b.stepStateSpec();
+      if (spec === null) return null;
+      out.push({ layer: i, ...spec });
+    }
+    return out;
+  }
+
+  /**
+   * A micro-batching server front: concurrent `server.predict(sequence)` and `server.step(x,
+   * state)` requests run as batched calls (see ModelServer, ServeOptions). Batches read the live
+   * weights; a learned initial state (learnInitialState) is copied now: serve() again after training it.
+   * @example const server = model.serve({ maxBatchSize: 64, maxDelayMs: 2 }); await server.predict(seq)
+   */
+  serve(options: ServeOptions = {}): ModelServer {
+    return serveModel(this, options);
   }
 
   /** Inference over a dataset (no targets needed); output batch-first: [N, T, O] (zeros past each end) or [N, O]. */

@@ -182,3 +182,21 @@ describe('out arrays', () => {
     expect(sameBits(input, g.input.data) && sameBits(l.grads, grads)).toBe(true);
   });
 });
+
+describe('serving during training', () => {
+  test('a server with batches in flight at once answers every request while the model trains', async () => {
+    const m = new Sequential([new LSTM({ inputSize: 3, hiddenSize: 8, returnSequences: false, seed: 1 }), new Dense({ units: 1, seed: 2 })]);
+    const server = m.serve({ maxBatchSize: 4, maxDelayMs: 0, maxConcurrentBatches: 3 });
+    const rng = mulberry32(3);
+    const x = Array.from({ length: 32 }, () => Array.from({ length: 5 }, () => [rng(), rng(), rng()]));
+    const y = x.map(() => [rng()]);
+    const fit = m.fit({ x, y }, { epochs: 2, batchSize: 8, optimizer: new Adam({ lr: 0.01 }), loss: 'mse', seed: 4 });
+    const answers = await Promise.all(x.map((s) => server.predict(s)));
+    await fit;
+    expect(answers.every((a) => a.data.length === 1 && Number.isFinite(a.data[0]))).toBe(true);
+    // After training, the server reads the new weights.
+    const now = await server.predict(x[0]);
+    expect(sameBits(now.data, m.predictSync([x[0]]).data)).toBe(true);
+    await server.close();
+  });
+});

@@ -1,0 +1,85 @@
+// model.serve(): a Sequential behind the micro-batching server of lib/serve. The server sees the
+// model through a ServeBackend; batches run through the model's public async calls (predict,
+// stepAsync), so they follow the model's rules for concurrent calls.
+import { Embedding } from '../layers/embedding';
+import { ModelServer, type ServeBackend, type ServeOptions } from '../serve/server';
+import { StateLayout, type StateTensorInfo } from '../serve/state';
+import type { Tensor } from '../tensor';
+import type { SequentialLayer } from './model';
+
+interface StepLayerState { h: Tensor; c?: Tensor }
+
+/** What the server needs of a Sequential (an interface: sequential.ts imports this module). */
+export interface ServableModel {
+  readonly layers: readonly SequentialLayer[];
+  readonly inputFeatures: number | null;
+  readonly outputFeatures: number;
+  readonly outputHasTime: boolean;
+  predict(x: Tensor, opts: { lengths: Int32Array; batchSize: number }): Promise<Tensor>;
+  stepAsync(x: Tensor, state?: { layers: unknown[] }): Promise<{ output: Tensor; state: { layers: unknown[] } }>;
+  streamStateSpec(): { layer: number; h: [number, number]; c: [number, number] | null; initial: Float32Array | null }[] | null;
+}
+
+/** The stream state layout of a model: per recurrent layer h [L, Hout] then c [L, H] (LSTM). */
+export function stateLayoutOf(model: ServableModel): StateLayout | null {
+  const spec = model.streamStateSpec();
+  if (spec === null) return null;
+  const tensors: StateTensorInfo[] = [];
+  for (const s of spec) {
+    tensors.push({ layer: s.layer, name: 'h', slots: s.h[0], size: s.h[1] });
+    if (s.c) tensors.push({ layer: s.layer, name: 'c', slots: s.c[0], size: s.c[1] });
+  }
+  let initial: Float32Array | null = null;
+  if (spec.some((s) => s.initial !== null)) {
+    const parts = spec.map((s) => s.initial ?? new Float32Array(s.h[0] * s.h[1] + (s.c ? s.c[0] * s.c[1] : 0)));
+    initial = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      initial.set(p, at);
+      at += p.length;
+    }
+  }
+  return new StateLayout(tensors, initial);
+}
+
+/** The ServeBackend of a Sequential. */
+export function sequentialBackend(model: ServableModel): ServeBackend {
+  const ids = model.inputFeatures === null;
+  const F = model.inputFeatures ?? 1;
+  const first = model.layers[0];
+  const stateLayout = stateLayoutOf(model);
+  const spec = stateLayout ? model.streamStateSpec()! : [];
+  return {
+    inputFeatures: F,
+    ...(ids && first instanceof Embedding ? { vocabSize: first.numEmbeddings } : {}),
+    outputFeatures: model.outputFeatures,
+    outputHasTime: model.outputHasTime,
+    stateLayout,
+    async predictBatch(x, B, T, lengths) {
+      const y = await model.predict({ shape: ids ? [B, T] : [B, T, F], data: x }, { lengths, batchSize: B });
+      return y.data;
+    },
+    async stepBatch(x, B, states) {
+      const layers: unknown[] = model.layers.map(() => undefined);
+      let k = 0;
+      for (const s of spec) {
+        const st: StepLayerState = { h: { shape: [s.h[0], B, s.h[1]], data: states[k++] } };
+        if (s.c) st.c = { shape: [s.c[0], B, s.c[1]], data: states[k++] };
+        layers[s.layer] = st;
+      }
+      const r = await model.stepAsync({ shape: ids ? [B] : [B, F], data: x }, { layers });
+      const out: Float32Array[] = [];
+      for (const s of spec) {
+        const st = r.state.layers[s.layer] as StepLayerState;
+        out.push(st.h.data);
+        if (s.c) out.push(st.c!.data);
+      }
+      return { output: r.output.data, states: out };
+    },
+  };
+}
+
+/** model.serve(options). */
+export function serveModel(model: ServableModel, options: ServeOptions): ModelServer {
+  return new ModelServer(sequentialBackend(model), options);
+}
