@@ -18,6 +18,7 @@
 #include "cpu/fpmode.h"
 #include "fused_rnn.h"
 #include "gemm/gemm.h"
+#include "seq/layout.h"
 #include "seq/plan.h"
 #include "threads/pool.h"
 
@@ -114,10 +115,6 @@ void run_directions(ThreadPool& pool, int nth, size_t D, const Fn& run) {
 }
 
 }  // namespace
-
-size_t saved_size(const RnnConfig& c, SeqDims dims) {
-  return SavedLayout(c, dims.T, dims.B).total;
-}
 
 Status forward(const RnnConfig& c, const float* params, SeqDims dims, const float* x,
                const int32_t* lengths, const float* h0, const float* c0, float* y, float* hN,
