@@ -1,5 +1,6 @@
 // frnn::gemm, the micro-kernels of gemm/ukernels.inc and dot_ukernels.inc, gemm_packed,
-// add_row_vector and accumulate_column_sums against the plain-loop references (STYLE 22).
+// add_row_vector and accumulate_column_sums against the plain-loop references (every kernel
+// has a scalar reference test: ARCHITECTURE.md).
 //
 //   - gemm: every (trans_a, trans_b), m/n/k in {1, 2, 3, 7, 16, 17, 33}, prime leading
 //     dimensions larger than needed, accumulate on and off; larger shapes that cross the
