@@ -40,8 +40,9 @@ struct BackwardCall : SeqCall {
   // The recurrent side's dZ of a GRU is kept for dR only with reset_after and no strips;
   // otherwise the step's own rows suffice.
   bool keep_dzr;
-  BackwardCall(const RnnConfig& c, const float* params, SeqDims dims, const int32_t* lengths, const float* saved_)
-      : SeqCall(c, params, dims, lengths), saved(saved_) {
+  BackwardCall(const RnnConfig& c, const float* params, SeqDims dims, const int32_t* lengths, const float* saved_,
+               const float* dhN_, const float* dcN_, float* dh0_, float* dc0_, float* dparams_)
+      : SeqCall(c, params, dims, lengths), saved(saved_), dhN(dhN_), dcN(dcN_), dh0(dh0_), dc0(dc0_), dparams(dparams_) {
     proj = lstm && c.proj_size > 0;
     mr = gemm_config().pack_strips ? gemm_config().mr : 0;
     strips = mr && kSplitAlign % mr == 0 && (!gru || c.reset_after || 2 * H % mr == 0);
@@ -283,8 +284,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   if (st.ok && !saved) st = Status::Error("Expected the training record of a forward pass");
   if (st.ok) st = check_lengths(dims, lengths);
   if (!st.ok) return st;
-  BackwardCall call(c, params, dims, lengths, saved);
-  call.dhN = dhN, call.dcN = dcN, call.dh0 = dh0, call.dc0 = dc0, call.dparams = dparams;
+  const BackwardCall call(c, params, dims, lengths, saved, dhN, dcN, dh0, dc0, dparams);
   const size_t T = call.T, B = call.B, TB = T * B, DHout = call.D * call.Hout;
   thread_local BackwardScratch ws;
   const float* x_layer = x;  // time-major x
