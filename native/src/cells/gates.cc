@@ -1,26 +1,8 @@
-// Chooses the SIMD gate kernels for a cell: the active ISA's table (cells/gates.inc) when
+// Chooses the SIMD gate kernels for a cell: the active ISA's row of cells/gates.inc when
 // every activation is a standard one, else none (the scalar code handles any activation).
-#include "cells/cells.h"
-#include "cpu/isa.h"
+#include "cells/gates_list.h"
 
 namespace frnn {
-
-#define FRNN_GATES(isa, table) extern const GateKernels table;
-#include "cells/gates.inc"
-#undef FRNN_GATES
-
-namespace {
-struct GateEntry {
-  Isa isa;
-  const GateKernels* kernels;
-};
-constexpr GateEntry kGateTables[] = {
-#define FRNN_GATES(kisa, table) {Isa::kisa, &table},
-#include "cells/gates.inc"
-#undef FRNN_GATES
-    {Isa::kScalar, nullptr},  // (keeps the array non-empty where no row is built)
-};
-}  // namespace
 
 const GateKernels* simd_gates(CellType cell, const Activation* act) {
   if (cell == CellType::kRnn) return nullptr;
