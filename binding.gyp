@@ -1,19 +1,22 @@
 # The addon build used by `npm install` (node-gyp-build -> node-gyp) and by prebuildify.
 #
-# Sources come from native/sources.json, the ONE list that CMakeLists.txt reads too
-# (test/sources/sources.test.ts checks that both builds keep reading it).
-#
-# ISA flags (STYLE 2) go only on *_avx2.cc / *_avx512.cc / *_neon.cc. gyp has no per-file
-# flags, so each ISA's files form a static library with its own cflags; everything else
-# is compiled for the baseline ISA, so one binary runs on any x86-64 / arm64 and picks
-# its kernels at run time. No -march=native: prebuilds must be portable.
-# Every file is compiled with -ffp-contract=off (no silent a*b+c fusion) and -fno-math-errno
-# (nothing reads errno; sqrt and division may then vectorise).
+# Sources AND compile flags come from native/sources.json, which CMakeLists.txt reads too
+# (test/sources/sources.test.ts checks that both builds keep reading it):
+#   "flags"  every file (fp contraction off: results match the scalar reference and each
+#            ISA; no errno from math functions: nothing reads it, sqrt and division may then
+#            vectorise)
+#   "isa"    per ISA family: the files named *<suffix> and their flags. ISA flags go on those
+#            files only (ARCHITECTURE.md, "Invariants"). gyp has no per-file flags, so each
+#            family's files form a static library with its own cflags (one stanza below per
+#            family); everything else is compiled for the baseline ISA, so one binary runs on
+#            any x86-64 / arm64 and picks its kernels at run time. No -march=native: prebuilds
+#            must be portable.
+# Lists in a target extend those of target_defaults (gyp merges them), so a family's stanza
+# names only its own flags.
 {
   'variables': {
     # `node -p` runs with the cwd set to this file's directory (the repo root).
     'frnn_list': "require('./native/sources.json')",
-    'frnn_isa_re': "/_(avx2|avx512|neon)[.]cc$/",
   },
   'target_defaults': {
     'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL'],
@@ -21,7 +24,7 @@
       '<!@(node -p "<(frnn_list).include.join(\' \')")',
       '<!(node -p "require(\'node-addon-api\').include_dir")',
     ],
-    'cflags': ['-O3', '-ffp-contract=off', '-fno-math-errno', '-fexceptions', '-fvisibility=hidden'],
+    'cflags': ['-O3', '<!@(node -p "<(frnn_list).flags.gcc.join(\' \')")', '-fexceptions', '-fvisibility=hidden'],
     'cflags_cc': ['-std=c++17', '-fexceptions'],
     'cflags!': ['-fno-exceptions'],
     'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
@@ -31,12 +34,12 @@
       'GCC_OPTIMIZATION_LEVEL': '3',
       'GCC_SYMBOLS_PRIVATE_EXTERN': 'YES',
       'MACOSX_DEPLOYMENT_TARGET': '11.0',
-      'OTHER_CFLAGS': ['-ffp-contract=off', '-fno-math-errno'],
+      'OTHER_CFLAGS': ['<!@(node -p "<(frnn_list).flags.gcc.join(\' \')")'],
     },
     'msvs_settings': {
       'VCCLCompilerTool': {
         'ExceptionHandling': 1,
-        'AdditionalOptions': ['/std:c++17', '/fp:precise'],
+        'AdditionalOptions': ['/std:c++17', '<!@(node -p "<(frnn_list).flags.msvc.join(\' \')")'],
       },
     },
   },
@@ -44,8 +47,8 @@
     {
       'target_name': 'fused_rnn',
       'sources': [
-        # Generic kernel files (baseline ISA) + the N-API bindings.
-        '<!@(node -p "<(frnn_list).kernel.filter(f => !<(frnn_isa_re).test(f)).join(\' \')")',
+        # Generic kernel files (no ISA family's suffix: baseline ISA) + the N-API bindings.
+        '<!@(node -p "<(frnn_list).kernel.filter(f => !Object.values(<(frnn_list).isa).some(i => f.endsWith(i.suffix))).join(\' \')")',
         '<!@(node -p "<(frnn_list).addon.join(\' \')")',
       ],
       'conditions': [
@@ -60,29 +63,29 @@
         {
           'target_name': 'frnn_avx2',
           'type': 'static_library',
-          'sources': ['<!@(node -p "<(frnn_list).kernel.filter(f => f.endsWith(\'_avx2.cc\')).join(\' \')")'],
-          'cflags': ['-mavx2', '-mfma', '-fPIC'],
-          'xcode_settings': {'OTHER_CFLAGS': ['-ffp-contract=off', '-mavx2', '-mfma']},
-          'msvs_settings': {'VCCLCompilerTool': {'AdditionalOptions': ['/arch:AVX2']}},
+          'sources': ['<!@(node -p "<(frnn_list).kernel.filter(f => f.endsWith(<(frnn_list).isa.avx2.suffix)).join(\' \')")'],
+          'cflags': ['<!@(node -p "<(frnn_list).isa.avx2.gcc.join(\' \')")', '-fPIC'],
+          'xcode_settings': {'OTHER_CFLAGS': ['<!@(node -p "<(frnn_list).isa.avx2.gcc.join(\' \')")']},
+          'msvs_settings': {'VCCLCompilerTool': {'AdditionalOptions': ['<!@(node -p "<(frnn_list).isa.avx2.msvc.join(\' \')")']}},
         },
         {
           'target_name': 'frnn_avx512',
           'type': 'static_library',
-          'sources': ['<!@(node -p "<(frnn_list).kernel.filter(f => f.endsWith(\'_avx512.cc\')).join(\' \')")'],
-          'cflags': ['-mavx512f', '-mavx2', '-mfma', '-fPIC'],
-          'xcode_settings': {'OTHER_CFLAGS': ['-ffp-contract=off', '-mavx512f', '-mavx2', '-mfma']},
-          'msvs_settings': {'VCCLCompilerTool': {'AdditionalOptions': ['/arch:AVX512']}},
+          'sources': ['<!@(node -p "<(frnn_list).kernel.filter(f => f.endsWith(<(frnn_list).isa.avx512.suffix)).join(\' \')")'],
+          'cflags': ['<!@(node -p "<(frnn_list).isa.avx512.gcc.join(\' \')")', '-fPIC'],
+          'xcode_settings': {'OTHER_CFLAGS': ['<!@(node -p "<(frnn_list).isa.avx512.gcc.join(\' \')")']},
+          'msvs_settings': {'VCCLCompilerTool': {'AdditionalOptions': ['<!@(node -p "<(frnn_list).isa.avx512.msvc.join(\' \')")']}},
         },
       ],
     }],
     ['target_arch=="arm64"', {
       'targets': [
         {
-          # NEON is baseline on arm64: no extra flag, the split only keeps the tree uniform.
+          # NEON is baseline on arm64 (its flag list is empty): the split keeps the tree uniform.
           'target_name': 'frnn_neon',
           'type': 'static_library',
-          'sources': ['<!@(node -p "<(frnn_list).kernel.filter(f => f.endsWith(\'_neon.cc\')).join(\' \')")'],
-          'cflags': ['-fPIC'],
+          'sources': ['<!@(node -p "<(frnn_list).kernel.filter(f => f.endsWith(<(frnn_list).isa.neon.suffix)).join(\' \')")'],
+          'cflags': ['<!@(node -p "<(frnn_list).isa.neon.gcc.join(\' \')")', '-fPIC'],
         },
       ],
     }],

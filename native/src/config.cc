@@ -1,4 +1,4 @@
-// Config checks, derived sizes and the flat parameter layout.
+// Config checks and derived sizes (the flat parameter layout is in seq/layout.cc).
 #include <cmath>
 
 #include "fused_rnn.h"
@@ -52,36 +52,6 @@ Status validate_config(const RnnConfig& c) {
                        (static_cast<double>(c.input_size) + c.hidden_size * (c.num_directions + 1) + 8);
   if (total > 1.0e9) return Status::Error("Expected fewer than 1e9 parameters");
   return Status::Ok();
-}
-
-std::vector<ParamEntry> param_layout(const RnnConfig& c) {
-  std::vector<ParamEntry> entries;
-  const int32_t gh = gate_count(c.cell) * c.hidden_size;
-  const int32_t hout = out_size(c);
-  size_t offset = 0;
-  auto add = [&](ParamKind kind, int l, int d, int32_t rows, int32_t cols) {
-    entries.push_back({kind, l, d, offset, rows, cols});
-    offset += static_cast<size_t>(rows) * cols;
-  };
-  for (int l = 0; l < c.num_layers; ++l) {
-    for (int d = 0; d < c.num_directions; ++d) {
-      add(ParamKind::kW, l, d, gh, layer_input_size(c, l));
-      add(ParamKind::kR, l, d, gh, hout);
-      if (c.bias) {
-        add(ParamKind::kBiasW, l, d, gh, 1);
-        add(ParamKind::kBiasR, l, d, gh, 1);
-      }
-      if (c.peephole) add(ParamKind::kPeephole, l, d, 3 * c.hidden_size, 1);
-      if (c.proj_size > 0) add(ParamKind::kProj, l, d, c.proj_size, c.hidden_size);
-    }
-  }
-  return entries;
-}
-
-size_t param_count(const RnnConfig& c) {
-  size_t total = 0;
-  for (const ParamEntry& e : param_layout(c)) total += static_cast<size_t>(e.rows) * e.cols;
-  return total;
 }
 
 }  // namespace frnn

@@ -1,5 +1,6 @@
-// The library never aborts on user data (STYLE 13): bad configs and bad call arguments
-// come back as a Status that is !ok and names what was wrong, without touching outputs.
+// The library never aborts on user data (no assert or abort on bad input): bad configs and
+// bad call arguments come back as a Status that is !ok and names what was wrong, without
+// touching outputs.
 // Also the derived sizes: param_layout() is contiguous, in the documented order and
 // shapes, and sums to param_count(); saved_size() grows with T and B.
 #include <cmath>

@@ -1,12 +1,14 @@
-// frnn::gemm, the micro-kernels of gemm/ukernels.inc and ppmm_ukernels.inc, gemm_packed,
-// add_row_vector and accumulate_column_sums against the plain-loop references (STYLE 22).
+// frnn::gemm, the micro-kernels of gemm/ukernels.inc and dot_ukernels.inc, gemm_packed,
+// add_row_vector and accumulate_column_sums against the plain-loop references (every kernel
+// has a scalar reference test: ARCHITECTURE.md).
 //
 //   - gemm: every (trans_a, trans_b), m/n/k in {1, 2, 3, 7, 16, 17, 33}, prime leading
 //     dimensions larger than needed, accumulate on and off; larger shapes that cross the
 //     KC and MC blocks of the active ISA; k = 0, m = 0, n = 0.
 //   - every ukernels.inc entry the CPU supports (the others are skipped and logged):
 //     every m <= MR and n <= NR, k from 1 past 64, prime lda/ldc, accumulate on and off;
-//     the same for every ppmm_ukernels.inc entry (A pre-packed as one micro-panel).
+//     the same for the ppmm kernel of each row (A pre-packed as one micro-panel); each
+//     row's strip packer writes the strip layout of gemm.h.
 //   - gemm_packed over column ranges [n0, n1) (n0 a multiple of NR) gives the same bits as
 //     one call and touches nothing outside its range; with two outputs sharing A, each gets
 //     the bits of its own call; splitting rows or columns of gemm
@@ -286,52 +288,60 @@ FRNN_TEST(ukernels_match_ref) {
   }
 }
 
-struct PpmmEntry {
-  frnn::Isa isa;
-  const char* name;
-  frnn::PpmmUkernelFn fn;
-  size_t mr, nr;
-};
-
-const PpmmEntry kPpmmUkernels[] = {
-#define FRNN_PPMM_UKERNEL(kisa, fn, kmr, knr) {frnn::Isa::kisa, #fn, frnn::fn, kmr, knr},
-#include "gemm/ppmm_ukernels.inc"
-#undef FRNN_PPMM_UKERNEL
-};
-
 // The same products with A pre-packed as one micro-panel (k rows of MR floats, rows past m
-// holding NaN that must not be read), for every ppmm_ukernels.inc entry the CPU can run.
+// holding NaN that must not be read), for every ukernels.inc row with a ppmm kernel the CPU
+// can run: the ppmm kernel on the tile of the GEMM kernel it is paired with.
 FRNN_TEST(ppmm_ukernels_match_ref) {
   Rng rng(9);
-  for (const PpmmEntry& u : kPpmmUkernels) {
-    if (!runnable(u)) continue;
-    check_micro_kernel(rng, u.name, u.mr, u.nr, [&](Mat& A, const std::vector<float>& w, Mat& C, size_t m, size_t n, size_t k, bool acc) {
+  for (const frnn::UkernelEntry& u : frnn::kUkernels) {
+    if (!u.ppmm || !runnable(u)) continue;
+    check_micro_kernel(rng, u.ppmm_name, u.mr, u.nr, [&](Mat& A, const std::vector<float>& w, Mat& C, size_t m, size_t n, size_t k, bool acc) {
       std::vector<float> a_panel(k * u.mr, frnn_test::qnan());
       for (size_t p = 0; p < k; ++p)
         for (size_t i = 0; i < m; ++i) a_panel[p * u.mr + i] = A.at(i, p);
-      u.fn(m, n, k, a_panel.data(), w.data(), C.v.data(), C.ld, acc);
+      u.ppmm(m, n, k, a_panel.data(), w.data(), C.v.data(), C.ld, acc);
     });
   }
 }
 
-struct DotEntry {
-  frnn::Isa isa;
-  const char* name;
-  frnn::DotUkernelFn fn;
-};
-
-const DotEntry kDotUkernels[] = {
-#define FRNN_DOT_UKERNEL(kisa, fn) {frnn::Isa::kisa, #fn, frnn::fn},
-#include "gemm/dot_ukernels.inc"
-#undef FRNN_DOT_UKERNEL
-};
+// Every ukernels.inc row with a strip packer the CPU can run: rows [p0, p0 + rows) and
+// columns [c0, c1) of M land at strips[t*k*MR + p*MR + i] = M[p, t*MR + i] (gemm.h), bit for
+// bit, and nothing else of the strips is written.
+FRNN_TEST(strip_packers_match_layout) {
+  Rng rng(11);
+  for (const frnn::UkernelEntry& u : frnn::kUkernels) {
+    if (!u.pack_strips || !runnable(u)) continue;
+    const size_t mr = u.mr, k = 13;
+    const size_t shapes[][4] = {{0, 13, 0, 3 * mr}, {2, 5, mr, 2 * mr + 3}, {12, 1, 0, 1}, {4, 6, 2 * mr, 3 * mr}};
+    for (const auto& sh : shapes) {
+      const size_t p0 = sh[0], rows = sh[1], c0 = sh[2], c1 = sh[3], m = 3 * mr;
+      FRNN_SCOPE("%s p0=%zu rows=%zu c0=%zu c1=%zu", u.name, p0, rows, c0, c1);
+      frnn_test::count_case();
+      Mat src(rows, m, frnn_test::qnan());
+      src.fill(rng, -1.0f, 1.0f);
+      frnn::AlignedFloats strips(m * k);
+      for (size_t i = 0; i < m * k; ++i) strips.data()[i] = kSentinel;
+      u.pack_strips(strips.data(), k, p0, rows, src.v.data(), src.ld, c0, c1);
+      size_t bad = 0;
+      for (size_t t = 0; t < m / mr; ++t)
+        for (size_t p = 0; p < k; ++p)
+          for (size_t i = 0; i < mr; ++i) {
+            const size_t col = t * mr + i;
+            const bool in = p >= p0 && p < p0 + rows && col >= c0 && col < c1;
+            const float want = in ? src.at(p - p0, col) : kSentinel;
+            bad += std::memcmp(&strips.data()[t * k * mr + p * mr + i], &want, sizeof(float)) != 0;
+          }
+      CHECK_MSG(bad == 0, "%zu of %zu strip floats wrong", bad, m * k);
+    }
+  }
+}
 
 // C[m×n] (+)= A[m×k] · Wᵀ with W [n×k] in place, for every dot_ukernels.inc entry the CPU
 // can run; each C element must not depend on which group of four columns it fell in.
 FRNN_TEST(dot_ukernels_match_ref) {
   Rng rng(10);
   const float nan = frnn_test::qnan();
-  for (const DotEntry& u : kDotUkernels) {
+  for (const frnn::DotUkernelEntry& u : frnn::kDotUkernels) {
     if (!runnable(u)) continue;
     for (size_t m : {1, 2, 3})
       for (size_t n : {1, 3, 4, 5, 9, 33})

@@ -1,4 +1,5 @@
-// frnn::backward against central differences of frnn::forward (STYLE 23, ggml grad mode).
+// frnn::backward against central differences of frnn::forward (in float64, the way ggml
+// checks its gradients).
 //
 // Loss, in float64 from the float32 outputs of frnn::forward:
 //   L = Σ y·gy + Σ hN·ghN + Σ cN·gcN        (gy, ghN, gcN fixed random in ±1)
@@ -392,9 +393,9 @@ FRNN_TEST(backward_null_arguments) {
   }
 }
 
-// fused_rnn.h: "results are bitwise identical for any [thread] count" (STYLE 12: split by
-// hidden block, K never split). Forward and backward with 2 and 3 threads against 1 thread,
-// at sizes where every thread gets a block.
+// fused_rnn.h: "results are bitwise identical for any [thread] count" (work is split by
+// output, in hidden blocks, never by a reduction: K is never split). Forward and backward
+// with 2 and 3 threads against 1 thread, at sizes where every thread gets a block.
 FRNN_TEST(threads_give_identical_bits) {
   const int threads0 = frnn::num_threads();
   std::vector<RnnCase> ks;

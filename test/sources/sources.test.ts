@@ -1,6 +1,8 @@
-// native/sources.json is the one list of native sources; binding.gyp (npm install, prebuildify)
-// and CMakeLists.txt (C++ tests, sanitizers, bench, cmake-js) both read it. These checks keep
-// the two builds from drifting: the list is complete, every entry exists, both builds read it.
+// native/sources.json is the one list of native sources and compile flags; binding.gyp (npm
+// install, prebuildify) and CMakeLists.txt (C++ tests, sanitizers, bench, cmake-js) both read
+// it. These checks keep the two builds from drifting: the list is complete, every entry
+// exists, every ISA file belongs to a family, both builds read the lists and the flags and
+// write no flag of their own.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,12 +11,23 @@ import { describe, expect, it } from 'vitest';
 const root = path.join(__dirname, '..', '..');
 const read = (rel: string): string => fs.readFileSync(path.join(root, rel), 'utf8');
 
+interface Flags {
+  gcc: string[];
+  msvc: string[];
+}
+interface IsaFamily extends Flags {
+  suffix: string;
+  arch: string;
+}
 interface Sources {
   kernel: string[];
   addon: string[];
   include: string[];
+  flags: Flags;
+  isa: Record<string, IsaFamily>;
 }
 const sources = JSON.parse(read('native/sources.json')) as Sources & Record<string, unknown>;
+const families = Object.entries(sources.isa);
 
 /** Repo-relative paths (forward slashes) of the files under `dir` whose names end with `ext`. */
 function walk(dir: string, ext: string): string[] {
@@ -29,18 +42,42 @@ function walk(dir: string, ext: string): string[] {
   return out.sort();
 }
 
-const isaRe = /_(avx2|avx512|neon)\.cc$/;
+/** The ISA family whose suffix ends `file`, if any. */
+const familyOf = (file: string): string | undefined => families.find(([, f]) => file.endsWith(f.suffix))?.[0];
+/** Any `_<word>.cc` file name looks like an ISA file (generic names use no such suffix for an ISA). */
+const looksIsa = (file: string): boolean => /_(avx\w*|sse\w*|neon|sve\w*|amx\w*|vnni\w*)\.cc$/.test(file);
+/** Literal ISA flags a build must not write itself (they come from sources.json "isa"). */
+const isaFlagRe = /-m(avx|fma|sse|arch=)|\/arch:/;
 
 /** The file without its `#` comment lines (both binding.gyp and CMake use `#`). */
 const code = (text: string): string => text.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
 
 describe('native/sources.json', () => {
-  it('has exactly the keys kernel, addon, include (plus a "//" comment), each a list of strings', () => {
-    expect(Object.keys(sources).filter((k) => k !== '//').sort()).toEqual(['addon', 'include', 'kernel']);
+  it('has exactly the keys kernel, addon, include, flags, isa (plus a "//" comment)', () => {
+    expect(Object.keys(sources).filter((k) => k !== '//').sort()).toEqual(['addon', 'flags', 'include', 'isa', 'kernel']);
     for (const key of ['kernel', 'addon', 'include'] as const) {
       expect(Array.isArray(sources[key]), key).toBe(true);
       for (const p of sources[key]) expect(typeof p, `${key} entry`).toBe('string');
     }
+  });
+
+  it('gives flags for gcc/clang and msvc, every file and every ISA family (suffix, arch x64 | arm64)', () => {
+    const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+    expect(Object.keys(sources.flags).sort()).toEqual(['gcc', 'msvc']);
+    expect(isStrings(sources.flags.gcc) && isStrings(sources.flags.msvc)).toBe(true);
+    expect(sources.flags.gcc, 'no silent a*b+c contraction').toContain('-ffp-contract=off');
+    expect(families.length).toBeGreaterThan(0);
+    for (const [name, f] of families) {
+      expect(Object.keys(f).sort(), name).toEqual(['arch', 'gcc', 'msvc', 'suffix']);
+      expect(f.suffix, name).toBe(`_${name}.cc`);
+      expect(['x64', 'arm64'], name).toContain(f.arch);
+      expect(isStrings(f.gcc) && isStrings(f.msvc), name).toBe(true);
+    }
+    expect([...sources.flags.gcc, ...sources.flags.msvc].filter((x) => isaFlagRe.test(x)), 'ISA flags on every file').toEqual([]);
+  });
+
+  it('puts every ISA-looking kernel file in a family', () => {
+    expect(sources.kernel.filter((p) => looksIsa(p) && !familyOf(p))).toEqual([]);
   });
 
   it('lists every file once, with repo-relative forward-slash paths', () => {
@@ -71,9 +108,9 @@ describe('native/sources.json', () => {
     expect(unlisted, 'add these to "addon" in native/sources.json').toEqual([]);
   });
 
-  it('keeps ISA intrinsics headers out of generic .cc files (STYLE 2: ISA flags only on *_avx2/_avx512/_neon.cc)', () => {
+  it('keeps ISA intrinsics headers out of generic .cc files (ISA flags go only on an ISA family\'s files)', () => {
     const offenders = walk('native/src', '.cc').filter(
-      (p) => !isaRe.test(p) && /#\s*include\s*<(immintrin|arm_neon)\.h>/.test(read(p)),
+      (p) => !familyOf(p) && /#\s*include\s*<(immintrin|arm_neon)\.h>/.test(read(p)),
     );
     expect(offenders).toEqual([]);
   });
@@ -113,9 +150,24 @@ describe('binding.gyp', () => {
     expect(code(gyp)).not.toMatch(/native\/(src|addon)\//);
   });
 
-  it('is portable: no -march=native, fp contraction off', () => {
+  it('is portable: no -march=native', () => {
     expect(code(gyp)).not.toMatch(/-march=native|-mtune=native/);
-    expect(code(gyp)).toContain('-ffp-contract=off');
+  });
+
+  it('takes every compile flag of sources.json from it and writes no ISA flag itself', () => {
+    expect(code(gyp)).not.toMatch(isaFlagRe);
+    expect(code(gyp)).not.toContain('-ffp-contract');
+    for (const key of ['gcc', 'msvc']) expect(gyp).toContain(`<(frnn_list).flags.${key}`);
+  });
+
+  it('has a target per ISA family of each architecture, with that family\'s sources and flags', () => {
+    for (const [name] of families) {
+      const stanza = gyp.match(new RegExp(`'target_name': 'frnn_${name}'[^}]*`))?.[0];
+      expect(stanza, `binding.gyp: no target frnn_${name}`).toBeDefined();
+      expect(stanza).toContain(`<(frnn_list).isa.${name}.suffix`);
+      expect(stanza).toContain(`<(frnn_list).isa.${name}.gcc`);
+      expect(gyp).toMatch(new RegExp(`'dependencies': \\[[^\\]]*'frnn_${name}'`));
+    }
   });
 });
 
@@ -132,8 +184,15 @@ describe('CMakeLists.txt', () => {
     expect(code(cmake)).not.toMatch(/native\/(src|addon)\//);
   });
 
-  it('is portable: no -march=native, fp contraction off', () => {
+  it('is portable: no -march=native', () => {
     expect(code(cmake)).not.toMatch(/-march=native|-mtune=native/);
-    expect(code(cmake)).toContain('-ffp-contract=off');
+  });
+
+  it('takes the common and per-ISA flags from sources.json and writes no ISA flag itself', () => {
+    expect(code(cmake)).not.toMatch(isaFlagRe);
+    expect(code(cmake)).not.toContain('-ffp-contract');
+    expect(cmake).toMatch(/frnn_json_strings\(FRNN_COMMON_FLAGS flags /);
+    expect(cmake).toMatch(/string\(JSON name MEMBER "\$\{FRNN_JSON\}" isa /);
+    expect(cmake).toMatch(/frnn_json_strings\(FRNN_ISA_\$\{name\}_FLAGS isa /);
   });
 });

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "cpu/isa.h"
+#include "gemm/ukernel_list.h"
 
 namespace frnn {
 
@@ -15,31 +16,21 @@ const GemmConfig& gemm_config() {
   static std::once_flag once;
   std::call_once(once, [] {
     const Isa isa = active_isa();
-#define FRNN_UKERNEL(kisa, fn, kmr, knr)                    \
-  if (isa == Isa::kisa) {                                   \
-    config.mr = kmr;                                        \
-    config.nr = knr;                                        \
-    config.ukernel = fn;                                    \
-    config.name = #fn;                                      \
-  }
-#include "gemm/ukernels.inc"
-#undef FRNN_UKERNEL
-#define FRNN_DOT_UKERNEL(kisa, fn) \
-  if (isa == Isa::kisa) config.dot = fn;
-#include "gemm/dot_ukernels.inc"
-#undef FRNN_DOT_UKERNEL
-    if (!config.ukernel) {  // an ISA without a GEMM kernel of its own
-      config = GemmConfig{4, 8, 0, 0, 0, frnn_f32_gemm_ukernel_4x8__scalar, nullptr, nullptr, nullptr,
-                          "frnn_f32_gemm_ukernel_4x8__scalar"};
-    }
-    if (!config.dot) config.dot = frnn_f32_gemm_dot__scalar;
-#define FRNN_PPMM_UKERNEL(kisa, fn, kmr, knr) \
-  if (isa == Isa::kisa && config.mr == kmr && config.nr == knr) config.ppmm = fn;
-#include "gemm/ppmm_ukernels.inc"
-#undef FRNN_PPMM_UKERNEL
-#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
-    if (config.ppmm == frnn_f32_ppmm_ukernel_8x32__avx512f) config.pack_strips = frnn_f32_pack_strips_8__avx512f;
-#endif
+    // The active ISA's rows of the tables; an ISA without a GEMM kernel of its own (or
+    // without a dot kernel) takes the scalar one, the first row.
+    const UkernelEntry* u = &kUkernels[0];
+    for (const UkernelEntry& e : kUkernels)
+      if (e.isa == isa) u = &e;
+    const DotUkernelEntry* dot = &kDotUkernels[0];
+    for (const DotUkernelEntry& e : kDotUkernels)
+      if (e.isa == isa) dot = &e;
+    config.mr = u->mr;
+    config.nr = u->nr;
+    config.ukernel = u->fn;
+    config.name = u->name;
+    config.dot = dot->fn;
+    config.ppmm = u->ppmm;
+    config.pack_strips = u->pack_strips;
     // KC: long k runs keep C in registers, and C is read and written once per KC k steps;
     // a big product's C lives in memory, so fewer passes over it pay (8x32 at M=6400,
     // N=512, K=2048: 107 GFLOP/s with KC=512, 114 with KC=2048; at N=2048, K=512: 64 with

@@ -1,5 +1,6 @@
-// The optimizer update loops built with -mavx512f -mavx2 -mfma (STYLE 2): std::fma inlines, the loops
-// vectorise. Only called when the CPU has the ISA (optimizers.cc).
+// The optimizer update loops built with -mavx512f -mavx2 -mfma (native/sources.json "isa"; ISA
+// flags go on per-ISA files only): std::fma inlines, the loops vectorise. Only called when
+// the CPU has the ISA (optimizers.cc).
 #include "optim/update_loops.h"
 
 namespace frnn {

@@ -1,74 +1,10 @@
-// The plan of one call: record layout, live steps, weight views, packed operands.
+// The plan of one call: live steps, cell specs, packed operands.
 #include "seq/plan.h"
 
 #include <cassert>
 #include <cstring>
 
 namespace frnn {
-
-bool cell_needs_aux(const RnnConfig& c) {
-  return c.cell == CellType::kGru || (c.cell == CellType::kLstm && c.proj_size > 0);
-}
-
-SavedLayout::SavedLayout(const RnnConfig& c, size_t T, size_t B) {
-  const size_t H = c.hidden_size, Hout = out_size(c), GH = gate_count(c.cell) * H;
-  const size_t D = c.num_directions;
-  for (int l = 0; l < c.num_layers; ++l) {
-    layer_out.push_back(total);
-    if (l + 1 < c.num_layers) total += T * B * D * Hout;
-    for (size_t d = 0; d < D; ++d) {
-      Dir dir{};
-      dir.z = take(T * B * GH);
-      dir.h = take((T + 1) * B * Hout);
-      dir.c = take(c.cell == CellType::kLstm ? (T + 1) * B * H : 0);
-      dir.aux = take(cell_needs_aux(c) ? T * B * H : 0);
-      dirs.push_back(dir);
-    }
-  }
-}
-
-size_t SavedLayout::take(size_t n) {
-  const size_t at = total;
-  total += n;
-  return at;
-}
-
-// Views of one direction's weights, at the offsets param_layout() describes (computed
-// here without building the layout: this runs on every call, also for one streaming step).
-DirWeights dir_weights(const RnnConfig& c, const float* params, int l, int d) {
-  const size_t GH = (size_t)gate_count(c.cell) * c.hidden_size, Hout = out_size(c), H = c.hidden_size;
-  auto block = [&](int layer) {
-    return GH * (layer_input_size(c, layer) + Hout) + (c.bias ? 2 * GH : 0) + (c.peephole ? 3 * H : 0) +
-           (size_t)c.proj_size * H;
-  };
-  size_t offset = 0;
-  for (int layer = 0; layer < l; ++layer) offset += c.num_directions * block(layer);
-  offset += d * block(l);
-  const float* p = params + offset;
-  DirWeights w{};
-  w.W = p;
-  p += GH * layer_input_size(c, l);
-  w.R = p;
-  p += GH * Hout;
-  if (c.bias) {
-    w.bW = p;
-    w.bR = p + GH;
-    p += 2 * GH;
-  }
-  if (c.peephole) {
-    w.P = p;
-    p += 3 * H;
-  }
-  if (c.proj_size > 0) w.Wp = p;
-  return w;
-}
-
-DirGrads dir_grads(const RnnConfig& c, float* grads, int l, int d) {
-  const DirWeights w = dir_weights(c, grads, l, d);
-  // Same offsets, writable buffer.
-  return DirGrads{const_cast<float*>(w.W),  const_cast<float*>(w.R), const_cast<float*>(w.bW),
-                  const_cast<float*>(w.bR), const_cast<float*>(w.P), const_cast<float*>(w.Wp)};
-}
 
 CellSpec cell_spec(const RnnConfig& c, int d) {
   CellSpec s{};

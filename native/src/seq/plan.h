@@ -1,6 +1,5 @@
-// What one call works on: where the training record keeps each tensor, which (step,
-// sequence) pairs are live, the views of each direction's weights, and the packed operands of
-// the per-step products. Used by seq/driver.cc.
+// What one call works on besides the layouts (seq/layout.h): which (step, sequence) pairs
+// are live, each direction's cell spec, and the packed operands of the per-step products.
 #pragma once
 
 #include <cstddef>
@@ -12,28 +11,7 @@
 
 namespace frnn {
 
-// GRU keeps Rn or q per step; LSTM with a projection keeps m.
-bool cell_needs_aux(const RnnConfig& c);
-
-// Offsets (in floats) of the training record. Per layer: the layer's output when another
-// layer reads it; per direction: pre-activations, h and c histories, the cell's aux.
-struct SavedLayout {
-  struct Dir {
-    size_t z, h, c, aux;  // z (T,B,GH); h (T+1,B,Hout); c (T+1,B,H); aux (T,B,H)
-  };
-  std::vector<size_t> layer_out;  // (T,B,D*Hout), valid for l < L-1
-  std::vector<Dir> dirs;          // index l*D + d
-  size_t total = 0;
-
-  SavedLayout(const RnnConfig& c, size_t T, size_t B);
-
- private:
-  size_t take(size_t n);
-};
-
-// Views of one direction's weights (or gradients) in the flat buffer.
-DirWeights dir_weights(const RnnConfig& c, const float* params, int l, int d);
-DirGrads dir_grads(const RnnConfig& c, float* grads, int l, int d);
+// What one direction's cells need from the config.
 CellSpec cell_spec(const RnnConfig& c, int d);
 
 // Operands planned before the threads start and packed by them: each thread fills its

@@ -1,7 +1,8 @@
 // AVX2 + FMA f32 vector traits: 8 floats per __m256.
 //
 // Same interface as simd/f32_scalar.h (see the list there). Include only from *_avx2.cc or
-// *_avx512.cc files, which get -mavx2 -mfma (STYLE 2); the #error below catches the rest.
+// *_avx512.cc files, which get -mavx2 -mfma (only per-ISA files get ISA flags:
+// ARCHITECTURE.md); the #error below catches the rest.
 //
 // Tails: load_partial / store_partial use VMASKMOVPS with a mask from a sliding window over
 // kTailMask, so lanes >= n are neither read nor written (no fault, no ASan report, even at

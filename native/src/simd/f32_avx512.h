@@ -1,7 +1,8 @@
 // AVX-512F f32 vector traits: 16 floats per __m512, masks in __mmask16.
 //
 // Same interface as simd/f32_scalar.h (see the list there). Include only from *_avx512.cc
-// files, which get -mavx512f -mavx2 -mfma (STYLE 2); the #error below catches the rest.
+// files, which get -mavx512f -mavx2 -mfma (only per-ISA files get ISA flags:
+// ARCHITECTURE.md); the #error below catches the rest.
 // Only AVX512F instructions are used (no DQ/BW/VL): bit operations go through the integer
 // domain (VPANDD/VPORD/VPXORD) because _mm512_and_ps and friends are AVX512DQ.
 //

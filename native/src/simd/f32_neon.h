@@ -1,8 +1,9 @@
 // AArch64 Advanced SIMD (NEON) f32 vector traits: 4 floats per float32x4_t.
 //
 // Same interface as simd/f32_scalar.h (see the list there). Include only from *_neon.cc files
-// (STYLE 2). NEON is part of the AArch64 baseline, so those files need no -m flag; the
-// #error below catches an include from a 32-bit ARM or non-ARM build.
+// (only per-ISA files get ISA flags: ARCHITECTURE.md). NEON is part of the AArch64
+// baseline, so those files need no -m flag; the #error below catches an include from a
+// 32-bit ARM or non-ARM build.
 //
 // Tails: load_partial / store_partial go lane by lane (a 64-bit pair plus one lane for n = 3),
 // so lanes >= n are neither read nor written (no fault, no ASan report) and load as 0.

@@ -2,8 +2,9 @@
 //
 // The same interface as simd/f32_avx2.h and simd/f32_avx512.h, so a pointwise kernel written
 // once as `template <class S> ...` on S::vf / S::load / S::fmadd / S::sigmoid compiles for every
-// ISA (STYLE 7). This is also the accuracy reference: exp and tanh are std::exp and std::tanh,
-// and fmadd is a plain a*b + c (two roundings; everything builds with -ffp-contract=off).
+// ISA (one source, not one per ISA). This is also the accuracy reference: exp and tanh are
+// std::exp and std::tanh, and fmadd is a plain a*b + c (two roundings; everything builds with
+// -ffp-contract=off).
 //
 // Interface shared by all three traits (vf = vector of kLanes floats, vm = per-lane mask):
 //   zero() set1(f) load(p) loadu(p) store(p,v) storeu(p,v)

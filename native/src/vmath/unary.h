@@ -1,5 +1,5 @@
 // The one loop behind every y[i] = f(x[i]) kernel, written once against the simd traits
-// (STYLE 7): full vectors, then one masked partial vector for the n % kLanes tail.
+// (one source for every ISA): full vectors, then one masked partial vector for the n % kLanes tail.
 //
 //   unary_map<simd::Avx2>(n, x, y, [](simd::Avx2::vf v) { return simd::Avx2::sigmoid(v); });
 //

@@ -1,6 +1,7 @@
 // frnn_f32_v{exp,sigmoid,tanh}__avx2: y[i] = op(x[i]) on simd::Avx2 (simd/f32_avx2.h).
 //
-// Built with -mavx2 -mfma (STYLE 2); only called when the CPU has both.
+// Built with -mavx2 -mfma (native/sources.json "isa"; no other file gets them); only called
+// when the CPU has both.
 #include "simd/f32_avx2.h"
 #include "vmath/unary.h"
 #include "vmath/vmath.h"

@@ -1,6 +1,7 @@
 // frnn_f32_v{exp,sigmoid,tanh}__avx512: y[i] = op(x[i]) on simd::Avx512 (simd/f32_avx512.h).
 //
-// Built with -mavx512f -mavx2 -mfma (STYLE 2); only called when the CPU has AVX512F.
+// Built with -mavx512f -mavx2 -mfma (native/sources.json "isa"; no other file gets them);
+// only called when the CPU has AVX512F.
 #include "simd/f32_avx512.h"
 #include "vmath/unary.h"
 #include "vmath/vmath.h"

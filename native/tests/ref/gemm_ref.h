@@ -1,4 +1,5 @@
-// Plain-loop references of native/src/gemm/gemm.h (STYLE 11: kept forever, never optimised).
+// Plain-loop references of native/src/gemm/gemm.h (kept simple forever,
+// never optimised: the thing the fast code is checked against).
 // Double accumulation; outputs are double so a test can measure the library's float error.
 #pragma once
 

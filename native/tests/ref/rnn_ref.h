@@ -1,4 +1,5 @@
-// Float64 plain-loop reference of the forward pass (STYLE 11: kept forever, never optimised).
+// Float64 plain-loop reference of the forward pass (kept simple forever,
+// never optimised: the thing the fast code is checked against).
 //
 // Written from the equations in native/src/cells/{lstm,gru,rnn}.cc and the shape and layout
 // comments of fused_rnn.h. It calls nothing in the library: it uses only the config types,
