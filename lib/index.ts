@@ -47,3 +47,4 @@ export {
   encodeSafetensors, decodeSafetensors, saveSafetensors, saveSafetensorsAsync, loadSafetensors, loadSafetensorsAsync,
   SafetensorsError, type Safetensors,
 } from './io/safetensors';
+export { loadOnnx, OnnxImportError, type LoadOnnxOptions } from './convert/onnx_import';
