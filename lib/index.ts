@@ -48,3 +48,4 @@ export {
   SafetensorsError, type Safetensors,
 } from './io/safetensors';
 export { loadOnnx, OnnxImportError, type LoadOnnxOptions } from './convert/onnx_import';
+export { onnxBytes, type ExportOnnxOptions } from './convert/onnx_export';

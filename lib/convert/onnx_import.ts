@@ -670,6 +670,8 @@ class GraphReader {
         axes.push(labels[0] === 'H' && a.what !== 'y' ? 'F' : labels[0]);
       } else if (labels.length === 2 && labels[0] === 'D' && labels[1] === 'H' && a.what === 'y') {
         axes.push('DH');
+      } else if (labels.length === 2 && labels[0] === 'S' && labels[1] === 'H' && a.what === 'slots') {
+        axes.push('SH');
       } else {
         throw new Error(`Reshape merges the axes [${group.map((g) => this.lab(a.axes[g])).join(', ')}], which no layer produces`);
       }
@@ -677,6 +679,7 @@ class GraphReader {
       i = k;
     }
     if (i !== rank) throw new Error(`Reshape of [${a.axes.map((x) => this.lab(x)).join(', ')}] to [${spec.join(', ')}]`);
+    if (axes.includes('SH')) return { ...a, what: 'feat', axes: axes.map((x) => (x === 'SH' ? 'F' : x)), sizes };
     if (axes.includes('DH')) return { ...a, what: 'seq', axes: axes.map((x) => (x === 'DH' ? 'F' : x)), sizes };
     return this.normalise({ ...a, axes: axes.map((x) => (x === 'D' && a.what === 'y' ? x : x)), sizes });
   }

@@ -15,6 +15,7 @@ import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Model, SequentialLayer } from './model';
 import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../internal/weight_store';
 import { RecurrentBlock } from './recurrent_block';
+import { exportOnnx, type ExportOnnxOptions } from '../convert/onnx_export';
 
 export type { SequentialLayer };
 
@@ -136,6 +137,11 @@ export class Sequential implements Model {
   static async load(location: string): Promise<Sequential> {
     const { layers, weights } = await loadModel(location);
     return new Sequential(layers).loadStateDict(weights);
+  }
+
+  /** Writes an ONNX file onnxruntime runs (input 'x' [T, B, F], output 'y'): lib/convert/onnx_export.ts. */
+  exportOnnx(file: string, options?: ExportOnnxOptions): Promise<void> {
+    return exportOnnx(this, file, options);
   }
 
   /** The weights as Keras' `model.get_weights()` lists them (layer order, Keras layouts). */
