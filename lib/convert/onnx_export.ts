@@ -40,6 +40,11 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
     inits.push(t);
     return t.name!;
   };
+  const constScalar = (v: number) => {
+    const t = writeTensor(name('const'), { dims: [], dtype: 'int', data: Float64Array.of(v) });
+    inits.push(t);
+    return t.name!;
+  };
   const init = (base: string, t: Tensor) => {
     const p = writeTensor(base, { dims: [...t.shape], dtype: 'float', data: t.data });
     inits.push(p);
@@ -80,7 +85,6 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
     if (c.cellClip > 0) throw new TypeError(`${where}: ONNX's LSTM has no cell clip (cellClip ${c.cellClip}; its clip attribute clips the gates: gateClip)`);
     if (c.forgetBias !== 0) throw new TypeError(`${where}: ONNX has no run-time forget bias (forgetBias ${c.forgetBias}); fold it into the forget gate's bias first`);
     const D = layer.numDirections, H = c.hiddenSize;
-    if (D === 2 && seq.mergeMode !== 'concat') throw new TypeError(`${where}: mergeMode '${seq.mergeMode}' is not exported yet (only 'concat')`);
     const op = c.cell === 'lstm' ? 'LSTM' : c.cell === 'gru' ? 'GRU' : 'RNN';
     const weights = layer.stateDict('onnx');
     const acts = layer.config.activations;
@@ -118,7 +122,7 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
       const [shape] = node('Concat', [constInt([D]), batchShape!, constInt([H])], [makeAttribute('axis', 0)]);
       return node('Expand', [v, shape])[0];
     };
-    let yh = '';
+    let yh = '', yTop = '';
     for (let l = 0; l < c.numLayers; l++) {
       const s = l === 0 ? '' : `_l${l}`;
       const ins = [x, init(`${i}.W${s}`, weights[`W${s}`]), init(`${i}.R${s}`, weights[`R${s}`])];
@@ -128,11 +132,24 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
       while (ins[ins.length - 1] === '') ins.pop();
       const [y, h] = node(op, ins, attrs, 2);
       yh = h;
+      yTop = y;
       // Y [T, D, B, H] -> [T, B, D*H]
       const [t] = node('Transpose', [y], [makeAttribute('perm', [0, 2, 1, 3])]);
       [x] = node('Reshape', [t, constInt([0, 0, -1])]);
     }
-    if (!seq.returnSequences) {
+    if (D === 2 && seq.mergeMode !== 'concat') {
+      // The two directions of Y [T, 2, B, H] (or Y_h [2, B, H]) merged element-wise: Gather is the same in every opset.
+      const axis = seq.returnSequences ? 1 : 0, src = seq.returnSequences ? yTop : yh;
+      const [f] = node('Gather', [src, constScalar(0)], [makeAttribute('axis', axis)]);
+      const [b] = node('Gather', [src, constScalar(1)], [makeAttribute('axis', axis)]);
+      [x] = node(seq.mergeMode === 'mul' ? 'Mul' : 'Add', [f, b]);
+      if (seq.mergeMode === 'ave') {
+        const half = writeTensor(name('half'), { dims: [], dtype: 'float', data: Float32Array.of(0.5) });
+        inits.push(half);
+        [x] = node('Mul', [x, half.name!]);
+      }
+      hasTime = seq.returnSequences;
+    } else if (!seq.returnSequences) {
       // Y_h of the top layer [D, B, H] -> [B, D*H]: each sequence's last valid step, directions side by side
       const [t] = node('Transpose', [yh], [makeAttribute('perm', [1, 0, 2])]);
       [x] = node('Reshape', [t, constInt([0, -1])]);

@@ -63,6 +63,10 @@ interface Act {
   last?: boolean;
   /** slots from Y_c (cell states). */
   cell?: boolean;
+  /** y / seq: the directions it holds when not all (Gather along D). */
+  dirs?: number[];
+  /** seq / feat: the two directions merged element-wise (Keras merge modes). */
+  merge?: 'sum' | 'mul' | 'ave';
 }
 type Val =
   | { k: 'const'; c: Const }
@@ -84,6 +88,7 @@ interface RnnPlan {
   h0: Float32Array | null;
   c0: Float32Array | null;
   returnSequences: boolean;
+  mergeMode?: 'sum' | 'mul' | 'ave';
 }
 interface DensePlan {
   type: 'dense';
@@ -563,7 +568,7 @@ class GraphReader {
     const ins = node.input ?? [];
     if (a === null) {
       // The data enters through a later input: Add(bias, x), Concat(..., x), MatMul(W, x).
-      if (op === 'Add') {
+      if (op === 'Add' || op === 'Mul') {
         const first = this.value(ins[0]), second = this.value(ins[1]);
         if (second.k === 'act') return this.actOp(node, op, at, second.a, [first]);
       }
@@ -623,7 +628,17 @@ class GraphReader {
       case 'Shape': return { k: 'shape', items: a.axes.map((l, i) => a.sizes[i] ?? l), scalar: false };
       case 'Gemm': return { k: 'act', a: this.gemm(node, a, at, arg(0), arg(1)) };
       case 'MatMul': return { k: 'act', a: this.matmul(node, a, arg(0)) };
-      case 'Add': return { k: 'act', a: this.addBias(node, a, arg(0)) };
+      case 'Add': {
+        const other = arg(0);
+        return { k: 'act', a: other.k === 'act' ? this.mergeDirections(a, other.a, 'sum') : this.addBias(node, a, other) };
+      }
+      case 'Mul': {
+        const other = arg(0);
+        if (other.k === 'act') return { k: 'act', a: this.mergeDirections(a, other.a, 'mul') };
+        const c = this.constOf(other, 'the factor');
+        if (a.merge === 'sum' && c.data.length === 1 && c.data[0] === 0.5) return { k: 'act', a: { ...a, merge: 'ave' } };
+        throw new Error('Mul of the data is supported only as a merge of two directions (or 0.5 × their sum: ave)');
+      }
       default: {
         const act = ACTIVATIONS[op];
         if (act) return { k: 'act', a: this.activation(node, a, act, at) };
@@ -693,6 +708,10 @@ class GraphReader {
       if (i !== -1) throw new Error(`Gather of time step ${i}: only the last step (index -1) maps to a layer (returnSequences: false)`);
       return this.lastStep({ ...a, ...rest }, a);
     }
+    if (l === 'D' && a.what === 'y') {
+      const D = a.sizes[axis]!, d = i < 0 ? i + D : i;
+      return this.normalise({ ...a, ...rest, dirs: [d] });
+    }
     if (l === 'S' && a.slots) {
       const s = a.slots[i < 0 ? i + a.slots.length : i];
       if (!s) throw new Error(`Gather of state slot ${i} out of range`);
@@ -709,6 +728,18 @@ class GraphReader {
       throw new Error(`takes output[-1] of a ${p.D === 2 ? 'bidirectional' : 'reverse'} layer: its reverse direction at the last step has read one input only, which no Sequential computes (use the final states h_n instead)`);
     }
     return this.normalise({ ...next, last: true });
+  }
+
+  /** Add / Mul of a bidirectional layer's two directions (sequences or final states). */
+  private mergeDirections(a: Act, b: Act, mode: 'sum' | 'mul'): Act {
+    const dirOf = (x: Act) => (x.what === 'seq' && x.dirs?.length === 1 && !x.merge ? { layer: x.layer!, dir: x.dirs[0] }
+      : x.what === 'feat' && x.slots?.length === 1 && !x.cell ? x.slots[0] : null);
+    const p = dirOf(a), q = dirOf(b);
+    if (!p || !q || p.layer !== q.layer || p.dir + q.dir !== 1 || a.last || b.last || a.what !== b.what) {
+      throw new Error(`${mode === 'sum' ? 'Add' : 'Mul'} of two data values is supported only as the merge of a bidirectional layer's two directions`);
+    }
+    if (a.what === 'seq') return { ...a, dirs: [0, 1], merge: mode };
+    return { ...a, slots: [{ layer: p.layer, dir: 0 }, { layer: p.layer, dir: 1 }], merge: mode };
   }
 
   private sliceAct(a: Act, axis: number, start: number, end: number, step: number): Act {
@@ -785,11 +816,16 @@ class GraphReader {
     const last = l[l.length - 1];
     if (!(last === 'F' || last === 'x2')) throw this.fail(node, `${role} does not have the features last ([${l.join(', ')}])`);
     const timeless = a.what === 'feat' || a.last === true;
+    const p = this.plan[this.plan.length - 1];
+    if (a.what === 'seq' && a.dirs && !a.merge) throw this.fail(node, `${role} is one direction of a bidirectional layer`);
+    if (a.merge) {
+      if (p?.type !== 'rnn' || a.layer !== undefined && a.layer !== this.plan.length - 1) throw this.fail(node, `${role} merges directions of a layer below the top`);
+      p.mergeMode = a.merge;
+    }
     if (!timeless) {
       if (l.includes('Tl')) throw this.fail(node, `${role} keeps a time axis of one step`);
       return;
     }
-    const p = this.plan[this.plan.length - 1];
     if (!p || p.type !== 'rnn') throw this.fail(node, `${role}: no recurrent layer whose last step this is`);
     if (a.what === 'feat') {
       const top = this.plan.length - 1;
@@ -887,7 +923,7 @@ class GraphReader {
       // Consecutive recurrent nodes of one configuration become one multi-layer LSTM / GRU / RNN.
       let j = i + 1;
       const key = (q: RnnPlan) => JSON.stringify([q.cell, q.attrs, q.D, q.H, !!q.weights.B, !!q.weights.P, q.h0 !== null, q.c0 !== null]);
-      while (j < this.plan.length && this.plan[j].type === 'rnn' && key(this.plan[j] as RnnPlan) === key(p) && (this.plan[j - 1] as RnnPlan).returnSequences) j++;
+      while (j < this.plan.length && this.plan[j].type === 'rnn' && key(this.plan[j] as RnnPlan) === key(p) && (this.plan[j - 1] as RnnPlan).returnSequences && !(this.plan[j - 1] as RnnPlan).mergeMode) j++;
       const group = this.plan.slice(i, j) as RnnPlan[];
       const top = group[group.length - 1];
       const { options, dict } = onnxToOptions(p.cell, p.attrs, p.weights);
@@ -895,7 +931,7 @@ class GraphReader {
         for (const [k, t] of Object.entries(q.weights)) dict[`${k}_l${l + 1}`] = t;
       });
       const learn = p.h0 !== null || p.c0 !== null;
-      const opts = { ...options, numLayers: group.length, returnSequences: top.returnSequences, learnInitialState: learn };
+      const opts = { ...options, numLayers: group.length, returnSequences: top.returnSequences, mergeMode: top.mergeMode ?? 'concat', learnInitialState: learn };
       const Ctor = p.cell === 'lstm' ? LSTM : p.cell === 'gru' ? GRU : RNN;
       const layer = new Ctor(opts as never);
       layer.loadStateDict(dict, 'onnx');

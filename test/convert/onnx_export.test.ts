@@ -51,6 +51,12 @@ const cases: { name: string; opset?: number; layers: () => SequentialLayer[] }[]
     layers: () => [new LSTM({ inputSize: F, hiddenSize: 4, numLayers: 2, bidirectional: true, learnInitialState: true, seed: 18 }), new Dense({ units: 2, seed: 19 })] },
   { name: 'GRU learned initial state, many-to-one', opset: 9,
     layers: () => [new GRU({ inputSize: F, hiddenSize: 4, learnInitialState: true, returnSequences: false, seed: 20 })] },
+  { name: 'GRU bidirectional mergeMode sum -> Dense', opset: 13,
+    layers: () => [new GRU({ inputSize: F, hiddenSize: 4, bidirectional: true, mergeMode: 'sum', seed: 21 }), new Dense({ units: 2, seed: 22 })] },
+  { name: 'LSTM bidirectional 2 layers mergeMode ave', opset: 9,
+    layers: () => [new LSTM({ inputSize: F, hiddenSize: 4, numLayers: 2, bidirectional: true, mergeMode: 'ave', seed: 23 })] },
+  { name: 'RNN bidirectional mergeMode mul, many-to-one -> Dense', opset: 17,
+    layers: () => [new RNN({ inputSize: F, hiddenSize: 4, bidirectional: true, mergeMode: 'mul', returnSequences: false, seed: 24 }), new Dense({ units: 3, seed: 25 })] },
 ];
 
 describe('exportOnnx: onnxruntime-node runs the file with our outputs', () => {
@@ -112,7 +118,6 @@ describe('exportOnnx refuses what ONNX cannot express, naming the layer', () => 
     refuse([new LSTM({ inputSize: F, hiddenSize: 4, cellClip: 3 })], /layers\[0\].*no cell clip/);
     refuse([new LSTM({ inputSize: F, hiddenSize: 4, forgetBias: 1 })], /layers\[0\].*forget bias/);
   });
-  it('merge modes other than concat', () => refuse([new GRU({ inputSize: F, hiddenSize: 4, bidirectional: true, mergeMode: 'sum' })], /mergeMode 'sum'/));
   it('Embedding', () => refuse([new Embedding({ numEmbeddings: 5, embeddingDim: 3 }), new LSTM({ inputSize: 3, hiddenSize: 2 })], /no Embedding yet/));
   it('opset out of range', () => expect(() => onnxBytes(new Sequential(cases[0].layers()), { opset: 8 })).toThrow(/opset/));
 });
