@@ -52,3 +52,5 @@ export {
   encodeSafetensors, decodeSafetensors, saveSafetensors, saveSafetensorsAsync, loadSafetensors, loadSafetensorsAsync,
   SafetensorsError, type Safetensors,
 } from './io/safetensors';
+export { loadOnnx, OnnxImportError, type LoadOnnxOptions } from './convert/onnx_import';
+export { onnxBytes, type ExportOnnxOptions } from './convert/onnx_export';

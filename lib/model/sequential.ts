@@ -17,6 +17,7 @@ import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../inte
 import { RecurrentBlock } from './recurrent_block';
 import { serveModel } from './serving';
 import type { ModelServer, ServeOptions } from '../serve/server';
+import { exportOnnx, type ExportOnnxOptions } from '../convert/onnx_export';
 
 export type { SequentialLayer };
 
@@ -138,6 +139,11 @@ export class Sequential implements Model {
   static async load(location: string): Promise<Sequential> {
     const { layers, weights } = await loadModel(location);
     return new Sequential(layers).loadStateDict(weights);
+  }
+
+  /** Writes an ONNX file onnxruntime runs (input 'x' [T, B, F], output 'y'): lib/convert/onnx_export.ts. */
+  exportOnnx(file: string, options?: ExportOnnxOptions): Promise<void> {
+    return exportOnnx(this, file, options);
   }
 
   /** The weights as Keras' `model.get_weights()` lists them (layer order, Keras layouts). */

@@ -68,8 +68,8 @@ export function onnxToOptions(cell: CellKind, attributes: unknown, weights: unkn
   const names = a.activations ?? [...DEFAULT_ACTIVATIONS[cell], ...(D === 2 ? DEFAULT_ACTIVATIONS[cell] : [])];
   const perDir = SLOTS[cell].length;
   if (!Array.isArray(names) || names.length !== perDir * D) throw invalidArg('activations', `${perDir * D} names`, names);
-  const alphas = numberList('activation_alpha', a.activation_alpha);
-  const betas = numberList('activation_beta', a.activation_beta);
+  const alphas = [...numberList('activation_alpha', a.activation_alpha)];  // copies: consumed below
+  const betas = [...numberList('activation_beta', a.activation_beta)];
   const specs: ActivationSpec[] = names.map((onnxName, i) => {
     const name = ONNX_ACTIVATIONS[onnxName as string];
     if (!name) throw invalidArg(`activations[${i}]`, `one of ${Object.keys(ONNX_ACTIVATIONS).join(', ')}`, onnxName);
