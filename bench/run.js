@@ -1,4 +1,4 @@
-// `npm run bench`: the standard workloads (../shared/bench/shapes.json, copied below) through the
+// `npm run bench`: the standard workloads (bench/shapes.json, copied below) through the
 // public JS API, next to the same workloads in C++ (build-bench/bench_rnn, run in the same run just
 // before each workload's JS rows), so the cost of the JS layer and N-API shows per call. Then step() latency, the
 // training memory per workload, and onnxruntime-node as a peer when it is installed.

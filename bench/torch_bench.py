@@ -5,7 +5,7 @@ by side with fused-rnn (and oneDNN) as build-bench/bench_rnn --csv measures them
     python3 bench/torch_bench.py [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train] [t1|t2]
                                  [--budget=SECONDS] [--no-native] [--csv]
 
-Workloads mirror ../shared/bench/shapes.json (like bench/run.js and bench/native/bench_rnn.cc).
+Workloads mirror bench/shapes.json (like bench/run.js and bench/native/bench_rnn.cc).
 infer = forward under torch.no_grad(); train = forward + backward(dy) with x.requires_grad
 (dx and every weight gradient, accumulated into .grad like fused-rnn's dparams). Median time
 per call over a time budget, GFLOP/s with shapes.json's count (2*T*B*(I+H)*G*H per forward,
@@ -34,7 +34,7 @@ except ImportError:
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE = os.path.join(ROOT, "build-bench", "bench_rnn")
 
-# name, T, B, I, H, train — mirrors ../shared/bench/shapes.json
+# name, T, B, I, H, train — mirrors bench/shapes.json
 WORKLOADS = [
     ("stream", 1, 1, 64, 128, False),
     ("small", 32, 16, 32, 64, True),

@@ -9,7 +9,7 @@
 // threads): one checked call each (outputs finite, and with oneDNN every output compared again at
 // full size; this call is the warm-up and is never timed), then at least 3 timed warm calls each
 // until the time budget is spent; reports the median time per call,
-// GFLOP/s (FLOPs as ../shared/bench/shapes.json counts them: 2*T*B*(I+H)*G*H per forward,
+// GFLOP/s (FLOPs as bench/shapes.json counts them: 2*T*B*(I+H)*G*H per forward,
 // 3x for a training step) and % of the FMA peak measured at startup (threads x 1-core peak).
 // With oneDNN, the same row for it on the same weights and inputs, its outputs compared to ours;
 // on one thread the two are timed in alternating blocks, so that the host's noise hits both alike.
@@ -52,7 +52,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ---- Workloads: mirror ../shared/bench/shapes.json (and bench/run.js, bench/torch_bench.py) --
+// ---- Workloads: mirror bench/shapes.json (and bench/run.js, bench/torch_bench.py) --
 struct Workload {
   const char* name;
   int T, B, I, H;
