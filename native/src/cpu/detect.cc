@@ -26,6 +26,9 @@ namespace {
 struct X86Features {
   bool avx2_fma = false;
   bool avx512f = false;
+  bool avx512_bf16 = false;  // VDPBF16PS, VCVTNE2PS2BF16 (with AVX512BW/VL for their byte and 256-bit forms)
+  bool avx512_vnni = false;  // VPDPBUSD on zmm
+  bool avx_vnni = false;     // VPDPBUSD on ymm, VEX-encoded
 };
 
 unsigned long long xgetbv0() {
@@ -46,6 +49,13 @@ X86Features detect_x86() {
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
   f.avx2_fma = os_avx && fma && (b & (1u << 5));
   f.avx512f = os_avx512 && f.avx2_fma && (b & (1u << 16));
+  const bool avx512bw = b & (1u << 30), avx512vl = b & (1u << 31);
+  f.avx512_vnni = f.avx512f && avx512bw && avx512vl && (c & (1u << 11));
+  unsigned int a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+  if (__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) {
+    f.avx512_bf16 = f.avx512f && avx512bw && avx512vl && (a1 & (1u << 5));
+    f.avx_vnni = f.avx2_fma && (a1 & (1u << 4));
+  }
   return f;
 }
 #endif
@@ -105,6 +115,19 @@ bool cpu_supports(Isa isa) {
       return false;
 #endif
   }
+  return false;
+}
+
+bool cpu_has(Feature feature) {
+#if FRNN_X86
+  static const X86Features f = detect_x86();
+  switch (feature) {
+    case Feature::kAvx512Bf16: return f.avx512_bf16;
+    case Feature::kAvx512Vnni: return f.avx512_vnni;
+    case Feature::kAvxVnni: return f.avx_vnni;
+  }
+#endif
+  (void)feature;
   return false;
 }
 

@@ -14,4 +14,10 @@ Isa active_isa();
 
 const char* isa_to_string(Isa isa);
 
+// Instructions beyond an ISA's baseline that the reduced-precision kernels use.
+enum class Feature : int { kAvx512Bf16, kAvx512Vnni, kAvxVnni };
+
+// Whether this CPU and OS can run them (x86: cpuid leaf 7 and XGETBV, as for the ISAs).
+bool cpu_has(Feature feature);
+
 }  // namespace frnn
