@@ -52,7 +52,7 @@
         '<!@(node -p "<(frnn_list).addon.join(\' \')")',
       ],
       'conditions': [
-        ['target_arch=="x64"', {'dependencies': ['frnn_avx2', 'frnn_avx512']}],
+        ['target_arch=="x64"', {'dependencies': ['frnn_avx2', 'frnn_avx512', 'frnn_avx512bf16']}],
         ['target_arch=="arm64"', {'dependencies': ['frnn_neon']}],
       ],
     },
@@ -75,6 +75,14 @@
           'cflags': ['<!@(node -p "<(frnn_list).isa.avx512.gcc.join(\' \')")', '-fPIC'],
           'xcode_settings': {'OTHER_CFLAGS': ['<!@(node -p "<(frnn_list).isa.avx512.gcc.join(\' \')")']},
           'msvs_settings': {'VCCLCompilerTool': {'AdditionalOptions': ['<!@(node -p "<(frnn_list).isa.avx512.msvc.join(\' \')")']}},
+        },
+        {
+          'target_name': 'frnn_avx512bf16',
+          'type': 'static_library',
+          'sources': ['<!@(node -p "<(frnn_list).kernel.filter(f => f.endsWith(<(frnn_list).isa.avx512bf16.suffix)).join(\' \')")'],
+          'cflags': ['<!@(node -p "<(frnn_list).isa.avx512bf16.gcc.join(\' \')")', '-fPIC'],
+          'xcode_settings': {'OTHER_CFLAGS': ['<!@(node -p "<(frnn_list).isa.avx512bf16.gcc.join(\' \')")']},
+          'msvs_settings': {'VCCLCompilerTool': {'AdditionalOptions': ['<!@(node -p "<(frnn_list).isa.avx512bf16.msvc.join(\' \')")']}},
         },
       ],
     }],
