@@ -10,7 +10,7 @@
 // optimizer (every parameter steps together). A parameter first seen after step 1 gets fresh
 // state but the optimizer's step count (Adam's bias correction, Adagrad's lr decay).
 import {
-  checkBoolean, checkInteger, checkKnownKeys, checkNonNegative, Described, invalidArg, invalidType,
+  checkBoolean, checkInteger, checkNonNegative, Described, invalidArg, invalidType, ownOptions,
 } from '../internal/check';
 import { native, type OptimizerStepArgs } from '../native';
 import type { Tensor } from '../tensor';
@@ -120,6 +120,13 @@ export interface OptimizerStateDict {
 }
 
 const STEP_KEYS = ['gradScale', 'clipValue'] as const;
+const OPTION_KEYS: Record<OptimizerKind, readonly string[]> = {
+  sgd: ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay'],
+  adam: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  adamw: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  rmsprop: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered'],
+  adagrad: ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps'],
+};
 const CLASS_NAMES: Record<OptimizerKind, string> = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' };
 
 function checkLr(name: string, value: unknown): number {
@@ -137,11 +144,9 @@ type Resolved = Record<string, number | boolean | [number, number]>;
 /** Options -> every field resolved, checked as torch's constructors check them. */
 function resolve(kind: OptimizerKind, options: unknown): Resolved {
   const cls = CLASS_NAMES[kind];
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(`${cls} options`, 'object', options);
-  const o = options as Record<string, unknown>;
+  const o = ownOptions<Record<string, unknown>>(`${cls} options`, options, OPTION_KEYS[kind]);
   switch (kind) {
     case 'sgd': {
-      checkKnownKeys(`${cls} options`, o, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
       if (o.lr === undefined) throw invalidType('lr', 'finite number >= 0 (SGD has no default learning rate)', o.lr);
       const r = {
         lr: checkLr('lr', o.lr),
@@ -157,7 +162,6 @@ function resolve(kind: OptimizerKind, options: unknown): Resolved {
     }
     case 'adam':
     case 'adamw': {
-      checkKnownKeys(`${cls} options`, o, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad']);
       const betas = o.betas ?? DEFAULT_ADAM_BETAS;
       if (!Array.isArray(betas) || betas.length !== 2) throw invalidType('betas', '[beta1, beta2]', betas);
       return {
@@ -169,7 +173,6 @@ function resolve(kind: OptimizerKind, options: unknown): Resolved {
       };
     }
     case 'rmsprop':
-      checkKnownKeys(`${cls} options`, o, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered']);
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_RMSPROP_LR),
         alpha: checkNonNegative('alpha', o.alpha ?? DEFAULT_RMSPROP_ALPHA),
@@ -179,7 +182,6 @@ function resolve(kind: OptimizerKind, options: unknown): Resolved {
         centered: checkBoolean('centered', o.centered ?? false),
       };
     case 'adagrad':
-      checkKnownKeys(`${cls} options`, o, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps']);
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_ADAGRAD_LR),
         lrDecay: checkNonNegative('lrDecay', o.lrDecay ?? 0),
@@ -262,7 +264,9 @@ export abstract class Optimizer {
    * `gradScale` and `clipValue` apply to them on the fly (see StepOptions).
    * @example
    * const opt = new Adam({ lr: 1e-3 });
-   * lstm.zeroGrad(); lstm.forward(x); lstm.backward({ output: dy });
+   * lstm.zeroGrad();
+   * const { output } = lstm.forward(x, { training: true });
+   * lstm.backward({ gradOutput: output });               // d(sum(output²)/2)
    * const norm = gradNorm(lstm.parameters());            // pre-clip norm, for logging
    * opt.step(lstm.parameters(), { gradScale: clipCoefficient(norm, 1.0) });
    * @throws TypeError / RangeError naming the argument (`params[2].grad`, `opts.gradScale`, ...) for any bad
@@ -270,7 +274,11 @@ export abstract class Optimizer {
    */
   step(params: readonly ParamLike[], opts: StepOptions = {}): void {
     const call = this.prepareStep(params, opts);
-    native.optimizerStep(...call.args);
+    try {
+      native.optimizerStep(...call.args);
+    } catch (e) {
+      throw call.named(e);
+    }
     call.commit();
   }
 
@@ -281,6 +289,8 @@ export abstract class Optimizer {
     this.busy = true;
     try {
       await native.optimizerStepAsync(...call.args);
+    } catch (e) {
+      throw call.named(e);
     } finally {
       this.busy = false;
     }
@@ -294,11 +304,13 @@ export abstract class Optimizer {
   private prepareStep(params: readonly ParamLike[], opts: StepOptions) {
     this.checkIdle();
     const checked = this.checkParams(params);
-    if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
-    checkKnownKeys('opts', opts, STEP_KEYS);
+    opts = ownOptions<StepOptions>('opts', opts, STEP_KEYS);
     const gradScale = opts.gradScale ?? 1;
     if (typeof gradScale !== 'number') throw invalidType('opts.gradScale', 'finite number >= 0', gradScale);
-    if (!Number.isFinite(gradScale) || gradScale < 0) throw invalidArg('opts.gradScale', 'finite number >= 0', gradScale);
+    // The scale is applied in float32: 1e39 would be Infinity there.
+    if (!Number.isFinite(gradScale) || gradScale < 0 || !Number.isFinite(Math.fround(gradScale))) {
+      throw invalidArg('opts.gradScale', 'finite number >= 0 (at most 3.4028234663852886e38, float32)', gradScale);
+    }
     const clipValue = opts.clipValue ?? 0;
     if (typeof clipValue !== 'number') throw invalidType('opts.clipValue', 'number >= 0 (0 or Infinity: off)', clipValue);
     if (!(clipValue >= 0)) throw invalidArg('opts.clipValue', 'number >= 0 (0 or Infinity: off)', clipValue);
@@ -319,7 +331,14 @@ export abstract class Optimizer {
       for (const [name, s] of created) this.state.set(name, s);
       this.steps++;
     };
-    return { args, commit };
+    // The native side refuses non-finite gradients (nothing written) naming grads[i]: say which parameter.
+    const named = (e: unknown) => {
+      if (e instanceof RangeError) {
+        e.message = e.message.replace(/grads\[(\d+)\]/, (_m, i: string) => `params[${i}].grad ('${checked[Number(i)]?.name}')`);
+      }
+      return e;
+    };
+    return { args, commit, named };
   }
 
   /** Forgets the state of every parameter and the step count (the learning rate stays). */
@@ -343,8 +362,7 @@ export abstract class Optimizer {
    */
   loadStateDict(d: OptimizerStateDict): void {
     this.checkIdle();
-    if (typeof d !== 'object' || d === null) throw invalidType('state dict', 'object', d);
-    checkKnownKeys('state dict', d, ['kind', 'config', 'step', 'lr', 'state']);
+    d = ownOptions<OptimizerStateDict>('state dict', d, ['kind', 'config', 'step', 'lr', 'state']);
     if (d.kind !== this.kind) throw invalidArg('kind', `'${this.kind}'`, d.kind);
     const config = resolve(this.kind, d.config);
     const steps = checkInteger('step', d.step, 0);
