@@ -130,7 +130,14 @@ const OPTION_KEYS: Record<OptimizerKind, readonly string[]> = {
 const CLASS_NAMES: Record<OptimizerKind, string> = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' };
 
 function checkLr(name: string, value: unknown): number {
-  return checkNonNegative(name, value);
+  return checkHyper(name, value);
+}
+
+/** A hyper-parameter >= 0 that the update loops can use in float32 (1e39 would be Infinity there). */
+function checkHyper(name: string, value: unknown): number {
+  const v = checkNonNegative(name, value);
+  if (!Number.isFinite(Math.fround(v))) throw invalidArg(name, 'finite number >= 0 (at most 3.4028234663852886e38, float32)', value);
+  return v;
 }
 
 function checkBeta(name: string, value: unknown): number {
@@ -150,10 +157,10 @@ function resolve(kind: OptimizerKind, options: unknown): Resolved {
       if (o.lr === undefined) throw invalidType('lr', 'finite number >= 0 (SGD has no default learning rate)', o.lr);
       const r = {
         lr: checkLr('lr', o.lr),
-        momentum: checkNonNegative('momentum', o.momentum ?? 0),
-        dampening: checkNonNegative('dampening', o.dampening ?? 0),
+        momentum: checkHyper('momentum', o.momentum ?? 0),
+        dampening: checkHyper('dampening', o.dampening ?? 0),
         nesterov: checkBoolean('nesterov', o.nesterov ?? false),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? 0),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? 0),
       };
       if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0)) {
         throw invalidArg('nesterov', 'momentum > 0 and dampening 0', new Described(`momentum ${r.momentum} and dampening ${r.dampening}`));
@@ -167,27 +174,27 @@ function resolve(kind: OptimizerKind, options: unknown): Resolved {
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_ADAM_LR),
         betas: [checkBeta('betas[0]', betas[0]), checkBeta('betas[1]', betas[1])],
-        eps: checkNonNegative('eps', o.eps ?? DEFAULT_ADAM_EPS),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? (kind === 'adamw' ? DEFAULT_ADAMW_WEIGHT_DECAY : 0)),
+        eps: checkHyper('eps', o.eps ?? DEFAULT_ADAM_EPS),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? (kind === 'adamw' ? DEFAULT_ADAMW_WEIGHT_DECAY : 0)),
         amsgrad: checkBoolean('amsgrad', o.amsgrad ?? false),
       };
     }
     case 'rmsprop':
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_RMSPROP_LR),
-        alpha: checkNonNegative('alpha', o.alpha ?? DEFAULT_RMSPROP_ALPHA),
-        eps: checkNonNegative('eps', o.eps ?? DEFAULT_RMSPROP_EPS),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? 0),
-        momentum: checkNonNegative('momentum', o.momentum ?? 0),
+        alpha: checkHyper('alpha', o.alpha ?? DEFAULT_RMSPROP_ALPHA),
+        eps: checkHyper('eps', o.eps ?? DEFAULT_RMSPROP_EPS),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? 0),
+        momentum: checkHyper('momentum', o.momentum ?? 0),
         centered: checkBoolean('centered', o.centered ?? false),
       };
     case 'adagrad':
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_ADAGRAD_LR),
-        lrDecay: checkNonNegative('lrDecay', o.lrDecay ?? 0),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? 0),
-        initialAccumulatorValue: checkNonNegative('initialAccumulatorValue', o.initialAccumulatorValue ?? 0),
-        eps: checkNonNegative('eps', o.eps ?? DEFAULT_ADAGRAD_EPS),
+        lrDecay: checkHyper('lrDecay', o.lrDecay ?? 0),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? 0),
+        initialAccumulatorValue: checkHyper('initialAccumulatorValue', o.initialAccumulatorValue ?? 0),
+        eps: checkHyper('eps', o.eps ?? DEFAULT_ADAGRAD_EPS),
       };
   }
 }

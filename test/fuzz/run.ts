@@ -287,7 +287,9 @@ prop('optimizers: refusals change nothing, finite gradients -> finite weights, s
       await b.stepAsync(pb, { gradScale: clipCoefficient(gradNorm(pb), scale + 0.1) });
     }
     check(pa.every((p, i) => sameBits(p.value, pb[i].value)), 'stepAsync differs from step');
-    check(pa.every((p) => allFinite(p.value)), 'finite gradients gave non-finite weights');
+    // Finite gradients and sane hyper-parameters (no momentum of 1e30): finite weights.
+    const sane = Object.values(spec.o).every((v) => typeof v !== 'number' || v <= 10);
+    if (sane) check(pa.every((p) => allFinite(p.value)), 'finite gradients gave non-finite weights');
   }) as never);
 
 const seqArb = (F: number) => fc.array(fc.array(fc.array(smallFloat, { minLength: F, maxLength: F }), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 });

@@ -118,3 +118,13 @@ describe('optimizers refuse non-finite gradients before writing anything', () =>
     }
   }
 });
+
+describe('optimizer hyper-parameters that overflow float32', () => {
+  test('are refused by name (found by the fuzzer: RMSprop momentum 9.7e94 made every weight NaN)', () => {
+    expect(() => new RMSprop({ momentum: 9.7e94 })).toThrow(/for momentum/);
+    expect(() => new SGD({ lr: 1e39 })).toThrow(/for lr/);
+    expect(() => new Adam({ eps: 1e40 })).toThrow(RangeError);
+    expect(() => new Adagrad({ initialAccumulatorValue: 4e38 })).toThrow(/initialAccumulatorValue/);
+    expect(new SGD({ lr: 3e38 }).lr).toBe(3e38);
+  });
+});
