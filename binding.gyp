@@ -19,7 +19,9 @@
     'frnn_list': "require('./native/sources.json')",
   },
   'target_defaults': {
-    'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL'],
+    # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: an error thrown while the environment shuts down (worker.terminate()) is
+    # dropped instead of ending the process (node-addon-api would otherwise rethrow it from its own handler).
+    'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL', 'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
     'include_dirs': [
       '<!@(node -p "<(frnn_list).include.join(\' \')")',
       '<!(node -p "require(\'node-addon-api\').include_dir")',

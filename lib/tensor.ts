@@ -1,30 +1,41 @@
 // Tensors: a shape and a row-major Float32Array, nothing more.
-import { invalidArg, invalidType } from './internal/check';
+import { allocF32, checkNumbers, invalidArg, invalidType } from './internal/check';
 
 export interface Tensor {
   shape: number[];
   data: Float32Array;
 }
 
+/** A shape: an array of integers >= 0; returns its element count. */
+function checkShape(shape: unknown): number {
+  if (!Array.isArray(shape)) throw invalidType('shape', 'array of non-negative integers', shape);
+  checkNumbers('shape', shape);
+  for (let i = 0; i < shape.length; i++) {
+    if (!Number.isSafeInteger(shape[i]) || shape[i] < 0) throw invalidArg(`shape[${i}]`, 'non-negative integer', shape[i]);
+  }
+  return shape.reduce((a: number, b: number) => a * b, 1);
+}
+
 /**
  * Makes a tensor. Plain arrays are copied into a new Float32Array; a Float32Array is used as is.
  * @example tensor([1, 2, 3, 4, 5, 6], [2, 3]) // shape [2, 3]
- * @throws RangeError when the shape does not match the data length.
+ * @throws RangeError when the shape does not match the data length; TypeError for an element
+ *   of a plain array that is not a number (`data[1]`: strings, holes, ...).
  */
 export function tensor(data: ArrayLike<number> | Float32Array, shape: number[]): Tensor {
-  if (!Array.isArray(shape)) throw invalidType('shape', 'array of positive integers', shape);
-  for (const d of shape) if (!Number.isInteger(d) || d < 0) throw invalidArg('shape', 'array of non-negative integers', shape);
+  const size = checkShape(shape);
   if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
     throw invalidType('data', 'array or Float32Array', data);
   }
-  const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) throw invalidArg('data', `length ${size} (shape [${shape.join(', ')}])`, data);
-  return { shape: [...shape], data: data instanceof Float32Array ? data : Float32Array.from(data) };
+  if (data instanceof Float32Array) return { shape: [...shape], data };
+  checkNumbers('data', data);
+  return { shape: [...shape], data: Float32Array.from(data) };
 }
 
-/** A tensor of zeros. */
+/** A tensor of zeros. @throws TypeError / RangeError for a shape that is not integers >= 0 (or too large). */
 export function zeros(shape: number[]): Tensor {
-  return { shape: [...shape], data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+  return { shape: [...shape], data: allocF32('zeros(shape)', checkShape(shape)) };
 }
 
 export function numel(shape: readonly number[]): number {

@@ -1,5 +1,5 @@
 // ONNX files as plain objects: decoding and encoding with protobufjs and the ONNX project's own
-// onnx.proto (proto/onnx.proto, from ONNX 1.12, Apache-2.0), and tensors between TensorProto and
+// onnx.proto (lib/convert/proto/onnx.proto, from ONNX 1.12, Apache-2.0), and tensors between TensorProto and
 // typed arrays (raw_data, float_data / int64_data / int32_data / double_data, external data files).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -63,9 +63,9 @@ export interface ModelProto {
 
 let modelType: protobuf.Type | null = null;
 
-/** The proto's location: proto/onnx.proto at the package root (from lib/convert or dist/convert). */
+/** The proto's location: lib/convert/proto/onnx.proto in the package (from lib/convert or dist/convert). */
 function protoFile(): string {
-  return path.join(__dirname, '..', '..', 'proto', 'onnx.proto');
+  return path.join(__dirname, '..', '..', 'lib', 'convert', 'proto', 'onnx.proto');
 }
 
 function ModelType(): protobuf.Type {

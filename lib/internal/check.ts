@@ -69,3 +69,58 @@ export function checkKnownKeys(name: string, obj: object, known: readonly string
     if (!known.includes(key)) throw invalidArg(name, `only the keys ${known.join(', ')}`, new Described(`unknown key '${key}'`));
   }
 }
+
+/** Largest feature, hidden, unit or vocabulary size a layer takes (the kernels index with 32-bit integers). */
+export const MAX_SIZE = 2 ** 24;
+/** Most elements in one weight buffer (8 GiB of float32). */
+export const MAX_ELEMENTS = 2 ** 31;
+
+/** A size option: a positive integer, at most `max` (the bound is in the message). */
+export function checkSize(name: string, value: unknown, max = MAX_SIZE): number {
+  const v = checkInteger(name, value, 1);
+  if (v > max) throw invalidArg(name, `positive integer at most ${max}`, v);
+  return v;
+}
+
+/** A new zeroed Float32Array of n elements, n checked first: never an unnamed 'Invalid typed array length'. */
+export function allocF32(name: string, n: number): Float32Array<ArrayBuffer> {
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) {
+    throw invalidArg(name, `at most ${MAX_ELEMENTS} elements (2^31)`, new Described(`${n} elements`));
+  }
+  try {
+    return new Float32Array(n);
+  } catch (e) {
+    throw new RangeError(`Could not allocate ${name}: ${n} float32 elements (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Reads an options object: a plain object whose keys are all known, and ONLY its own properties
+ * (a value inherited from a polluted Object.prototype is never taken for an option). Returns a
+ * copy without prototype holding the own properties among `known`.
+ */
+export function ownOptions<T extends object>(name: string, value: unknown, known: readonly string[], expected = 'object'): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidType(name, expected, value);
+  checkKnownKeys(name, value, known);
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of known) if (Object.prototype.hasOwnProperty.call(value, k)) out[k] = (value as Record<string, unknown>)[k];
+  return out as T;
+}
+
+/** Every element of a plain array is a number (holes, strings and other values are refused by index). */
+export function checkNumbers(name: string, values: ArrayLike<unknown>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') {
+      throw invalidType(`${name}[${i}]`, 'number', Array.isArray(values) && !(i in values) ? new Described('an empty slot (a hole)') : v);
+    }
+  }
+}
+
+/** Every value is finite (no NaN, no ±Infinity); names the first that is not. */
+export function checkAllFinite(name: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) throw invalidArg(`${name}[${i}]`, 'finite number', v);
+  }
+}

@@ -59,8 +59,12 @@ export class WeightStore {
   private readonly waiting: { owner: WriterToken; resume: () => void }[] = [];
 
   constructor(readonly owner: string, size: number) {
-    this.weights = sharedFloat32(size);
-    this.grads = sharedFloat32(size);
+    try {
+      this.weights = sharedFloat32(size);
+      this.grads = sharedFloat32(size);
+    } catch (e) {
+      throw new RangeError(`Could not allocate the ${owner} weights and gradients: 2 x ${size} float32 (${(e as Error).message})`);
+    }
     WeightStore.byBuffer.set(this.weights.buffer, this);
     WeightStore.byBuffer.set(this.grads.buffer, this);
   }

@@ -489,11 +489,32 @@ export async function saveSafetensorsAsync(file: string, tensors: Record<string,
  */
 export function loadSafetensors(file: string): Safetensors {
   if (typeof file !== 'string' || file.length === 0) throw invalidType('path', 'non-empty string', file);
-  return decodeSafetensors(fs.readFileSync(file), `file '${file}'`);
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw namingPath(e, file);
+  }
+  return decodeSafetensors(bytes, `file '${file}'`);
+}
+
+/** A file system error whose message names the path (EISDIR from a read does not). */
+function namingPath(e: unknown, file: string): unknown {
+  if (e instanceof Error && !e.message.includes(file)) {
+    e.message = `${e.message}: '${file}'`;
+    if ((e as NodeJS.ErrnoException).path === undefined) (e as NodeJS.ErrnoException).path = file;
+  }
+  return e;
 }
 
 /** The asynchronous loadSafetensors(). */
 export async function loadSafetensorsAsync(file: string): Promise<Safetensors> {
   if (typeof file !== 'string' || file.length === 0) throw invalidType('path', 'non-empty string', file);
-  return decodeSafetensors(await fsp.readFile(file), `file '${file}'`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fsp.readFile(file);
+  } catch (e) {
+    throw namingPath(e, file);
+  }
+  return decodeSafetensors(bytes, `file '${file}'`);
 }

@@ -1,5 +1,5 @@
 // Dense: y = act(x·Wᵀ + b) over the last axis (applied at every step of a sequence).
-import { checkBoolean, checkInteger, checkKnownKeys, checkOneOf, invalidArg, invalidType } from '../internal/check';
+import { allocF32, checkBoolean, checkInteger, checkOneOf, checkSize, Described, invalidArg, MAX_ELEMENTS, ownOptions } from '../internal/check';
 import { mulberry32, randomSeed } from '../internal/random';
 import { WeightStore, sharedFloat32, type WriterToken } from '../internal/weight_store';
 import { native } from '../native';
@@ -34,14 +34,13 @@ export class Dense implements ModelLayer {
    * them before its next update, and a fresh multi-MB array costs its page faults. */
   private readonly reused = { y: null as Float32Array | null, dx: null as Float32Array | null };
 
-  constructor(options: DenseOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidType('Dense options', 'object', options);
-    checkKnownKeys('Dense options', options, ['units', 'inputSize', 'activation', 'bias', 'seed']);
-    this.units = checkInteger('units', options.units, 1);
+  constructor(optionsIn: DenseOptions) {
+    const options = ownOptions<DenseOptions>('Dense options', optionsIn, ['units', 'inputSize', 'activation', 'bias', 'seed']);
+    this.units = checkSize('units', options.units);
     this.activation = checkOneOf('activation', options.activation ?? 'linear', ['linear', 'relu', 'tanh', 'sigmoid', 'softmax'] as const);
     this.useBias = checkBoolean('bias', options.bias ?? true);
     this.seed = options.seed === undefined ? randomSeed() : checkInteger('seed', options.seed, 0);
-    if (options.inputSize !== undefined) this.build(checkInteger('inputSize', options.inputSize, 1));
+    if (options.inputSize !== undefined) this.build(checkSize('inputSize', options.inputSize));
   }
 
   get inputSize(): number { return this.inFeatures; }
@@ -67,9 +66,10 @@ export class Dense implements ModelLayer {
   keepsTime(inputHasTime: boolean): boolean { return inputHasTime; }
 
   private build(inFeatures: number): void {
-    this.inFeatures = inFeatures;
     const n = this.units * inFeatures + (this.useBias ? this.units : 0);
+    if (n > MAX_ELEMENTS) throw invalidArg('units * inputSize', `at most ${MAX_ELEMENTS} (2^31) weights`, new Described(String(n)));
     this.store = new WeightStore('Dense', n);
+    this.inFeatures = inFeatures;
     const w = this.store.weights;
     const rand = mulberry32(this.seed);
     const k = 1 / Math.sqrt(inFeatures);

@@ -1,6 +1,6 @@
 // Dropout: in training, zero each feature with probability `rate` and scale the rest by
 // 1/(1-rate) (inverted dropout, as PyTorch and Keras); identity at inference.
-import { checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
+import { checkInteger, invalidArg, invalidType, ownOptions } from '../internal/check';
 import { applyMask, dropoutMask } from '../internal/random';
 import type { WeightStore } from '../internal/weight_store';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
@@ -17,9 +17,7 @@ export class Dropout implements ModelLayer {
   private mask: Float32Array | null = null;
 
   constructor(options: DropoutOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidType('Dropout options', 'object', options);
-    checkKnownKeys('Dropout options', options, ['rate']);
-    const rate = options.rate;
+    const rate = ownOptions<DropoutOptions>('Dropout options', options, ['rate']).rate;
     if (typeof rate !== 'number') throw invalidType('rate', 'number in [0, 1)', rate);
     if (!(rate >= 0 && rate < 1)) throw invalidArg('rate', 'number in [0, 1)', rate);
     this.rate = rate;

@@ -1,5 +1,5 @@
 // Embedding: token ids -> learned vectors (PyTorch nn.Embedding: weight [numEmbeddings, embeddingDim], init N(0, 1)).
-import { checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
+import { allocF32, checkInteger, checkSize, Described, invalidArg, MAX_ELEMENTS, ownOptions } from '../internal/check';
 import { mulberry32, randomSeed } from '../internal/random';
 import { WeightStore } from '../internal/weight_store';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from './layer';
@@ -22,13 +22,14 @@ export class Embedding implements ModelLayer {
   private readonly store: WeightStore;
   private ids: Int32Array | null = null;
 
-  constructor(options: EmbeddingOptions) {
-    if (typeof options !== 'object' || options === null) throw invalidType('Embedding options', 'object', options);
-    checkKnownKeys('Embedding options', options, ['numEmbeddings', 'embeddingDim', 'seed']);
-    this.numEmbeddings = checkInteger('numEmbeddings', options.numEmbeddings, 1);
-    this.embeddingDim = checkInteger('embeddingDim', options.embeddingDim, 1);
+  constructor(optionsIn: EmbeddingOptions) {
+    const options = ownOptions<EmbeddingOptions>('Embedding options', optionsIn, ['numEmbeddings', 'embeddingDim', 'seed']);
+    this.numEmbeddings = checkSize('numEmbeddings', options.numEmbeddings);
+    this.embeddingDim = checkSize('embeddingDim', options.embeddingDim);
     this.seed = options.seed === undefined ? randomSeed() : checkInteger('seed', options.seed, 0);
-    this.store = new WeightStore('Embedding', this.numEmbeddings * this.embeddingDim);
+    const n = this.numEmbeddings * this.embeddingDim;
+    if (n > MAX_ELEMENTS) throw invalidArg('numEmbeddings * embeddingDim', `at most ${MAX_ELEMENTS} (2^31) weights`, new Described(String(n)));
+    this.store = new WeightStore('Embedding', n);
     const w = this.store.weights;
     const rand = mulberry32(this.seed);
     for (let i = 0; i < w.length; i += 2) {  // Box-Muller: two normals per draw

@@ -56,7 +56,8 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
   if (optText === undefined || epochText === undefined) {
     throw invalidArg(file, 'a fused-rnn checkpoint (metadata fused-rnn.optimizer and fused-rnn.epoch)', 'a file without them');
   }
-  const epoch = Number(epochText);
+  // Digits only: Number() would also take '', ' 0x1 ' or '1e3'.
+  const epoch = /^(0|[1-9][0-9]{0,14})$/.test(epochText) ? Number(epochText) : NaN;
   if (!Number.isInteger(epoch) || epoch < 0) throw invalidArg(`${file} epoch`, 'an integer >= 0', epochText);
   const opt = parseJson(optText, `${file} optimizer`) as Omit<OptimizerStateDict, 'state'>;
   const weights: Record<string, Tensor> = {}, state: Record<string, Float32Array> = {}, best: Float32Array[] = [];

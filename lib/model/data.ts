@@ -1,6 +1,9 @@
 // Training/prediction data: arrays of variable-length sequences or pre-batched tensors, turned
 // into padded, time-major batches with lengths (the masking the kernels and losses apply).
-import { invalidArg, invalidType } from '../internal/check';
+// Every value is checked where it enters: a string, a hole or another non-number in a plain array
+// is a TypeError naming it (`data.x[0][3][1]`), a NaN or ±Infinity a RangeError (one such value
+// would otherwise turn every weight into NaN at the first update).
+import { checkAllFinite, checkNumbers, invalidArg, invalidType } from '../internal/check';
 import { checkTensorRank, type Tensor } from '../tensor';
 import type { Flow } from '../layers/layer';
 
@@ -127,17 +130,23 @@ function fromArrays(xs: SequenceArray[], spec: DataSpec, name: string): Sample[]
     if (seq.length === 0) throw invalidArg(`${name}[${i}]`, 'at least one step', 'an empty sequence');
     const width = F ?? 1;
     const out = new Float32Array(seq.length * width);
-    seq.forEach((step, t) => {
+    for (let t = 0; t < seq.length; t++) {
+      const step: unknown = seq[t];
       if (typeof step === 'number') {
         if (width !== 1) throw invalidArg(`${name}[${i}][${t}]`, `${width} features`, step);
+        if (step - step !== 0) throw invalidArg(`${name}[${i}][${t}]`, 'finite number', step);
         out[t] = step;
       } else {
         if (!Array.isArray(step) || step.length !== width || F === null) {
-          throw invalidArg(`${name}[${i}][${t}]`, F === null ? 'a token id' : `${width} features`, step);
+          if (!(t in seq)) throw invalidType(`${name}[${i}][${t}]`, F === null ? 'a token id' : `${width} features`, step);
+          throw (Array.isArray(step) || typeof step === 'number' ? invalidArg : invalidType)(
+            `${name}[${i}][${t}]`, F === null ? 'a token id' : `${width} features`, step);
         }
-        for (let f = 0; f < width; f++) out[t * width + f] = step[f];
+        checkNumbers(`${name}[${i}][${t}]`, step);
+        checkAllFinite(`${name}[${i}][${t}]`, step as number[]);
+        for (let f = 0; f < width; f++) out[t * width + f] = step[f] as number;
       }
-    });
+    }
     return { x: out, steps: seq.length, y: null };
   });
 }
@@ -157,15 +166,23 @@ function fromTensor(x: Tensor, lengthsIn: Int32Array | number[] | undefined, spe
     if (!Number.isInteger(steps) || steps < 1 || steps > T) throw invalidArg(`lengths[${i}]`, `integer in 1..${T}`, steps);
     out.push({ x: t.data.subarray(i * T * F, i * T * F + steps * F), steps, y: null });
   }
+  checkFiniteParts(`${name}.data`, t.data, out.map((s, i) => [i * T * F, s.steps * F]));
   return out;
 }
 
 function targetFromArray(t: TargetArray, steps: number, spec: DataSpec, name: string): Float32Array {
   const W = spec.targetWidth;
   const row = (v: unknown, where: string, into: Float32Array, at: number) => {
-    if (typeof v === 'number' && W === 1) into[at] = v;
-    else if (Array.isArray(v) && v.length === W && v.every((e) => typeof e === 'number')) into.set(v as number[], at);
-    else throw invalidArg(where, W === 1 ? 'a number' : `${W} numbers`, v);
+    if (typeof v === 'number' && W === 1) {
+      if (v - v !== 0) throw invalidArg(where, 'finite number', v);
+      into[at] = v;
+    } else if (Array.isArray(v) && v.length === W) {
+      checkNumbers(where, v);
+      checkAllFinite(where, v as number[]);
+      into.set(v as number[], at);
+    } else {
+      throw (typeof v === 'number' || Array.isArray(v) ? invalidArg : invalidType)(where, W === 1 ? 'a number' : `${W} numbers`, v);
+    }
   };
   if (!spec.outputHasTime) {
     const out = new Float32Array(W);
@@ -188,9 +205,21 @@ function targetsFromTensor(y: Tensor, xs: Sample[], spec: DataSpec, name: string
       throw invalidArg(name, `shape [${N}, ${T}${W === 1 ? '' : `, ${W}`}]`, t.shape);
     }
     const Ty = t.shape[1];
+    checkFiniteParts(`${name}.data`, t.data, xs.map((s, i) => [i * Ty * W, s.steps * W]));
     return xs.map((s, i) => t.data.subarray(i * Ty * W, i * Ty * W + s.steps * W));
   }
   const t = checkTensorRank(name, y, W === 1 && (y as Tensor).shape?.length === 1 ? 1 : 2);
   if (t.shape[0] !== N || (t.shape.length === 2 && t.shape[1] !== W)) throw invalidArg(name, `shape [${N}, ${W}]`, t.shape);
+  checkFiniteParts(`${name}.data`, t.data, [[0, N * W]]);
   return xs.map((_s, i) => t.data.subarray(i * W, i * W + W));
+}
+
+/** The values of `data` in each [start, length) part are finite (steps past a sequence's length are not read). */
+function checkFiniteParts(name: string, data: Float32Array, parts: [number, number][]): void {
+  for (const [start, n] of parts) {
+    for (let k = start; k < start + n; k++) {
+      const v = data[k];
+      if (v - v !== 0) throw invalidArg(`${name}[${k}]`, 'finite number', v);
+    }
+  }
 }

@@ -2,7 +2,7 @@
 // validation, callbacks, early stopping, checkpoints and abort (options: fit_options.ts).
 // The recurrent layers, large Dense products and the optimizer run on worker threads, losses in
 // slices, and the loop yields to the event loop after every update: a server stays responsive.
-import { checkInteger, invalidArg, invalidType } from '../internal/check';
+import { checkInteger, invalidArg, ownOptions } from '../internal/check';
 import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
 import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './checkpoint';
@@ -27,8 +27,9 @@ export function shuffledOrder(n: number, seed: number): number[] {
 }
 
 /** model.fit(): see FitOptions. Resolves with the per-epoch history. */
-export async function fit(model: Model, data: Dataset | BatchedDataset, opts: FitOptions): Promise<History> {
-  const r = resolveFitOptions(opts);
+export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: FitOptions): Promise<History> {
+  const r = resolveFitOptions(optsIn);
+  const opts = r.options;
   const { train, groups, validation } = prepareData(model, data, opts.validation, r);
   if (r.bptt && model.blocks.some((b) => b instanceof RecurrentBlock && b.layer.numDirections > 1)) {
     throw invalidArg('bptt', 'undefined for bidirectional layers (the reverse direction needs the whole sequence)', opts.bptt);
@@ -40,6 +41,7 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, opts: Fi
   const optimizerBefore = optimizer.stateDict();
   const lrBefore = optimizer.lr;
   const history: History = { epochs: [], stopped: 'completed', updates: 0 };
+  if (r.nonFinite === 'skip') history.skipped = 0;
 
   // fit is the model's one writer: it holds every layer's weights until it settles (readers are
   // served meanwhile from snapshots; other writers wait, or throw if they are sync).
@@ -110,7 +112,7 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
   const optimizer = r.optimizer;
   const targetWidth = r.loss.targets === 'classes' ? 1 : model.outputFeatures;
   const batches = epochBatches(train.length, groups, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
-  let lossSum = 0, updates = 0, correct = 0, counted = 0;
+  let lossSum = 0, updates = 0, correct = 0, counted = 0, skipped = 0;
   for (let batch = 0; batch < batches.length; batch++) {
     const chunks = chunkBatch(train.batch(batches[batch]), r.bptt?.steps ?? 0, model.outputHasTime, targetWidth);
     if (r.bptt && !r.bptt.stateful) model.resetStates();
@@ -124,6 +126,15 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
       const res = await r.loss.computeAsync({ ...out, lengths: chunk.mask ?? out.lengths }, chunk.y);
       await model.backwardAsync(res.grad, writer);
       const norm = gradNorm(params);
+      // One NaN or Infinity in a batch would make every weight NaN at this update: checked first
+      // (the global norm is NaN or infinite when any gradient is), the update never applied.
+      if (!Number.isFinite(res.loss) || !Number.isFinite(norm)) {
+        if (r.nonFinite === 'stop') throw nonFiniteError(epoch, batch, res.loss, norm);
+        skipped++;
+        history.skipped!++;
+        await yieldToEventLoop();
+        continue;
+      }
       const gradScale = r.clipGradNorm > 0 ? clipCoefficient(norm, r.clipGradNorm) : 1;
       if (r.lrSchedule && r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
       await optimizer.stepAsyncAs(writer, params, r.clipGradValue > 0 ? { gradScale, clipValue: r.clipGradValue } : { gradScale });
@@ -138,9 +149,16 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
       await yieldToEventLoop();
     }
   }
-  const info: EpochInfo = { epoch, loss: lossSum / Math.max(1, updates), lr: optimizer.lr };
+  const info: EpochInfo = { epoch, loss: updates === 0 && skipped > 0 ? NaN : lossSum / Math.max(1, updates), lr: optimizer.lr };
+  if (r.nonFinite === 'skip') info.skipped = skipped;
   if (r.loss.hasAccuracy && counted > 0) info.accuracy = correct / counted;
   return info;
+}
+
+function nonFiniteError(epoch: number, batch: number, loss: number, norm: number): RangeError {
+  return new RangeError(`Expected a finite loss and finite gradients in fit (epoch ${epoch}, batch ${batch}) but received ` +
+    `loss ${loss} and gradient norm ${norm}: the update was not applied, and the weights and optimizer state are back ` +
+    "to the start of the fit. Check the data's scale and the learning rate, or pass nonFinite: 'skip' to skip such batches.");
 }
 
 /** Keras EarlyStopping: stop after `patience` epochs without an improvement of minDelta. */
@@ -185,7 +203,7 @@ class EarlyStopping {
 
 /** Loss (and accuracy) of the model over a dataset, without training. */
 export async function evaluate(model: Model, data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
-  if (typeof opts !== 'object' || opts === null) throw invalidType('evaluate options', 'object', opts);
+  opts = ownOptions('evaluate options', opts, ['loss', 'batchSize']);
   const loss = resolveLoss(opts.loss);
   const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
   const samples = Samples.from(data, model.dataSpec(loss.targets === 'classes' ? 1 : model.outputFeatures), 'data');

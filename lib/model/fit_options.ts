@@ -1,5 +1,5 @@
 // fit()'s options: their types and their validation, all done before training starts.
-import { checkBoolean, checkInteger, checkKnownKeys, checkNonNegative, checkOneOf, invalidArg, invalidType } from '../internal/check';
+import { checkBoolean, checkInteger, checkNonNegative, checkOneOf, invalidArg, invalidType, ownOptions } from '../internal/check';
 import { Optimizer } from '../optim/optimizers';
 import type { Schedule } from '../optim/schedules';
 import type { Dataset } from './data';
@@ -19,7 +19,11 @@ export interface BatchInfo {
 
 export interface EpochInfo {
   epoch: number;
+  /** Mean loss over the updates applied (batches skipped for non-finite values not counted). */
   loss: number;
+  /** With nonFinite: 'skip': batches of this epoch whose loss or gradients were NaN or infinite
+   * (no update was applied for them). */
+  skipped?: number;
   accuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
@@ -70,6 +74,11 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Abort between updates; weights and optimizer state are then restored to the start of the fit. */
   signal?: AbortSignal;
+  /** What to do when a batch's loss or gradients are NaN or infinite (checked before the update,
+   * which is then never applied): 'stop' (default) rejects with a RangeError saying where, the
+   * weights and optimizer state restored to the start of the fit; 'skip' skips the batch and
+   * counts it (EpochInfo.skipped, History.skipped). */
+  nonFinite?: 'stop' | 'skip';
 }
 
 export interface History {
@@ -77,11 +86,13 @@ export interface History {
   /** Why training ended. */
   stopped: 'completed' | 'earlyStopping' | 'callback';
   updates: number;
+  /** With nonFinite: 'skip': batches skipped over the whole fit for non-finite loss or gradients. */
+  skipped?: number;
 }
 
 const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
   'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
-  'resumeFrom', 'initialEpoch', 'signal'];
+  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite'];
 
 /** Every option checked and defaulted. */
 export interface ResolvedFit {
@@ -93,13 +104,14 @@ export interface ResolvedFit {
   early: { monitor: 'loss' | 'valLoss'; patience: number; minDelta: number; restoreBest: boolean } | null;
   checkpoint: { path: string; every: number } | null;
   resumeFrom: string | null;
+  nonFinite: 'stop' | 'skip';
+  /** The caller's options, own properties only (fit reads its callbacks, signal and validation from here). */
+  options: FitOptions;
 }
 
 function optionalObject(name: string, v: unknown, keys: readonly string[], expected: string): Record<string, unknown> | null {
   if (v === undefined) return null;
-  if (typeof v !== 'object' || v === null) throw invalidType(name, expected, v);
-  checkKnownKeys(name, v, keys);
-  return v as Record<string, unknown>;
+  return ownOptions<Record<string, unknown>>(name, v, keys, expected);
 }
 
 function positiveOrOff(name: string, v: unknown): number {
@@ -109,9 +121,7 @@ function positiveOrOff(name: string, v: unknown): number {
 }
 
 export function resolveFitOptions(opts: FitOptions): ResolvedFit {
-  if (typeof opts !== 'object' || opts === null) throw invalidType('fit options', 'object', opts);
-  checkKnownKeys('fit options', opts, FIT_KEYS);
-  const o = opts;
+  const o = ownOptions<FitOptions>('fit options', opts, FIT_KEYS);
   if (!(o.optimizer instanceof Optimizer)) throw invalidType('optimizer', 'an optimizer (new SGD(...), new Adam(...), ...)', o.optimizer);
   for (const cb of ['onBatchEnd', 'onProgress', 'onEpochEnd'] as const) {
     if (o[cb] !== undefined && typeof o[cb] !== 'function') throw invalidType(cb, 'function', o[cb]);
@@ -169,5 +179,7 @@ export function resolveFitOptions(opts: FitOptions): ResolvedFit {
     early,
     checkpoint,
     resumeFrom: o.resumeFrom ?? null,
+    nonFinite: checkOneOf('nonFinite', o.nonFinite ?? 'stop', ['stop', 'skip'] as const),
+    options: o,
   };
 }

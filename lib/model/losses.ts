@@ -1,6 +1,6 @@
 // Losses over a model's output: the value (mean over valid elements) and dL/d(output).
 // Sequences are masked by their lengths: steps past a sequence's end add nothing.
-import { checkKnownKeys, checkOneOf, invalidArg, invalidType } from '../internal/check';
+import { checkOneOf, invalidArg, ownOptions } from '../internal/check';
 import { native } from '../native';
 import type { Flow } from '../layers/layer';
 
@@ -32,9 +32,7 @@ const NAMES = ['mse', 'mae', 'huber', 'crossEntropy', 'binaryCrossEntropy'] as c
 
 export function resolveLoss(spec: unknown): Loss {
   if (typeof spec === 'string') return makeLoss(checkOneOf('loss', spec, NAMES), 1);
-  if (typeof spec !== 'object' || spec === null) throw invalidType('loss', `one of ${NAMES.join(', ')} or { name, delta }`, spec);
-  checkKnownKeys('loss', spec, ['name', 'delta']);
-  const s = spec as { name: unknown; delta?: unknown };
+  const s = ownOptions<{ name: unknown; delta?: unknown }>('loss', spec, ['name', 'delta'], `one of ${NAMES.join(', ')} or { name, delta }`);
   const name = checkOneOf('loss.name', s.name, NAMES);
   const delta = s.delta ?? 1;
   if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) throw invalidArg('loss.delta', 'a positive number', delta);

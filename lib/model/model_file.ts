@@ -4,8 +4,8 @@
 // or corrupt file is refused with an error naming it.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { invalidArg } from '../internal/check';
-import { writeFileAtomicAsync } from '../io/atomic';
+import { Described, invalidArg } from '../internal/check';
+import { ensureDir, writeFileAtomicAsync } from '../io/atomic';
 import { loadSafetensorsAsync, saveSafetensorsAsync } from '../io/safetensors';
 import { GRU } from '../layers/recurrent/gru';
 import { LSTM } from '../layers/recurrent/lstm';
@@ -60,7 +60,7 @@ export function layersFromConfig(config: unknown, what = 'config'): SequentialLa
 
 /** Writes `dir/config.json` and `dir/model.safetensors` (the config also rides in its metadata). */
 export async function saveModel(model: Model, dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const config = JSON.stringify(modelConfig(model), null, 2);
   await saveSafetensorsAsync(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'pt', 'fused-rnn.config': config });
   await writeFileAtomicAsync(path.join(dir, CONFIG_FILE), new TextEncoder().encode(`${config}\n`));
@@ -74,7 +74,65 @@ export async function loadModel(location: string): Promise<{ layers: SequentialL
   const st = await loadSafetensorsAsync(file);
   const configText = st.metadata['fused-rnn.config'];
   if (configText === undefined) throw invalidArg(file, "a model saved by fused-rnn (metadata 'fused-rnn.config')", 'no config');
-  return { layers: layersFromConfig(parseJson(configText, file), `${file} config`), weights: st.tensors };
+  const config = parseJson(configText, file);
+  checkDeclaredSizes(config, st.tensors, file);
+  return { layers: layersFromConfig(config, `${file} config`), weights: st.tensors };
+}
+
+/**
+ * Before any layer is built (and its weights allocated): each layer's parameter count, computed
+ * from the sizes its config declares, must equal the values the file holds for it (tensors
+ * `${i}.*`). A 1 KB file declaring Embedding(2**27, 4) is refused here, not after allocating 2 GB.
+ * Layers whose options are not valid sizes are left to their constructors, which refuse them first.
+ */
+export function checkDeclaredSizes(config: unknown, tensors: Record<string, Tensor>, file: string): void {
+  const layers = (config as Partial<ModelConfig> | null)?.layers;
+  if (!Array.isArray(layers)) return;
+  const held = new Map<number, number>();
+  for (const [name, t] of Object.entries(tensors)) {
+    const i = /^(\d+)\./.exec(name)?.[1];
+    if (i !== undefined) held.set(Number(i), (held.get(Number(i)) ?? 0) + t.data.length);
+  }
+  layers.forEach((l: unknown, i) => {
+    const declared = declaredParams(l);
+    if (declared === null) return;
+    const has = held.get(i) ?? 0;
+    if (declared !== has) {
+      const kind = String((l as LayerConfig).kind);
+      throw invalidArg(`${file} config.layers[${i}] (${kind})`, `sizes matching the file's ${has} weights for layer ${i}`,
+        new Described(`sizes declaring ${declared} weights`));
+    }
+  });
+}
+
+/** The parameter count a layer config declares (as the layer would allocate it), or null when its sizes are not valid. */
+function declaredParams(l: unknown): number | null {
+  if (typeof l !== 'object' || l === null) return null;
+  const { kind, options } = l as { kind?: unknown; options?: unknown };
+  if (typeof options !== 'object' || options === null) return null;
+  const o = options as Record<string, unknown>;
+  const size = (v: unknown, fallback?: number): number => {
+    const x = v === undefined ? fallback : v;
+    return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : NaN;
+  };
+  let n: number;
+  switch (kind) {
+    case 'Dropout': n = 0; break;
+    case 'Embedding': n = size(o.numEmbeddings) * size(o.embeddingDim); break;
+    case 'Dense': n = size(o.units) * (size(o.inputSize) + (o.bias === false ? 0 : 1)); break;
+    case 'LSTM': case 'GRU': case 'RNN': {
+      const G = kind === 'LSTM' ? 4 : kind === 'GRU' ? 3 : 1;
+      const H = size(o.hiddenSize), I = size(o.inputSize), L = size(o.numLayers, 1), P = size(o.projSize, 0);
+      const D = o.direction === 'bidirectional' || o.bidirectional === true ? 2 : 1;
+      const Hout = P > 0 ? P : H, bias = o.bias === false ? 0 : 2;
+      const perDirection = (inputs: number) => G * H * (inputs + Hout + bias) + (o.peephole === true ? 3 * H : 0) + (P > 0 ? Hout * H : 0);
+      n = D * (perDirection(I) + (L - 1) * perDirection(D * Hout));
+      if (o.learnInitialState === true) n += L * D * (Hout + (kind === 'LSTM' ? H : 0));
+      break;
+    }
+    default: return null;
+  }
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 export function parseJson(text: string, what: string): unknown {

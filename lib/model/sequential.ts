@@ -1,6 +1,6 @@
 // Sequential: a stack of layers run one after the other; forward, backward, predict, state dicts.
 // Training (fit, evaluate) lives in fit.ts; files in model_file.ts; Keras weight lists in keras_weights.ts.
-import { checkInteger, invalidArg, invalidType } from '../internal/check';
+import { checkAllFinite, checkInteger, checkNumbers, Described, invalidArg, invalidType, ownOptions } from '../internal/check';
 import { Recurrent } from '../layers/recurrent/recurrent';
 import { checkTensorRank, type Tensor } from '../tensor';
 import { Samples, type BatchedDataset, type DataSpec, type Dataset, type SequenceArray } from './data';
@@ -48,6 +48,15 @@ export class Sequential implements Model {
 
   constructor(layers: SequentialLayer[]) {
     if (!Array.isArray(layers) || layers.length === 0) throw invalidType('layers', 'non-empty array of layers', layers);
+    // One layer object twice would share weights and a training record between two places,
+    // and the second forward overwrites what the first one's backward needs: refused.
+    layers.forEach((l, i) => {
+      const j = layers.indexOf(l);
+      if (j < i) {
+        throw invalidArg(`layers[${i}]`, 'a layer object not already in the model',
+          new Described(`the ${(l as { constructor?: { name?: string } })?.constructor?.name ?? 'layer'} object of layers[${j}] again (make a new layer for each place)`));
+      }
+    });
     this.layers = Object.freeze([...layers]);
     this.blocks = Object.freeze(layers.map((l, i) => {
       if (l instanceof Recurrent) return new RecurrentBlock(l);
@@ -334,9 +343,14 @@ export class Sequential implements Model {
       const B = x.length;
       if (B === 0) throw invalidArg('x', 'at least one stream', '[]');
       const data = new Float32Array(B * (F ?? 1));
+      checkNumbers('x', F === null ? x : []);
       x.forEach((row, b) => {
         if (F === null ? typeof row !== 'number' : !Array.isArray(row) || row.length !== F) {
           throw invalidArg(`x[${b}]`, F === null ? 'a token id' : `${F} features`, row);
+        }
+        if (Array.isArray(row)) {
+          checkNumbers(`x[${b}]`, row);
+          checkAllFinite(`x[${b}]`, row);
         }
         if (typeof row === 'number') data[b] = row;
         else data.set(row, b * F!);
@@ -345,11 +359,12 @@ export class Sequential implements Model {
     }
     const t = checkTensorRank('x', x, F === null ? 1 : 2);
     if (F !== null && t.shape[1] !== F) throw invalidArg('x', `shape [B, ${F}]`, t.shape);
+    checkAllFinite('x.data', t.data);
     return { data: t.data, shape: [...t.shape], lengths: null };
   }
 
   private predictPlan(x: SequenceArray[] | Tensor, opts: PredictOptions) {
-    if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
+    opts = ownOptions<PredictOptions>('opts', opts, ['lengths', 'batchSize']);
     const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
     const data: Dataset = { x };
     if (opts.lengths !== undefined) data.lengths = opts.lengths;

@@ -2,7 +2,7 @@
 // gradNorm() gives the pre-clip norm (report it to callbacks), clipCoefficient() the factor that
 // optimizer.step(params, { gradScale }) multiplies every gradient by on the fly. Clipping by value
 // is step()'s `clipValue`.
-import { checkNonNegative, invalidType } from '../internal/check';
+import { checkNonNegative, invalidArg, invalidType } from '../internal/check';
 import { native } from '../native';
 import type { ParamLike } from './optimizers';
 
@@ -34,10 +34,11 @@ export function gradNorm(params: readonly ParamLike[]): number {
  * clip_grad_norm_ evaluates it on its float32 norm tensor (reciprocal, then times maxNorm).
  * 1 when the norm is within maxNorm; NaN for a NaN norm (step() then refuses the gradScale).
  * @example clipCoefficient(10, 1) // 0.0999999...
- * @throws RangeError unless norm and maxNorm are numbers >= 0 (norm may be Infinity or NaN).
+ * @throws TypeError / RangeError unless norm and maxNorm are numbers >= 0 (norm may be Infinity or NaN).
  */
 export function clipCoefficient(norm: number, maxNorm: number): number {
   if (typeof norm !== 'number') throw invalidType('norm', 'number >= 0', norm);
+  if (norm < 0) throw invalidArg('norm', 'number >= 0 (a norm; Infinity and NaN pass through)', norm);
   checkNonNegative('maxNorm', maxNorm);
   const f = Math.fround;
   const coef = f(f(1 / f(f(norm) + f(CLIP_NORM_EPS))) * f(maxNorm));  // max_norm / (total_norm + 1e-6)

@@ -10,7 +10,7 @@
 // optimizer (every parameter steps together). A parameter first seen after step 1 gets fresh
 // state but the optimizer's step count (Adam's bias correction, Adagrad's lr decay).
 import {
-  checkBoolean, checkInteger, checkKnownKeys, checkNonNegative, Described, invalidArg, invalidType,
+  checkBoolean, checkInteger, checkNonNegative, Described, invalidArg, invalidType, ownOptions,
 } from '../internal/check';
 import { WeightStore, acquireAll, isPinned, sharedFloat32, type WriterToken } from '../internal/weight_store';
 import { native, type OptimizerStepArgs } from '../native';
@@ -121,10 +121,24 @@ export interface OptimizerStateDict {
 }
 
 const STEP_KEYS = ['gradScale', 'clipValue'] as const;
+const OPTION_KEYS: Record<OptimizerKind, readonly string[]> = {
+  sgd: ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay'],
+  adam: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  adamw: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  rmsprop: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered'],
+  adagrad: ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps'],
+};
 const CLASS_NAMES: Record<OptimizerKind, string> = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' };
 
 function checkLr(name: string, value: unknown): number {
-  return checkNonNegative(name, value);
+  return checkHyper(name, value);
+}
+
+/** A hyper-parameter >= 0 that the update loops can use in float32 (1e39 would be Infinity there). */
+function checkHyper(name: string, value: unknown): number {
+  const v = checkNonNegative(name, value);
+  if (!Number.isFinite(Math.fround(v))) throw invalidArg(name, 'finite number >= 0 (at most 3.4028234663852886e38, float32)', value);
+  return v;
 }
 
 function checkBeta(name: string, value: unknown): number {
@@ -138,18 +152,16 @@ type Resolved = Record<string, number | boolean | [number, number]>;
 /** Options -> every field resolved, checked as torch's constructors check them. */
 function resolve(kind: OptimizerKind, options: unknown): Resolved {
   const cls = CLASS_NAMES[kind];
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(`${cls} options`, 'object', options);
-  const o = options as Record<string, unknown>;
+  const o = ownOptions<Record<string, unknown>>(`${cls} options`, options, OPTION_KEYS[kind]);
   switch (kind) {
     case 'sgd': {
-      checkKnownKeys(`${cls} options`, o, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
       if (o.lr === undefined) throw invalidType('lr', 'finite number >= 0 (SGD has no default learning rate)', o.lr);
       const r = {
         lr: checkLr('lr', o.lr),
-        momentum: checkNonNegative('momentum', o.momentum ?? 0),
-        dampening: checkNonNegative('dampening', o.dampening ?? 0),
+        momentum: checkHyper('momentum', o.momentum ?? 0),
+        dampening: checkHyper('dampening', o.dampening ?? 0),
         nesterov: checkBoolean('nesterov', o.nesterov ?? false),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? 0),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? 0),
       };
       if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0)) {
         throw invalidArg('nesterov', 'momentum > 0 and dampening 0', new Described(`momentum ${r.momentum} and dampening ${r.dampening}`));
@@ -158,35 +170,32 @@ function resolve(kind: OptimizerKind, options: unknown): Resolved {
     }
     case 'adam':
     case 'adamw': {
-      checkKnownKeys(`${cls} options`, o, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad']);
       const betas = o.betas ?? DEFAULT_ADAM_BETAS;
       if (!Array.isArray(betas) || betas.length !== 2) throw invalidType('betas', '[beta1, beta2]', betas);
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_ADAM_LR),
         betas: [checkBeta('betas[0]', betas[0]), checkBeta('betas[1]', betas[1])],
-        eps: checkNonNegative('eps', o.eps ?? DEFAULT_ADAM_EPS),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? (kind === 'adamw' ? DEFAULT_ADAMW_WEIGHT_DECAY : 0)),
+        eps: checkHyper('eps', o.eps ?? DEFAULT_ADAM_EPS),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? (kind === 'adamw' ? DEFAULT_ADAMW_WEIGHT_DECAY : 0)),
         amsgrad: checkBoolean('amsgrad', o.amsgrad ?? false),
       };
     }
     case 'rmsprop':
-      checkKnownKeys(`${cls} options`, o, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered']);
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_RMSPROP_LR),
-        alpha: checkNonNegative('alpha', o.alpha ?? DEFAULT_RMSPROP_ALPHA),
-        eps: checkNonNegative('eps', o.eps ?? DEFAULT_RMSPROP_EPS),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? 0),
-        momentum: checkNonNegative('momentum', o.momentum ?? 0),
+        alpha: checkHyper('alpha', o.alpha ?? DEFAULT_RMSPROP_ALPHA),
+        eps: checkHyper('eps', o.eps ?? DEFAULT_RMSPROP_EPS),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? 0),
+        momentum: checkHyper('momentum', o.momentum ?? 0),
         centered: checkBoolean('centered', o.centered ?? false),
       };
     case 'adagrad':
-      checkKnownKeys(`${cls} options`, o, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps']);
       return {
         lr: checkLr('lr', o.lr ?? DEFAULT_ADAGRAD_LR),
-        lrDecay: checkNonNegative('lrDecay', o.lrDecay ?? 0),
-        weightDecay: checkNonNegative('weightDecay', o.weightDecay ?? 0),
-        initialAccumulatorValue: checkNonNegative('initialAccumulatorValue', o.initialAccumulatorValue ?? 0),
-        eps: checkNonNegative('eps', o.eps ?? DEFAULT_ADAGRAD_EPS),
+        lrDecay: checkHyper('lrDecay', o.lrDecay ?? 0),
+        weightDecay: checkHyper('weightDecay', o.weightDecay ?? 0),
+        initialAccumulatorValue: checkHyper('initialAccumulatorValue', o.initialAccumulatorValue ?? 0),
+        eps: checkHyper('eps', o.eps ?? DEFAULT_ADAGRAD_EPS),
       };
   }
 }
@@ -265,7 +274,9 @@ export abstract class Optimizer {
    * `gradScale` and `clipValue` apply to them on the fly (see StepOptions).
    * @example
    * const opt = new Adam({ lr: 1e-3 });
-   * lstm.zeroGrad(); lstm.forward(x); lstm.backward({ output: dy });
+   * lstm.zeroGrad();
+   * const { output } = lstm.forward(x, { training: true });
+   * lstm.backward({ gradOutput: output });               // d(sum(output²)/2)
    * const norm = gradNorm(lstm.parameters());            // pre-clip norm, for logging
    * opt.step(lstm.parameters(), { gradScale: clipCoefficient(norm, 1.0) });
    * @throws TypeError / RangeError naming the argument (`params[2].grad`, `opts.gradScale`, ...) for any bad
@@ -292,7 +303,11 @@ export abstract class Optimizer {
     this.checkNoAsyncStep('step');
     const call = this.prepareStep(params, opts);
     for (const s of call.stores) s.checkWritable(writer, `${this.kind}.step`);
-    native.optimizerStep(...call.args);
+    try {
+      native.optimizerStep(...call.args);
+    } catch (e) {
+      throw call.named(e);
+    }
     call.commit();
   }
 
@@ -319,6 +334,8 @@ export abstract class Optimizer {
           }
         }
         call.commit();
+      } catch (e) {
+        throw call.named(e);
       } finally {
         release();
       }
@@ -334,11 +351,13 @@ export abstract class Optimizer {
 
   private prepareStep(params: readonly ParamLike[], opts: StepOptions) {
     const checked = this.checkParams(params);
-    if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
-    checkKnownKeys('opts', opts, STEP_KEYS);
+    opts = ownOptions<StepOptions>('opts', opts, STEP_KEYS);
     const gradScale = opts.gradScale ?? 1;
     if (typeof gradScale !== 'number') throw invalidType('opts.gradScale', 'finite number >= 0', gradScale);
-    if (!Number.isFinite(gradScale) || gradScale < 0) throw invalidArg('opts.gradScale', 'finite number >= 0', gradScale);
+    // The scale is applied in float32: 1e39 would be Infinity there.
+    if (!Number.isFinite(gradScale) || gradScale < 0 || !Number.isFinite(Math.fround(gradScale))) {
+      throw invalidArg('opts.gradScale', 'finite number >= 0 (at most 3.4028234663852886e38, float32)', gradScale);
+    }
     const clipValue = opts.clipValue ?? 0;
     if (typeof clipValue !== 'number') throw invalidType('opts.clipValue', 'number >= 0 (0 or Infinity: off)', clipValue);
     if (!(clipValue >= 0)) throw invalidArg('opts.clipValue', 'number >= 0 (0 or Infinity: off)', clipValue);
@@ -368,7 +387,14 @@ export abstract class Optimizer {
       this.steps++;
       for (const s of stores) s.touch();
     };
-    return { args, commit, stores, pinned };
+    // The native side refuses non-finite gradients (nothing written) naming grads[i]: say which parameter.
+    const named = (e: unknown) => {
+      if (e instanceof RangeError) {
+        e.message = e.message.replace(/grads\[(\d+)\]/, (_m, i: string) => `params[${i}].grad ('${checked[Number(i)]?.name}')`);
+      }
+      return e;
+    };
+    return { args, commit, stores, pinned, named };
   }
 
   /** Forgets the state of every parameter and the step count (the learning rate stays). */
@@ -392,8 +418,7 @@ export abstract class Optimizer {
    */
   loadStateDict(d: OptimizerStateDict): void {
     this.checkNoAsyncStep('loadStateDict');
-    if (typeof d !== 'object' || d === null) throw invalidType('state dict', 'object', d);
-    checkKnownKeys('state dict', d, ['kind', 'config', 'step', 'lr', 'state']);
+    d = ownOptions<OptimizerStateDict>('state dict', d, ['kind', 'config', 'step', 'lr', 'state']);
     if (d.kind !== this.kind) throw invalidArg('kind', `'${this.kind}'`, d.kind);
     const config = resolve(this.kind, d.config);
     const steps = checkInteger('step', d.step, 0);

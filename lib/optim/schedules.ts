@@ -3,7 +3,7 @@
 // The closed forms are torch.optim.lr_scheduler's. Use:
 //   const sched = warmup({ steps: 100 }, cosineAnnealingLR({ tMax: 10_000 }));
 //   opt.lr = sched.lr(opt.stepCount, opt.initialLr); opt.step(params);
-import { checkFinite, checkInteger, checkKnownKeys, invalidArg, invalidType } from '../internal/check';
+import { checkFinite, checkInteger, invalidArg, invalidType, ownOptions } from '../internal/check';
 
 export interface Schedule {
   /** The learning rate at `step` (an integer >= 0) for a base learning rate `baseLr`. */
@@ -11,9 +11,7 @@ export interface Schedule {
 }
 
 function checkOptions(name: string, o: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (typeof o !== 'object' || o === null) throw invalidType(name, 'object', o);
-  checkKnownKeys(name, o, keys);
-  return o as Record<string, unknown>;
+  return ownOptions<Record<string, unknown>>(name, o, keys);
 }
 
 function checkPositive(name: string, v: unknown): number {

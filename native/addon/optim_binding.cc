@@ -11,6 +11,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -117,9 +118,25 @@ struct StepJob {
   float grad_scale, clip_value;
   std::vector<Slot> slots;
 
-  void run() const {
+  // Refuses non-finite gradients before anything is written: one NaN or Infinity (or a finite
+  // gradient that gradScale pushes past float32's range) would make every weight it touches NaN.
+  // One vectorised integer pass over the gradients (max_abs_bits), then the update.
+  frnn::Status run() const {
+    for (size_t i = 0; i < slots.size(); ++i) {
+      const uint32_t bits = frnn::max_abs_bits(slots[i].grad, slots[i].n);
+      float max_abs;
+      std::memcpy(&max_abs, &bits, sizeof max_abs);
+      if (bits >= frnn::kNonFiniteBits)
+        return frnn::Status::Error("Expected finite gradients for grads[" + std::to_string(i) +
+                                   "] but found NaN or Infinity: no parameter was updated");
+      if (!std::isfinite(max_abs * grad_scale))
+        return frnn::Status::Error("Expected gradients that stay finite in float32 after gradScale for grads[" +
+                                   std::to_string(i) + "] but max |grad| " + std::to_string(max_abs) +
+                                   " times gradScale overflows: no parameter was updated");
+    }
     for (const Slot& s : slots)
       frnn::optim_step(kind, h, step, s.param, s.grad, s.state.data(), s.n, grad_scale, clip_value, s.fresh);
+    return frnn::Status::Ok();
   }
 };
 
@@ -170,7 +187,8 @@ StepJob step_job(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
-  step_job(info).run();
+  const frnn::Status st = step_job(info).run();
+  if (!st.ok) throw_range(info.Env(), st.message);
   return info.Env().Undefined();
 }
 
@@ -178,10 +196,7 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
 // passes only SharedArrayBuffer memory and holds the layers as a writer meanwhile.
 Napi::Value OptimizerStepAsync(const Napi::CallbackInfo& info) {
   auto job = std::make_shared<const StepJob>(step_job(info));
-  return queue_job(info, "fused-rnn:optimizer-step", [job] {
-    job->run();
-    return frnn::Status::Ok();
-  });
+  return queue_job(info, "fused-rnn:optimizer-step", [job] { return job->run(); });
 }
 
 Napi::Value OptimizerStateNames(const Napi::CallbackInfo& info) {

@@ -6,6 +6,8 @@
 // them only memory JS cannot take away meanwhile (ARCHITECTURE.md, "Concurrency").
 #include <napi.h>
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@ struct Sizes {
 };
 
 constexpr int64_t kMaxSteps = int64_t{1} << 24;
+constexpr int64_t kMaxSize = int64_t{1} << 24;  // inputSize, hiddenSize, projSize (lib: MAX_SIZE)
 constexpr double kMaxElements = 4.0e9;  // beyond any Float32Array
 
 // `with_saved`: also the training record's size (it walks the layout: skipped per step).
@@ -57,10 +60,19 @@ RnnConfig parse_config(Napi::Object o) {
   const double cell = num_prop(o, "cell", -1);
   if (cell != 0 && cell != 1 && cell != 2) throw_range(env, "Expected cell 0, 1 or 2");
   c.cell = static_cast<frnn::CellType>(static_cast<int>(cell));
+  // Range first: casting a double outside int32 (2**31, 2**40, NaN) to int32 is undefined behaviour.
   auto int_prop = [&](const char* key, double fallback) {
     const double v = num_prop(o, key, fallback);
-    if (v != static_cast<int32_t>(v)) throw_range(env, std::string("Expected integer for ") + key);
+    if (!(v >= 0 && v <= static_cast<double>(kMaxSize)) || std::floor(v) != v)
+      throw_range(env, std::string("Expected integer in 0..") + std::to_string(kMaxSize) + " for " + key);
     return static_cast<int32_t>(v);
+  };
+  // A double beyond float's range converts to +-Infinity here, not by an undefined cast.
+  auto float_prop = [&](const char* key) {
+    const double v = num_prop(o, key, 0);
+    if (!std::isfinite(v) || std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max()))
+      throw_range(env, std::string("Expected finite float32 for ") + key);
+    return static_cast<float>(v);
   };
   c.input_size = int_prop("inputSize", 0);
   c.hidden_size = int_prop("hiddenSize", 0);
@@ -72,9 +84,9 @@ RnnConfig parse_config(Napi::Object o) {
   c.peephole = bool_prop(o, "peephole", false);
   c.input_forget = bool_prop(o, "inputForget", false);
   c.reset_after = bool_prop(o, "resetAfter", true);
-  c.gate_clip = static_cast<float>(num_prop(o, "gateClip", 0));
-  c.cell_clip = static_cast<float>(num_prop(o, "cellClip", 0));
-  c.forget_bias = static_cast<float>(num_prop(o, "forgetBias", 0));
+  c.gate_clip = float_prop("gateClip");
+  c.cell_clip = float_prop("cellClip");
+  c.forget_bias = float_prop("forgetBias");
   // activations: [direction][slot] of { kind, alpha, beta }
   Napi::Value acts = o.Get("activations");
   if (!acts.IsArray()) throw_type(env, "Expected array for activations");
@@ -90,8 +102,12 @@ RnnConfig parse_config(Napi::Object o) {
       if (!a.IsObject()) throw_type(env, "Expected activation object");
       Napi::Object ao = a.As<Napi::Object>();
       c.act[d][s].kind = act_kind(env, num_prop(ao, "kind", -1));
-      c.act[d][s].alpha = static_cast<float>(num_prop(ao, "alpha", 0));
-      c.act[d][s].beta = static_cast<float>(num_prop(ao, "beta", 0));
+      const double alpha = num_prop(ao, "alpha", 0), beta = num_prop(ao, "beta", 0);
+      constexpr double kFloatMax = static_cast<double>(std::numeric_limits<float>::max());
+      if (!(std::fabs(alpha) <= kFloatMax) || !(std::fabs(beta) <= kFloatMax))
+        throw_range(env, "Expected finite float32 activation alpha and beta");
+      c.act[d][s].alpha = static_cast<float>(alpha);
+      c.act[d][s].beta = static_cast<float>(beta);
     }
   }
   frnn::Status st = frnn::validate_config(c);

@@ -76,4 +76,9 @@ void optim_step(OptimKind kind, const OptimHyper& h, int64_t step, float* param,
 // takes the norm of float32 per-tensor norms instead: the two differ in the last bits only.
 double sum_squares(const float* x, size_t n);
 
+// The largest |x[i]| as its float bit pattern without the sign (one integer max per element,
+// vectorised): >= 0x7f800000 (kNonFiniteBits) when some x[i] is NaN or +-Infinity. 0 for n = 0.
+uint32_t max_abs_bits(const float* x, size_t n);
+constexpr uint32_t kNonFiniteBits = 0x7f800000u;
+
 }  // namespace frnn

@@ -1,5 +1,5 @@
 // Activation specs: names, ONNX-parameterised forms, and their native encoding.
-import { checkKnownKeys, invalidArg, invalidType } from '../../internal/check';
+import { invalidArg, invalidType, ownOptions } from '../../internal/check';
 
 /** Names of the supported activations. */
 export const ACTIVATION_NAMES = [
@@ -47,8 +47,7 @@ export function resolveActivation(argName: string, spec: unknown): NativeActivat
   let alpha: unknown;
   let beta: unknown;
   if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) {
-    checkKnownKeys(argName, spec, ['name', 'alpha', 'beta']);
-    ({ name, alpha, beta } = spec as { name: unknown; alpha?: unknown; beta?: unknown });
+    ({ name, alpha, beta } = ownOptions<{ name: unknown; alpha?: unknown; beta?: unknown }>(argName, spec, ['name', 'alpha', 'beta']));
   } else if (typeof spec !== 'string') {
     throw invalidType(argName, 'activation name or { name, alpha?, beta? }', spec);
   }

@@ -1,6 +1,6 @@
 // Layer options: defaults, validation, and the resolved form the native side receives.
 import {
-  checkBoolean, checkFinite, checkInteger, checkKnownKeys, checkNonNegative, checkOneOf, invalidArg, invalidType,
+  checkBoolean, checkFinite, checkInteger, checkNonNegative, checkOneOf, checkSize, Described, invalidArg, ownOptions,
 } from '../../internal/check';
 import { randomSeed } from '../../internal/random';
 import { SEQUENCE_OPTION_KEYS, resolveSequenceOptions, type ResolvedSequenceOptions, type SequenceOptions } from '../layer';
@@ -67,6 +67,9 @@ export interface RNNOptions extends RecurrentOptions {
 }
 
 export const DEFAULT_NUM_LAYERS = 1;
+/** The kernels' bounds (native/src/config.cc): inputSize and hiddenSize up to 2^20, fewer than 1e9 weights. */
+export const MAX_RNN_SIZE = 2 ** 20;
+export const MAX_RNN_PARAMS = 1e9;
 const COMMON_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'direction', 'bias', 'batchFirst',
   'dropout', 'seed', 'gateClip', ...SEQUENCE_OPTION_KEYS] as const;
 export const OPTION_KEYS: Record<CellKind, readonly string[]> = {
@@ -106,19 +109,17 @@ export const CELL_CLASS_NAMES = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' } as cons
 
 /** The layer's own options, resolved, and how it sits in a Sequential. */
 export function resolveOptions(cell: CellKind, options: unknown): { config: ResolvedConfig; inSequential: ResolvedSequenceOptions } {
-  const config = resolveConfig(cell, options);
-  return { config, inSequential: resolveSequenceOptions(options as SequenceOptions) };
+  // Own properties only: an option inherited from a polluted Object.prototype is never read.
+  const own = ownOptions<LSTMOptions & GRUOptions & RNNOptions>(`${CELL_CLASS_NAMES[cell]} options`, options, OPTION_KEYS[cell]);
+  const config = resolveConfig(cell, own);
+  return { config, inSequential: resolveSequenceOptions(own) };
 }
 
-function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig {
-  const cls = CELL_CLASS_NAMES[cell];
-  if (typeof options !== 'object' || options === null) throw invalidType(`${cls} options`, 'object', options);
-  checkKnownKeys(`${cls} options`, options, OPTION_KEYS[cell]);
-  const o = options as LSTMOptions & GRUOptions & RNNOptions;
-  const hiddenSize = checkInteger('hiddenSize', o.hiddenSize, 1);
+function resolveConfig(cell: CellKind, o: LSTMOptions & GRUOptions & RNNOptions): ResolvedConfig {
+  const hiddenSize = checkSize('hiddenSize', o.hiddenSize, MAX_RNN_SIZE);
   const r: ResolvedConfig = {
     cell,
-    inputSize: checkInteger('inputSize', o.inputSize, 1),
+    inputSize: checkSize('inputSize', o.inputSize, MAX_RNN_SIZE),
     hiddenSize,
     numLayers: checkInteger('numLayers', o.numLayers ?? DEFAULT_NUM_LAYERS, 1, 1024),
     direction: 'forward',
@@ -153,12 +154,18 @@ function resolveConfig(cell: CellKind, options: unknown): ResolvedConfig {
   const defaults: Record<string, string> = {
     gate: cell === 'rnn' ? rnnDefault : 'sigmoid', cell: 'tanh', hidden: 'tanh',
   };
-  const given = o.activations ?? {};
-  if (typeof given !== 'object' || given === null) throw invalidType('activations', 'object', given);
-  checkKnownKeys('activations', given, ACTIVATION_SLOTS[cell]);
+  const given = ownOptions<Record<string, unknown>>('activations', o.activations ?? {}, ACTIVATION_SLOTS[cell]);
   const slots = ['gate', 'cell', 'hidden'].map((slot) =>
     resolveDirectional(`activations.${slot}`, (given as Record<string, unknown>)[slot] ?? defaults[slot]));
   r.activations = [0, 1].map((d) => slots.map((pair) => pair[d]));
+  // Weights per layer and direction (native param_layout): G*H*(input + Hout) matrices, biases, peepholes, projection.
+  const D = numDirections(r), Hout = outputSize(r), G = gateCount(cell);
+  const perDirection = (inputs: number) => G * hiddenSize * (inputs + Hout + (r.bias ? 2 : 0))
+    + (r.peephole ? 3 * hiddenSize : 0) + (r.projSize > 0 ? Hout * hiddenSize : 0);
+  const params = D * (perDirection(r.inputSize) + (r.numLayers - 1) * perDirection(D * Hout));
+  if (params >= MAX_RNN_PARAMS) {
+    throw invalidArg('inputSize, hiddenSize and numLayers', 'fewer than 1e9 weights in all', new Described(`about ${params} weights`));
+  }
   return r;
 }
 

@@ -4,7 +4,7 @@
 // 'torch' is a plain copy. The others permute gate blocks:
 //   ONNX   LSTM i,o,f,c   GRU z,r,h   peepholes i,o,f   W [D, G*H, I], R [D, G*H, Hout], B [D, 2*G*H]
 //   Keras  LSTM i,f,c,o   GRU z,r,h   kernel [I, G*H], recurrent_kernel [Hout, G*H] (transposed)
-import { Described, invalidArg, invalidType } from '../../internal/check';
+import { checkNumbers, Described, invalidArg, invalidType } from '../../internal/check';
 import type { Tensor } from '../../tensor';
 import type { CellKind } from './config';
 import { ParamKind, type ParamEntry } from '../../native';
@@ -147,12 +147,13 @@ export function importStateDict(layer: LayerParams, dict: Record<string, Tensor>
   const layout = checkLayout(layoutArg);
   if (typeof dict !== 'object' || dict === null) throw invalidType('stateDict', 'object of tensors', dict);
   const expected = exportStateDict(layer, layer.weights, layout);  // names and shapes
+  // Own keys on both sides: 'constructor', '__proto__' or 'toString' are unknown keys like any other.
   for (const key of Object.keys(dict)) {
-    if (!(key in expected)) throw invalidArg('stateDict', `only the keys ${Object.keys(expected).join(', ')}`, new Described(`unknown key '${key}'`));
+    if (!Object.prototype.hasOwnProperty.call(expected, key)) throw invalidArg('stateDict', `only the keys ${Object.keys(expected).join(', ')}`, new Described(`unknown key '${key}'`));
   }
   const given: Record<string, Float32Array> = {};
   for (const [key, ref] of Object.entries(expected)) {
-    const t = dict[key];
+    const t = Object.prototype.hasOwnProperty.call(dict, key) ? dict[key] : undefined;
     if (t === undefined) throw invalidArg('stateDict', `key '${key}'`, new Described('a dict without it'));
     given[key] = tensorData(`stateDict.${key}`, t, ref.shape);
   }
@@ -202,5 +203,7 @@ function tensorData(name: string, t: unknown, shape: number[]): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
   if (!(data instanceof Float32Array) && !Array.isArray(data)) throw invalidType(`${name}.data`, 'Float32Array or number[]', data);
   if (data.length !== size) throw invalidArg(`${name}.data`, `length ${size}`, data);
-  return data instanceof Float32Array ? data : Float32Array.from(data as number[]);
+  if (data instanceof Float32Array) return data;
+  checkNumbers(`${name}.data`, data);
+  return Float32Array.from(data as number[]);
 }

@@ -1,5 +1,5 @@
 // ONNX LSTM / GRU / RNN node attributes -> layer options (operator semantics of opset 14-22).
-import { checkKnownKeys, checkInteger, checkOneOf, invalidArg, invalidType } from '../../internal/check';
+import { checkInteger, checkOneOf, invalidArg, invalidType, ownOptions } from '../../internal/check';
 import type { Tensor } from '../../tensor';
 import { ONNX_ACTIVATIONS, takesAlpha, takesBeta, type ActivationSpec } from './activations';
 import type { CellKind, Direction } from './config';
@@ -48,12 +48,8 @@ function numberList(name: string, v: unknown): number[] {
  * them (forward direction first); when a list runs out the ONNX operator's default applies.
  */
 export function onnxToOptions(cell: CellKind, attributes: unknown, weights: unknown) {
-  if (typeof attributes !== 'object' || attributes === null) throw invalidType('attributes', 'object', attributes);
-  checkKnownKeys('ONNX attributes', attributes, ATTRIBUTE_KEYS[cell]);
-  if (typeof weights !== 'object' || weights === null) throw invalidType('weights', 'object { W, R, B?, P? }', weights);
-  checkKnownKeys('ONNX weights', weights, cell === 'lstm' ? ['W', 'R', 'B', 'P'] : ['W', 'R', 'B']);
-  const a = attributes as OnnxAttributes;
-  const w = weights as OnnxWeights;
+  const a = ownOptions<OnnxAttributes>('ONNX attributes', attributes, ATTRIBUTE_KEYS[cell]);
+  const w = ownOptions<OnnxWeights>('ONNX weights', weights, cell === 'lstm' ? ['W', 'R', 'B', 'P'] : ['W', 'R', 'B'], 'object { W, R, B?, P? }');
   for (const key of ['W', 'R'] as const) {
     const t = w[key];
     if (typeof t !== 'object' || t === null || !Array.isArray(t.shape) || t.shape.length !== 3) throw invalidArg(key, 'a rank-3 Tensor', t?.shape ?? t);

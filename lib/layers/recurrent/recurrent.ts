@@ -1,6 +1,6 @@
 // The shared machinery of LSTM, GRU and RNN: parameters in one flat buffer, forward,
 // backward, streaming steps, and state dicts. Cell-specific math lives in native/src/cells.
-import { Described, checkBoolean, checkInteger, checkKnownKeys, invalidArg, invalidType } from '../../internal/check';
+import { Described, checkBoolean, checkInteger, checkKnownKeys, invalidArg, invalidType, ownOptions } from '../../internal/check';
 import { mixSeed, mulberry32 } from '../../internal/random';
 import { native, ParamKind, type NativeRnn, type ParamEntry, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { checkTensor, checkTensorRank, type Tensor } from '../../tensor';
@@ -173,6 +173,7 @@ export abstract class Recurrent {
 
   /** Copies of the weights (or, with { grad: true }, the gradients) in a framework's layout. */
   stateDict(layout: Layout = 'torch', opts: { grad?: boolean } = {}): Record<string, Tensor> {
+    opts = ownOptions('opts', opts, ['grad']);
     const grad = opts.grad === undefined ? false : checkBoolean('grad', opts.grad);
     return exportStateDict(this, grad ? this.store.grads : this.store.forSyncRead(), layout);
   }
@@ -302,8 +303,7 @@ export abstract class Recurrent {
   private prepareBackward(grads: BackwardGrads, opts: BackwardOptions, pin: boolean) {
     const rec = this.record;
     if (!rec) throw new Error(`${this.className}.backward() needs a forward(x, { training: true }) first`);
-    if (typeof grads !== 'object' || grads === null) throw invalidType('grads', 'object', grads);
-    checkKnownKeys('backward grads', grads, ['gradOutput', 'gradHN', 'gradCN']);
+    grads = ownOptions<BackwardGrads>('backward grads', grads, ['gradOutput', 'gradHN', 'gradCN']);
     const { T, B } = rec;
     const D = this.numDirections, L = this.numLayers, Hout = this.outputSize, H = this.hiddenSize;
     const lstm = this.cell === 'lstm';
@@ -355,6 +355,7 @@ export abstract class Recurrent {
     if (this.config.direction !== 'forward') {
       throw invalidArg('direction', "'forward' (step() streams forward in time)", this.config.direction);
     }
+    if (state !== undefined) state = ownOptions<StepState>('state', state, ['h', 'c'], 'the state a previous step() returned, or undefined');
     const xt = checkTensorRank('x', x, 2);
     const B = xt.shape[0];
     if (xt.shape[1] !== this.inputSize) throw invalidArg('x', `shape [${B}, ${this.inputSize}]`, xt.shape);
@@ -399,8 +400,7 @@ export abstract class Recurrent {
   }
 
   private prepareForward(x: Tensor, opts: ForwardOptions) {
-    if (typeof opts !== 'object' || opts === null) throw invalidType('opts', 'object', opts);
-    checkKnownKeys('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed', 'out']);
+    opts = ownOptions<ForwardOptions>('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed', 'out']);
     const xt = checkTensorRank('x', x, 3);
     const [d0, d1, I] = xt.shape;
     const [T, B] = this.batchFirst ? [d1, d0] : [d0, d1];

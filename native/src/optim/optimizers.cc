@@ -4,6 +4,7 @@
 // the same bits either way.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "cpu/isa.h"
@@ -119,6 +120,19 @@ void optim_step(OptimKind kind, const OptimHyper& h, int64_t step, float* param,
 void optim_step(OptimKind kind, const OptimHyper& h, int64_t step, float* param, const float* grad,
                 float* const* state, size_t n, float grad_scale, float clip_value) {
   optim_step(kind, h, step, param, grad, state, n, grad_scale, clip_value, step == 1);
+}
+
+uint32_t max_abs_bits(const float* x, size_t n) {
+  // The bit patterns of |x| order like the values, and every NaN or infinity lies above all
+  // finite floats: an unsigned max over (bits & 0x7fffffff) finds both at once.
+  uint32_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, x + i, sizeof b);
+    b &= 0x7fffffffu;
+    m = b > m ? b : m;
+  }
+  return m;
 }
 
 double sum_squares(const float* x, size_t n) {
