@@ -73,6 +73,15 @@ describe('inference on one layer', () => {
     structuredClone(moved.data.buffer, { transfer: [moved.data.buffer as ArrayBuffer] });  // detaches the caller's array
     expect(moved.data.length).toBe(0);
     expect(sameBits((await p).output.data, expected)).toBe(true);
+    // A resizable buffer shrunk to nothing while the job runs.
+    // (ES2024 API; this project's TypeScript lib is older)
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const rab = new Resizable(x.data.byteLength, { maxByteLength: x.data.byteLength });
+    const shrunk = new Float32Array(rab);
+    shrunk.set(x.data);
+    const q = l.forwardAsync(tensor(shrunk, x.shape));
+    rab.resize(0);
+    expect(sameBits((await q).output.data, expected)).toBe(true);
     // Weights, gradients and optimizer state live on SharedArrayBuffers: they cannot be transferred.
     expect(() => structuredClone(l.weights.buffer, { transfer: [l.weights.buffer as unknown as ArrayBuffer] })).toThrow();
     // A parameter of the caller's that is detached before the update runs: a clear error, nothing written.
