@@ -32,7 +32,7 @@ function bytes(field, data) {
   return Buffer.concat([varint(field * 8 + 2), varint(b.length), b]);
 }
 
-const cat = (...parts) => Buffer.concat(parts.flat());
+const cat = (...parts) => Buffer.concat(parts.flat(Infinity));
 
 function tensorProto(name, t) {
   if (!(t.data instanceof Float32Array)) throw new TypeError(`${name}: expected Float32Array data`);
@@ -79,4 +79,5 @@ function rnnModel(cell, { T, B, I, H }, weights, linearBeforeReset = true) {
   return new Uint8Array(cat(int(1, 8), bytes(2, 'fused-rnn bench'), bytes(7, graph), bytes(8, int(2, 14))));
 }
 
-module.exports = { rnnModel };
+// The wire-format helpers are shared with bench/serve/onnx_models.js.
+module.exports = { rnnModel, varint, int, bytes, cat };

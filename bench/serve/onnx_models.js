@@ -7,22 +7,7 @@
 // TensorShapeProto.Dimension, INT64 / INT32 tensors and the Squeeze / Gemm nodes).
 'use strict';
 
-function varint(n) {
-  let v = BigInt(n);
-  const out = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return Buffer.from(out);
-}
-const int = (field, n) => Buffer.concat([varint(field * 8), varint(n)]);
-function bytes(field, data) {
-  const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.concat([varint(field * 8 + 2), varint(b.length), b]);
-}
-const cat = (...parts) => Buffer.concat(parts.flat(Infinity));
+const { int, bytes, cat } = require('../onnx_model');
 
 const FLOAT = 1, INT32 = 6, INT64 = 7;
 

@@ -25,13 +25,6 @@ export function isPinned(a: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 }
 
-/** `a` itself when its memory cannot go away, else a private copy (for a job that outlives the call). */
-export function pinnedOrCopy(a: Float32Array): Float32Array;
-export function pinnedOrCopy(a: Float32Array | null): Float32Array | null;
-export function pinnedOrCopy(a: Float32Array | null): Float32Array | null {
-  return a === null || isPinned(a) ? a : a.slice();
-}
-
 /** Who holds a store: fit, one async training call, one optimizer update. */
 export type WriterToken = object;
 
@@ -97,10 +90,6 @@ export class WeightStore {
   endUpdate(): void {
     this.updating--;
     this.touch();
-  }
-
-  get heldBy(): WriterToken | null {
-    return this.holder;
   }
 
   /** Waits until no other writer holds the store, then holds it for `owner` (again if it already does). */

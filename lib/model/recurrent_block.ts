@@ -126,11 +126,7 @@ export class RecurrentBlock implements ModelLayer {
   step(x: Flow, state: unknown): { y: Flow; state: unknown } {
     const B = x.shape[0];
     let s = state as StepState | undefined;
-    if (s === undefined && this.init) {
-      const L = this.layer.numLayers, Hout = this.layer.outputSize, H = this.layer.hiddenSize, w = this.init.forSyncRead();
-      s = { h: { shape: [L, B, Hout], data: repeatOverBatch(w.subarray(0, L * Hout), L, B, Hout) } };
-      if (this.layer.cell === 'lstm') s.c = { shape: [L, B, H], data: repeatOverBatch(w.subarray(L * Hout), L, B, H) };
-    }
+    if (s === undefined) s = this.learnedStepState(B);
     const r = this.layer.step({ shape: x.shape, data: x.data }, s);
     return { y: { data: r.output.data, shape: r.output.shape, lengths: null }, state: r.state };
   }
@@ -145,11 +141,7 @@ export class RecurrentBlock implements ModelLayer {
     const [B, F] = x.shape;
     const L = layer.numLayers, Hout = layer.outputSize, H = layer.hiddenSize;
     let s = state as StepState | undefined;
-    if (s === undefined && this.init) {
-      const w = reads?.get(this.init) ?? this.init.forSyncRead();
-      s = { h: { shape: [L, B, Hout], data: repeatOverBatch(w.subarray(0, L * Hout), L, B, Hout) } };
-      if (layer.cell === 'lstm') s.c = { shape: [L, B, H], data: repeatOverBatch(w.subarray(L * Hout), L, B, H) };
-    }
+    if (s === undefined) s = this.learnedStepState(B, reads);
     const opts: ForwardOptions = {};
     if (s?.h !== undefined) opts.h0 = s.h;
     if (s?.c !== undefined) opts.c0 = s.c;
@@ -157,6 +149,16 @@ export class RecurrentBlock implements ModelLayer {
     const next: StepState = { h: { shape: [L, B, Hout], data: r.hN.data } };
     if (r.cN) next.c = { shape: [L, B, H], data: r.cN.data };
     return { y: { data: r.output.data, shape: [B, Hout], lengths: null }, state: next };
+  }
+
+  /** A new stream's state from the learned initial state (undefined: zeros), for B streams. */
+  private learnedStepState(B: number, reads?: ReadonlyMap<WeightStore, Float32Array>): StepState | undefined {
+    if (!this.init) return undefined;
+    const L = this.layer.numLayers, Hout = this.layer.outputSize, H = this.layer.hiddenSize;
+    const w = reads?.get(this.init) ?? this.init.forSyncRead();
+    const s: StepState = { h: { shape: [L, B, Hout], data: repeatOverBatch(w.subarray(0, L * Hout), L, B, Hout) } };
+    if (this.layer.cell === 'lstm') s.c = { shape: [L, B, H], data: repeatOverBatch(w.subarray(L * Hout), L, B, H) };
+    return s;
   }
 
   /** The shapes of one stream's step state ([L, Hout] h, [L, H] c) and where a new stream starts
