@@ -9,6 +9,7 @@ import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './chec
 import { Samples, type Batch, type BatchedDataset, type Dataset } from './data';
 import { resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, type History, type ResolvedFit } from './fit_options';
 import type { Flow, ParamRef } from '../layers/layer';
+import { fitProgress, type FitProgress } from './progress';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import { RecurrentBlock } from './recurrent_block';
 import type { WriterToken } from '../internal/weight_store';
@@ -42,11 +43,12 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
   const lrBefore = optimizer.lr;
   const history: History = { epochs: [], stopped: 'completed', updates: 0 };
   if (r.nonFinite === 'skip') history.skipped = 0;
+  const progress = fitProgress(r.verbose, { epochs: r.epochs });
 
   // fit is the model's one writer: it holds every layer's weights until it settles (readers are
   // served meanwhile from snapshots; other writers wait, or throw if they are sync).
   return model.asWriter(async (writer) => {
-    const state = { writer, history };
+    const state = { writer, history, progress };
     try {
       let firstEpoch = r.initialEpoch ?? 0;
       const early = r.early ? new EarlyStopping(r.early, params) : null;
@@ -68,6 +70,7 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
         }
         history.epochs.push(info);
+        progress?.epochEnd({ loss: info.loss, accuracy: info.accuracy, valLoss: info.valLoss, valAccuracy: info.valAccuracy });
         const stop = early?.shouldStop(info) ?? false;  // before the checkpoint, which keeps its counters
         if (r.checkpoint && (epoch + 1) % r.checkpoint.every === 0) {
           await writeCheckpoint(r.checkpoint.path, model, optimizer, epoch, early?.state() ?? null);
@@ -83,6 +86,8 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
       optimizer.loadStateDict(optimizerBefore);
       optimizer.lr = lrBefore;
       throw e;
+    } finally {
+      progress?.close();
     }
   });
 }
@@ -108,11 +113,12 @@ function prepareData(model: Model, data: Dataset | BatchedDataset, validationDat
 
 /** One pass over the training data: an update per batch (per chunk with truncated BPTT). */
 async function trainEpoch(model: Model, train: Samples, groups: number[][] | null, epoch: number, r: ResolvedFit,
-  opts: FitOptions, params: ParamRef[], { writer, history }: { writer: WriterToken; history: History }): Promise<EpochInfo> {
+  opts: FitOptions, params: ParamRef[], { writer, history, progress }: { writer: WriterToken; history: History; progress: FitProgress | null }): Promise<EpochInfo> {
   const optimizer = r.optimizer;
   const targetWidth = r.loss.targets === 'classes' ? 1 : model.outputFeatures;
   const batches = epochBatches(train.length, groups, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
   let lossSum = 0, updates = 0, correct = 0, counted = 0, skipped = 0;
+  progress?.epochStart(epoch, batches.length);
   for (let batch = 0; batch < batches.length; batch++) {
     const chunks = chunkBatch(train.batch(batches[batch]), r.bptt?.steps ?? 0, model.outputHasTime, targetWidth);
     if (r.bptt && !r.bptt.stateful) model.resetStates();
@@ -148,6 +154,7 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
       if (opts.onProgress) await opts.onProgress(info);
       await yieldToEventLoop();
     }
+    progress?.batchEnd(batch + 1, updates, { loss: updates > 0 ? lossSum / updates : undefined, accuracy: counted > 0 ? correct / counted : undefined });
   }
   const info: EpochInfo = { epoch, loss: updates === 0 && skipped > 0 ? NaN : lossSum / Math.max(1, updates), lr: optimizer.lr };
   if (r.nonFinite === 'skip') info.skipped = skipped;

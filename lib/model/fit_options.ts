@@ -4,6 +4,7 @@ import { Optimizer } from '../optim/optimizers';
 import type { Schedule } from '../optim/schedules';
 import type { Dataset } from './data';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
+import { checkVerbose, type Verbosity } from './progress';
 
 export interface BatchInfo {
   epoch: number;
@@ -79,6 +80,12 @@ export interface FitOptions {
    * weights and optimizer state restored to the start of the fit; 'skip' skips the batch and
    * counts it (EpochInfo.skipped, History.skipped). */
   nonFinite?: 'stop' | 'skip';
+  /** What fit prints to stdout, as Keras' `verbose`: 0 nothing; 1 a live progress bar per epoch
+   * on a terminal (batches done, loss and metrics so far, updates/s, ETA) and one line per epoch
+   * when stdout is not a terminal; 2 one line per epoch. 0 by default: a library inside a server
+   * should not write to its stdout unasked (Keras defaults to 1).
+   * @defaultValue 0 */
+  verbose?: Verbosity;
 }
 
 export interface History {
@@ -92,7 +99,7 @@ export interface History {
 
 const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
   'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
-  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite'];
+  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite', 'verbose'];
 
 /** Every option checked and defaulted. */
 export interface ResolvedFit {
@@ -105,6 +112,7 @@ export interface ResolvedFit {
   checkpoint: { path: string; every: number } | null;
   resumeFrom: string | null;
   nonFinite: 'stop' | 'skip';
+  verbose: Verbosity;
   /** The caller's options, own properties only (fit reads its callbacks, signal and validation from here). */
   options: FitOptions;
 }
@@ -180,6 +188,7 @@ export function resolveFitOptions(opts: FitOptions): ResolvedFit {
     checkpoint,
     resumeFrom: o.resumeFrom ?? null,
     nonFinite: checkOneOf('nonFinite', o.nonFinite ?? 'stop', ['stop', 'skip'] as const),
+    verbose: checkVerbose(o.verbose ?? 0),
     options: o,
   };
 }
