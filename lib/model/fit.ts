@@ -6,7 +6,9 @@ import { checkInteger, invalidArg, ownOptions } from '../internal/check';
 import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
 import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './checkpoint';
-import { Samples, type Batch, type BatchedDataset, type Dataset } from './data';
+import { Samples, type Batch, type BatchedDataset, type DataSpec, type Dataset } from './data';
+import { Dense } from '../layers/dense';
+import { Dropout } from '../layers/dropout';
 import { FitStoppedError, resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, type History, type ResolvedFit } from './fit_options';
 import type { Flow, ParamRef } from '../layers/layer';
 import { fitProgress, type FitProgress } from './progress';
@@ -130,9 +132,27 @@ async function stopped(cause: unknown, model: Model, r: ResolvedFit, { history, 
   }
   return new FitStoppedError(cause, history, checkpointError);
 }
+/**
+ * What the data must hold for this model and loss. Refuses a loss that would apply the last
+ * layer's softmax or sigmoid a second time (Keras users write Dense softmax + crossentropy; the
+ * loss here takes logits unless told otherwise, so training would stall).
+ */
+export function dataSpecFor(model: Model, loss: Loss): DataSpec {
+  const last = [...model.layers].reverse().find((l) => !(l instanceof Dropout));
+  const squash = loss.name === 'crossEntropy' ? 'softmax' : loss.name === 'binaryCrossEntropy' ? 'sigmoid' : null;
+  if (loss.fromLogits && squash && last instanceof Dense && last.activation === squash) {
+    throw new RangeError(`Expected logits for loss '${loss.name}' but the model ends in Dense({ activation: '${squash}' }), ` +
+      `which would apply ${squash} twice (training stalls). Either remove activation: '${squash}' from the last Dense ` +
+      `(the loss applies it; predict then gives logits, ${squash} them for probabilities) or pass ` +
+      `loss: { name: '${loss.name}', fromLogits: false } to use the ${squash} output as probabilities (Keras' from_logits=False).`);
+  }
+  const classes = loss.targets === 'classes';
+  return { ...model.dataSpec(classes ? 1 : model.outputFeatures), classes: classes ? model.outputFeatures : null };
+}
+
 /** Training and validation samples; pre-batched data keeps its batches (groups). */
 function prepareData(model: Model, data: Dataset | BatchedDataset, validationData: Dataset | undefined, r: ResolvedFit) {
-  const spec = model.dataSpec(r.loss.targets === 'classes' ? 1 : model.outputFeatures);
+  const spec = dataSpecFor(model, r.loss);
   const batched = typeof data === 'object' && data !== null && 'batches' in data ? Samples.fromBatches(data, spec) : null;
   let train = batched ? batched.samples : Samples.from(data as Dataset, spec, 'data');
   let validation = validationData != null ? Samples.from(validationData, spec, 'validation') : null;  // NaN, 0, '' refused
@@ -263,7 +283,7 @@ export async function evaluate(model: Model, data: Dataset, opts: { loss: LossSp
   opts = ownOptions('evaluate options', opts, ['loss', 'batchSize']);
   const loss = resolveLoss(opts.loss);
   const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
-  const samples = Samples.from(data, model.dataSpec(loss.targets === 'classes' ? 1 : model.outputFeatures), 'data');
+  const samples = Samples.from(data, dataSpecFor(model, loss), 'data');
   return evaluateSamples(model, samples, loss, batchSize);
 }
 
