@@ -22,8 +22,9 @@ export {
 } from './serve/server';
 export { StreamState, StateLayout, type StateTensorInfo } from './serve/state';
 export type { Dataset, BatchedDataset, SequenceArray, TargetArray } from './model/data';
-export type { FitOptions, History, BatchInfo, EpochInfo } from './model/fit';
+export { FitStoppedError, type FitOptions, type History, type BatchInfo, type EpochInfo } from './model/fit';
 export type { LossName, LossSpec } from './model/losses';
+export { fitProgress, type FitProgress, type ProgressOptions, type ProgressStream, type ProgressLogs, type Verbosity } from './model/progress';
 export {
   Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, gradNorm, clipCoefficient, clipGradNorm,
   stepLR, exponentialLR, cosineAnnealingLR, constantLR, warmup,

@@ -6,15 +6,18 @@ import { checkInteger, invalidArg, ownOptions } from '../internal/check';
 import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
 import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './checkpoint';
-import { Samples, type Batch, type BatchedDataset, type Dataset } from './data';
-import { resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, type History, type ResolvedFit } from './fit_options';
+import { Samples, type Batch, type BatchedDataset, type DataSpec, type Dataset } from './data';
+import { Dense } from '../layers/dense';
+import { Dropout } from '../layers/dropout';
+import { FitStoppedError, resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, type History, type ResolvedFit } from './fit_options';
 import type { Flow, ParamRef } from '../layers/layer';
+import { fitProgress, type FitProgress } from './progress';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import { RecurrentBlock } from './recurrent_block';
 import type { WriterToken } from '../internal/weight_store';
 import type { Model } from './model';
 
-export type { BatchInfo, EpochInfo, FitOptions, History } from './fit_options';
+export { FitStoppedError, type BatchInfo, type EpochInfo, type FitOptions, type History } from './fit_options';
 
 export function shuffledOrder(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_v, i) => i);
@@ -26,7 +29,8 @@ export function shuffledOrder(n: number, seed: number): number[] {
   return order;
 }
 
-/** model.fit(): see FitOptions. Resolves with the per-epoch history. */
+/** model.fit(): see FitOptions. Resolves with the per-epoch history; a fit that stops on an error
+ * or an abort rejects with a FitStoppedError and keeps the weights of its last complete update. */
 export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: FitOptions): Promise<History> {
   const r = resolveFitOptions(optsIn);
   const opts = r.options;
@@ -36,42 +40,51 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
   }
   const params = model.parameters();
   const optimizer = r.optimizer;
-  // A failed or aborted fit leaves the weights and optimizer state as they were (README, "Training models").
-  const weightsBefore = params.map((p) => p.value.slice());
-  const optimizerBefore = optimizer.stateDict();
-  const lrBefore = optimizer.lr;
   const history: History = { epochs: [], stopped: 'completed', updates: 0 };
   if (r.nonFinite === 'skip') history.skipped = 0;
+  const progress = fitProgress(r.verbose, { epochs: r.epochs });
 
   // fit is the model's one writer: it holds every layer's weights until it settles (readers are
   // served meanwhile from snapshots; other writers wait, or throw if they are sync).
   return model.asWriter(async (writer) => {
-    const state = { writer, history };
+    // Where training stands: the epoch running and its next batch; updates since the last checkpoint.
+    const at: Position = { epoch: r.initialEpoch ?? 0, batch: 0, unsaved: 0 };
+    const state: TrainState = { writer, history, progress, at, skipBatches: 0 };
+    let early: EarlyStopping | null = null;
     try {
       let firstEpoch = r.initialEpoch ?? 0;
-      const early = r.early ? new EarlyStopping(r.early, params) : null;
+      early = r.early ? new EarlyStopping(r.early, params) : null;
       if (r.resumeFrom !== null) {
         const cp = await readCheckpoint(r.resumeFrom);
         model.assignStateDict(cp.weights, writer);
         optimizer.loadStateDict(cp.optimizer);
         firstEpoch = r.initialEpoch ?? cp.epoch + 1;
+        // A checkpoint written inside an epoch goes on at the batch after the last one trained.
+        if (firstEpoch === cp.epoch + 1) state.skipBatches = cp.batch;
         // Early stopping goes on counting where the interrupted fit stood (same monitor only).
         if (early && cp.early && cp.early.monitor === r.early!.monitor) early.restore(r.resumeFrom, cp.early);
       }
       for (let epoch = firstEpoch; epoch < r.epochs; epoch++) {
+        at.epoch = epoch;
+        at.batch = 0;
         if (r.lrSchedule && !r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
         const info = await trainEpoch(model, train, groups, epoch, r, opts, params, state);
+        state.skipBatches = 0;
         if (validation) {
           const v = await evaluateSamples(model, validation, r.loss, r.batchSize, writer);
           info.valLoss = v.loss;
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
         }
         history.epochs.push(info);
+        progress?.epochEnd({ loss: info.loss, accuracy: info.accuracy, valLoss: info.valLoss, valAccuracy: info.valAccuracy });
         const stop = early?.shouldStop(info) ?? false;  // before the checkpoint, which keeps its counters
         if (r.checkpoint && (epoch + 1) % r.checkpoint.every === 0) {
-          await writeCheckpoint(r.checkpoint.path, model, optimizer, epoch, early?.state() ?? null);
+          await writeCheckpoint(r.checkpoint.path, model, optimizer, { epoch, batch: 0 }, early?.state() ?? null);
+          at.unsaved = 0;
         }
+        at.epoch = epoch + 1;
+        at.batch = 0;
         if (stop) history.stopped = 'earlyStopping';
         if (opts.onEpochEnd && (await opts.onEpochEnd(info)) === 'stop') history.stopped = 'callback';
         if (history.stopped !== 'completed') break;
@@ -79,17 +92,67 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
       early?.restoreBest();
       return history;
     } catch (e) {
-      params.forEach((p, i) => p.value.set(weightsBefore[i]));
-      optimizer.loadStateDict(optimizerBefore);
-      optimizer.lr = lrBefore;
-      throw e;
+      throw await stopped(e, model, r, state, early);
+    } finally {
+      progress?.close();
     }
   });
 }
 
+/** Where a fit stands: `epoch` running, `batch` batches of it done; updates not yet in a checkpoint. */
+interface Position { epoch: number; batch: number; unsaved: number }
+
+interface TrainState {
+  writer: WriterToken;
+  history: History;
+  progress: FitProgress | null;
+  at: Position;
+  /** Batches of the first epoch already trained (a fit resumed from a checkpoint written inside it). */
+  skipBatches: number;
+}
+
+/**
+ * A fit interrupted by an error or an abort keeps the weights and optimizer state of its last
+ * complete update (Keras and TF.js keep them too); the updates after the last checkpoint are
+ * written to it first. The error says how far training got.
+ */
+async function stopped(cause: unknown, model: Model, r: ResolvedFit, { history, at }: TrainState,
+  early: EarlyStopping | null): Promise<FitStoppedError> {
+  const aborted = r.options.signal?.aborted === true && cause === r.options.signal.reason;
+  history.stopped = aborted ? 'aborted' : 'error';
+  history.stoppedAt = { epoch: at.epoch, batch: at.batch };
+  let checkpointError: unknown = null;
+  if (r.checkpoint && at.unsaved > 0) {
+    // Position: the epochs completed before this one and the batches of it trained.
+    try {
+      await writeCheckpoint(r.checkpoint.path, model, r.optimizer, { epoch: at.epoch - 1, batch: at.batch }, early?.state() ?? null);
+    } catch (e) {
+      checkpointError = e;
+    }
+  }
+  return new FitStoppedError(cause, history, checkpointError);
+}
+/**
+ * What the data must hold for this model and loss. Refuses a loss that would apply the last
+ * layer's softmax or sigmoid a second time (Keras users write Dense softmax + crossentropy; the
+ * loss here takes logits unless told otherwise, so training would stall).
+ */
+export function dataSpecFor(model: Model, loss: Loss): DataSpec {
+  const last = [...model.layers].reverse().find((l) => !(l instanceof Dropout));
+  const squash = loss.name === 'crossEntropy' ? 'softmax' : loss.name === 'binaryCrossEntropy' ? 'sigmoid' : null;
+  if (loss.fromLogits && squash && last instanceof Dense && last.activation === squash) {
+    throw new RangeError(`Expected logits for loss '${loss.name}' but the model ends in Dense({ activation: '${squash}' }), ` +
+      `which would apply ${squash} twice (training stalls). Either remove activation: '${squash}' from the last Dense ` +
+      `(the loss applies it; predict then gives logits, ${squash} them for probabilities) or pass ` +
+      `loss: { name: '${loss.name}', fromLogits: false } to use the ${squash} output as probabilities (Keras' from_logits=False).`);
+  }
+  const classes = loss.targets === 'classes';
+  return { ...model.dataSpec(classes ? 1 : model.outputFeatures), classes: classes ? model.outputFeatures : null };
+}
+
 /** Training and validation samples; pre-batched data keeps its batches (groups). */
 function prepareData(model: Model, data: Dataset | BatchedDataset, validationData: Dataset | undefined, r: ResolvedFit) {
-  const spec = model.dataSpec(r.loss.targets === 'classes' ? 1 : model.outputFeatures);
+  const spec = dataSpecFor(model, r.loss);
   const batched = typeof data === 'object' && data !== null && 'batches' in data ? Samples.fromBatches(data, spec) : null;
   let train = batched ? batched.samples : Samples.from(data as Dataset, spec, 'data');
   let validation = validationData != null ? Samples.from(validationData, spec, 'validation') : null;  // NaN, 0, '' refused
@@ -108,12 +171,14 @@ function prepareData(model: Model, data: Dataset | BatchedDataset, validationDat
 
 /** One pass over the training data: an update per batch (per chunk with truncated BPTT). */
 async function trainEpoch(model: Model, train: Samples, groups: number[][] | null, epoch: number, r: ResolvedFit,
-  opts: FitOptions, params: ParamRef[], { writer, history }: { writer: WriterToken; history: History }): Promise<EpochInfo> {
+  opts: FitOptions, params: ParamRef[], state: TrainState): Promise<EpochInfo> {
+  const { writer, history, progress, at } = state;
   const optimizer = r.optimizer;
   const targetWidth = r.loss.targets === 'classes' ? 1 : model.outputFeatures;
   const batches = epochBatches(train.length, groups, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
   let lossSum = 0, updates = 0, correct = 0, counted = 0, skipped = 0;
-  for (let batch = 0; batch < batches.length; batch++) {
+  progress?.epochStart(epoch, batches.length);
+  for (let batch = state.skipBatches; batch < batches.length; batch++) {
     const chunks = chunkBatch(train.batch(batches[batch]), r.bptt?.steps ?? 0, model.outputHasTime, targetWidth);
     if (r.bptt && !r.bptt.stateful) model.resetStates();
     for (let c = 0; c < chunks.length; c++) {
@@ -130,14 +195,25 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
       // (the global norm is NaN or infinite when any gradient is), the update never applied.
       if (!Number.isFinite(res.loss) || !Number.isFinite(norm)) {
         if (r.nonFinite === 'stop') throw nonFiniteError(epoch, batch, res.loss, norm);
+        at.batch = batch + 1;
         skipped++;
         history.skipped!++;
         await yieldToEventLoop();
         continue;
       }
       const gradScale = r.clipGradNorm > 0 ? clipCoefficient(norm, r.clipGradNorm) : 1;
-      if (r.lrSchedule && r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
-      await optimizer.stepAsyncAs(writer, params, r.clipGradValue > 0 ? { gradScale, clipValue: r.clipGradValue } : { gradScale });
+      // The update is all or nothing: the optimizer checks everything before writing a weight;
+      // an update that fails leaves the learning rate as it was too.
+      const lrBefore = optimizer.lr;
+      try {
+        if (r.lrSchedule && r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
+        await optimizer.stepAsyncAs(writer, params, r.clipGradValue > 0 ? { gradScale, clipValue: r.clipGradValue } : { gradScale });
+      } catch (e) {
+        optimizer.lr = lrBefore;
+        throw e;
+      }
+      at.batch = batch + 1;  // with truncated BPTT, a batch stopped between chunks counts as trained
+      at.unsaved++;
       history.updates++;
       lossSum += res.loss;
       updates++;
@@ -148,6 +224,7 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
       if (opts.onProgress) await opts.onProgress(info);
       await yieldToEventLoop();
     }
+    progress?.batchEnd(batch + 1, updates, { loss: updates > 0 ? lossSum / updates : undefined, accuracy: counted > 0 ? correct / counted : undefined });
   }
   const info: EpochInfo = { epoch, loss: updates === 0 && skipped > 0 ? NaN : lossSum / Math.max(1, updates), lr: optimizer.lr };
   if (r.nonFinite === 'skip') info.skipped = skipped;
@@ -157,8 +234,8 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
 
 function nonFiniteError(epoch: number, batch: number, loss: number, norm: number): RangeError {
   return new RangeError(`Expected a finite loss and finite gradients in fit (epoch ${epoch}, batch ${batch}) but received ` +
-    `loss ${loss} and gradient norm ${norm}: the update was not applied, and the weights and optimizer state are back ` +
-    "to the start of the fit. Check the data's scale and the learning rate, or pass nonFinite: 'skip' to skip such batches.");
+    `loss ${loss} and gradient norm ${norm}: this update was not applied. ` +
+    "Check the data's scale and the learning rate, or pass nonFinite: 'skip' to skip such batches.");
 }
 
 /** Keras EarlyStopping: stop after `patience` epochs without an improvement of minDelta. */
@@ -206,7 +283,7 @@ export async function evaluate(model: Model, data: Dataset, opts: { loss: LossSp
   opts = ownOptions('evaluate options', opts, ['loss', 'batchSize']);
   const loss = resolveLoss(opts.loss);
   const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
-  const samples = Samples.from(data, model.dataSpec(loss.targets === 'classes' ? 1 : model.outputFeatures), 'data');
+  const samples = Samples.from(data, dataSpecFor(model, loss), 'data');
   return evaluateSamples(model, samples, loss, batchSize);
 }
 

@@ -4,6 +4,7 @@ import { Optimizer } from '../optim/optimizers';
 import type { Schedule } from '../optim/schedules';
 import type { Dataset } from './data';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
+import { checkVerbose, type Verbosity } from './progress';
 
 export interface BatchInfo {
   epoch: number;
@@ -72,27 +73,69 @@ export interface FitOptions {
   resumeFrom?: string;
   /** First epoch to run (Keras initial_epoch). Default 0, or the checkpoint's epoch + 1. */
   initialEpoch?: number;
-  /** Abort between updates; weights and optimizer state are then restored to the start of the fit. */
+  /** Abort between updates (AbortSignal.timeout(ms) for a time budget): fit rejects with a
+   * FitStoppedError, the weights and optimizer state those of the last complete update. */
   signal?: AbortSignal;
   /** What to do when a batch's loss or gradients are NaN or infinite (checked before the update,
-   * which is then never applied): 'stop' (default) rejects with a RangeError saying where, the
-   * weights and optimizer state restored to the start of the fit; 'skip' skips the batch and
-   * counts it (EpochInfo.skipped, History.skipped). */
+   * which is then never applied): 'stop' (default) rejects with a FitStoppedError whose cause is a
+   * RangeError saying where, the weights those of the last complete update; 'skip' skips the batch
+   * and counts it (EpochInfo.skipped, History.skipped).
+   * @defaultValue 'stop' */
   nonFinite?: 'stop' | 'skip';
+  /** What fit prints to stdout, as Keras' `verbose`: 0 nothing; 1 a live progress bar per epoch
+   * on a terminal (batches done, loss and metrics so far, updates/s, ETA) and one line per epoch
+   * when stdout is not a terminal; 2 one line per epoch. 0 by default: a library inside a server
+   * should not write to its stdout unasked (Keras defaults to 1).
+   * @defaultValue 0 */
+  verbose?: Verbosity;
 }
 
 export interface History {
+  /** The epochs completed. */
   epochs: EpochInfo[];
-  /** Why training ended. */
-  stopped: 'completed' | 'earlyStopping' | 'callback';
+  /** Why training ended: the last epoch ran, early stopping, onEpochEnd returned 'stop'; or (in a
+   * FitStoppedError's history) the signal aborted, or an error was thrown (a callback, the data,
+   * a non-finite loss with nonFinite: 'stop', the native code). */
+  stopped: 'completed' | 'earlyStopping' | 'callback' | 'aborted' | 'error';
+  /** Optimizer updates applied over the fit: the weights are those after the last of them. */
   updates: number;
+  /** When stopped by an abort or an error: the epoch it stopped in and how many of its batches were
+   * trained (with truncated BPTT, a batch stopped between chunks counts as trained). */
+  stoppedAt?: { epoch: number; batch: number };
   /** With nonFinite: 'skip': batches skipped over the whole fit for non-finite loss or gradients. */
   skipped?: number;
 }
 
+/**
+ * Why fit rejects once training has started: an abort, a callback that threw, an error in the data
+ * or a non-finite loss. Training ended after the last complete update, whose weights and optimizer
+ * state the model keeps (an update never applies in part); the checkpoint, when configured, was
+ * written first. `cause` is the original error (the signal's reason for an abort), `history`
+ * says how far the fit got.
+ */
+export class FitStoppedError extends Error {
+  override readonly name = 'FitStoppedError';
+  override readonly cause: unknown;
+  readonly history: History;
+  /** The error writing the last checkpoint, when that failed too. */
+  readonly checkpointError: unknown;
+
+  constructor(cause: unknown, history: History, checkpointError: unknown = null) {
+    const at = history.stoppedAt;
+    const where = at ? ` in epoch ${at.epoch} after ${at.batch} batch${at.batch === 1 ? '' : 'es'}` : '';
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`fit ${history.stopped === 'aborted' ? 'aborted' : 'stopped'}${where} (${history.updates} updates, ` +
+      `${history.epochs.length} epochs complete; the weights and optimizer state of the last update are kept` +
+      `${checkpointError ? `; the checkpoint could not be written: ${checkpointError instanceof Error ? checkpointError.message : String(checkpointError)}` : ''}): ${why}`);
+    this.cause = cause;
+    this.history = history;
+    this.checkpointError = checkpointError;
+  }
+}
+
 const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
   'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
-  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite'];
+  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite', 'verbose'];
 
 /** Every option checked and defaulted. */
 export interface ResolvedFit {
@@ -105,6 +148,7 @@ export interface ResolvedFit {
   checkpoint: { path: string; every: number } | null;
   resumeFrom: string | null;
   nonFinite: 'stop' | 'skip';
+  verbose: Verbosity;
   /** The caller's options, own properties only (fit reads its callbacks, signal and validation from here). */
   options: FitOptions;
 }
@@ -180,6 +224,7 @@ export function resolveFitOptions(opts: FitOptions): ResolvedFit {
     checkpoint,
     resumeFrom: o.resumeFrom ?? null,
     nonFinite: checkOneOf('nonFinite', o.nonFinite ?? 'stop', ['stop', 'skip'] as const),
+    verbose: checkVerbose(o.verbose ?? 0),
     options: o,
   };
 }
