@@ -32,7 +32,7 @@ export interface BarChartSpec {
 /** Thrown when vega / vega-lite are not installed; says how to get them. */
 export class ChartUnavailableError extends Error {
   constructor(cause: unknown) {
-    super(`pictures need the optional packages vega and vega-lite (npm install vega vega-lite): ${(cause as Error)?.message ?? cause}`);
+    super(`pictures need the optional packages vega and vega-lite (npm install vega vega-lite): ${String((cause as Error)?.message ?? cause).split('\n')[0]}`);
     this.name = 'ChartUnavailableError';
   }
 }

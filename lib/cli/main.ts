@@ -2,6 +2,7 @@
 // The `fused-rnn` command (package.json "bin"): train, sample, predict, info, bench, inspect.
 // Every failure is one line on stderr, `fused-rnn <command>: <why>`, and exit status 1
 // (commander's own usage errors too); --help on the program and on every command.
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { info } from '../index';
 import { runBench, WORKLOADS } from './bench';
@@ -73,6 +74,8 @@ export function program(): Command {
     .option('--seed <n>', 'seed of the initial weights', integer(0), 1)
     .option('--max-time <seconds>', 'stop after this long (as Ctrl-C does: the last update\'s weights are saved)', positive)
     .option('--resume', 'continue from the model directory\'s last checkpoint')
+    .option('--threads <n>', 'kernel threads (default: every core)', integer(1), availableParallelism())
+    .option('-q, --quiet', 'no progress display')
     .option('--no-picture', 'do not write loss.svg')
     .action(action('train', (file: string, o: TrainOptions) => train(file, o, say)));
 

@@ -1,11 +1,12 @@
 // `fused-rnn train`: a character or word language model from a text file, or a sequence model from
 // a CSV file, written to a model directory (model.save() + task.json + a checkpoint per epoch + a
-// loss picture). Ctrl-C (or --max-time) stops between updates; the weights of the last complete
-// update are saved. --resume continues from the directory's last checkpoint (an epoch boundary).
+// loss picture), with fit's progress display (verbose: 1). Ctrl-C (or --max-time) stops between
+// updates: fit keeps the weights of the last complete update and writes the checkpoint first, so
+// the model is saved as it stood and --resume continues from exactly there.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeLineChart } from '../chart';
-import { Adam, type Dataset, type Sequential } from '../index';
+import { Adam, FitStoppedError, setNumThreads, type Dataset, type Sequential } from '../index';
 import { ensureDir } from '../io/atomic';
 import { numericColumns, readTable } from './csv';
 import { CliError } from './errors';
@@ -33,6 +34,8 @@ export interface TrainOptions {
   seed: number;
   vocabSize: number;
   maxTime?: number;
+  threads: number;
+  quiet?: boolean;
   picture: boolean;
 }
 
@@ -129,6 +132,7 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
     throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
   }
   const { task, data, tokensPerEpoch } = o.csv ? await csvData(file, o, old) : textData(text, o, old);
+  setNumThreads(o.threads);
   const model: Sequential = buildModel(task, o.seed);
   await ensureDir(o.out);
   await writeTask(o.out, task);
@@ -151,10 +155,10 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
       checkpoint: { path: checkpoint, every: 1 }, ...(o.resume ? { resumeFrom: checkpoint } : {}),
       signal: stop.signal,
       onBatchEnd: ({ update, loss }) => { losses.push([update, loss]); },
-      onEpochEnd: ({ epoch, loss }) => say(`epoch ${epoch + 1}/${o.epochs}: loss ${loss.toFixed(4)}`),
+      verbose: o.quiet ? 0 : 1,
     });
   } catch (e) {
-    if (!stop.signal.aborted) throw e;
+    if (!(e instanceof FitStoppedError && stop.signal.aborted)) throw e instanceof FitStoppedError && e.cause instanceof Error ? e.cause : e;
     stopped = (stop.signal.reason as Error).message;
   } finally {
     process.off('SIGINT', onSigint);
@@ -167,7 +171,7 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
   const perUpdate = text_ ? o.batch * o.bptt : o.batch * task.window;
   say(`${stopped ? `stopped by ${stopped}` : 'done'} after ${losses.length} updates in ${seconds.toFixed(1)} s: ` +
     `loss ${finalLoss.toFixed(4)} (mean of the last ${last.length} updates), ${Math.round((losses.length * perUpdate) / seconds).toLocaleString('en-US')} ${text_ ? 'tokens' : 'steps'}/s`);
-  say(`model: ${o.out}${stopped ? ` (the weights of the last update; --resume restarts from the last checkpoint, ${checkpoint})` : ''}`);
+  say(`model: ${o.out}${stopped ? ` (the weights of the last update; --resume continues from ${checkpoint})` : ''}`);
   if (o.picture && losses.length > 0) say(await drawLoss(join(o.out, LOSS_PICTURE), losses, `fused-rnn train ${file}`));
   return stopped === 'Ctrl-C' ? 130 : 0;
 }
