@@ -2,6 +2,7 @@
 //
 //   node bench/peers/run.js [--full] [--quick] [--budget=s] [--cap=s] [--threads=n]
 //                           [--peers=tfjs-cpu,tfjs-wasm,tfjs-node,brain,ort] [--svg=file] [--json=file]
+//   node bench/peers/run.js --replot=results.json [--svg=file]   # table and chart of a saved run
 //
 // Workloads are bench/shapes.json's (fp32, one layer, one direction), LSTM and GRU (GRU with the reset
 // gate before the product, the only kind TensorFlow.js has), inference and one training step. Each row
@@ -30,7 +31,7 @@ const here = __dirname;
 const root = path.join(here, '..', '..');
 
 function parseArgs(argv) {
-  const o = { full: false, quick: false, budget: 1, cap: 4, threads: 1, peers: null, svg: path.join(here, 'peers.svg'), json: null };
+  const o = { full: false, quick: false, budget: 1, cap: 4, threads: 1, peers: null, svg: path.join(here, 'peers.svg'), json: null, replot: null };
   for (const a of argv) {
     const [k, v] = a.split('=');
     if (k === '--full') o.full = true;
@@ -41,6 +42,7 @@ function parseArgs(argv) {
     else if (k === '--peers') o.peers = v.split(',');
     else if (k === '--svg') o.svg = v || null;
     else if (k === '--json') o.json = v;
+    else if (k === '--replot') o.replot = v;
     else {
       console.error(`bench/peers/run.js: unknown argument '${a}' (see the comment at the top of the file)`);
       process.exit(2);
@@ -124,7 +126,9 @@ function fusedCase(fr, w, cell, train, seed) {
 // ---- peers: each returns { call, check? } for one (workload, cell, mode) -----------------------------
 async function tfjsCase(tf, w, cell, train, seed) {
   const make = cell === 'lstm' ? tf.layers.lstm : tf.layers.gru;
-  const model = tf.sequential({ layers: [make({ units: w.H, returnSequences: true, inputShape: [w.T, w.I] })] });
+  // Glorot instead of Keras' orthogonal recurrent init: the same cost per call, without an SVD in
+  // plain JS that takes tens of seconds at H = 256 before the first call.
+  const model = tf.sequential({ layers: [make({ units: w.H, returnSequences: true, inputShape: [w.T, w.I], recurrentInitializer: 'glorotUniform' })] });
   const x = tf.tensor3d(randomArray(w.B * w.T * w.I, seed), [w.B, w.T, w.I]); // batch-major, as Keras
   if (!train) {
     return { call: async () => { const y = model.predict(x); await y.data(); y.dispose(); }, dispose: () => { x.dispose(); model.dispose(); } };
@@ -212,6 +216,12 @@ async function loadPeers(o) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.replot) {
+    const { head, peers, rows, workloads } = JSON.parse(readFileSync(o.replot, 'utf8'));
+    console.log(markdownTable(head, peers, rows, workloads));
+    if (o.svg) await drawChart(o.svg, head, peers, rows, workloads);
+    return;
+  }
   ensurePeersInstalled();
   if (o.threads > 0) {
     process.env.TF_NUM_INTRAOP_THREADS = String(o.threads);
@@ -286,8 +296,8 @@ async function main() {
   }
 
   console.log('\n' + markdownTable(head, peers, rows, workloads));
-  if (o.json) writeFileSync(o.json, JSON.stringify({ head, peers, rows }, null, 2));
-  if (o.svg) await drawChart(o.svg, head, peers, rows);
+  if (o.json) writeFileSync(o.json, JSON.stringify({ head, peers, rows, workloads }, null, 2));
+  if (o.svg) await drawChart(o.svg, head, peers, rows, workloads);
   if (failed) {
     console.error('FAIL: onnxruntime\'s output differs from fused-rnn\'s on the same weights');
     process.exit(1);
@@ -296,11 +306,20 @@ async function main() {
 
 const fmtMs = (s) => (s * 1e3 >= 100 ? (s * 1e3).toFixed(0) : (s * 1e3).toPrecision(3));
 
+/**
+ * fused-rnn's figure for a (workload, cell, mode): the median of its medians over the peers it was
+ * paired with there (each ratio is from its own pairing; on a loaded machine they differ).
+ */
+function oursFor(rows, w, cell, mode) {
+  const timed = rows.filter((r) => r.workload === w && r.cell === cell && r.mode === mode && r.ours);
+  return timed.length ? median(timed.map((r) => r.ours)) : null;
+}
+
 /** Rows = (workload, cell, mode); a column per peer: its time and how many times fused-rnn's. */
 function markdownTable(head, peers, rows, workloads) {
   const live = peers.filter((p) => !p.missing);
   const lines = [
-    `${head.date}; ${head.cpu}; Node ${head.node}; ${head.fusedRnn}. Milliseconds per call (median); in brackets: the peer's time / fused-rnn's, same row, alternating calls.`,
+    `${head.date}; ${head.cpu}; Node ${head.node}; ${head.fusedRnn}. Milliseconds per call (median); in brackets: the peer's time / fused-rnn's in the same pairing (alternating calls); the fused-rnn column is its median over those pairings, or their range where they differ by more than 1.5× (a loaded machine).`,
     '',
     `| workload | cell | mode | fused-rnn | ${live.map((p) => p.name).join(' | ')} |`,
     `|---|---|---|---:|${live.map(() => '---:').join('|')}|`,
@@ -309,9 +328,10 @@ function markdownTable(head, peers, rows, workloads) {
     for (const cell of ['lstm', 'gru']) {
       for (const mode of w.modes) {
         const mine = rows.filter((r) => r.workload === w.name && r.cell === cell && r.mode === mode);
-        const timed = mine.filter((r) => r.ours);
-        if (timed.length === 0) continue;
-        const ours = median(timed.map((r) => r.ours));
+        if (mine.length === 0) continue;
+        const ours = mine.filter((r) => r.ours).map((r) => r.ours);
+        const lo = Math.min(...ours), hi = Math.max(...ours);
+        const oursText = ours.length === 0 ? '' : hi > 1.5 * lo ? `${fmtMs(lo)}–${fmtMs(hi)}` : fmtMs(oursFor(rows, w.name, cell, mode));
         const cells = live.map((p) => {
           const r = mine.find((x) => x.peer === p.name);
           if (!r) return '';
@@ -319,7 +339,7 @@ function markdownTable(head, peers, rows, workloads) {
           if (r.skipped) return `> ${head.cap} s`;
           return `${fmtMs(r.theirs)} (${(r.theirs / r.ours).toFixed(r.theirs / r.ours >= 10 ? 0 : 1)}×)`;
         });
-        lines.push(`| ${w.name} (T${w.T} B${w.B} I${w.I} H${w.H}) | ${cell} | ${mode} | ${fmtMs(ours)} | ${cells.join(' | ')} |`);
+        lines.push(`| ${w.name} (T${w.T} B${w.B} I${w.I} H${w.H}) | ${cell} | ${mode} | ${oursText} | ${cells.join(' | ')} |`);
       }
     }
   }
@@ -327,14 +347,21 @@ function markdownTable(head, peers, rows, workloads) {
   return lines.join('\n');
 }
 
-async function drawChart(file, head, peers, rows) {
+async function drawChart(file, head, peers, rows, workloads) {
   const { writeBarChart } = require(path.join(root, 'dist', 'chart.js'));
   const bars = [];
-  for (const r of rows) {
-    if (!r.ours) continue;
-    const group = `${r.workload} ${r.cell} ${r.mode}`;
-    if (!bars.some((b) => b.group === group && b.series === 'fused-rnn')) bars.push({ group, series: 'fused-rnn', value: r.ours * 1e3 });
-    bars.push({ group, series: peers.find((p) => p.name === r.peer).name, value: r.theirs * 1e3 });
+  for (const w of workloads) {
+    for (const cell of ['lstm', 'gru']) {
+      for (const mode of w.modes) {
+        const ours = oursFor(rows, w.name, cell, mode);
+        if (ours === null) continue;
+        const group = `${w.name} ${cell} ${mode}`;
+        bars.push({ group, series: 'fused-rnn', value: ours * 1e3 });
+        for (const r of rows) {
+          if (r.workload === w.name && r.cell === cell && r.mode === mode && r.theirs) bars.push({ group, series: r.peer, value: r.theirs * 1e3 });
+        }
+      }
+    }
   }
   try {
     await writeBarChart(file, { title: `ms per call, log scale (${head.cpu}; ${head.date})`, y: { title: 'ms per call (median)', log: true }, bars });
