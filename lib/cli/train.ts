@@ -4,9 +4,9 @@
 // updates: fit keeps the weights of the last complete update and writes the checkpoint first, so
 // the model is saved as it stood and --resume continues from exactly there.
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeLineChart } from '../chart';
-import { Adam, FitStoppedError, setNumThreads, type Dataset, type Sequential } from '../index';
+import { Adam, FitStoppedError, fitProgress, setNumThreads, type BatchInfo, type Dataset, type FitProgress, type Sequential } from '../index';
 import { ensureDir } from '../io/atomic';
 import { numericColumns, readTable } from './csv';
 import { CliError } from './errors';
@@ -99,6 +99,32 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
+/**
+ * A language model's epoch is one batch (the B streams) cut into chunks of --bptt steps, so fit's
+ * own display, which counts batches, would sit at 0/1 all epoch: the same display (fitProgress)
+ * driven here in updates instead.
+ */
+function chunkProgress(display: FitProgress | null, chunksPerEpoch: number) {
+  let epoch = -1, done = 0, sum = 0;
+  return {
+    batchEnd({ epoch: e, loss }: BatchInfo): void {
+      if (e !== epoch) {
+        epoch = e;
+        done = 0;
+        sum = 0;
+        display?.epochStart(e, chunksPerEpoch);
+      }
+      done++;
+      sum += loss;
+      display?.batchEnd(done, done, { loss: sum / done });
+    },
+    epochEnd(logs: { loss: number; accuracy?: number }): void {
+      display?.epochEnd(logs);
+      epoch = -1;
+    },
+  };
+}
+
 /** Writes the loss curve of this run; a missing chart library is a note, not a failure. */
 async function drawLoss(file: string, losses: [number, number][], title: string): Promise<string> {
   // The per-update loss is noisy: the mean of each run of `k` updates, about 200 points in all.
@@ -147,6 +173,8 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
   const started = performance.now();
   let stopped: string | null = null;
   const text_ = task.kind === 'text';
+  const display = text_ ? fitProgress(o.quiet ? 0 : 1, { epochs: o.epochs }) : null;
+  const chunks = text_ ? chunkProgress(display, Math.ceil(tokensPerEpoch / o.batch / o.bptt)) : null;
   try {
     await model.fit(data, {
       epochs: o.epochs, batchSize: o.batch, optimizer: new Adam({ lr: o.lr }), clipGradNorm: 1, seed: o.seed,
@@ -154,13 +182,18 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
       ...(text_ ? { shuffle: false, bptt: { steps: o.bptt, stateful: true } } : {}),
       checkpoint: { path: checkpoint, every: 1 }, ...(o.resume ? { resumeFrom: checkpoint } : {}),
       signal: stop.signal,
-      onBatchEnd: ({ update, loss }) => { losses.push([update, loss]); },
-      verbose: o.quiet ? 0 : 1,
+      onBatchEnd: (info) => {
+        losses.push([info.update, info.loss]);
+        chunks?.batchEnd(info);
+      },
+      onEpochEnd: (info) => chunks?.epochEnd({ loss: info.loss, ...(info.accuracy === undefined ? {} : { accuracy: info.accuracy }) }),
+      verbose: text_ || o.quiet ? 0 : 1,
     });
   } catch (e) {
     if (!(e instanceof FitStoppedError && stop.signal.aborted)) throw e instanceof FitStoppedError && e.cause instanceof Error ? e.cause : e;
     stopped = (stop.signal.reason as Error).message;
   } finally {
+    display?.close();
     process.off('SIGINT', onSigint);
     if (timer) clearTimeout(timer);
   }
@@ -172,6 +205,6 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
   say(`${stopped ? `stopped by ${stopped}` : 'done'} after ${losses.length} updates in ${seconds.toFixed(1)} s: ` +
     `loss ${finalLoss.toFixed(4)} (mean of the last ${last.length} updates), ${Math.round((losses.length * perUpdate) / seconds).toLocaleString('en-US')} ${text_ ? 'tokens' : 'steps'}/s`);
   say(`model: ${o.out}${stopped ? ` (the weights of the last update; --resume continues from ${checkpoint})` : ''}`);
-  if (o.picture && losses.length > 0) say(await drawLoss(join(o.out, LOSS_PICTURE), losses, `fused-rnn train ${file}`));
+  if (o.picture && losses.length > 0) say(await drawLoss(join(o.out, LOSS_PICTURE), losses, `fused-rnn train ${basename(file)}`));
   return stopped === 'Ctrl-C' ? 130 : 0;
 }
