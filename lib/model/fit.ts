@@ -9,15 +9,21 @@ import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './chec
 import { Samples, type Batch, type BatchedDataset, type DataSpec, type Dataset } from './data';
 import { Dense } from '../layers/dense';
 import { Dropout } from '../layers/dropout';
-import { FitStoppedError, resolveFitOptions, type BatchInfo, type EpochInfo, type FitOptions, type History, type ResolvedFit } from './fit_options';
+import {
+  FitStoppedError, resolveFitOptions, type BatchInfo, type BatchResult, type EpochInfo, type EvaluateOptions, type FitOptions, type History,
+  type ResolvedFit, type TrainOnBatchOptions,
+} from './fit_options';
 import type { Flow, ParamRef } from '../layers/layer';
-import { fitProgress, type FitProgress } from './progress';
-import { resolveLoss, type Loss, type LossSpec } from './losses';
+import { fitProgress, type FitProgress, type ProgressLogs } from './progress';
+import { resolveMetrics, type MetricSet } from './metrics';
+import { resolveLoss, type Loss } from './losses';
 import { RecurrentBlock } from './recurrent_block';
 import type { WriterToken } from '../internal/weight_store';
 import type { Model } from './model';
 
-export { FitStoppedError, type BatchInfo, type EpochInfo, type FitOptions, type History } from './fit_options';
+export {
+  FitStoppedError, type BatchInfo, type BatchResult, type EpochInfo, type EvaluateOptions, type FitOptions, type History, type TrainOnBatchOptions,
+} from './fit_options';
 
 export function shuffledOrder(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_v, i) => i);
@@ -72,12 +78,13 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
         const info = await trainEpoch(model, train, groups, epoch, r, opts, params, state);
         state.skipBatches = 0;
         if (validation) {
-          const v = await evaluateSamples(model, validation, r.loss, r.batchSize, writer);
+          const v = await evaluateSamples(model, validation, r.loss, r.metrics(), r.batchSize, writer);
           info.valLoss = v.loss;
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
+          if (v.metrics) info.valMetrics = v.metrics;
         }
         history.epochs.push(info);
-        progress?.epochEnd({ loss: info.loss, accuracy: info.accuracy, valLoss: info.valLoss, valAccuracy: info.valAccuracy });
+        progress?.epochEnd(epochLogs(info));
         const stop = early?.shouldStop(info) ?? false;  // before the checkpoint, which keeps its counters
         if (r.checkpoint && (epoch + 1) % r.checkpoint.every === 0) {
           await writeCheckpoint(r.checkpoint.path, model, optimizer, { epoch, batch: 0 }, early?.state() ?? null);
@@ -97,6 +104,13 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
       progress?.close();
     }
   });
+}
+
+/** An epoch's values flat, as Keras logs them (validation ones prefixed: valLoss, valMae, ...). */
+function epochLogs(info: EpochInfo): ProgressLogs {
+  const logs: ProgressLogs = { loss: info.loss, accuracy: info.accuracy, ...info.metrics, valLoss: info.valLoss, valAccuracy: info.valAccuracy };
+  for (const [k, v] of Object.entries(info.valMetrics ?? {})) logs[`val${k[0].toUpperCase()}${k.slice(1)}`] = v;
+  return logs;
 }
 
 /** Where a fit stands: `epoch` running, `batch` batches of it done; updates not yet in a checkpoint. */
@@ -176,6 +190,7 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
   const optimizer = r.optimizer;
   const targetWidth = r.loss.targets === 'classes' ? 1 : model.outputFeatures;
   const batches = epochBatches(train.length, groups, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
+  const metrics = r.metrics();
   let lossSum = 0, updates = 0, correct = 0, counted = 0, skipped = 0;
   progress?.epochStart(epoch, batches.length);
   for (let batch = state.skipBatches; batch < batches.length; batch++) {
@@ -183,34 +198,16 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
     if (r.bptt && !r.bptt.stateful) model.resetStates();
     for (let c = 0; c < chunks.length; c++) {
       opts.signal?.throwIfAborted();
-      const chunk = chunks[c];
-      model.zeroGrad(writer);
-      const ctx = { training: chunk.y !== null, seed: mixSeed(r.seed, epoch, batch, c), carryState: r.bptt !== null, writer };
-      const out = await model.forwardAsync(chunk.x, ctx);
-      if (chunk.y === null) continue;  // many-to-one: only the last chunk has a target
-      const res = await r.loss.computeAsync({ ...out, lengths: chunk.mask ?? out.lengths }, chunk.y);
-      await model.backwardAsync(res.grad, writer);
-      const norm = gradNorm(params);
-      // One NaN or Infinity in a batch would make every weight NaN at this update: checked first
-      // (the global norm is NaN or infinite when any gradient is), the update never applied.
-      if (!Number.isFinite(res.loss) || !Number.isFinite(norm)) {
-        if (r.nonFinite === 'stop') throw nonFiniteError(epoch, batch, res.loss, norm);
+      const step = await trainStep(model, chunks[c], mixSeed(r.seed, epoch, batch, c), r.bptt !== null, r, params, writer);
+      if (step === null) continue;  // many-to-one: only the last chunk has a target
+      const { res, norm } = step;
+      if (!step.applied) {
+        if (r.nonFinite === 'stop') throw nonFiniteError(`fit (epoch ${epoch}, batch ${batch})`, res.loss, norm);
         at.batch = batch + 1;
         skipped++;
         history.skipped!++;
         await yieldToEventLoop();
         continue;
-      }
-      const gradScale = r.clipGradNorm > 0 ? clipCoefficient(norm, r.clipGradNorm) : 1;
-      // The update is all or nothing: the optimizer checks everything before writing a weight;
-      // an update that fails leaves the learning rate as it was too.
-      const lrBefore = optimizer.lr;
-      try {
-        if (r.lrSchedule && r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
-        await optimizer.stepAsyncAs(writer, params, r.clipGradValue > 0 ? { gradScale, clipValue: r.clipGradValue } : { gradScale });
-      } catch (e) {
-        optimizer.lr = lrBefore;
-        throw e;
       }
       at.batch = batch + 1;  // with truncated BPTT, a batch stopped between chunks counts as trained
       at.unsaved++;
@@ -219,21 +216,89 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
       updates++;
       correct += res.correct;
       counted += res.counted;
+      metrics.add(step.output, step.target, res);
       const info: BatchInfo = { epoch, batch, update: history.updates, loss: res.loss, gradNorm: norm, lr: optimizer.lr };
       if (opts.onBatchEnd) await opts.onBatchEnd(info);
       if (opts.onProgress) await opts.onProgress(info);
       await yieldToEventLoop();
     }
-    progress?.batchEnd(batch + 1, updates, { loss: updates > 0 ? lossSum / updates : undefined, accuracy: counted > 0 ? correct / counted : undefined });
+    progress?.batchEnd(batch + 1, updates, { loss: updates > 0 ? lossSum / updates : undefined,
+      accuracy: counted > 0 ? correct / counted : undefined, ...metrics.values() });
   }
   const info: EpochInfo = { epoch, loss: updates === 0 && skipped > 0 ? NaN : lossSum / Math.max(1, updates), lr: optimizer.lr };
   if (r.nonFinite === 'skip') info.skipped = skipped;
   if (r.loss.hasAccuracy && counted > 0) info.accuracy = correct / counted;
+  if (!metrics.empty) info.metrics = metrics.values();
   return info;
 }
 
-function nonFiniteError(epoch: number, batch: number, loss: number, norm: number): RangeError {
-  return new RangeError(`Expected a finite loss and finite gradients in fit (epoch ${epoch}, batch ${batch}) but received ` +
+/** What one update needs of fit's options (trainOnBatch passes its own). */
+type UpdateSettings = Pick<ResolvedFit, 'loss' | 'optimizer' | 'clipGradNorm' | 'clipGradValue' | 'lrSchedule' | 'lrPerUpdate'>;
+
+/**
+ * One update: forward, loss, backward, the global gradient norm, then the optimizer step unless a
+ * value is NaN or infinite (applied: false; one such value would make every weight NaN). Null when
+ * the chunk has no target (a many-to-one model's chunks before the last). The update is all or
+ * nothing: the optimizer checks everything before writing a weight, and a failed update leaves
+ * the learning rate as it was too.
+ */
+async function trainStep(model: Model, chunk: Chunk, seed: number, carryState: boolean, s: UpdateSettings,
+  params: ParamRef[], writer: WriterToken) {
+  model.zeroGrad(writer);
+  const out = await model.forwardAsync(chunk.x, { training: chunk.y !== null, seed, carryState, writer });
+  if (chunk.y === null) return null;
+  const output: Flow = { ...out, lengths: chunk.mask ?? out.lengths };
+  const res = await s.loss.computeAsync(output, chunk.y);
+  await model.backwardAsync(res.grad, writer);
+  const norm = gradNorm(params);
+  const step = { output, target: chunk.y, res, norm, applied: false };
+  // The global norm is NaN or infinite when any gradient is.
+  if (!Number.isFinite(res.loss) || !Number.isFinite(norm)) return step;
+  const gradScale = s.clipGradNorm > 0 ? clipCoefficient(norm, s.clipGradNorm) : 1;
+  const optimizer = s.optimizer, lrBefore = optimizer.lr;
+  try {
+    if (s.lrSchedule && s.lrPerUpdate) optimizer.lr = s.lrSchedule.lr(optimizer.stepCount, optimizer.initialLr);
+    await optimizer.stepAsyncAs(writer, params, s.clipGradValue > 0 ? { gradScale, clipValue: s.clipGradValue } : { gradScale });
+  } catch (e) {
+    optimizer.lr = lrBefore;
+    throw e;
+  }
+  step.applied = true;
+  return step;
+}
+
+/**
+ * model.trainOnBatch(): one update on `data`, all of it one batch (Keras' train_on_batch): the
+ * same bits as fit({ epochs: 1, shuffle: false }) on data of one batch. Dropout masks derive from
+ * (seed, the optimizer's step count), so successive calls draw new ones.
+ */
+export async function trainOnBatch(model: Model, data: Dataset, optsIn: TrainOnBatchOptions): Promise<BatchResult> {
+  const o = ownOptions<TrainOnBatchOptions>('trainOnBatch options', optsIn, ['optimizer', 'loss', 'clipGradNorm', 'clipGradValue', 'seed', 'metrics']);
+  const r = resolveFitOptions({ epochs: 1, optimizer: o.optimizer, loss: o.loss, clipGradNorm: o.clipGradNorm, clipGradValue: o.clipGradValue,
+    seed: o.seed, metrics: o.metrics });
+  const samples = Samples.from(data, dataSpecFor(model, r.loss), 'data');
+  const all = Array.from({ length: samples.length }, (_v, i) => i);
+  const params = model.parameters();
+  const metrics = r.metrics();
+  return model.asWriter(async (writer) => {
+    const chunk: Chunk = { ...samples.batch(all), mask: null };
+    const step = (await trainStep(model, chunk, mixSeed(r.seed, r.optimizer.stepCount, 0, 0), false, r, params, writer))!;
+    if (!step.applied) throw nonFiniteError('trainOnBatch', step.res.loss, step.norm);
+    metrics.add(step.output, step.target, step.res);
+    return batchResult(r.loss, step.res.loss, step.res.correct, step.res.counted, metrics, step.norm);
+  });
+}
+
+function batchResult(loss: Loss, value: number, correct: number, counted: number, metrics: MetricSet, gradNorm?: number): BatchResult {
+  const out: BatchResult = { loss: value };
+  if (gradNorm !== undefined) out.gradNorm = gradNorm;
+  if (loss.hasAccuracy && counted > 0) out.accuracy = correct / counted;
+  if (!metrics.empty) out.metrics = metrics.values();
+  return out;
+}
+
+function nonFiniteError(where: string, loss: number, norm: number): RangeError {
+  return new RangeError(`Expected a finite loss and finite gradients in ${where} but received ` +
     `loss ${loss} and gradient norm ${norm}: this update was not applied. ` +
     "Check the data's scale and the learning rate, or pass nonFinite: 'skip' to skip such batches.");
 }
@@ -278,18 +343,25 @@ class EarlyStopping {
   }
 }
 
-/** Loss (and accuracy) of the model over a dataset, without training. */
-export async function evaluate(model: Model, data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
-  opts = ownOptions('evaluate options', opts, ['loss', 'batchSize']);
+/** Loss (and accuracy, metrics) of the model over a dataset, without training. */
+export async function evaluate(model: Model, data: Dataset, opts: EvaluateOptions): Promise<BatchResult> {
+  opts = ownOptions('evaluate options', opts, ['loss', 'batchSize', 'metrics']);
   const loss = resolveLoss(opts.loss);
-  const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
+  const metrics = resolveMetrics(opts.metrics, loss);
   const samples = Samples.from(data, dataSpecFor(model, loss), 'data');
-  return evaluateSamples(model, samples, loss, batchSize);
+  const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
+  return evaluateSamples(model, samples, loss, metrics(), batchSize);
+}
+
+/** model.testOnBatch(): evaluate() on `data` as one batch (Keras' test_on_batch). */
+export function testOnBatch(model: Model, data: Dataset, opts: Omit<EvaluateOptions, 'batchSize'>): Promise<BatchResult> {
+  opts = ownOptions('testOnBatch options', opts, ['loss', 'metrics']);
+  return evaluate(model, data, { ...opts, batchSize: Number.MAX_SAFE_INTEGER });
 }
 
 /** A reader: every batch at the weight version of the call's start. fit's validation passes its
  * writer (fit holds the weights, so no version can change under it). */
-async function evaluateSamples(model: Model, samples: Samples, loss: Loss, batchSize: number, writer?: WriterToken) {
+async function evaluateSamples(model: Model, samples: Samples, loss: Loss, metrics: MetricSet, batchSize: number, writer?: WriterToken) {
   const ctx = writer ? { training: false, seed: 0, writer } : { training: false, seed: 0, reads: model.readVersion() };
   let sum = 0, weight = 0, correct = 0, counted = 0;
   for (let s = 0; s < samples.length; s += batchSize) {
@@ -301,11 +373,10 @@ async function evaluateSamples(model: Model, samples: Samples, loss: Loss, batch
     weight += idx.length;
     correct += res.correct;
     counted += res.counted;
+    metrics.add(out, b.y!, res);
     await yieldToEventLoop();
   }
-  const out: { loss: number; accuracy?: number } = { loss: sum / weight };
-  if (loss.hasAccuracy && counted > 0) out.accuracy = correct / counted;
-  return out;
+  return batchResult(loss, sum / weight, correct, counted, metrics);
 }
 
 /** This epoch's batches: sample indices cut by batchSize, or the given groups; shuffled when seeded. */

@@ -5,6 +5,7 @@ import type { Schedule } from '../optim/schedules';
 import type { Dataset } from './data';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import { checkVerbose, type Verbosity } from './progress';
+import { resolveMetrics, type MetricSet, type MetricSpec } from './metrics';
 
 export interface BatchInfo {
   epoch: number;
@@ -28,7 +29,44 @@ export interface EpochInfo {
   accuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** The `metrics` asked for, by key (mae, perplexity, top5, ...): means over the epoch's updates. */
+  metrics?: Record<string, number>;
+  /** The same over the validation data. */
+  valMetrics?: Record<string, number>;
   lr: number;
+}
+
+/** What trainOnBatch, testOnBatch and evaluate return. */
+export interface BatchResult {
+  /** The loss: mean over valid elements (rows for crossEntropy); evaluate weights batches by sequences. */
+  loss: number;
+  /** Classification losses: the fraction of rows (elements for binaryCrossEntropy) predicted right. */
+  accuracy?: number;
+  /** The `metrics` asked for, by key. */
+  metrics?: Record<string, number>;
+  /** trainOnBatch: the global L2 norm of the gradients before clipping. */
+  gradNorm?: number;
+}
+
+export interface EvaluateOptions {
+  loss: LossSpec;
+  /** Sequences per forward call.
+   * @defaultValue 64 */
+  batchSize?: number;
+  /** Metrics besides the loss (and accuracy). */
+  metrics?: MetricSpec[];
+}
+
+/** model.trainOnBatch(): one update, with fit's meaning of each option. */
+export interface TrainOnBatchOptions {
+  optimizer: Optimizer;
+  loss: LossSpec;
+  clipGradNorm?: number;
+  clipGradValue?: number;
+  /** With the optimizer's step count, seeds this update's dropout masks.
+   * @defaultValue 0 */
+  seed?: number;
+  metrics?: MetricSpec[];
 }
 
 export interface FitOptions {
@@ -82,6 +120,10 @@ export interface FitOptions {
    * and counts it (EpochInfo.skipped, History.skipped).
    * @defaultValue 'stop' */
   nonFinite?: 'stop' | 'skip';
+  /** Metrics reported besides the loss (and accuracy, always there for classification losses):
+   * 'mae', 'perplexity' (crossEntropy), 'topK' or { name: 'topK', k } (class ids, k default 5),
+   * in EpochInfo.metrics / valMetrics and on the progress line. */
+  metrics?: MetricSpec[];
   /** What fit prints to stdout, as Keras' `verbose`: 0 nothing; 1 a live progress bar per epoch
    * on a terminal (batches done, loss and metrics so far, updates/s, ETA) and one line per epoch
    * when stdout is not a terminal; 2 one line per epoch. 0 by default: a library inside a server
@@ -135,7 +177,7 @@ export class FitStoppedError extends Error {
 
 const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
   'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
-  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite', 'verbose'];
+  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite', 'verbose', 'metrics'];
 
 /** Every option checked and defaulted. */
 export interface ResolvedFit {
@@ -149,6 +191,8 @@ export interface ResolvedFit {
   resumeFrom: string | null;
   nonFinite: 'stop' | 'skip';
   verbose: Verbosity;
+  /** Fresh accumulators of the metrics asked for. */
+  metrics: () => MetricSet;
   /** The caller's options, own properties only (fit reads its callbacks, signal and validation from here). */
   options: FitOptions;
 }
@@ -206,12 +250,13 @@ export function resolveFitOptions(opts: FitOptions): ResolvedFit {
   const checkpoint = c ? { path: c.path as string, every: checkInteger('checkpoint.every', c.every ?? 1, 1) } : null;
   if (o.resumeFrom !== undefined && typeof o.resumeFrom !== 'string') throw invalidType('resumeFrom', 'a checkpoint path', o.resumeFrom);
 
+  const loss = resolveLoss(o.loss);
   return {
     epochs: checkInteger('epochs', o.epochs, 1),
     batchSize: checkInteger('batchSize', o.batchSize ?? 32, 1),
     shuffle,
     seed: checkInteger('seed', o.seed ?? 0, 0),
-    loss: resolveLoss(o.loss),
+    loss,
     optimizer: o.optimizer,
     bptt,
     clipGradNorm: positiveOrOff('clipGradNorm', o.clipGradNorm),
@@ -225,6 +270,7 @@ export function resolveFitOptions(opts: FitOptions): ResolvedFit {
     resumeFrom: o.resumeFrom ?? null,
     nonFinite: checkOneOf('nonFinite', o.nonFinite ?? 'stop', ['stop', 'skip'] as const),
     verbose: checkVerbose(o.verbose ?? 0),
+    metrics: resolveMetrics(o.metrics, loss),
     options: o,
   };
 }

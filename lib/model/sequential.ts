@@ -7,10 +7,11 @@ import { Samples, type BatchedDataset, type DataSpec, type Dataset, type Sequenc
 import { Dense } from '../layers/dense';
 import { Dropout } from '../layers/dropout';
 import { Embedding } from '../layers/embedding';
-import { evaluate, fit, type FitOptions, type History } from './fit';
+import {
+  evaluate, fit, testOnBatch, trainOnBatch, type BatchResult, type EvaluateOptions, type FitOptions, type History, type TrainOnBatchOptions,
+} from './fit';
 import { loadModel, saveModel } from './model_file';
 import { getKerasWeights, setKerasWeights } from './keras_weights';
-import type { LossSpec } from './losses';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Model, SequentialLayer } from './model';
 import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../internal/weight_store';
@@ -193,9 +194,23 @@ export class Sequential implements Model {
     return fit(this, data, opts);
   }
 
-  /** Mean loss (and accuracy for classification losses) over a dataset. */
-  evaluate(data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
+  /** Mean loss (and accuracy for classification losses, and the metrics asked for) over a dataset. */
+  evaluate(data: Dataset, opts: EvaluateOptions): Promise<BatchResult> {
     return evaluate(this, data, opts);
+  }
+
+  /**
+   * One update on `data`, all of it one batch (Keras' train_on_batch): the same bits as
+   * fit({ epochs: 1, shuffle: false }) on it. For loops of your own (see fitProgress for output).
+   * @example const { loss } = await model.trainOnBatch({ x, y }, { optimizer, loss: 'mse' })
+   */
+  trainOnBatch(data: Dataset, opts: TrainOnBatchOptions): Promise<BatchResult> {
+    return trainOnBatch(this, data, opts);
+  }
+
+  /** evaluate() on `data` as one batch (Keras' test_on_batch). */
+  testOnBatch(data: Dataset, opts: Omit<EvaluateOptions, 'batchSize'>): Promise<BatchResult> {
+    return testOnBatch(this, data, opts);
   }
 
   /**
