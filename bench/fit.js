@@ -57,7 +57,7 @@ async function timeFit(d, m = model(), loss = 'crossEntropy', epochCount = epoch
 function timeLayer(d) {
   const lstm = new LSTM({ inputSize: I, hiddenSize: H, seed: 1 });
   const opt = new Adam({ lr: 1e-3 });
-  const params = lstm.parameters().map((p) => ({ name: p.name, value: p.value.data, grad: p.grad.data }));
+  const params = lstm.parameters();
   const batches = [];
   for (let s = 0; s < N; s += B) {
     const xb = new Float32Array(T * B * I);

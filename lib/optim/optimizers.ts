@@ -23,7 +23,8 @@ export interface ParamRef {
   grad: Float32Array;
 }
 
-/** Also accepted: what `layer.parameters()` returns (Tensors whose data are views on the layer's buffers). */
+/** Also accepted: tensors `{ name, value: Tensor, grad: Tensor }` (layer.parameters() and model.parameters()
+ * give `{ name, shape, value, grad }` with Float32Array views, a ParamRef). */
 export type ParamLike = ParamRef | { name: string; value: Tensor; grad: Tensor };
 
 export interface StepOptions {

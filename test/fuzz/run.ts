@@ -58,8 +58,7 @@ function hash(arrays: Float32Array[]): number {
   }
   return h >>> 0;
 }
-const weightsOf = (m: { parameters(): { value: Float32Array | Tensor }[] }) =>
-  m.parameters().map((p) => (p.value instanceof Float32Array ? p.value : p.value.data));
+const weightsOf = (m: { parameters(): { value: Float32Array }[] }) => m.parameters().map((p) => p.value);
 const allFinite = (a: ArrayLike<number>) => { for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false; return true; };
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
