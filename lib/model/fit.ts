@@ -7,6 +7,7 @@ import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
 import { readCheckpoint, writeCheckpoint, type EarlyStoppingState } from './checkpoint';
 import { Samples, type Batch, type BatchedDataset, type DataSpec, type Dataset } from './data';
+import { emptyStreamError, inOrder, isBatchIterable, memoryBatches, streamBatches, type BatchIterable } from './batch_source';
 import { Dense } from '../layers/dense';
 import { Dropout } from '../layers/dropout';
 import {
@@ -37,10 +38,10 @@ export function shuffledOrder(n: number, seed: number): number[] {
 
 /** model.fit(): see FitOptions. Resolves with the per-epoch history; a fit that stops on an error
  * or an abort rejects with a FitStoppedError and keeps the weights of its last complete update. */
-export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: FitOptions): Promise<History> {
+export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIterable, optsIn: FitOptions): Promise<History> {
   const r = resolveFitOptions(optsIn);
   const opts = r.options;
-  const { train, groups, validation } = prepareData(model, data, opts.validation, r);
+  const { train, validation } = prepareData(model, data, opts.validation, r);
   if (r.bptt && model.blocks.some((b) => b instanceof RecurrentBlock && b.layer.numDirections > 1)) {
     throw invalidArg('bptt', 'undefined for bidirectional layers (the reverse direction needs the whole sequence)', opts.bptt);
   }
@@ -75,10 +76,10 @@ export async function fit(model: Model, data: Dataset | BatchedDataset, optsIn: 
         at.batch = 0;
         if (r.lrSchedule && !r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
-        const info = await trainEpoch(model, train, groups, epoch, r, opts, params, state);
+        const info = await trainEpoch(model, train(epoch, state.skipBatches), epoch, r, opts, params, state);
         state.skipBatches = 0;
         if (validation) {
-          const v = await evaluateSamples(model, validation, r.loss, r.metrics(), r.batchSize, writer);
+          const v = await evaluateBatches(model, validation(), r.loss, r.metrics(), writer);
           info.valLoss = v.loss;
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
           if (v.metrics) info.valMetrics = v.metrics;
@@ -164,12 +165,28 @@ export function dataSpecFor(model: Model, loss: Loss): DataSpec {
   return { ...model.dataSpec(classes ? 1 : model.outputFeatures), classes: classes ? model.outputFeatures : null };
 }
 
-/** Training and validation samples; pre-batched data keeps its batches (groups). */
-function prepareData(model: Model, data: Dataset | BatchedDataset, validationData: Dataset | undefined, r: ResolvedFit) {
+/** An epoch's training batches (those after the first `skip`) and how many there are (null: unknown). */
+type EpochSource = (epoch: number, skip: number) => { batches: AsyncIterable<Batch>; total: number | null };
+
+/**
+ * Where training and validation batches come from: samples in memory (batches cut and shuffled
+ * per epoch; pre-batched data keeps its batches), or async iterables read as training goes.
+ */
+function prepareData(model: Model, data: Dataset | BatchedDataset | BatchIterable, validationData: Dataset | BatchIterable | undefined,
+  r: ResolvedFit): { train: EpochSource; validation: (() => AsyncIterable<Batch>) | null } {
   const spec = dataSpecFor(model, r.loss);
+  const validation = validationData == null ? null  // NaN, 0, '' refused below
+    : isBatchIterable(validationData) ? () => streamBatches(validationData, spec, 'validation')
+      : memorySource(Samples.from(validationData, spec, 'validation'), r.batchSize);
+  if (isBatchIterable(data)) {
+    // The stream's own order: what shuffling there is, the stream does (it may read per epoch).
+    if (r.options.shuffle === true) throw invalidArg('shuffle', 'false or undefined for an async iterable of batches (read in its order)', true);
+    if (r.validationSplit !== null) throw invalidArg('validationSplit', 'undefined for an async iterable of batches (pass validation)', r.validationSplit);
+    return { train: (_epoch, skip) => ({ batches: streamBatches(data, spec, 'data', skip), total: null }), validation };
+  }
   const batched = typeof data === 'object' && data !== null && 'batches' in data ? Samples.fromBatches(data, spec) : null;
   let train = batched ? batched.samples : Samples.from(data as Dataset, spec, 'data');
-  let validation = validationData != null ? Samples.from(validationData, spec, 'validation') : null;  // NaN, 0, '' refused
+  let split = validation;
   if (r.validationSplit !== null) {
     if (batched) throw invalidArg('validationSplit', 'undefined for pre-batched data (pass validation)', r.validationSplit);
     const nVal = Math.floor(train.length * r.validationSplit);
@@ -177,24 +194,37 @@ function prepareData(model: Model, data: Dataset | BatchedDataset, validationDat
       throw invalidArg('validationSplit', `a fraction leaving both parts non-empty (${train.length} sequences)`, r.validationSplit);
     }
     const all = Array.from({ length: train.length }, (_v, i) => i);
-    validation = train.subset(all.slice(train.length - nVal));
+    split = memorySource(train.subset(all.slice(train.length - nVal)), r.batchSize);
     train = train.subset(all.slice(0, train.length - nVal));
   }
-  return { train, groups: batched?.groups ?? null, validation };
+  const samples = train, groups = batched?.groups ?? null;
+  return {
+    train: (epoch, skip) => {
+      const batches = epochBatches(samples.length, groups, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
+      return { batches: memoryBatches(samples, batches, skip), total: batches.length };
+    },
+    validation: split,
+  };
+}
+
+/** Samples in memory read in order, batchSize at a time. */
+function memorySource(samples: Samples, batchSize: number): () => AsyncIterable<Batch> {
+  const batches = inOrder(samples.length, batchSize);
+  return () => memoryBatches(samples, batches);
 }
 
 /** One pass over the training data: an update per batch (per chunk with truncated BPTT). */
-async function trainEpoch(model: Model, train: Samples, groups: number[][] | null, epoch: number, r: ResolvedFit,
+async function trainEpoch(model: Model, source: ReturnType<EpochSource>, epoch: number, r: ResolvedFit,
   opts: FitOptions, params: ParamRef[], state: TrainState): Promise<EpochInfo> {
   const { writer, history, progress, at } = state;
   const optimizer = r.optimizer;
   const targetWidth = r.loss.targets === 'classes' ? 1 : model.outputFeatures;
-  const batches = epochBatches(train.length, groups, r.batchSize, r.shuffle ? mixSeed(r.seed, epoch) : null);
   const metrics = r.metrics();
   let lossSum = 0, updates = 0, correct = 0, counted = 0, skipped = 0;
-  progress?.epochStart(epoch, batches.length);
-  for (let batch = state.skipBatches; batch < batches.length; batch++) {
-    const chunks = chunkBatch(train.batch(batches[batch]), r.bptt?.steps ?? 0, model.outputHasTime, targetWidth);
+  progress?.epochStart(epoch, source.total);
+  let batch = state.skipBatches;
+  for await (const b of source.batches) {
+    const chunks = chunkBatch(b, r.bptt?.steps ?? 0, model.outputHasTime, targetWidth);
     if (r.bptt && !r.bptt.stateful) model.resetStates();
     for (let c = 0; c < chunks.length; c++) {
       opts.signal?.throwIfAborted();
@@ -224,7 +254,9 @@ async function trainEpoch(model: Model, train: Samples, groups: number[][] | nul
     }
     progress?.batchEnd(batch + 1, updates, { loss: updates > 0 ? lossSum / updates : undefined,
       accuracy: counted > 0 ? correct / counted : undefined, ...metrics.values() });
+    batch++;
   }
+  if (batch === 0) throw emptyStreamError('data', epoch);
   const info: EpochInfo = { epoch, loss: updates === 0 && skipped > 0 ? NaN : lossSum / Math.max(1, updates), lr: optimizer.lr };
   if (r.nonFinite === 'skip') info.skipped = skipped;
   if (r.loss.hasAccuracy && counted > 0) info.accuracy = correct / counted;
@@ -344,13 +376,14 @@ class EarlyStopping {
 }
 
 /** Loss (and accuracy, metrics) of the model over a dataset, without training. */
-export async function evaluate(model: Model, data: Dataset, opts: EvaluateOptions): Promise<BatchResult> {
+export async function evaluate(model: Model, data: Dataset | BatchIterable, opts: EvaluateOptions): Promise<BatchResult> {
   opts = ownOptions('evaluate options', opts, ['loss', 'batchSize', 'metrics']);
   const loss = resolveLoss(opts.loss);
   const metrics = resolveMetrics(opts.metrics, loss);
-  const samples = Samples.from(data, dataSpecFor(model, loss), 'data');
+  const spec = dataSpecFor(model, loss);
   const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
-  return evaluateSamples(model, samples, loss, metrics(), batchSize);
+  const batches = isBatchIterable(data) ? streamBatches(data, spec, 'data') : memorySource(Samples.from(data, spec, 'data'), batchSize)();
+  return evaluateBatches(model, batches, loss, metrics(), undefined);
 }
 
 /** model.testOnBatch(): evaluate() on `data` as one batch (Keras' test_on_batch). */
@@ -361,21 +394,21 @@ export function testOnBatch(model: Model, data: Dataset, opts: Omit<EvaluateOpti
 
 /** A reader: every batch at the weight version of the call's start. fit's validation passes its
  * writer (fit holds the weights, so no version can change under it). */
-async function evaluateSamples(model: Model, samples: Samples, loss: Loss, metrics: MetricSet, batchSize: number, writer?: WriterToken) {
+async function evaluateBatches(model: Model, batches: AsyncIterable<Batch>, loss: Loss, metrics: MetricSet, writer: WriterToken | undefined) {
   const ctx = writer ? { training: false, seed: 0, writer } : { training: false, seed: 0, reads: model.readVersion() };
   let sum = 0, weight = 0, correct = 0, counted = 0;
-  for (let s = 0; s < samples.length; s += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, samples.length - s) }, (_v, j) => s + j);
-    const b = samples.batch(idx);
+  for await (const b of batches) {
     const out = await model.forwardAsync(b.x, ctx);
     const res = await loss.computeAsync(out, b.y!);
-    sum += res.loss * idx.length;  // batch means weighted by sequences
-    weight += idx.length;
+    const n = b.x.shape[1];
+    sum += res.loss * n;  // batch means weighted by sequences
+    weight += n;
     correct += res.correct;
     counted += res.counted;
     metrics.add(out, b.y!, res);
     await yieldToEventLoop();
   }
+  if (weight === 0) throw emptyStreamError('data', 0);
   return batchResult(loss, sum / weight, correct, counted, metrics);
 }
 

@@ -3,6 +3,7 @@ import { checkBoolean, checkInteger, checkNonNegative, checkOneOf, invalidArg, i
 import { Optimizer } from '../optim/optimizers';
 import type { Schedule } from '../optim/schedules';
 import type { Dataset } from './data';
+import type { BatchIterable } from './batch_source';
 import { resolveLoss, type Loss, type LossSpec } from './losses';
 import { checkVerbose, type Verbosity } from './progress';
 import { resolveMetrics, type MetricSet, type MetricSpec } from './metrics';
@@ -79,8 +80,8 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Seed of the shuffles and dropout masks: a fit is reproducible. Default 0. */
   seed?: number;
-  /** Held-out data evaluated after every epoch. */
-  validation?: Dataset;
+  /** Held-out data evaluated after every epoch (in memory, or an async iterable of batches). */
+  validation?: Dataset | BatchIterable;
   /** Or: the last fraction of the data (before shuffling) held out, as Keras. */
   validationSplit?: number;
   /** Truncated BPTT: back-propagate through chunks of `steps` time steps, carrying the state
