@@ -23,6 +23,7 @@ export {
 export { StreamState, StateLayout, type StateTensorInfo } from './serve/state';
 export type { Dataset, BatchedDataset, SequenceArray, TargetArray, ClassIds } from './model/data';
 export { tokenStream, type TokenStreamOptions } from './model/text';
+export type { BatchIterable } from './model/batch_source';
 export {
   FitStoppedError, type FitOptions, type History, type BatchInfo, type EpochInfo, type BatchResult, type EvaluateOptions, type TrainOnBatchOptions,
 } from './model/fit';

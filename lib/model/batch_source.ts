@@ -27,25 +27,31 @@ export function inOrder(n: number, batchSize: number): number[][] {
 /**
  * One pass over an iterable of batches, each checked and laid out as the in-memory ones are (errors
  * name it `data[k]`). The next batch is requested before this one is handed on: its loading (I/O,
- * timers, another thread) runs while the caller's update does. The first `skip` batches are read
+ * timers, another thread) and its layout run while the caller's update does. The first `skip` batches are read
  * and dropped (a fit resumed inside an epoch). The iterator is closed when the caller stops early.
  */
 export async function* streamBatches(data: BatchIterable, spec: DataSpec, name: string, skip = 0, needTargets = true): AsyncGenerator<Batch> {
   const it = data[Symbol.asyncIterator]();
+  let requested = 0;
+  // Checked and laid out as soon as it arrives, while the update before it runs on the workers.
   const request = () => {
-    const p = it.next();
+    const k = requested++;
+    const p = Promise.resolve(it.next()).then((r): IteratorResult<Batch | null> => {
+      if (r.done) return { done: true, value: undefined };
+      if (k < skip) return { done: false, value: null };
+      const samples = Samples.from(r.value, spec, `${name}[${k}]`, needTargets);
+      return { done: false, value: samples.batch(inOrder(samples.length, samples.length)[0]) };
+    });
     p.catch(() => {});  // awaited below; a rejection while the update runs is not unhandled
     return p;
   };
   let next = request();
   try {
-    for (let k = 0; ; k++) {
+    for (;;) {
       const r = await next;
       if (r.done) return;
       next = request();
-      if (k < skip) continue;
-      const samples = Samples.from(r.value, spec, `${name}[${k}]`, needTargets);
-      yield samples.batch(inOrder(samples.length, samples.length)[0]);
+      if (r.value !== null) yield r.value;
     }
   } finally {
     // Closes the source's files or cursors when the caller stops early; an error of its own then

@@ -54,7 +54,8 @@ export interface EvaluateOptions {
   /** Sequences per forward call.
    * @defaultValue 64 */
   batchSize?: number;
-  /** Metrics besides the loss (and accuracy). */
+  /** Metrics besides the loss (and accuracy).
+   * @defaultValue [] */
   metrics?: MetricSpec[];
 }
 
@@ -62,11 +63,17 @@ export interface EvaluateOptions {
 export interface TrainOnBatchOptions {
   optimizer: Optimizer;
   loss: LossSpec;
+  /** As fit's.
+   * @defaultValue none (no clipping) */
   clipGradNorm?: number;
+  /** As fit's.
+   * @defaultValue none (no clipping) */
   clipGradValue?: number;
   /** With the optimizer's step count, seeds this update's dropout masks.
    * @defaultValue 0 */
   seed?: number;
+  /** As fit's.
+   * @defaultValue [] */
   metrics?: MetricSpec[];
 }
 
@@ -74,46 +81,65 @@ export interface FitOptions {
   epochs: number;
   optimizer: Optimizer;
   loss: LossSpec;
-  /** Sequences per update. Default 32. */
+  /** Sequences per update.
+   * @defaultValue 32
+   */
   batchSize?: number;
-  /** Reshuffle the training sequences every epoch (seeded). Default true. */
+  /** Reshuffle the training sequences every epoch (seeded).
+   * @defaultValue true
+   */
   shuffle?: boolean;
-  /** Seed of the shuffles and dropout masks: a fit is reproducible. Default 0. */
+  /** Seed of the shuffles and dropout masks: a fit is reproducible.
+   * @defaultValue 0
+   */
   seed?: number;
-  /** Held-out data evaluated after every epoch (in memory, or an async iterable of batches). */
+  /** Held-out data evaluated after every epoch (in memory, or an async iterable of batches).
+   * @defaultValue none (no validation) */
   validation?: Dataset | BatchIterable;
-  /** Or: the last fraction of the data (before shuffling) held out, as Keras. */
+  /** Or: the last fraction of the data (before shuffling) held out, as Keras.
+   * @defaultValue none */
   validationSplit?: number;
   /** Truncated BPTT: back-propagate through chunks of `steps` time steps, carrying the state
    * forward (detached) between chunks; one update per chunk. `stateful` also carries it from
    * batch to batch (sample i of a batch continues sample i of the previous one; needs
-   * shuffle: false; states reset at every epoch and by model.resetStates()). */
+   * shuffle: false; states reset at every epoch and by model.resetStates()).
+   * @defaultValue none (full back-propagation through time; stateful: false) */
   bptt?: { steps: number; stateful?: boolean };
-  /** Scale all gradients so their global L2 norm is at most this (torch clip_grad_norm_). */
+  /** Scale all gradients so their global L2 norm is at most this (torch clip_grad_norm_).
+   * @defaultValue none (no clipping) */
   clipGradNorm?: number;
-  /** Clamp every gradient to [-v, v] (torch clip_grad_value_), after clipGradNorm. */
+  /** Clamp every gradient to [-v, v] (torch clip_grad_value_), after clipGradNorm.
+   * @defaultValue none (no clipping) */
   clipGradValue?: number;
   /** Learning rate from a schedule (stepLR, cosineAnnealingLR, warmup, ...) with the optimizer's
-   * initialLr as the base, set before every epoch or every update (lrScheduleUnit, default 'epoch'). */
+   * initialLr as the base, set before every epoch or every update (lrScheduleUnit).
+   * @defaultValue none (the optimizer's lr throughout) */
   lrSchedule?: Schedule;
+  /** When lrSchedule sets the learning rate.
+   * @defaultValue 'epoch' */
   lrScheduleUnit?: 'epoch' | 'update';
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
   /** An alias of onBatchEnd. */
   onProgress?: (info: BatchInfo) => void | Promise<void>;
   /** Return 'stop' to end training after this epoch. */
   onEpochEnd?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
-  /** Stop when the monitored value has not improved by minDelta for `patience` epochs. */
+  /** Stop when the monitored value has not improved by minDelta for `patience` epochs.
+   * @defaultValue none; inside: monitor 'loss', minDelta 0, restoreBest false */
   earlyStopping?: { monitor?: 'loss' | 'valLoss'; patience: number; minDelta?: number; restoreBest?: boolean };
-  /** Write a checkpoint (weights, optimizer state, epoch; one file, atomic) every `every` epochs. */
+  /** Write a checkpoint (weights, optimizer state, epoch; one file, atomic) every `every` epochs,
+   * and when the fit stops on an error or abort (FitStoppedError).
+   * @defaultValue none; inside: every 1 */
   checkpoint?: { path: string; every?: number };
   /** Resume from a checkpoint: loads its weights and optimizer state, continues at its epoch + 1.
    * Shuffles and dropout masks depend only on (seed, epoch, batch), so the resumed fit ends with
    * the weights an uninterrupted one would have. */
   resumeFrom?: string;
-  /** First epoch to run (Keras initial_epoch). Default 0, or the checkpoint's epoch + 1. */
+  /** First epoch to run (Keras initial_epoch).
+   * @defaultValue 0, or the checkpoint's epoch + 1 with resumeFrom */
   initialEpoch?: number;
   /** Abort between updates (AbortSignal.timeout(ms) for a time budget): fit rejects with a
-   * FitStoppedError, the weights and optimizer state those of the last complete update. */
+   * FitStoppedError, the weights and optimizer state those of the last complete update.
+   * @defaultValue none */
   signal?: AbortSignal;
   /** What to do when a batch's loss or gradients are NaN or infinite (checked before the update,
    * which is then never applied): 'stop' (default) rejects with a FitStoppedError whose cause is a
@@ -123,7 +149,8 @@ export interface FitOptions {
   nonFinite?: 'stop' | 'skip';
   /** Metrics reported besides the loss (and accuracy, always there for classification losses):
    * 'mae', 'perplexity' (crossEntropy), 'topK' or { name: 'topK', k } (class ids, k default 5),
-   * in EpochInfo.metrics / valMetrics and on the progress line. */
+   * in EpochInfo.metrics / valMetrics and on the progress line.
+   * @defaultValue [] */
   metrics?: MetricSpec[];
   /** What fit prints to stdout, as Keras' `verbose`: 0 nothing; 1 a live progress bar per epoch
    * on a terminal (batches done, loss and metrics so far, updates/s, ETA) and one line per epoch

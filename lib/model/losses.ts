@@ -12,7 +12,15 @@ export type LossName = 'mse' | 'mae' | 'huber' | 'crossEntropy' | 'binaryCrossEn
  * the model's output as probabilities (a last Dense with activation 'softmax' / 'sigmoid', as
  * Keras' from_logits=False, clipped to [1e-7, 1 - 1e-7]) instead of logits (the default, as PyTorch).
  */
-export type LossSpec = LossName | { name: LossName; delta?: number; fromLogits?: boolean };
+export type LossSpec = LossName | {
+  name: LossName;
+  /** huber: where the loss turns from quadratic to linear.
+   * @defaultValue 1 */
+  delta?: number;
+  /** crossEntropy, binaryCrossEntropy: false takes probabilities (after softmax / sigmoid).
+   * @defaultValue true */
+  fromLogits?: boolean;
+};
 
 export interface LossResult {
   /** Mean over valid elements (rows for crossEntropy). */

@@ -31,7 +31,9 @@ export interface ModelState {
 export interface PredictOptions {
   /** Valid steps per row of a tensor x. */
   lengths?: Int32Array | number[];
-  /** Sequences per forward call. Default 64. */
+  /** Sequences per forward call.
+   * @defaultValue 64
+   */
   batchSize?: number;
 }
 
