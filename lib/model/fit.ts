@@ -57,20 +57,28 @@ export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIt
     // Where training stands: the epoch running and its next batch; updates since the last checkpoint.
     const at: Position = { epoch: r.initialEpoch ?? 0, batch: 0, unsaved: 0 };
     const state: TrainState = { writer, history, progress, at, skipBatches: 0 };
-    let early: EarlyStopping | null = null;
+    let early: EarlyStopping | null = null, training = false;
     try {
       let firstEpoch = r.initialEpoch ?? 0;
       early = r.early ? new EarlyStopping(r.early, params) : null;
       if (r.resumeFrom !== null) {
         const cp = await readCheckpoint(r.resumeFrom);
-        model.assignStateDict(cp.weights, writer);
+        // All or nothing: a checkpoint that does not fit the model leaves the optimizer as it was.
+        const optimizerBefore = optimizer.stateDict();
         optimizer.loadStateDict(cp.optimizer);
+        try {
+          model.assignStateDict(cp.weights, writer);
+        } catch (e) {
+          optimizer.loadStateDict(optimizerBefore);
+          throw e;
+        }
         firstEpoch = r.initialEpoch ?? cp.epoch + 1;
         // A checkpoint written inside an epoch goes on at the batch after the last one trained.
         if (firstEpoch === cp.epoch + 1) state.skipBatches = cp.batch;
         // Early stopping goes on counting where the interrupted fit stood (same monitor only).
         if (early && cp.early && cp.early.monitor === r.early!.monitor) early.restore(r.resumeFrom, cp.early);
       }
+      training = true;
       for (let epoch = firstEpoch; epoch < r.epochs; epoch++) {
         at.epoch = epoch;
         at.batch = 0;
@@ -100,6 +108,7 @@ export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIt
       early?.restoreBest();
       return history;
     } catch (e) {
+      if (!training) throw e;  // a checkpoint that could not be resumed: nothing was trained
       throw await stopped(e, model, r, state, early);
     } finally {
       progress?.close();
