@@ -1,5 +1,7 @@
-// Training: model.fit() and evaluate(). Batches, truncated BPTT, clipping, the optimizer update,
-// validation, callbacks, early stopping, checkpoints and abort (options: fit_options.ts).
+// Training: model.fit(), trainOnBatch(), evaluate() and testOnBatch(). Batches (in memory or from
+// an async iterable), truncated BPTT, clipping, the optimizer update, validation, metrics,
+// callbacks, progress, early stopping, checkpoints, and stopping on an abort or error with the
+// weights of the last complete update kept (options: fit_options.ts).
 // The recurrent layers, large Dense products and the optimizer run on worker threads, losses in
 // slices, and the loop yields to the event loop after every update: a server stays responsive.
 import { checkInteger, invalidArg, ownOptions } from '../internal/check';
