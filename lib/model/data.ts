@@ -154,6 +154,8 @@ function fromArrays(xs: SequenceArray[], spec: DataSpec, name: string): Sample[]
         for (let f = 0; f < width; f++) out[t * width + f] = step[f] as number;
       }
     }
+    checkFloat32Range(out, (k) => (typeof seq[0] === 'number' ? `${name}[${i}][${k}]` : `${name}[${i}][${Math.floor(k / width)}][${k % width}]`),
+      (k) => (seq as unknown[][])[Math.floor(k / width)]?.[k % width] ?? seq[k]);
     return { x: out, steps: seq.length, y: null };
   });
 }
@@ -222,12 +224,22 @@ function targetFromArray(t: TargetArray, steps: number, spec: DataSpec, name: st
   if (!spec.outputHasTime) {
     const out = new Float32Array(W);
     row(t, name, out, 0);
+    checkFloat32Range(out, (k) => (W === 1 ? name : `${name}[${k}]`), (k) => (W === 1 ? t : (t as number[])[k]));
     return out;
   }
   if (!Array.isArray(t) || t.length !== steps) throw invalidArg(name, `${steps} targets (${perWhat(spec)})`, t);
   const out = new Float32Array(steps * W);
   (t as unknown[]).forEach((v, s) => row(v, `${name}[${s}]`, out, s * W));
+  checkFloat32Range(out, (k) => (W === 1 ? `${name}[${k}]` : `${name}[${Math.floor(k / W)}][${k % W}]`),
+    (k) => (W === 1 ? (t as number[])[k] : (t as number[][])[Math.floor(k / W)][k % W]));
   return out;
+}
+
+/** A finite number beyond float32's range (3.4e38) becomes ±Infinity when stored: refused by name. */
+function checkFloat32Range(out: Float32Array, where: (k: number) => string, given: (k: number) => unknown): void {
+  for (let k = 0; k < out.length; k++) {
+    if (!Number.isFinite(out[k])) throw invalidArg(where(k), 'a number within float32 range (|v| <= 3.4028234663852886e38)', given(k));
+  }
 }
 
 function targetsFromTensor(y: Tensor, xs: Sample[], spec: DataSpec, name: string): Float32Array[] {

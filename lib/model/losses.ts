@@ -1,6 +1,7 @@
 // Losses over a model's output: the value (mean over valid elements) and dL/d(output).
 // Sequences are masked by their lengths: steps past a sequence's end add nothing.
-import { checkBoolean, checkOneOf, invalidArg, ownOptions } from '../internal/check';
+import { checkBoolean, checkNumbers, checkOneOf, invalidArg, invalidType, ownOptions } from '../internal/check';
+import { checkTensorRank, type Tensor } from '../tensor';
 import { native } from '../native';
 import type { Flow } from '../layers/layer';
 
@@ -11,7 +12,15 @@ export type LossName = 'mse' | 'mae' | 'huber' | 'crossEntropy' | 'binaryCrossEn
  * the model's output as probabilities (a last Dense with activation 'softmax' / 'sigmoid', as
  * Keras' from_logits=False, clipped to [1e-7, 1 - 1e-7]) instead of logits (the default, as PyTorch).
  */
-export type LossSpec = LossName | { name: LossName; delta?: number; fromLogits?: boolean };
+export type LossSpec = LossName | {
+  name: LossName;
+  /** huber: where the loss turns from quadratic to linear.
+   * @defaultValue 1 */
+  delta?: number;
+  /** crossEntropy, binaryCrossEntropy: false takes probabilities (after softmax / sigmoid).
+   * @defaultValue true */
+  fromLogits?: boolean;
+};
 
 export interface LossResult {
   /** Mean over valid elements (rows for crossEntropy). */
@@ -53,7 +62,7 @@ export function resolveLoss(spec: unknown): Loss {
 }
 
 /** Which output rows count: all, or (sequences) those before each sequence's end. */
-function rowMask(output: Flow): { rows: number; valid: (r: number) => boolean; validRows: number } {
+export function rowMask(output: Flow): { rows: number; valid: (r: number) => boolean; validRows: number } {
   const F = output.shape[output.shape.length - 1];
   const rows = output.data.length / F;
   const lengths = output.lengths;
@@ -195,3 +204,55 @@ function fromProbabilities(name: 'crossEntropy' | 'binaryCrossEntropy'): Loss {
     },
   });
 }
+
+/** What a loss function returns: the loss (mean over elements, or rows for crossEntropy) and dLoss/dOutput. */
+export interface LossValue {
+  loss: number;
+  grad: Tensor;
+  /** Classification losses: the fraction predicted right. */
+  accuracy?: number;
+}
+
+/** One loss as a function of (output, target), PyTorch's argument order. */
+function lossFunction(name: LossName) {
+  return (output: Tensor, target: Tensor | ArrayLike<number>, options: { delta?: number; fromLogits?: boolean } = {}): LossValue => {
+    const loss = resolveLoss({ name, ...ownOptions<object>('options', options, ['delta', 'fromLogits']) });
+    const out = checkTensorRank('output', output, Array.isArray(output?.shape) ? Math.max(1, output.shape.length) : 1);
+    const F = out.shape[out.shape.length - 1];
+    const t = target !== null && typeof target === 'object' && 'data' in target ? (target as Tensor).data : target;
+    const want = loss.targets === 'classes' ? out.data.length / F : out.data.length;
+    if (t === null || typeof t !== 'object' || typeof (t as ArrayLike<number>).length !== 'number') {
+      throw invalidType('target', loss.targets === 'classes' ? 'class ids (array, Int32Array or tensor)' : 'a tensor or array of numbers', target);
+    }
+    if (t.length !== want) throw invalidArg('target', `${want} ${loss.targets === 'classes' ? 'class ids (one per row of output)' : 'numbers (one per output element)'}`, t.length);
+    checkNumbers('target', t);
+    for (let i = 0; i < t.length; i++) {
+      const v = t[i];
+      if (loss.targets === 'classes' ? !(Number.isInteger(v) && v >= 0 && v < F) : v - v !== 0) {
+        throw invalidArg(`target[${i}]`, loss.targets === 'classes' ? `a class id in 0..${F - 1}` : 'finite number', v);
+      }
+    }
+    const res = loss.compute({ data: out.data, shape: out.shape, lengths: null }, t instanceof Float32Array ? t : Float32Array.from(t));
+    const value: LossValue = { loss: res.loss, grad: { shape: [...out.shape], data: res.grad } };
+    if (loss.hasAccuracy && res.counted > 0) value.accuracy = res.correct / res.counted;
+    return value;
+  };
+}
+
+/**
+ * The losses fit uses, as functions of (output, target) → { loss, grad, accuracy? }: output a
+ * tensor whose last axis is the features (logits for the classification losses unless
+ * fromLogits: false), target a tensor or array of as many numbers (class ids, one per row, for
+ * crossEntropy). No masking: every row counts.
+ * @example losses.crossEntropy(tensor([2, 0, -1, 1], [2, 2]), [0, 1]).loss
+ */
+export const losses = {
+  mse: lossFunction('mse'),
+  mae: lossFunction('mae'),
+  /** options.delta: default 1. */
+  huber: lossFunction('huber'),
+  /** options.fromLogits: false takes probabilities (after softmax). */
+  crossEntropy: lossFunction('crossEntropy'),
+  /** options.fromLogits: false takes probabilities (after sigmoid). */
+  binaryCrossEntropy: lossFunction('binaryCrossEntropy'),
+};
