@@ -11,7 +11,7 @@ import { ensureDir } from '../io/atomic';
 import { numericColumns, readTable } from './csv';
 import { CliError } from './errors';
 import { buildModel } from './models';
-import { CHECKPOINT_FILE, LOSS_PICTURE, readTask, writeTask, type Architecture, type Task } from './task';
+import { CHECKPOINT_FILE, LOSS_PICTURE, readTask, writeTask, type Architecture, type CsvTask, type Task } from './task';
 import { buildVocabulary, encode, tokenize } from './text';
 
 export interface TrainOptions {
@@ -82,14 +82,12 @@ async function csvData(file: string, o: TrainOptions, old: Task | null): Promise
   const window = old?.kind === 'csv' ? old.window : o.window;
   const X = numericColumns(table, inputs, file), Y = numericColumns(table, targets, file);
   if (X.length <= window) throw new CliError(`${file} has ${X.length} rows: needs more than --window (${window})`);
-  let task: Task;
-  if (old) task = old;
-  else {
-    const ms = inputs.map((_c, i) => meanStd(X, i)), ts = targets.map((_c, i) => meanStd(Y, i));
-    task = { kind: 'csv', inputs, targets, window, mean: ms.map((p) => p[0]), std: ms.map((p) => p[1]),
+  const scale = (rows: number[][], n: number) => Array.from({ length: n }, (_c, i) => meanStd(rows, i));
+  const task: CsvTask = old?.kind === 'csv' ? old : (() => {
+    const ms = scale(X, inputs.length), ts = scale(Y, targets.length);
+    return { kind: 'csv', inputs, targets, window, mean: ms.map((p) => p[0]), std: ms.map((p) => p[1]),
       targetMean: ts.map((p) => p[0]), targetStd: ts.map((p) => p[1]), architecture: architecture(o) };
-  }
-  if (task.kind !== 'csv') throw new CliError('unreachable');
+  })();
   const x = csvWindows(X.slice(0, -1), task.mean, task.std, window);
   const y = x.map((_w, t) => Y[t + window].map((v, c) => (v - task.targetMean[c]) / task.targetStd[c]));
   return { task, data: { x, y }, tokensPerEpoch: x.length * window };
