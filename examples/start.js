@@ -5,20 +5,19 @@
 //   fused-rnn train examples/data/moby-dick.txt --out examples/output/moby-dick --max-time 110 --epochs 40
 //   fused-rnn sample examples/output/moby-dick --prime "Call me" -n 400 -t 0.7
 'use strict';
+const { spawnSync } = require('node:child_process');
 const path = require('node:path');
-const { program } = require('fused-rnn/cli');
 
 const quick = !!process.env.EXAMPLE_QUICK; // the test's few seconds
 const out = path.join(__dirname, 'output', 'moby-dick');
 const book = path.join(__dirname, 'data', 'moby-dick.txt');
+const bin = require.resolve('fused-rnn/package.json').replace(/package\.json$/, 'dist/cli/main.js'); // the `fused-rnn` command
 
-async function run(args) {
-  await program().parseAsync(args, { from: 'user' });
-  if (process.exitCode) process.exit(process.exitCode);
+function run(args) {
+  const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-(async () => {
-  await run(['train', book, '--out', out, '--max-time', quick ? '3' : '110', '--epochs', '40', ...(quick ? ['--hidden', '32'] : [])]);
-  console.log('\nA sample (temperature 0.7):\n');
-  await run(['sample', out, '--prime', 'Call me', '-n', quick ? '80' : '400', '-t', '0.7']);
-})();
+run(['train', book, '--out', out, '--max-time', quick ? '3' : '110', '--epochs', '40', ...(quick ? ['--hidden', '32'] : [])]);
+console.log('\nA sample (temperature 0.7):\n');
+run(['sample', out, '--prime', 'Call me', '-n', quick ? '80' : '400', '-t', '0.7']);

@@ -45,7 +45,7 @@ function action<A extends unknown[]>(name: string, body: (...args: A) => Promise
   };
 }
 
-export function program(): Command {
+function program(): Command {
   const p = new Command('fused-rnn')
     .description('LSTM, GRU and RNN models on fused CPU kernels: train, sample, predict, inspect, benchmark')
     .version(info().version)
@@ -135,9 +135,7 @@ export function program(): Command {
   return p;
 }
 
-if (require.main === module) {
-  program().parseAsync(process.argv).catch((e) => {
-    console.error(`fused-rnn: ${oneLine(e)}`);
-    process.exitCode = 1;
-  });
-}
+program().parseAsync(process.argv).catch((e) => {
+  console.error(`fused-rnn: ${oneLine(e)}`);
+  process.exitCode = 1;
+});
