@@ -2,7 +2,7 @@
 import { checkInteger } from './internal/check';
 import { native } from './native';
 
-export { tensor, zeros, type Tensor } from './tensor';
+export { tensor, zeros, fromArray, toArray, type Tensor, type NestedArray } from './tensor';
 export { LSTM } from './layers/recurrent/lstm';
 export { GRU } from './layers/recurrent/gru';
 export { RNN } from './layers/recurrent/rnn';
@@ -21,9 +21,15 @@ export {
   type ServeOptions, type ServeBackend, type ServeSequence, type ServeStep, type ServeStepResult, type ServerStats,
 } from './serve/server';
 export { StreamState, StateLayout, type StateTensorInfo } from './serve/state';
-export type { Dataset, BatchedDataset, SequenceArray, TargetArray } from './model/data';
-export type { FitOptions, History, BatchInfo, EpochInfo } from './model/fit';
-export type { LossName, LossSpec } from './model/losses';
+export type { Dataset, BatchedDataset, SequenceArray, TargetArray, ClassIds } from './model/data';
+export { tokenStream, type TokenStreamOptions } from './model/text';
+export type { BatchIterable } from './model/batch_source';
+export {
+  FitStoppedError, type FitOptions, type History, type BatchInfo, type EpochInfo, type BatchResult, type EvaluateOptions, type TrainOnBatchOptions,
+} from './model/fit';
+export type { MetricSpec } from './model/metrics';
+export { losses, type LossName, type LossSpec, type LossValue } from './model/losses';
+export { fitProgress, type FitProgress, type ProgressOptions, type ProgressStream, type ProgressLogs, type Verbosity } from './model/progress';
 export {
   Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, gradNorm, clipCoefficient, clipGradNorm,
   stepLR, exponentialLR, cosineAnnealingLR, constantLR, warmup,

@@ -70,3 +70,50 @@ export function checkTensorRank(name: string, t: unknown, rank: number): Tensor 
   if (tt.data.length !== size) throw invalidArg(`${name}.data`, `length ${size} (shape ${shapeString(tt.shape)})`, tt.data);
   return tt;
 }
+
+/** Numbers nested in arrays, one level per axis: number[], number[][], ... */
+export type NestedArray = number[] | NestedArray[];
+
+/**
+ * A tensor from nested arrays (row-major); the shape is read from the nesting.
+ * @example fromArray([[1, 2, 3], [4, 5, 6]]) // shape [2, 3]
+ * @throws RangeError for rows of different lengths or an empty array, naming the place (`data[1]`);
+ *   TypeError for an element that is not a number.
+ */
+export function fromArray(nested: NestedArray): Tensor {
+  if (!Array.isArray(nested)) throw invalidType('data', 'nested arrays of numbers', nested);
+  const shape: number[] = [];
+  for (let level: unknown = nested; Array.isArray(level); level = level[0]) {
+    if (level.length === 0) throw invalidArg(`data${'[0]'.repeat(shape.length)}`, 'a non-empty array', '[]');
+    shape.push(level.length);
+  }
+  const data = allocF32('fromArray(data)', numel(shape));
+  let at = 0;
+  const walk = (v: unknown, depth: number, where: string): void => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number') throw invalidType(where, 'number', v);
+      data[at++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      throw (Array.isArray(v) || typeof v === 'number' ? invalidArg : invalidType)(where, `an array of ${shape[depth]} (shape [${shape.join(', ')}])`, v);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${where}[${i}]`);
+  };
+  walk(nested, 0, 'data');
+  return { shape, data };
+}
+
+/**
+ * A tensor's values as nested arrays, one level per axis (a rank-0 tensor gives its number).
+ * @example toArray(tensor([1, 2, 3, 4, 5, 6], [2, 3])) // [[1, 2, 3], [4, 5, 6]]
+ */
+export function toArray(t: Tensor): NestedArray | number {
+  const tt = checkTensor('t', t, Array.isArray(t?.shape) ? t.shape : []);
+  const build = (depth: number, offset: number): NestedArray | number => {
+    if (depth === tt.shape.length) return tt.data[offset];
+    const stride = numel(tt.shape.slice(depth + 1));
+    return Array.from({ length: tt.shape[depth] }, (_v, i) => build(depth + 1, offset + i * stride)) as NestedArray;
+  };
+  return build(0, 0);
+}

@@ -83,7 +83,7 @@ export function checkSize(name: string, value: unknown, max = MAX_SIZE): number 
 }
 
 /** A new zeroed Float32Array of n elements, n checked first: never an unnamed 'Invalid typed array length'. */
-export function allocF32(name: string, n: number): Float32Array<ArrayBuffer> {
+export function allocF32(name: string, n: number): Float32Array {
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) {
     throw invalidArg(name, `at most ${MAX_ELEMENTS} elements (2^31)`, new Described(`${n} elements`));
   }

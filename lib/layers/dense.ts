@@ -12,11 +12,17 @@ export interface DenseOptions {
   units: number;
   /** Input features; taken from the previous layer inside a Sequential when absent. */
   inputSize?: number;
-  /** Applied to the output. 'softmax' normalises over the last axis. Default 'linear'. */
+  /** Applied to the output. 'softmax' normalises over the last axis.
+   * @defaultValue 'linear'
+   */
   activation?: DenseActivation;
-  /** Add a bias. Default true. */
+  /** Add a bias.
+   * @defaultValue true
+   */
   bias?: boolean;
-  /** Seed of PyTorch's Linear init: uniform(-1/sqrt(in), 1/sqrt(in)). Default random. */
+  /** Seed of PyTorch's Linear init: uniform(-1/sqrt(in), 1/sqrt(in)).
+   * @defaultValue random
+   */
   seed?: number;
 }
 

@@ -9,7 +9,9 @@ export interface EmbeddingOptions {
   numEmbeddings: number;
   /** Features per token. Required. */
   embeddingDim: number;
-  /** Seed of the N(0, 1) initialisation. Default random. */
+  /** Seed of the N(0, 1) initialisation.
+   * @defaultValue random
+   */
   seed?: number;
 }
 

@@ -71,13 +71,19 @@ export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
  * layer's constructor, used by the model only; forward() itself ignores them). */
 export interface SequenceOptions {
   /** Pass the whole sequence on (true, many-to-many) or only each sequence's last valid step
-   * (false, many-to-one: the top layer's final state per direction). Default true. */
+   * (false, many-to-one: the top layer's final state per direction).
+   * @defaultValue true
+   */
   returnSequences?: boolean;
   /** How a bidirectional layer combines its two directions (Keras merge_mode).
-   * forward() itself always concatenates. Default 'concat'. */
+   * forward() itself always concatenates.
+   * @defaultValue 'concat'
+   */
   mergeMode?: MergeMode;
   /** Learn the initial state (h0, and c0 for LSTM; one vector per layer and direction, shared by
-   * every sequence) instead of starting from zeros. Default false. */
+   * every sequence) instead of starting from zeros.
+   * @defaultValue false
+   */
   learnInitialState?: boolean;
 }
 

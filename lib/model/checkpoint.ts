@@ -1,6 +1,7 @@
 // Training checkpoints: one .safetensors file with the model's weights (`model.<name>`), the
 // optimizer's state buffers (`optimizer.<param>.<state>`), and in its metadata the architecture,
-// the optimizer's settings and step count, the last completed epoch, and early stopping's counters
+// the optimizer's settings and step count, the last completed epoch (and, for a fit stopped inside
+// an epoch, the batches of the next one trained), and early stopping's counters
 // (with restoreBest, its best weights as `earlyStopping.<i>`, i the parameter's index). One file,
 // written atomically, so a process killed at any moment leaves either the previous checkpoint or
 // the new one.
@@ -22,16 +23,21 @@ export interface EarlyStoppingState {
   bestWeights: Float32Array[] | null;
 }
 
+/** Where a checkpoint was taken: after `epoch` (0-based; -1: none yet) and `batch` batches of the next. */
+export interface CheckpointPosition { epoch: number; batch: number }
+
 export interface Checkpoint {
-  /** The last completed epoch (0-based): training resumes at epoch + 1. */
+  /** The last completed epoch (0-based, -1 when written inside the first): training resumes at epoch + 1. */
   epoch: number;
+  /** Batches of epoch + 1 already trained (a fit stopped inside an epoch); resumed at the next. 0 otherwise. */
+  batch: number;
   weights: Record<string, Tensor>;
   optimizer: OptimizerStateDict;
   /** Present when the fit that wrote it used early stopping. */
   early: EarlyStoppingState | null;
 }
 
-export async function writeCheckpoint(file: string, model: Model, optimizer: Optimizer, epoch: number,
+export async function writeCheckpoint(file: string, model: Model, optimizer: Optimizer, at: CheckpointPosition,
   early: EarlyStoppingState | null): Promise<void> {
   const tensors: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(model.stateDict())) tensors[MODEL + k] = v;
@@ -40,8 +46,9 @@ export async function writeCheckpoint(file: string, model: Model, optimizer: Opt
   const metadata: Record<string, string> = {
     'fused-rnn.config': JSON.stringify(modelConfig(model)),
     'fused-rnn.optimizer': JSON.stringify({ kind: opt.kind, config: opt.config, step: opt.step, lr: opt.lr }),
-    'fused-rnn.epoch': String(epoch),
+    'fused-rnn.epoch': String(at.epoch),
   };
+  if (at.batch > 0) metadata['fused-rnn.batch'] = String(at.batch);
   if (early) {
     // best is Infinity before the first epoch counts: JSON has no Infinity, null stands for it.
     metadata['fused-rnn.earlyStopping'] = JSON.stringify({ monitor: early.monitor, best: Number.isFinite(early.best) ? early.best : null, waited: early.waited });
@@ -56,9 +63,12 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
   if (optText === undefined || epochText === undefined) {
     throw invalidArg(file, 'a fused-rnn checkpoint (metadata fused-rnn.optimizer and fused-rnn.epoch)', 'a file without them');
   }
-  // Digits only: Number() would also take '', ' 0x1 ' or '1e3'.
-  const epoch = /^(0|[1-9][0-9]{0,14})$/.test(epochText) ? Number(epochText) : NaN;
-  if (!Number.isInteger(epoch) || epoch < 0) throw invalidArg(`${file} epoch`, 'an integer >= 0', epochText);
+  const batchText = st.metadata['fused-rnn.batch'];
+  const batch = batchText === undefined ? 0 : digits(batchText);
+  if (batchText !== undefined && !(batch >= 1)) throw invalidArg(`${file} batch`, 'an integer >= 1', batchText);
+  // -1: written inside the first epoch (then batches of it were trained).
+  const epoch = epochText === '-1' && batch > 0 ? -1 : digits(epochText);
+  if (!Number.isInteger(epoch)) throw invalidArg(`${file} epoch`, 'an integer >= 0', epochText);
   const opt = parseJson(optText, `${file} optimizer`) as Omit<OptimizerStateDict, 'state'>;
   const weights: Record<string, Tensor> = {}, state: Record<string, Float32Array> = {}, best: Float32Array[] = [];
   for (const [k, v] of Object.entries(st.tensors)) {
@@ -67,7 +77,12 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
     else if (k.startsWith(EARLY) && /^\d+$/.test(k.slice(EARLY.length))) best[Number(k.slice(EARLY.length))] = v.data;
     else throw invalidArg(`${file} tensor '${k}'`, "a name starting with 'model.', 'optimizer.' or 'earlyStopping.'", k);
   }
-  return { epoch, weights, optimizer: { ...opt, state }, early: readEarlyStopping(file, st.metadata['fused-rnn.earlyStopping'], best) };
+  return { epoch, batch, weights, optimizer: { ...opt, state }, early: readEarlyStopping(file, st.metadata['fused-rnn.earlyStopping'], best) };
+}
+
+/** Digits only (Number() would also take '', ' 0x1 ' or '1e3'); NaN otherwise. */
+function digits(text: string): number {
+  return /^(0|[1-9][0-9]{0,14})$/.test(text) ? Number(text) : NaN;
 }
 
 function readEarlyStopping(file: string, text: string | undefined, best: Float32Array[]): EarlyStoppingState | null {

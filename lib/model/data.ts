@@ -18,9 +18,13 @@ export type TargetArray = number[][] | number[] | number;
  */
 export interface Dataset {
   x: SequenceArray[] | Tensor;
-  y?: TargetArray[] | Tensor;
+  /** Targets; class ids (crossEntropy) may also be an Int32Array (one id per sequence) or a tensor of Int32Array data. */
+  y?: TargetArray[] | Tensor | ClassIds;
   lengths?: Int32Array | number[];
 }
+
+/** Class ids as integers: one per sequence (many-to-one), or a `{ shape: [N, T], data }` tensor of them. */
+export type ClassIds = Int32Array | { shape: number[]; data: Int32Array };
 
 /** Data already cut into batches (your own pipeline): each entry is one update's data. */
 export interface BatchedDataset {
@@ -35,6 +39,8 @@ export interface DataSpec {
   outputHasTime: boolean;
   /** Target numbers per output row: output features, or 1 for class ids. */
   targetWidth: number;
+  /** Classification (crossEntropy): the number of classes, each target an integer id below it. */
+  classes?: number | null;
 }
 
 /** One sample: its steps and its target, flat. */
@@ -64,8 +70,9 @@ export class Samples {
     if (data.y === undefined) {
       if (needTargets) throw invalidArg(field('y'), 'targets (one per sequence or per step)', undefined);
     } else {
-      const ys = Array.isArray(data.y) ? data.y.map((t, i) => targetFromArray(t, xs[i]?.steps ?? 0, spec, `${field('y')}[${i}]`))
-        : targetsFromTensor(data.y, xs, spec, field('y'));
+      const yIn = classIdsAsTargets(data.y, spec, field('y'));
+      const ys = Array.isArray(yIn) ? yIn.map((t, i) => targetFromArray(t, xs[i]?.steps ?? 0, spec, `${field('y')}[${i}]`))
+        : targetsFromTensor(yIn, xs, spec, field('y'));
       if (ys.length !== xs.length) throw invalidArg(field('y'), `${xs.length} targets (one per sequence)`, `${ys.length}`);
       xs.forEach((s, i) => { s.y = ys[i]; });
     }
@@ -147,6 +154,8 @@ function fromArrays(xs: SequenceArray[], spec: DataSpec, name: string): Sample[]
         for (let f = 0; f < width; f++) out[t * width + f] = step[f] as number;
       }
     }
+    checkFloat32Range(out, (k) => (typeof seq[0] === 'number' ? `${name}[${i}][${k}]` : `${name}[${i}][${Math.floor(k / width)}][${k % width}]`),
+      (k) => (seq as unknown[][])[Math.floor(k / width)]?.[k % width] ?? seq[k]);
     return { x: out, steps: seq.length, y: null };
   });
 }
@@ -170,48 +179,101 @@ function fromTensor(x: Tensor, lengthsIn: Int32Array | number[] | undefined, spe
   return out;
 }
 
-function targetFromArray(t: TargetArray, steps: number, spec: DataSpec, name: string): Float32Array {
+/** Integer class ids as the float targets the rest reads (only for a classification loss). */
+function classIdsAsTargets(y: TargetArray[] | Tensor | ClassIds, spec: DataSpec, name: string): TargetArray[] | Tensor {
+  const ids = y instanceof Int32Array ? y : typeof y === 'object' && y !== null && 'data' in y && y.data instanceof Int32Array ? y.data : null;
+  if (ids === null) return y as TargetArray[] | Tensor;
+  if (!spec.classes) throw invalidType(name, `${spec.targetWidth} numbers per row in a Float32Array (Int32Array holds class ids, for crossEntropy)`, y);
+  if (y instanceof Int32Array) {
+    if (spec.outputHasTime) throw invalidArg(name, 'class ids per step: arrays, or a tensor { shape: [N, T], data: Int32Array }', 'a flat Int32Array');
+    return Array.from(y);
+  }
+  return { shape: (y as { shape: number[] }).shape, data: Float32Array.from(ids) };
+}
+
+/** What one row of targets must be, and why (the model's output). */
+function rowExpectation(spec: DataSpec): string {
+  const C = spec.classes;
+  if (C) return `a class id (an integer in 0..${C - 1}: the model outputs ${C} classes)`;
   const W = spec.targetWidth;
+  return `${W === 1 ? 'a number' : `${W} numbers`} (the model outputs ${W} feature${W === 1 ? '' : 's'} per row)`;
+}
+
+/** Why there is one target per sequence or one per step. */
+function perWhat(spec: DataSpec): string {
+  return spec.outputHasTime ? 'one per step: the model outputs a row per step'
+    : "one per sequence: the model's output has no time axis (a recurrent layer with returnSequences: false)";
+}
+
+function targetFromArray(t: TargetArray, steps: number, spec: DataSpec, name: string): Float32Array {
+  const W = spec.targetWidth, C = spec.classes;
   const row = (v: unknown, where: string, into: Float32Array, at: number) => {
     if (typeof v === 'number' && W === 1) {
       if (v - v !== 0) throw invalidArg(where, 'finite number', v);
+      if (C && !(Number.isInteger(v) && v >= 0 && v < C)) throw invalidArg(where, rowExpectation(spec), v);
       into[at] = v;
-    } else if (Array.isArray(v) && v.length === W) {
+    } else if (Array.isArray(v) && v.length === W && !C) {
       checkNumbers(where, v);
       checkAllFinite(where, v as number[]);
       into.set(v as number[], at);
     } else {
-      throw (typeof v === 'number' || Array.isArray(v) ? invalidArg : invalidType)(where, W === 1 ? 'a number' : `${W} numbers`, v);
+      const extra = !spec.outputHasTime && Array.isArray(v) && v.some(Array.isArray) ? `; ${perWhat(spec)}` : '';
+      throw (typeof v === 'number' || Array.isArray(v) ? invalidArg : invalidType)(where, rowExpectation(spec) + extra, v);
     }
   };
   if (!spec.outputHasTime) {
     const out = new Float32Array(W);
     row(t, name, out, 0);
+    checkFloat32Range(out, (k) => (W === 1 ? name : `${name}[${k}]`), (k) => (W === 1 ? t : (t as number[])[k]));
     return out;
   }
-  if (!Array.isArray(t) || t.length !== steps) throw invalidArg(name, `${steps} targets (one per step)`, t);
+  if (!Array.isArray(t) || t.length !== steps) throw invalidArg(name, `${steps} targets (${perWhat(spec)})`, t);
   const out = new Float32Array(steps * W);
   (t as unknown[]).forEach((v, s) => row(v, `${name}[${s}]`, out, s * W));
+  checkFloat32Range(out, (k) => (W === 1 ? `${name}[${k}]` : `${name}[${Math.floor(k / W)}][${k % W}]`),
+    (k) => (W === 1 ? (t as number[])[k] : (t as number[][])[Math.floor(k / W)][k % W]));
   return out;
+}
+
+/** A finite number beyond float32's range (3.4e38) becomes ±Infinity when stored: refused by name. */
+function checkFloat32Range(out: Float32Array, where: (k: number) => string, given: (k: number) => unknown): void {
+  for (let k = 0; k < out.length; k++) {
+    if (!Number.isFinite(out[k])) throw invalidArg(where(k), 'a number within float32 range (|v| <= 3.4028234663852886e38)', given(k));
+  }
 }
 
 function targetsFromTensor(y: Tensor, xs: Sample[], spec: DataSpec, name: string): Float32Array[] {
   const W = spec.targetWidth;
   const N = xs.length;
-  if (spec.outputHasTime) {
-    const T = Math.max(...xs.map((s) => s.steps));
-    const t = checkTensorRank(name, y, W === 1 && (y as Tensor).shape?.length === 2 ? 2 : 3);
-    if (t.shape[0] !== N || t.shape[1] < T || (t.shape.length === 3 && t.shape[2] !== W)) {
-      throw invalidArg(name, `shape [${N}, ${T}${W === 1 ? '' : `, ${W}`}]`, t.shape);
-    }
-    const Ty = t.shape[1];
-    checkFiniteParts(`${name}.data`, t.data, xs.map((s, i) => [i * Ty * W, s.steps * W]));
-    return xs.map((s, i) => t.data.subarray(i * Ty * W, i * Ty * W + s.steps * W));
+  const T = Math.max(...xs.map((s) => s.steps));
+  // Each axis: its meaning, what it must be, and why.
+  const axes: [string, number, string][] = [['sequences', N, 'as many as data.x has']];
+  if (spec.outputHasTime) axes.push(['steps', T, 'the longest sequence of x; more allowed']);
+  if (W > 1 || (y as Tensor).shape?.length === axes.length + 1) axes.push(['features', W, spec.classes ? 'one class id per row' : `the model outputs ${W} per row`]);
+  const wanted = `[${axes.map(([what]) => what === 'sequences' ? 'N' : what === 'steps' ? 'T' : String(W)).join(', ')}]`;
+  if (typeof y === 'object' && y !== null && Array.isArray((y as Tensor).shape) && (y as Tensor).shape.length !== axes.length) {
+    throw invalidArg(`${name}.shape`, `rank ${axes.length}, ${wanted} (${perWhat(spec)})`, (y as Tensor).shape);
   }
-  const t = checkTensorRank(name, y, W === 1 && (y as Tensor).shape?.length === 1 ? 1 : 2);
-  if (t.shape[0] !== N || (t.shape.length === 2 && t.shape[1] !== W)) throw invalidArg(name, `shape [${N}, ${W}]`, t.shape);
-  checkFiniteParts(`${name}.data`, t.data, [[0, N * W]]);
-  return xs.map((_s, i) => t.data.subarray(i * W, i * W + W));
+  const t = checkTensorRank(name, y, axes.length);
+  axes.forEach(([what, size, why], d) => {
+    if (what === 'steps' ? t.shape[d] < size : t.shape[d] !== size) {
+      throw invalidArg(`${name}.shape[${d}] (${what})`, `${what === 'steps' ? 'at least ' : ''}${size} (${why})`, t.shape[d]);
+    }
+  });
+  const stride = spec.outputHasTime ? t.shape[1] * W : W;
+  const parts: [number, number][] = xs.map((s, i) => [i * stride, (spec.outputHasTime ? s.steps : 1) * W]);
+  checkFiniteParts(`${name}.data`, t.data, parts);
+  if (spec.classes) checkClassIds(`${name}.data`, t.data, parts, spec);
+  return parts.map(([start, n]) => t.data.subarray(start, start + n));
+}
+
+function checkClassIds(name: string, data: Float32Array, parts: [number, number][], spec: DataSpec): void {
+  const C = spec.classes!;
+  for (const [start, n] of parts) {
+    for (let k = start; k < start + n; k++) {
+      if (!(Number.isInteger(data[k]) && data[k] >= 0 && data[k] < C)) throw invalidArg(`${name}[${k}]`, rowExpectation(spec), data[k]);
+    }
+  }
 }
 
 /** The values of `data` in each [start, length) part are finite (steps past a sequence's length are not read). */

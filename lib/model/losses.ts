@@ -1,12 +1,26 @@
 // Losses over a model's output: the value (mean over valid elements) and dL/d(output).
 // Sequences are masked by their lengths: steps past a sequence's end add nothing.
-import { checkOneOf, invalidArg, ownOptions } from '../internal/check';
+import { checkBoolean, checkNumbers, checkOneOf, invalidArg, invalidType, ownOptions } from '../internal/check';
+import { checkTensorRank, type Tensor } from '../tensor';
 import { native } from '../native';
 import type { Flow } from '../layers/layer';
 
 export type LossName = 'mse' | 'mae' | 'huber' | 'crossEntropy' | 'binaryCrossEntropy';
-/** A loss by name, or { name: 'huber', delta } (delta default 1, as PyTorch's HuberLoss). */
-export type LossSpec = LossName | { name: LossName; delta?: number };
+/**
+ * A loss by name, or an object with its options: `{ name: 'huber', delta }` (delta default 1, as
+ * PyTorch's HuberLoss); `{ name: 'crossEntropy' | 'binaryCrossEntropy', fromLogits: false }` takes
+ * the model's output as probabilities (a last Dense with activation 'softmax' / 'sigmoid', as
+ * Keras' from_logits=False, clipped to [1e-7, 1 - 1e-7]) instead of logits (the default, as PyTorch).
+ */
+export type LossSpec = LossName | {
+  name: LossName;
+  /** huber: where the loss turns from quadratic to linear.
+   * @defaultValue 1 */
+  delta?: number;
+  /** crossEntropy, binaryCrossEntropy: false takes probabilities (after softmax / sigmoid).
+   * @defaultValue true */
+  fromLogits?: boolean;
+};
 
 export interface LossResult {
   /** Mean over valid elements (rows for crossEntropy). */
@@ -20,6 +34,8 @@ export interface LossResult {
 
 export interface Loss {
   readonly name: LossName;
+  /** Classification losses: whether the output is logits (true) or probabilities. */
+  readonly fromLogits: boolean;
   /** 'classes': one integer id per output row (crossEntropy); 'values': one target per output element. */
   readonly targets: 'classes' | 'values';
   readonly hasAccuracy: boolean;
@@ -32,15 +48,21 @@ const NAMES = ['mse', 'mae', 'huber', 'crossEntropy', 'binaryCrossEntropy'] as c
 
 export function resolveLoss(spec: unknown): Loss {
   if (typeof spec === 'string') return makeLoss(checkOneOf('loss', spec, NAMES), 1);
-  const s = ownOptions<{ name: unknown; delta?: unknown }>('loss', spec, ['name', 'delta'], `one of ${NAMES.join(', ')} or { name, delta }`);
+  const s = ownOptions<{ name: unknown; delta?: unknown; fromLogits?: unknown }>('loss', spec, ['name', 'delta', 'fromLogits'],
+    `one of ${NAMES.join(', ')} or { name, delta?, fromLogits? }`);
   const name = checkOneOf('loss.name', s.name, NAMES);
   const delta = s.delta ?? 1;
   if (typeof delta !== 'number' || !(delta > 0) || !Number.isFinite(delta)) throw invalidArg('loss.delta', 'a positive number', delta);
-  return makeLoss(name, delta);
+  if (s.delta !== undefined && name !== 'huber') throw invalidArg('loss.delta', "undefined (only 'huber' has a delta)", s.delta);
+  const fromLogits = checkBoolean('loss.fromLogits', s.fromLogits ?? true);
+  if (!fromLogits && name !== 'crossEntropy' && name !== 'binaryCrossEntropy') {
+    throw invalidArg('loss.fromLogits', "true or undefined (only 'crossEntropy' and 'binaryCrossEntropy' take probabilities)", false);
+  }
+  return fromLogits ? makeLoss(name, delta) : fromProbabilities(name as 'crossEntropy' | 'binaryCrossEntropy');
 }
 
 /** Which output rows count: all, or (sequences) those before each sequence's end. */
-function rowMask(output: Flow): { rows: number; valid: (r: number) => boolean; validRows: number } {
+export function rowMask(output: Flow): { rows: number; valid: (r: number) => boolean; validRows: number } {
   const F = output.shape[output.shape.length - 1];
   const rows = output.data.length / F;
   const lengths = output.lengths;
@@ -60,6 +82,8 @@ interface Sums { loss: number; correct: number }
  */
 interface RowKernel {
   name: LossName;
+  /** false: the output rows are probabilities (default true). */
+  fromLogits?: boolean;
   targets: 'classes' | 'values';
   hasAccuracy: boolean;
   /** Terms of the mean: valid elements, or valid rows for crossEntropy. */
@@ -81,7 +105,7 @@ function fromKernel(k: RowKernel): Loss {
     loss: c.sums.loss / c.count, grad: c.grad, correct: c.sums.correct, counted: k.hasAccuracy ? c.count : 0,
   });
   return {
-    name: k.name, targets: k.targets, hasAccuracy: k.hasAccuracy,
+    name: k.name, targets: k.targets, hasAccuracy: k.hasAccuracy, fromLogits: k.fromLogits ?? true,
     compute(output, target) {
       const c = setup(output);
       k.rows(output.data, target, c.F, 0, c.rows, c.valid, c.count, c.grad, c.sums);
@@ -100,9 +124,9 @@ function fromKernel(k: RowKernel): Loss {
 }
 
 /** A loss applied element by element: f(y - t, y, t) -> [loss, dloss/dy]. */
-function elementwise(name: LossName, f: (d: number, y: number, t: number) => [number, number], accuracy = false): Loss {
+function elementwise(name: LossName, f: (d: number, y: number, t: number) => [number, number], accuracy = false, fromLogits = true): Loss {
   return fromKernel({
-    name, targets: 'values', hasAccuracy: accuracy,
+    name, targets: 'values', hasAccuracy: accuracy, fromLogits,
     count: (validRows, F) => validRows * F,
     rows(out, target, F, r0, r1, valid, count, grad, sums) {
       for (let r = r0; r < r1; r++) {
@@ -112,7 +136,7 @@ function elementwise(name: LossName, f: (d: number, y: number, t: number) => [nu
           const [l, g] = f(y - t, y, t);
           sums.loss += l;
           grad[j] = g / count;
-          if (accuracy && (y > 0) === (t > 0.5)) sums.correct++;
+          if (accuracy && (fromLogits ? y > 0 : y > 0.5) === (t > 0.5)) sums.correct++;
         }
       }
     },
@@ -147,3 +171,88 @@ function makeLoss(name: LossName, delta: number): Loss {
     case 'crossEntropy': return fromKernel(crossEntropyKernel);
   }
 }
+
+/** Keras' clipping of probabilities: log(0) would be -Infinity. */
+const EPS = 1e-7;
+
+/**
+ * The classification losses on probabilities (a softmax or sigmoid layer before them), Keras'
+ * from_logits=False: p clipped to [EPS, 1 - EPS]; where the clip applies, no gradient flows (as
+ * through Keras' clip_by_value).
+ */
+function fromProbabilities(name: 'crossEntropy' | 'binaryCrossEntropy'): Loss {
+  const clip = (y: number) => Math.min(Math.max(y, EPS), 1 - EPS);
+  if (name === 'binaryCrossEntropy') {
+    return elementwise(name, (_d, y, t) => {
+      const p = clip(y);
+      return [-(t * Math.log(p) + (1 - t) * Math.log(1 - p)), p === y ? (p - t) / (p * (1 - p)) : 0];
+    }, true, false);
+  }
+  return fromKernel({
+    name, targets: 'classes', hasAccuracy: true, fromLogits: false,
+    count: (validRows) => validRows,
+    rows(out, target, C, r0, r1, valid, count, grad, sums) {
+      for (let r = r0; r < r1; r++) {
+        if (!valid(r)) continue;
+        const t = target[r], y = out[r * C + t], p = clip(y);
+        sums.loss -= Math.log(p);
+        grad[r * C + t] = p === y ? -1 / (p * count) : 0;
+        let best = 0;
+        for (let j = 1; j < C; j++) if (out[r * C + j] > out[r * C + best]) best = j;
+        if (best === t) sums.correct++;
+      }
+    },
+  });
+}
+
+/** What a loss function returns: the loss (mean over elements, or rows for crossEntropy) and dLoss/dOutput. */
+export interface LossValue {
+  loss: number;
+  grad: Tensor;
+  /** Classification losses: the fraction predicted right. */
+  accuracy?: number;
+}
+
+/** One loss as a function of (output, target), PyTorch's argument order. */
+function lossFunction(name: LossName) {
+  return (output: Tensor, target: Tensor | ArrayLike<number>, options: { delta?: number; fromLogits?: boolean } = {}): LossValue => {
+    const loss = resolveLoss({ name, ...ownOptions<object>('options', options, ['delta', 'fromLogits']) });
+    const out = checkTensorRank('output', output, Array.isArray(output?.shape) ? Math.max(1, output.shape.length) : 1);
+    const F = out.shape[out.shape.length - 1];
+    const t = target !== null && typeof target === 'object' && 'data' in target ? (target as Tensor).data : target;
+    const want = loss.targets === 'classes' ? out.data.length / F : out.data.length;
+    if (t === null || typeof t !== 'object' || typeof (t as ArrayLike<number>).length !== 'number') {
+      throw invalidType('target', loss.targets === 'classes' ? 'class ids (array, Int32Array or tensor)' : 'a tensor or array of numbers', target);
+    }
+    if (t.length !== want) throw invalidArg('target', `${want} ${loss.targets === 'classes' ? 'class ids (one per row of output)' : 'numbers (one per output element)'}`, t.length);
+    checkNumbers('target', t);
+    for (let i = 0; i < t.length; i++) {
+      const v = t[i];
+      if (loss.targets === 'classes' ? !(Number.isInteger(v) && v >= 0 && v < F) : v - v !== 0) {
+        throw invalidArg(`target[${i}]`, loss.targets === 'classes' ? `a class id in 0..${F - 1}` : 'finite number', v);
+      }
+    }
+    const res = loss.compute({ data: out.data, shape: out.shape, lengths: null }, t instanceof Float32Array ? t : Float32Array.from(t));
+    const value: LossValue = { loss: res.loss, grad: { shape: [...out.shape], data: res.grad } };
+    if (loss.hasAccuracy && res.counted > 0) value.accuracy = res.correct / res.counted;
+    return value;
+  };
+}
+
+/**
+ * The losses fit uses, as functions of (output, target) → { loss, grad, accuracy? }: output a
+ * tensor whose last axis is the features (logits for the classification losses unless
+ * fromLogits: false), target a tensor or array of as many numbers (class ids, one per row, for
+ * crossEntropy). No masking: every row counts.
+ * @example losses.crossEntropy(tensor([2, 0, -1, 1], [2, 2]), [0, 1]).loss
+ */
+export const losses = {
+  mse: lossFunction('mse'),
+  mae: lossFunction('mae'),
+  /** options.delta: default 1. */
+  huber: lossFunction('huber'),
+  /** options.fromLogits: false takes probabilities (after softmax). */
+  crossEntropy: lossFunction('crossEntropy'),
+  /** options.fromLogits: false takes probabilities (after sigmoid). */
+  binaryCrossEntropy: lossFunction('binaryCrossEntropy'),
+};

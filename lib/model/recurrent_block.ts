@@ -56,7 +56,7 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   parameters(): ParamRef[] {
-    const out = this.layer.parameters().map((p) => ({ name: p.name, shape: p.value.shape, value: p.value.data, grad: p.grad.data }));
+    const out = this.layer.parameters();
     if (this.init) {
       this.init.touch();  // writable views
       const slots = this.layer.numLayers * this.D, nh = slots * this.layer.outputSize;

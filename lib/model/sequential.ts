@@ -7,14 +7,16 @@ import { Samples, type BatchedDataset, type DataSpec, type Dataset, type Sequenc
 import { Dense } from '../layers/dense';
 import { Dropout } from '../layers/dropout';
 import { Embedding } from '../layers/embedding';
-import { evaluate, fit, type FitOptions, type History } from './fit';
+import {
+  evaluate, fit, testOnBatch, trainOnBatch, type BatchResult, type EvaluateOptions, type FitOptions, type History, type TrainOnBatchOptions,
+} from './fit';
 import { loadModel, saveModel } from './model_file';
 import { getKerasWeights, setKerasWeights } from './keras_weights';
-import type { LossSpec } from './losses';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Model, SequentialLayer } from './model';
 import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../internal/weight_store';
 import { RecurrentBlock } from './recurrent_block';
+import { isBatchIterable, streamBatches, type BatchIterable } from './batch_source';
 import { serveModel } from './serving';
 import type { ModelServer, ServeOptions } from '../serve/server';
 import { exportOnnx, type ExportOnnxOptions } from '../convert/onnx_export';
@@ -29,7 +31,9 @@ export interface ModelState {
 export interface PredictOptions {
   /** Valid steps per row of a tensor x. */
   lengths?: Int32Array | number[];
-  /** Sequences per forward call. Default 64. */
+  /** Sequences per forward call.
+   * @defaultValue 64
+   */
   batchSize?: number;
 }
 
@@ -189,13 +193,27 @@ export class Sequential implements Model {
    * The recurrent layers run off the main thread; the loop yields after every update.
    * @example await model.fit({ x, y }, { epochs: 10, optimizer: new Adam({ lr: 1e-3 }), loss: 'mse' })
    */
-  fit(data: Dataset | BatchedDataset, opts: FitOptions): Promise<History> {
+  fit(data: Dataset | BatchedDataset | BatchIterable, opts: FitOptions): Promise<History> {
     return fit(this, data, opts);
   }
 
-  /** Mean loss (and accuracy for classification losses) over a dataset. */
-  evaluate(data: Dataset, opts: { loss: LossSpec; batchSize?: number }): Promise<{ loss: number; accuracy?: number }> {
+  /** Mean loss (and accuracy for classification losses, and the metrics asked for) over a dataset. */
+  evaluate(data: Dataset | BatchIterable, opts: EvaluateOptions): Promise<BatchResult> {
     return evaluate(this, data, opts);
+  }
+
+  /**
+   * One update on `data`, all of it one batch (Keras' train_on_batch): the same bits as
+   * fit({ epochs: 1, shuffle: false }) on it. For loops of your own (see fitProgress for output).
+   * @example const { loss } = await model.trainOnBatch({ x, y }, { optimizer, loss: 'mse' })
+   */
+  trainOnBatch(data: Dataset, opts: TrainOnBatchOptions): Promise<BatchResult> {
+    return trainOnBatch(this, data, opts);
+  }
+
+  /** evaluate() on `data` as one batch (Keras' test_on_batch). */
+  testOnBatch(data: Dataset, opts: Omit<EvaluateOptions, 'batchSize'>): Promise<BatchResult> {
+    return testOnBatch(this, data, opts);
   }
 
   /**
@@ -275,14 +293,45 @@ export class Sequential implements Model {
     return this.assemble(samples, parts);
   }
 
-  /** predictSync() with the recurrent layers on worker threads; the event loop stays free. Any
-   * number may run at once, also during fit: each reads one complete version of the weights. */
-  async predict(x: SequenceArray[] | Tensor, opts: PredictOptions = {}): Promise<Tensor> {
+  /**
+   * predictSync() with the recurrent layers on worker threads; the event loop stays free. Any
+   * number may run at once, also during fit: each reads one complete version of the weights.
+   * Given an async iterable of batches (`{ x, lengths? }` each, read one ahead), it yields each
+   * batch's output in turn, batch-first as above.
+   */
+  predict(x: SequenceArray[] | Tensor, opts?: PredictOptions): Promise<Tensor>;
+  predict(x: BatchIterable): AsyncGenerator<Tensor>;
+  predict(x: SequenceArray[] | Tensor | BatchIterable, opts: PredictOptions = {}): Promise<Tensor> | AsyncGenerator<Tensor> {
+    if (isBatchIterable(x)) return this.predictStream(x);
+    return this.predictInMemory(x, opts);
+  }
+
+  private async predictInMemory(x: SequenceArray[] | Tensor, opts: PredictOptions): Promise<Tensor> {
     const { samples, batches } = this.predictPlan(x, opts);
     const ctx = { training: false, seed: 0, reads: this.readVersion() };
     const parts = [];
     for (const idx of batches) parts.push({ idx, flow: await this.forwardAsync(samples.batch(idx).x, ctx) });
     return this.assemble(samples, parts);
+  }
+
+  /** A reader over the whole stream: every batch at the weight version of the call's start. */
+  private async *predictStream(data: BatchIterable): AsyncGenerator<Tensor> {
+    const ctx = { training: false, seed: 0, reads: this.readVersion() };
+    for await (const b of streamBatches(data, this.dataSpec(1), 'x', 0, false)) {
+      const flow = await this.forwardAsync(b.x, ctx);
+      const O = this.outputFeatures;
+      if (!this.outputHasTime) {
+        yield { shape: [...flow.shape], data: flow.data };
+        continue;
+      }
+      const [T, B] = b.x.shape;
+      const out = new Float32Array(B * T * O);
+      for (let i = 0; i < B; i++) {
+        const steps = b.x.lengths?.[i] ?? T;
+        for (let t = 0; t < steps; t++) out.set(flow.data.subarray((t * B + i) * O, (t * B + i + 1) * O), (i * T + t) * O);
+      }
+      yield { shape: [B, T, O], data: out };
+    }
   }
 
   /** @internal The weights an async inference call reads, every layer at one version. */

@@ -23,15 +23,19 @@ export interface ParamRef {
   grad: Float32Array;
 }
 
-/** Also accepted: what `layer.parameters()` returns (Tensors whose data are views on the layer's buffers). */
+/** Also accepted: tensors `{ name, value: Tensor, grad: Tensor }` (layer.parameters() and model.parameters()
+ * give `{ name, shape, value, grad }` with Float32Array views, a ParamRef). */
 export type ParamLike = ParamRef | { name: string; value: Tensor; grad: Tensor };
 
 export interface StepOptions {
   /** Multiplies every gradient first (float32), as torch.nn.utils.clip_grad_norm_ does: pass
-   * clipCoefficient(gradNorm(params), maxNorm). Finite, >= 0. Default 1. Gradients are not written. */
+   * clipCoefficient(gradNorm(params), maxNorm). Finite, >= 0. Gradients are not written.
+   * @defaultValue 1
+   */
   gradScale?: number;
   /** Clamps every (scaled) gradient to [-clipValue, clipValue] (torch.nn.utils.clip_grad_value_).
-   * 0 or Infinity = off (default). */
+   * 0 or Infinity = off.
+   * @defaultValue 0 (off) */
   clipValue?: number;
 }
 
@@ -41,59 +45,98 @@ export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 export interface SGDOptions {
   /** Learning rate, >= 0. Required (as in torch). */
   lr: number;
-  /** Momentum factor, >= 0. Default 0 (none). */
+  /** Momentum factor, >= 0.
+   * @defaultValue 0 (none)
+   */
   momentum?: number;
-  /** Dampening of the momentum (buf = momentum*buf + (1 - dampening)*g). Default 0. */
+  /** Dampening of the momentum (buf = momentum*buf + (1 - dampening)*g).
+   * @defaultValue 0
+   */
   dampening?: number;
-  /** Nesterov momentum; needs momentum > 0 and dampening 0. Default false. */
+  /** Nesterov momentum; needs momentum > 0 and dampening 0.
+   * @defaultValue false
+   */
   nesterov?: boolean;
-  /** L2 penalty added to the gradient (g += weightDecay*p), >= 0. Default 0. */
+  /** L2 penalty added to the gradient (g += weightDecay*p), >= 0.
+   * @defaultValue 0
+   */
   weightDecay?: number;
 }
 
 /** torch.optim.Adam and AdamW. */
 export interface AdamOptions {
-  /** Learning rate, >= 0. Default 1e-3. */
+  /** Learning rate, >= 0.
+   * @defaultValue 1e-3
+   */
   lr?: number;
-  /** Decay rates of the first and second moment averages, each in [0, 1). Default [0.9, 0.999]. */
+  /** Decay rates of the first and second moment averages, each in [0, 1).
+   * @defaultValue [0.9, 0.999]
+   */
   betas?: [number, number];
-  /** Added to the denominator, >= 0. Default 1e-8. */
+  /** Added to the denominator, >= 0.
+   * @defaultValue 1e-8
+   */
   eps?: number;
   /** Adam: L2 penalty added to the gradient. AdamW: decoupled decay, p *= 1 - lr*weightDecay.
-   * >= 0. Default 0 (Adam), 1e-2 (AdamW). */
+   * >= 0.
+   * @defaultValue 0 (Adam), 1e-2 (AdamW) */
   weightDecay?: number;
-  /** AMSGrad: divide by the running maximum of the second moment. Default false. */
+  /** AMSGrad: divide by the running maximum of the second moment.
+   * @defaultValue false
+   */
   amsgrad?: boolean;
 }
 export type AdamWOptions = AdamOptions;
 
 /** torch.optim.RMSprop. */
 export interface RMSpropOptions {
-  /** Learning rate, >= 0. Default 1e-2. */
+  /** Learning rate, >= 0.
+   * @defaultValue 1e-2
+   */
   lr?: number;
-  /** Smoothing constant of the squared-gradient average, >= 0. Default 0.99. */
+  /** Smoothing constant of the squared-gradient average, >= 0.
+   * @defaultValue 0.99
+   */
   alpha?: number;
-  /** Added to the denominator, >= 0. Default 1e-8. */
+  /** Added to the denominator, >= 0.
+   * @defaultValue 1e-8
+   */
   eps?: number;
-  /** L2 penalty added to the gradient, >= 0. Default 0. */
+  /** L2 penalty added to the gradient, >= 0.
+   * @defaultValue 0
+   */
   weightDecay?: number;
-  /** Momentum factor, >= 0. Default 0. */
+  /** Momentum factor, >= 0.
+   * @defaultValue 0
+   */
   momentum?: number;
-  /** Normalise by an estimate of the gradient's variance (subtracts the squared mean). Default false. */
+  /** Normalise by an estimate of the gradient's variance (subtracts the squared mean).
+   * @defaultValue false
+   */
   centered?: boolean;
 }
 
 /** torch.optim.Adagrad. */
 export interface AdagradOptions {
-  /** Learning rate, >= 0. Default 1e-2. */
+  /** Learning rate, >= 0.
+   * @defaultValue 1e-2
+   */
   lr?: number;
-  /** Learning-rate decay: lr / (1 + (step - 1)*lrDecay), >= 0. Default 0. */
+  /** Learning-rate decay: lr / (1 + (step - 1)*lrDecay), >= 0.
+   * @defaultValue 0
+   */
   lrDecay?: number;
-  /** L2 penalty added to the gradient, >= 0. Default 0. */
+  /** L2 penalty added to the gradient, >= 0.
+   * @defaultValue 0
+   */
   weightDecay?: number;
-  /** Starting value of the squared-gradient sum, >= 0. Default 0. */
+  /** Starting value of the squared-gradient sum, >= 0.
+   * @defaultValue 0
+   */
   initialAccumulatorValue?: number;
-  /** Added to the denominator, >= 0. Default 1e-10. */
+  /** Added to the denominator, >= 0.
+   * @defaultValue 1e-10
+   */
   eps?: number;
 }
 

@@ -176,7 +176,7 @@ export function gradCheck(make: () => LayerLike, opts: GradCheckOptions): GradCh
   const params = layer.parameters();
   for (const p of params) {
     const s = typeof weightScale === 'function' ? weightScale(p.name) : weightScale;
-    fillUniform(p.value.data, rng, -s, s);
+    fillUniform(p.value, rng, -s, s);
   }
   const x = randomTensor(rng, batchFirst ? [B, T, I] : [T, B, I]);
 
@@ -217,7 +217,7 @@ export function gradCheck(make: () => LayerLike, opts: GradCheckOptions): GradCh
 
   type Target = { name: string; data: Float32Array; ana: Float32Array };
   const targets: Target[] = [];
-  for (const p of params) targets.push({ name: p.name, data: p.value.data, ana: new Float32Array(p.grad.data) });
+  for (const p of params) targets.push({ name: p.name, data: p.value, ana: new Float32Array(p.grad) });
   const shapeIs = (t: Tensor | undefined, shape: readonly number[]) =>
     !!t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
   if (!shapeIs(grads.input, x.shape)) {

@@ -136,17 +136,17 @@ describe('default initialisation', () => {
       const bound = 1 / Math.sqrt(c.H);
       const layer = make(c, 123);
       for (const p of layer.parameters()) {
-        const m = maxAbs(p.value.data);
+        const m = maxAbs(p.value);
         expect(m, `${p.name} max |w|`).toBeLessThanOrEqual(bound * (1 + 1e-6));
         if (p.name.startsWith('weight_peephole')) continue; // our own extension: any init inside the bound is fine
-        if (p.value.data.length >= 64) {
+        if (p.value.length >= 64) {
           let lo = Infinity;
           let hi = -Infinity;
           let mean = 0;
-          for (const v of p.value.data) {
+          for (const v of p.value) {
             lo = Math.min(lo, v);
             hi = Math.max(hi, v);
-            mean += v / p.value.data.length;
+            mean += v / p.value.length;
           }
           expect(hi, `${p.name} max`).toBeGreaterThan(0.8 * bound);
           expect(lo, `${p.name} min`).toBeLessThan(-0.8 * bound);
@@ -189,10 +189,9 @@ describe('parameters() and stateDict() names and shapes match PyTorch', () => {
       expect(params.length).toBe(Object.keys(expected).length);
       const got: Record<string, number[]> = {};
       for (const p of params) {
-        got[p.name] = [...p.value.shape];
-        expect(p.grad.shape, `${p.name} grad shape`).toEqual(p.value.shape);
-        expect(p.value.data.length).toBe(numel(p.value.shape));
-        expect(p.grad.data.length).toBe(numel(p.grad.shape));
+        got[p.name] = [...p.shape];
+        expect(p.value.length).toBe(numel(p.shape));
+        expect(p.grad.length).toBe(numel(p.shape));
       }
       expect(got).toEqual(expected);
       expect(shapesOf(layer.stateDict())).toEqual(expected);
@@ -210,7 +209,7 @@ describe('live views and copies', () => {
     const x = xFor(c, 10);
     const before = layer.forward(x).output;
     const w = layer.parameters().find((p) => p.name === 'weight_ih_l0')!;
-    w.value.data[0] += 0.5;
+    w.value[0] += 0.5;
     const after = layer.forward(x).output;
     expect(maxAbsDiff(before.data, after.data)).toBeGreaterThan(1e-4);
     // ... exactly as if the modified dict had been loaded into another layer.
@@ -226,7 +225,7 @@ describe('live views and copies', () => {
     const r = layer.forward(x, { training: true });
     layer.backward({ gradOutput: tensor(new Float32Array(r.output.data.length).fill(1), [...r.output.shape]) });
     const g = layer.stateDict('torch', { grad: true });
-    for (const p of params) expect(describeBitDiff(p.grad, g[p.name]), p.name).toBeNull();
+    for (const p of params) expect(describeBitDiff({ shape: p.shape, data: p.grad }, g[p.name]), p.name).toBeNull();
     expect(maxAbs(g.weight_ih_l0.data)).toBeGreaterThan(0);
   });
 
@@ -482,7 +481,7 @@ describe('gradient accumulation', () => {
       const grads = r0.cN ? { gradOutput: gO, gradHN: gH, gradCN: randomTensor(rng, [...r0.cN.shape]) } : { gradOutput: gO, gradHN: gH };
 
       layer.zeroGrad();
-      for (const p of layer.parameters()) expect(maxAbs(p.grad.data), `${p.name} after zeroGrad`).toBe(0);
+      for (const p of layer.parameters()) expect(maxAbs(p.grad), `${p.name} after zeroGrad`).toBe(0);
       const b1 = layer.backward(grads);
       const g1 = cloneDict(layer.stateDict('torch', { grad: true }));
       expect(Math.max(...Object.values(g1).map((t) => maxAbs(t.data)))).toBeGreaterThan(0);
@@ -501,7 +500,7 @@ describe('gradient accumulation', () => {
       expect(describeBitDiff(b2.h0, b1.h0)).toBeNull();
 
       layer.zeroGrad();
-      for (const p of layer.parameters()) expect(maxAbs(p.grad.data), `${p.name} after zeroGrad`).toBe(0);
+      for (const p of layer.parameters()) expect(maxAbs(p.grad), `${p.name} after zeroGrad`).toBe(0);
       layer.forward(x, { training: true });
       layer.backward(grads);
       expectDictBits(layer.stateDict('torch', { grad: true }), g1, 'gradients after zeroGrad + one backward');

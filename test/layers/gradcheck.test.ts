@@ -56,7 +56,7 @@ describe('LSTM gradient checks (ONNX / TF extensions)', () => {
     // Peepholes with the same weights vs. none.
     const plain = new LSTM({ ...base, peephole: true });
     plain.loadStateDict(layer.stateDict());
-    for (const q of plain.parameters()) if (q.name.startsWith('weight_peephole')) q.value.data.fill(0);
+    for (const q of plain.parameters()) if (q.name.startsWith('weight_peephole')) q.value.fill(0);
     const { x, ...o } = r.inputs;
     expect(maxAbsDiff(layer.forward(x, o).output.data, plain.forward(x, o).output.data)).toBeGreaterThan(1e-3);
   });
@@ -329,7 +329,7 @@ describe('the checker catches wrong gradients (so the checks above are not vacuo
       () =>
         corrupted(new LSTM(base), (l) => {
           // weight_hh_l0 grad is [4H, H]: swap the i and f blocks (H rows of H each).
-          const g = l.parameters().find((p) => p.name === 'weight_hh_l0')!.grad.data;
+          const g = l.parameters().find((p) => p.name === 'weight_hh_l0')!.grad;
           const blk = 4 * 4;
           const i = g.slice(0, blk);
           g.copyWithin(0, blk, 2 * blk);
@@ -357,7 +357,7 @@ describe('the checker catches wrong gradients (so the checks above are not vacuo
     const r = gradCheck(
       () =>
         corrupted(new RNN(base), (l) => {
-          l.parameters().find((p) => p.name === 'bias_hh_l0')!.grad.data[2] += 0.05;
+          l.parameters().find((p) => p.name === 'bias_hh_l0')!.grad[2] += 0.05;
         }),
       { ...small, seed: 83 },
     );

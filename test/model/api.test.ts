@@ -1,5 +1,5 @@
 // The Sequential API: summary, predict, state dicts, data forms, bad input, fit's control flow
-// (abort, failures, early stopping, reproducibility, truncated BPTT).
+// (early stopping, reproducibility, truncated BPTT; stopping.test.ts: abort and failures).
 import { describe, expect, test } from 'vitest';
 import { Adam, Dense, Dropout, Embedding, GRU, LSTM, RNN, SGD, Sequential, tensor } from '../../lib/index';
 import { firstBitMismatch, mulberry32 } from '../helpers/gradcheck';
@@ -115,31 +115,6 @@ describe('fit', () => {
     };
     const [a, b] = [await run(), await run()];
     for (const k of Object.keys(a)) expect(firstBitMismatch(a[k].data, b[k].data), k).toBe(-1);
-  });
-
-  test('abort: rejects and leaves weights and optimizer state as before the fit', async () => {
-    const m = lstmModel();
-    const opt = new Adam({ lr: 0.01 });
-    await m.fit(data(), { epochs: 1, batchSize: 16, optimizer: opt, loss: 'mse' });
-    const before = m.stateDict();
-    const optBefore = opt.stateDict();
-    const ctrl = new AbortController();
-    const p = m.fit(data(), {
-      epochs: 5, batchSize: 16, optimizer: opt, loss: 'mse',
-      onBatchEnd: ({ update }) => { if (update === 3) ctrl.abort(); }, signal: ctrl.signal,
-    });
-    await expect(p).rejects.toThrow(/abort/i);
-    for (const k of Object.keys(before)) expect(firstBitMismatch(m.stateDict()[k].data, before[k].data), k).toBe(-1);
-    expect(opt.stateDict().step).toBe(optBefore.step);
-  });
-
-  test('a throwing callback rejects the fit and restores the weights', async () => {
-    const m = lstmModel();
-    const before = m.stateDict();
-    await expect(m.fit(data(), {
-      epochs: 2, optimizer: new SGD({ lr: 0.1 }), loss: 'mse', onEpochEnd: () => { throw new Error('callback failed'); },
-    })).rejects.toThrow('callback failed');
-    for (const k of Object.keys(before)) expect(firstBitMismatch(m.stateDict()[k].data, before[k].data), k).toBe(-1);
   });
 
   test('inference runs during fit; a second writer is refused (sync) or waits (async)', async () => {

@@ -264,7 +264,7 @@ describe('clipping', () => {
 });
 
 describe('Optimizer API', () => {
-  it('steps a layer through parameters() (Tensor views) and through its flat buffers', () => {
+  it('steps a layer through parameters() (views) and through its flat buffers', () => {
     const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 });
     const x = tensor(Float32Array.from({ length: 2 * 1 * 3 }, (_, i) => Math.sin(i)), [2, 1, 3]);
     lstm.zeroGrad();

@@ -6,7 +6,7 @@
 //   * every optimizer refuses non-finite gradients (and a gradScale that overflows float32)
 //     natively before writing anything, naming the parameter.
 import { describe, expect, test } from 'vitest';
-import { Adagrad, Adam, AdamW, Dense, LSTM, RMSprop, SGD, Sequential, tensor, type Optimizer } from '../../lib/index';
+import { Adagrad, Adam, AdamW, Dense, FitStoppedError, LSTM, RMSprop, SGD, Sequential, tensor, type Optimizer } from '../../lib/index';
 
 function model() {
   return new Sequential([new LSTM({ inputSize: 2, hiddenSize: 4, returnSequences: false, seed: 1 }), new Dense({ units: 1, seed: 2 })]);
@@ -58,17 +58,18 @@ describe('non-finite loss or gradients inside fit (finite but huge inputs)', () 
     return { m, d: { x, y: Array.from({ length: 8 }, () => [[0]]) } };
   };
 
-  test("nonFinite 'stop' (default): a RangeError naming epoch and batch, nothing changed", async () => {
+  test("nonFinite 'stop' (default): a RangeError naming epoch and batch, the updates before it kept", async () => {
     const { m, d } = huge();
     const opt = new SGD({ lr: 0.1 });
-    const before = m.stateDict();
-    const err = await m.fit(d, { epochs: 2, batchSize: 2, optimizer: opt, loss: 'mse', clipGradNorm: 1 }).catch((e: Error) => e);
-    expect(err).toBeInstanceOf(RangeError);
-    expect((err as Error).message).toMatch(/epoch 0, batch \d/);
-    expect((err as Error).message).toMatch(/nonFinite: 'skip'/);
-    expect((err as Error).message).not.toMatch(/gradScale/);  // the internal option is not what the user passed
-    expect(m.stateDict()).toEqual(before);
-    expect(opt.stepCount).toBe(0);
+    const err = await m.fit(d, { epochs: 2, batchSize: 2, shuffle: false, optimizer: opt, loss: 'mse', clipGradNorm: 1 }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(FitStoppedError);
+    const cause = (err as FitStoppedError).cause as Error;
+    expect(cause).toBeInstanceOf(RangeError);
+    expect(cause.message).toMatch(/epoch 0, batch 2/);
+    expect(cause.message).toMatch(/nonFinite: 'skip'/);
+    expect(cause.message).not.toMatch(/gradScale/);  // the internal option is not what the user passed
+    expect(opt.stepCount).toBe(2);  // batches 0 and 1 (sequence 5 is in batch 2)
+    expect(allFinite(m)).toBe(true);
   });
 
   test("nonFinite 'skip': the batch is skipped and counted, the rest trains, weights stay finite", async () => {

@@ -18,7 +18,7 @@ export interface LayerParams {
   readonly numDirections: number;
   readonly gateCount: number;
   readonly outputSize: number;
-  parameters(): { name: string; value: Tensor }[];
+  parameters(): { name: string; shape: number[] }[];
 }
 
 const TORCH_PREFIX: Record<ParamKind, string> = {
@@ -88,7 +88,7 @@ export function exportStateDict(layer: LayerParams, buf: Float32Array, layoutArg
   if (layout === 'torch') {
     for (const p of layer.parameters()) {
       const e = layer.paramEntries.find((x) => torchName(x) === p.name)!;
-      out[p.name] = { shape: p.value.shape, data: buf.slice(e.offset, e.offset + e.rows * e.cols) };
+      out[p.name] = { shape: p.shape, data: buf.slice(e.offset, e.offset + e.rows * e.cols) };
     }
     return out;
   }

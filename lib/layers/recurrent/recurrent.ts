@@ -4,7 +4,7 @@ import { Described, checkBoolean, checkInteger, checkKnownKeys, invalidArg, inva
 import { mixSeed, mulberry32 } from '../../internal/random';
 import { native, ParamKind, type NativeRnn, type ParamEntry, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { checkTensor, checkTensorRank, type Tensor } from '../../tensor';
-import type { ResolvedSequenceOptions } from '../layer';
+import type { ParamRef, ResolvedSequenceOptions } from '../layer';
 import { copyOf, give, take } from '../../internal/scratch';
 import { WeightStore, isPinned, type WriterToken } from '../../internal/weight_store';
 import { Layerwise, type LayerwiseRecord } from './layerwise';
@@ -155,19 +155,16 @@ export abstract class Recurrent {
     this.store.grads.fill(0);
   }
 
-  /** Every weight with its gradient, PyTorch names, views on the live buffers. */
-  parameters(): { name: string; value: Tensor; grad: Tensor }[] {
+  /** Every weight with its gradient, PyTorch names, views on the live buffers (the one
+   * parameter shape of every layer and model: { name, shape, value, grad }). */
+  parameters(): ParamRef[] {
     this.store.touch();  // hands out writable views
     const { weights, grads } = this.store;
     return this.paramEntries.map((e) => {
       const size = e.rows * e.cols;
       const shape = e.cols === 1 && e.kind !== ParamKind.W && e.kind !== ParamKind.R && e.kind !== ParamKind.Proj
         ? [e.rows] : [e.rows, e.cols];
-      return {
-        name: torchName(e),
-        value: { shape, data: weights.subarray(e.offset, e.offset + size) },
-        grad: { shape: [...shape], data: grads.subarray(e.offset, e.offset + size) },
-      };
+      return { name: torchName(e), shape, value: weights.subarray(e.offset, e.offset + size), grad: grads.subarray(e.offset, e.offset + size) };
     });
   }
 
