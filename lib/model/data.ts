@@ -20,6 +20,8 @@ export interface Dataset {
   x: SequenceArray[] | Tensor;
   /** Targets; class ids (crossEntropy) may also be an Int32Array (one id per sequence) or a tensor of Int32Array data. */
   y?: TargetArray[] | Tensor | ClassIds;
+  /** Valid steps of each row of a tensor x.
+   * @defaultValue every row all T steps */
   lengths?: Int32Array | number[];
 }
 

@@ -29,7 +29,8 @@ export interface ModelState {
 }
 
 export interface PredictOptions {
-  /** Valid steps per row of a tensor x. */
+  /** Valid steps per row of a tensor x.
+   * @defaultValue every row all T steps */
   lengths?: Int32Array | number[];
   /** Sequences per forward call.
    * @defaultValue 64
