@@ -54,3 +54,5 @@ export {
 } from './io/safetensors';
 export { loadOnnx, OnnxImportError, type LoadOnnxOptions } from './convert/onnx_import';
 export { onnxBytes, type ExportOnnxOptions } from './convert/onnx_export';
+export { loadTfjs, TfjsImportError, type LoadTfjsOptions } from './convert/tfjs_import';
+export type { TfjsArtifacts, TfjsModelJson, TfjsWeightSpec } from './convert/tfjs_format';
