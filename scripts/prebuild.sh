@@ -27,4 +27,4 @@ fi
 CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ PREBUILD_STRIP_BIN=aarch64-linux-gnu-strip \
   npx prebuildify --napi --strip --tag-libc --arch arm64
 npx prebuildify --napi --strip --tag-libc --arch x64
-find prebuilds -name '*.node' -exec file {} \;
+ls -l prebuilds/*/

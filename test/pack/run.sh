@@ -41,10 +41,12 @@ echo "  packed in $(since "$t0") s: $(basename "$TARBALL") ($(du -k "$TARBALL" |
 echo "== the tarball's prebuilds"
 mkdir -p "$TMP/unpacked"
 tar xzf "$TARBALL" -C "$TMP/unpacked"
-for pair in "linux-x64:x86-64" "linux-arm64:ARM aarch64"; do
-  dir=${pair%%:*} elf=${pair#*:}
+# elf_machine FILE: the ELF header's e_machine (62 x86-64, 183 AArch64).
+elf_machine() { node -e 'const b = require("fs").readFileSync(process.argv[1]); console.log(b.toString("latin1", 1, 4) === "ELF" ? b.readUInt16LE(18) : 0)' "$1"; }
+for pair in "linux-x64:62:x86-64" "linux-arm64:183:AArch64"; do
+  IFS=: read -r dir machine elf <<<"$pair"
   f=$(ls "$TMP/unpacked/package/prebuilds/$dir/"*.node 2>/dev/null | head -1)
-  if [ -n "$f" ] && file "$f" | grep -q "$elf"; then ok "prebuilds/$dir/$(basename "$f"): $elf"; else bad "prebuilds/$dir: no $elf .node file"; fi
+  if [ -n "$f" ] && [ "$(elf_machine "$f")" = "$machine" ]; then ok "prebuilds/$dir/$(basename "$f"): ELF $elf"; else bad "prebuilds/$dir: no ELF $elf .node file"; fi
 done
 
 # A PATH with node and sh alone (npm runs lifecycle scripts with sh; npm itself as `node npm-cli.js`).
