@@ -10,7 +10,7 @@ export interface TfjsWeightSpec {
   name: string;
   shape: number[];
   dtype: string;
-  /** Quantized weights: value = q * scale + min (uint8 / uint16), or float16. */
+  /** Quantized weights (tfjs' --quantize_uint8 / uint16): value = q * scale + min. */
   quantization?: { dtype: string; scale?: number; min?: number };
 }
 
@@ -81,7 +81,7 @@ export async function readManifest(json: unknown, dir: string, what: string): Pr
   return { modelTopology: m.modelTopology, weightSpecs, weightData: Buffer.concat(parts) };
 }
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 };
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2 };
 
 function specBytes(s: TfjsWeightSpec, what: string): number {
   if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !Array.isArray(s.shape)
@@ -91,7 +91,7 @@ function specBytes(s: TfjsWeightSpec, what: string): number {
   const dtype = s.quantization?.dtype ?? s.dtype;
   const bytes = DTYPE_BYTES[dtype];
   if (bytes === undefined || (s.dtype !== 'float32' && s.dtype !== 'int32')) {
-    throw new TfjsImportError(`${what}: weight '${s.name}' has dtype ${s.dtype}${s.quantization ? ` quantized as ${dtype}` : ''}; float32 (plain, uint8 / uint16 / float16 quantized) is supported`, null);
+    throw new TfjsImportError(`${what}: weight '${s.name}' has dtype ${s.dtype}${s.quantization ? ` quantized as ${dtype}` : ''}; float32 (plain, or uint8 / uint16 quantized) is supported`, null);
   }
   return s.shape.reduce((a, b) => a * b, 1) * bytes;
 }
@@ -109,7 +109,6 @@ export function decodeWeights(a: TfjsArtifacts, what: string): Map<string, Tenso
     const data = new Float32Array(n);
     const q = s.quantization;
     if (!q) for (let i = 0; i < n; i++) data[i] = view.getFloat32(at + 4 * i, true);
-    else if (q.dtype === 'float16') for (let i = 0; i < n; i++) data[i] = halfToFloat(view.getUint16(at + 2 * i, true));
     else {
       const scale = q.scale ?? 1, min = q.min ?? 0;
       for (let i = 0; i < n; i++) data[i] = (q.dtype === 'uint8' ? view.getUint8(at + i) : view.getUint16(at + 2 * i, true)) * scale + min;
@@ -119,12 +118,4 @@ export function decodeWeights(a: TfjsArtifacts, what: string): Map<string, Tenso
   }
   if (at !== bytes.length) throw new TfjsImportError(`${what}: ${bytes.length - at} bytes of weight data beyond the manifest's weights`, null);
   return out;
-}
-
-/** IEEE binary16 -> number. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }

@@ -59,7 +59,7 @@ export async function loadTfjs(src: string | TfjsModelJson | TfjsArtifacts, opti
 }
 
 /** Artifacts in memory -> a Sequential (the weights are set all or nothing). */
-export function importTfjs(artifacts: TfjsArtifacts, what: string): Sequential {
+function importTfjs(artifacts: TfjsArtifacts, what: string): Sequential {
   const { layers: specs, kerasVersion } = topologyLayers(artifacts.modelTopology, what);
   const weights = decodeWeights(artifacts, what);
   const layers: SequentialLayer[] = [];

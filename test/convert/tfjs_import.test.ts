@@ -80,6 +80,34 @@ describe('loadTfjs: the other ways in and bad files', () => {
     }
   });
 
+  it('uint8 / uint16 quantized weights load as q * scale + min; float16 is refused', async () => {
+    const src = path.join(DIR, 'lstm_last_softmax');
+    const j = JSON.parse(fs.readFileSync(path.join(src, 'model.json'), 'utf8')) as TfjsModelJson;
+    const raw = fs.readFileSync(path.join(src, j.weightsManifest[0].paths[0]));
+    const floats = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const x = input(all.find((f) => f.name === 'lstm_last_softmax')!);
+    for (const [dtype, levels, bytes] of [['uint8', 255, 1], ['uint16', 65535, 2]] as const) {
+      const specs = [], parts: Buffer[] = [], dequantized: number[] = [];
+      let at = 0;
+      for (const w of j.weightsManifest[0].weights) {
+        const n = w.shape.reduce((a, b) => a * b, 1), v = floats.subarray(at, at + n);
+        at += n;
+        const min = Math.min(...v), scale = (Math.max(...v) - min) / levels;
+        const q = Array.from(v, (e) => Math.round((e - min) / scale));
+        const buf = Buffer.alloc(n * bytes);
+        q.forEach((e, i) => (bytes === 1 ? buf.writeUInt8(e, i) : buf.writeUInt16LE(e, 2 * i)));
+        parts.push(buf);
+        dequantized.push(...q.map((e) => e * scale + min));
+        specs.push({ ...w, quantization: { dtype, scale, min } });
+      }
+      const quantized = await loadTfjs({ modelTopology: j.modelTopology, weightSpecs: specs, weightData: Buffer.concat(parts) });
+      const plain = await loadTfjs({ modelTopology: j.modelTopology, weightSpecs: j.weightsManifest[0].weights, weightData: new Uint8Array(Float32Array.from(dequantized).buffer) });
+      expect(Array.from(quantized.predictSync(x).data)).toEqual(Array.from(plain.predictSync(x).data));
+    }
+    const half = j.weightsManifest[0].weights.map((w) => ({ ...w, quantization: { dtype: 'float16' } }));
+    await expect(loadTfjs({ modelTopology: j.modelTopology, weightSpecs: half, weightData: raw })).rejects.toThrow(/quantized as float16; float32 \(plain, or uint8 \/ uint16 quantized\)/);
+  });
+
   it('refuses a functional model and unsupported options naming the layer', async () => {
     const functional = { ...json, modelTopology: { ...(json.modelTopology as object), class_name: 'Model' } };
     await expect(loadTfjs(functional, { baseDir: path.join(DIR, name) })).rejects.toThrow(/only Sequential models/);
