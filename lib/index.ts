@@ -1,6 +1,6 @@
 // fused-rnn: LSTM, GRU and RNN layers on fused native CPU kernels.
 import { checkInteger } from './internal/check';
-import { native } from './native';
+import { addonBuild, addonPath, native } from './native';
 
 export { tensor, zeros, fromArray, toArray, type Tensor, type NestedArray } from './tensor';
 export { LSTM } from './layers/recurrent/lstm';
@@ -40,10 +40,11 @@ export {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
 
-/** The package version, the kernel ISA in use and the thread count. */
-export function info(): { version: string; isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number } {
+/** The package version, the kernel ISA in use, the thread count, and the addon loaded: a
+ * prebuild shipped in the package or a build made on this machine (its file in `addon`). */
+export function info(): { version: string; isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number; build: 'prebuild' | 'source'; addon: string } {
   const n = native.info() as { isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number };
-  return { version, isa: n.isa, threads: n.threads };
+  return { version, isa: n.isa, threads: n.threads, build: addonBuild, addon: addonPath };
 }
 
 /**
@@ -60,3 +61,6 @@ export {
 } from './io/safetensors';
 export { loadOnnx, OnnxImportError, type LoadOnnxOptions } from './convert/onnx_import';
 export { onnxBytes, type ExportOnnxOptions } from './convert/onnx_export';
+export { loadTfjs, TfjsImportError, type LoadTfjsOptions } from './convert/tfjs_import';
+export type { TfjsArtifacts, TfjsModelJson, TfjsWeightSpec } from './convert/tfjs_format';
+export { convertModel, type ConvertOptions, type ConvertResult, type ModelFileFormat } from './convert/convert';

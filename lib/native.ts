@@ -166,3 +166,7 @@ export const native: NativeAddon = loaded.addon;
 
 /** The .node file that was loaded (for info() and bug reports). */
 export const addonPath: string = loaded.path;
+
+/** Whether that file is a prebuild shipped in the package (prebuilds/) or built on this machine. */
+export const addonBuild: 'prebuild' | 'source' =
+  path.relative(path.join(packageRoot, 'prebuilds'), addonPath).startsWith('..') ? 'source' : 'prebuild';

@@ -1,12 +1,18 @@
 // Sequential -> an ONNX file: one LSTM / GRU / RNN node per stacked layer (ONNX layout, every
-// attribute the layer uses), MatMul + Add (+ activation) per Dense, Dropout left out (identity at
-// inference). Input 'x' [T, B, F] time-major (ONNX's own layout 0; onnxruntime refuses layout 1),
-// output 'y' [T, B, O] or [B, O]. What ONNX cannot express is refused with the layer named.
+// attribute the layer uses), MatMul + Add (+ activation) per Dense, Gather per Embedding, Dropout
+// left out (identity at inference). Input 'x' [T, B, F] time-major (ONNX's own layout 0;
+// onnxruntime refuses layout 1), or int64 token ids [T, B] when the model starts with an
+// Embedding; output 'y' [T, B, O] or [B, O]. Options add run-time inputs: 'sequence_lens' [B]
+// (int32, every recurrent node's valid steps) and per recurrent layer k (its index in the
+// Sequential) 'h0.k' / 'c0.k' [L*D, B, H] with the final states as outputs 'hN.k' / 'cN.k'.
+// What ONNX cannot express is refused with the layer named.
 import { writeFileAtomicAsync } from '../io/atomic';
+import { checkBoolean, ownOptions } from '../internal/check';
 import { Recurrent } from '../layers/recurrent/recurrent';
 import { ACTIVATION_NAMES, ONNX_ACTIVATIONS, takesAlpha, takesBeta } from '../layers/recurrent/activations';
 import { Dense } from '../layers/dense';
 import { Dropout } from '../layers/dropout';
+import { Embedding } from '../layers/embedding';
 import type { Model } from '../model/model';
 import type { Tensor } from '../tensor';
 import { encodeModel, makeAttribute, writeTensor, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx_proto';
@@ -14,6 +20,12 @@ import { encodeModel, makeAttribute, writeTensor, type NodeProto, type TensorPro
 export interface ExportOnnxOptions {
   /** ONNX opset, 9 to 21. Default 17 (the newest torch 1.13 writes). */
   opset?: number;
+  /** Add the int32 graph input 'sequence_lens' [B] (each sequence's valid steps) to every
+   * recurrent node. Past a sequence's end Y is 0 before the layers after it. Default false. */
+  sequenceLens?: boolean;
+  /** Add initial states as graph inputs and final states as outputs: per recurrent layer k,
+   * 'h0.k' (and 'c0.k' for LSTM) [numLayers * D, B, H] in, 'hN.k' ('cN.k') out. Default false. */
+  states?: boolean;
 }
 
 const IR_FOR_OPSET = (opset: number) => (opset <= 8 ? 3 : opset === 9 ? 4 : opset === 10 ? 5 : opset === 11 ? 6 : opset <= 14 ? 7 : opset <= 18 ? 8 : opset <= 20 ? 9 : 10);
@@ -27,8 +39,9 @@ export async function exportOnnx(model: Model, file: string, options: ExportOnnx
 
 /** The ONNX ModelProto bytes of `model`. */
 export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8Array {
-  if (typeof options !== 'object' || options === null) throw new TypeError('exportOnnx options: expected an object');
-  const opset = options.opset ?? 17;
+  const { opset = 17, sequenceLens = false, states = false } = ownOptions<ExportOnnxOptions>('exportOnnx options', options, ['opset', 'sequenceLens', 'states']);
+  checkBoolean('sequenceLens', sequenceLens);
+  checkBoolean('states', states);
   if (!Number.isInteger(opset) || opset < 9 || opset > 21) throw new RangeError(`Expected an integer in 9..21 for opset but received ${String(opset)}`);
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];
@@ -57,14 +70,23 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
   };
 
   const first = model.layers[0];
+  const ids = first instanceof Embedding;
   const inputFeatures = first instanceof Recurrent ? first.inputSize : first instanceof Dense ? first.inputSize : 0;
-  if (!(first instanceof Recurrent || first instanceof Dense)) throw new TypeError(`exportOnnx: layers[0] is a ${first.constructor.name}; ONNX export takes models of LSTM / GRU / RNN, Dense and Dropout layers (no Embedding yet)`);
+  if (!(first instanceof Recurrent || first instanceof Dense || ids)) throw new TypeError(`exportOnnx: layers[0] is a ${first.constructor.name}; ONNX export takes models of Embedding, LSTM / GRU / RNN, Dense and Dropout layers`);
+  const graphInputs: ValueInfoProto[] = [];
+  const graphOutputs: ValueInfoProto[] = [];
+  if (sequenceLens) graphInputs.push(info('sequence_lens', ['B'], 6));
   let x = 'x';
   let hasTime = true;
   let batchShape: string | null = null;  // a 1-D [B] from Shape(x), for learned initial states
   model.layers.forEach((layer, i) => {
     const where = `exportOnnx: layers[${i}] (${layer.constructor.name})`;
     if (layer instanceof Dropout) return;  // identity at inference
+    if (layer instanceof Embedding) {
+      // Gather(table [V, E], ids [T, B]) -> [T, B, E]; ids out of range fail in the runtime, as in ours.
+      [x] = node('Gather', [init(`${i}.weight`, dict[`${i}.weight`]), x], [makeAttribute('axis', 0)]);
+      return;
+    }
     if (layer instanceof Dense) {
       const W = dict[`${i}.weight`], b = dict[`${i}.bias`];
       const [units, inSize] = W.shape;
@@ -112,30 +134,57 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
     if (c.cell === 'lstm' && c.inputForget) attrs.push(makeAttribute('input_forget', 1));
     if (c.cell === 'gru') attrs.push(makeAttribute('linear_before_reset', c.resetAfter ? 1 : 0));
     const h0 = dict[`${i}.h0`], c0 = dict[`${i}.c0`];
+    if (states && h0) throw new TypeError(`${where}: has a learned initial state; with states: true the initial state is a graph input instead (export without states, or without learnInitialState)`);
+    const LD = c.numLayers * D;
+    if (states) {
+      graphInputs.push(info(`h0.${i}`, [LD, 'B', H]));
+      graphOutputs.push(info(`hN.${i}`, [LD, 'B', H]));
+      if (c.cell === 'lstm') {
+        graphInputs.push(info(`c0.${i}`, [LD, 'B', H]));
+        graphOutputs.push(info(`cN.${i}`, [LD, 'B', H]));
+      }
+    }
+    // Layer l's slice [D, B, H] of a states input [L*D, B, H].
+    const stateInput = (base: string, l: number): string =>
+      (c.numLayers === 1 ? `${base}.${i}`
+        : opset < 10  // Slice took attributes before opset 10
+          ? node('Slice', [`${base}.${i}`], [makeAttribute('starts', [l * D]), makeAttribute('ends', [(l + 1) * D]), makeAttribute('axes', [0])])[0]
+          : node('Slice', [`${base}.${i}`, constInt([l * D]), constInt([(l + 1) * D]), constInt([0])])[0]);
     if (h0 && batchShape === null) {
       const [shape] = node('Shape', ['x']);
       [batchShape] = node('Gather', [shape, constInt([1])], [makeAttribute('axis', 0)]);
     }
     const initial = (t: Tensor | undefined, l: number, base: string): string => {
+      if (states) return stateInput(base, l);
       if (!t) return '';
       const v = init(`${i}.${base}_l${l}`, { shape: [D, 1, H], data: t.data.slice(l * D * H, (l + 1) * D * H) });
       const [shape] = node('Concat', [constInt([D]), batchShape!, constInt([H])], [makeAttribute('axis', 0)]);
       return node('Expand', [v, shape])[0];
     };
     let yh = '', yTop = '';
+    const finals: string[][] = [[], []];  // Y_h, Y_c per stacked layer
     for (let l = 0; l < c.numLayers; l++) {
       const s = l === 0 ? '' : `_l${l}`;
       const ins = [x, init(`${i}.W${s}`, weights[`W${s}`]), init(`${i}.R${s}`, weights[`R${s}`])];
       ins.push(weights[`B${s}`] ? init(`${i}.B${s}`, weights[`B${s}`]) : '');
-      ins.push('', initial(h0, l, 'h0'));
+      ins.push(sequenceLens ? 'sequence_lens' : '', initial(h0, l, 'h0'));
       if (c.cell === 'lstm') ins.push(initial(c0, l, 'c0'), weights[`P${s}`] ? init(`${i}.P${s}`, weights[`P${s}`]) : '');
       while (ins[ins.length - 1] === '') ins.pop();
-      const [y, h] = node(op, ins, attrs, 2);
+      const [y, h, cN] = node(op, ins, attrs, c.cell === 'lstm' ? 3 : 2);
+      finals[0].push(h);
+      if (cN) finals[1].push(cN);
       yh = h;
       yTop = y;
       // Y [T, D, B, H] -> [T, B, D*H]
       const [t] = node('Transpose', [y], [makeAttribute('perm', [0, 2, 1, 3])]);
       [x] = node('Reshape', [t, constInt([0, 0, -1])]);
+    }
+    if (states) {
+      const names = c.cell === 'lstm' ? ['hN', 'cN'] : ['hN'];
+      names.forEach((nm, k) => nodes.push({
+        op_type: finals[k].length === 1 ? 'Identity' : 'Concat', name: `${nm}.${i}`, input: finals[k], output: [`${nm}.${i}`],
+        attribute: finals[k].length === 1 ? [] : [makeAttribute('axis', 0)],
+      }));
     }
     if (D === 2 && seq.mergeMode !== 'concat') {
       // The two directions of Y [T, 2, B, H] (or Y_h [2, B, H]) merged element-wise: Gather is the same in every opset.
@@ -156,8 +205,6 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
       hasTime = false;
     }
   });
-  const dim = (v: number | string) => (typeof v === 'number' ? { dim_value: v } : { dim_param: v });
-  const info = (nm: string, dims: (number | string)[]): ValueInfoProto => ({ name: nm, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } } });
   nodes.push({ op_type: 'Identity', name: 'output', input: [x], output: ['y'] });
   return encodeModel({
     ir_version: IR_FOR_OPSET(opset),
@@ -167,8 +214,14 @@ export function onnxBytes(model: Model, options: ExportOnnxOptions = {}): Uint8A
       name: 'fused_rnn_sequential',
       node: nodes,
       initializer: inits,
-      input: [info('x', ['T', 'B', inputFeatures])],
-      output: [info('y', hasTime ? ['T', 'B', model.outputFeatures] : ['B', model.outputFeatures])],
+      input: [ids ? info('x', ['T', 'B'], 7) : info('x', ['T', 'B', inputFeatures]), ...graphInputs],
+      output: [info('y', hasTime ? ['T', 'B', model.outputFeatures] : ['B', model.outputFeatures]), ...graphOutputs],
     },
   });
+}
+
+const dim = (v: number | string) => (typeof v === 'number' ? { dim_value: v } : { dim_param: v });
+/** A graph input / output: its name, dims (sizes or run-time names) and element type (1 float, 6 int32, 7 int64). */
+function info(name: string, dims: (number | string)[], elemType = 1): ValueInfoProto {
+  return { name, type: { tensor_type: { elem_type: elemType, shape: { dim: dims.map(dim) } } } };
 }

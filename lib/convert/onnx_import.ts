@@ -20,6 +20,7 @@ import { onnxToOptions, type OnnxAttributes } from '../layers/recurrent/onnx';
 import type { CellKind } from '../layers/recurrent/config';
 import { ONNX_ACTIVATIONS } from '../layers/recurrent/activations';
 import { Dense, type DenseActivation } from '../layers/dense';
+import { Embedding } from '../layers/embedding';
 import { Sequential } from '../model/sequential';
 import type { SequentialLayer } from '../model/model';
 import type { Tensor } from '../tensor';
@@ -99,12 +100,21 @@ interface DensePlan {
   bias: Float32Array | null;
   activation: DenseActivation;
 }
-type Plan = RnnPlan | DensePlan;
+interface EmbeddingPlan {
+  type: 'embedding';
+  node: string;
+  table: Float32Array;
+  V: number;
+  E: number;
+}
+type Plan = RnnPlan | DensePlan | EmbeddingPlan;
 
 const CELLS: Record<string, CellKind> = { LSTM: 'lstm', GRU: 'gru', RNN: 'rnn' };
 const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
 const ACTIVATIONS: Record<string, DenseActivation> = { Relu: 'relu', Tanh: 'tanh', Sigmoid: 'sigmoid', Softmax: 'softmax' };
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
+/** Glue a graph input (initial states, sequence_lens) may pass through on its way to a recurrent node. */
+const EXTERN_GLUE = new Set(['Identity', 'Cast', 'Slice', 'Gather', 'Squeeze', 'Unsqueeze', 'Reshape', 'Transpose', 'Expand']);
 
 /**
  * Loads an ONNX model (a path, or the file's bytes) as a Sequential computing its output.
@@ -209,11 +219,11 @@ class GraphReader {
   private inputAct(name: string): Act {
     const info = (this.g.input ?? []).find((v) => v.name === name);
     const dims = info?.type?.tensor_type?.shape?.dim ?? [];
-    if (dims.length !== 3) {
-      throw new OnnxImportError(`${this.what}: graph input '${name}' has rank ${dims.length}; a sequence input [T, B, F] or [B, T, F] is needed (token ids / Embedding are not imported)`, null);
+    if (dims.length !== 3 && dims.length !== 2) {
+      throw new OnnxImportError(`${this.what}: graph input '${name}' has rank ${dims.length}; a sequence input [T, B, F] or [B, T, F] (or token ids [T, B] / [B, T] into a Gather) is needed`, null);
     }
     const size = (d: { dim_value?: number }) => (d.dim_value ? Number(d.dim_value) : null);
-    return { axes: ['x0', 'x1', 'x2'], sizes: dims.map(size), stage: 0, what: 'input' };
+    return { axes: ['x0', 'x1', 'x2'].slice(0, dims.length), sizes: dims.map(size), stage: 0, what: 'input' };
   }
 
   private label(node: NodeProto): string {
@@ -251,6 +261,7 @@ class GraphReader {
     const ins = (node.input ?? []).map((n) => n);
     const inVals = (k: number) => this.value(ins[k] ?? '');
     const x = inVals(0);
+    if (x.k === 'extern' && EXTERN_GLUE.has(op)) return [x];  // still that graph input, for a recurrent node to judge
     if (x.k === 'extern') throw new Error(`reads the graph input '${x.name}'; only one data input (the sequence) is supported`);
     if (PASS_THROUGH.has(op)) return [x];
     if (op === 'Cast') return [x.k === 'const' ? { k: 'const', c: castConst(x.c, at.to as number) } : x];
@@ -489,8 +500,9 @@ class GraphReader {
     const W = weight(1, 'W'), R = weight(2, 'R');
     if (!W || !R) throw new Error('W and R are required');
     const B = weight(3, 'B'), P = cell === 'lstm' ? weight(7, 'P') : undefined;
+    // sequence_lens fed by the caller is predict()'s `lengths`; a constant one is not a Sequential.
     const seqLens = this.value(ins[4] ?? '');
-    if (seqLens.k !== 'none') throw new Error(`sequence_lens (input '${ins[4]}') is not supported: pass lengths to predict() instead`);
+    if (seqLens.k !== 'none' && seqLens.k !== 'extern') throw new Error(`sequence_lens (input '${ins[4]}') is a ${seqLens.k} value; only a graph input (predict()'s lengths) maps to a Sequential`);
     const D = W.shape[0], H = (at.hidden_size as number | undefined) ?? R.shape[2];
     const I = W.shape[2];
     const fsz = a.sizes[2];
@@ -535,7 +547,8 @@ class GraphReader {
   /** An initial state: missing / zeros -> null; the same vector for every sequence -> [D*H]. */
   private initialState(node: NodeProto, v: Val, name: string, D: number, H: number): Float32Array | null {
     if (v.k === 'none') return null;
-    if (v.k === 'extern') throw new Error(`${name} comes from the graph input '${v.name}': a Sequential starts from zeros or a learned initial state, not from a state passed in`);
+    // A state the caller feeds is the Sequential's own state (zeros in predict(), carried by step()).
+    if (v.k === 'extern') return null;
     if (v.k === 'act') throw new Error(`${name} is computed from the data (e.g. another layer's final state); only constant initial states are supported`);
     if (v.k === 'shape') throw new Error(`${name} is not a float tensor`);
     let c: Const, batchAxis: number;
@@ -573,6 +586,7 @@ class GraphReader {
         if (second.k === 'act') return this.actOp(node, op, at, second.a, [first]);
       }
       if (op === 'Concat') return this.concatActs(node, at, ins.map((n) => this.value(n)));
+      if (op === 'Gather' && this.value(ins[1]).k === 'act') return this.embedding(node, at, this.value(ins[0]), (this.value(ins[1]) as { a: Act }).a);
       throw new Error(`the data arrives in input ${ins.findIndex((n) => this.value(n).k === 'act')}, which ${op} cannot map`);
     }
     const arg = (k: number) => rest[k] ?? this.value(ins[k + 1] ?? '');
@@ -645,6 +659,16 @@ class GraphReader {
         throw new Error(`operator ${op} on the data is not supported (supported: LSTM, GRU, RNN, Gemm, MatMul, Add (bias), ${Object.keys(ACTIVATIONS).join(', ')}, and the glue Transpose, Squeeze, Unsqueeze, Reshape, Gather, Slice, Concat, Shape, Identity, Dropout)`);
       }
     }
+  }
+
+  /** Gather(table [V, E], token ids) on the graph input: an Embedding, the first layer. */
+  private embedding(node: NodeProto, at: Record<string, unknown>, tableVal: Val, ids: Act): Val {
+    if (ids.what !== 'input' || ids.axes.length !== 2 || this.plan.length !== 0) throw new Error('Gather of a table by data is supported only on the token-id input (an Embedding as the first layer)');
+    const table = this.constOf(tableVal, 'the table');
+    if (table.dtype !== 'float' || table.dims.length !== 2 || normAxis((at.axis as number) ?? 0, 2) !== 0) throw new Error(`Gather over a [${table.dims.join(', ')}] ${table.dtype} table along axis ${String(at.axis ?? 0)}; an Embedding is a float [V, E] table gathered along axis 0`);
+    const [V, E] = table.dims;
+    this.plan.push({ type: 'embedding', node: this.label(node), table: table.data as Float32Array, V, E });
+    return { k: 'act', a: { axes: [...ids.axes, 'F'], sizes: [...ids.sizes, E], stage: this.plan.length, what: 'input' } };
   }
 
   /** Drops size-1 direction axes of a Y that has become [T, B, H] or [B, T, H]. */
@@ -911,6 +935,13 @@ class GraphReader {
     let i = 0;
     while (i < this.plan.length) {
       const p = this.plan[i];
+      if (p.type === 'embedding') {
+        const e = new Embedding({ numEmbeddings: p.V, embeddingDim: p.E, seed: 0 });
+        e.parameters()[0].value.set(p.table);
+        layers.push(e);
+        i++;
+        continue;
+      }
       if (p.type === 'dense') {
         const d = new Dense({ units: p.units, inputSize: p.inSize, activation: p.activation, bias: p.bias !== null, seed: 0 });
         const [w, b] = d.parameters();

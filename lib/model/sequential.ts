@@ -20,6 +20,7 @@ import { isBatchIterable, streamBatches, type BatchIterable } from './batch_sour
 import { serveModel } from './serving';
 import type { ModelServer, ServeOptions } from '../serve/server';
 import { exportOnnx, type ExportOnnxOptions } from '../convert/onnx_export';
+import { saveTfjs } from '../convert/tfjs_export';
 
 export type { SequentialLayer };
 
@@ -158,6 +159,12 @@ export class Sequential implements Model {
   /** Writes an ONNX file onnxruntime runs (input 'x' [T, B, F], output 'y'): lib/convert/onnx_export.ts. */
   exportOnnx(file: string, options?: ExportOnnxOptions): Promise<void> {
     return exportOnnx(this, file, options);
+  }
+
+  /** Writes a TF.js layers model (model.json + weights.bin) that tfjs' `loadLayersModel` and
+   * loadTfjs read: lib/convert/tfjs_export.ts. */
+  saveTfjs(dir: string): Promise<void> {
+    return saveTfjs(this, dir);
   }
 
   /** The weights as Keras' `model.get_weights()` lists them (layer order, Keras layouts). */

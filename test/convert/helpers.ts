@@ -90,13 +90,16 @@ export function loadOrt(): { ort: Ort | null; error: string } {
 
 export const SKIP_ORT = process.env.FUSED_RNN_SKIP_ORT === '1';
 
-/** Runs an ONNX file (path or bytes) on one float input; returns every output. */
-export async function runOrt(model: string | Uint8Array, inputs: Record<string, { data: Float32Array; shape: number[] }>): Promise<Record<string, { data: Float32Array; shape: number[] }>> {
+/** Runs an ONNX file (path or bytes) on its inputs (float32, int32 or int64 by array type); returns every output. */
+export async function runOrt(model: string | Uint8Array, inputs: Record<string, { data: Float32Array | Int32Array | BigInt64Array; shape: number[] }>): Promise<Record<string, { data: Float32Array; shape: number[] }>> {
   const { ort, error } = loadOrt();
   if (!ort) throw new Error(`onnxruntime-node is not available (${error}); it is a devDependency: run npm ci (FUSED_RNN_SKIP_ORT=1 skips these checks)`);
   const session = await ort.InferenceSession.create(model as never, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled' });
   const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
-  for (const [k, v] of Object.entries(inputs)) feeds[k] = new ort.Tensor('float32', v.data, v.shape);
+  for (const [k, v] of Object.entries(inputs)) {
+    const type = v.data instanceof BigInt64Array ? 'int64' : v.data instanceof Int32Array ? 'int32' : 'float32';
+    feeds[k] = new ort.Tensor(type, v.data as Float32Array, v.shape);
+  }
   const out = await session.run(feeds);
   const res: Record<string, { data: Float32Array; shape: number[] }> = {};
   for (const [k, v] of Object.entries(out)) res[k] = { data: v.data as Float32Array, shape: [...v.dims] };

@@ -118,6 +118,78 @@ describe('exportOnnx refuses what ONNX cannot express, naming the layer', () => 
     refuse([new LSTM({ inputSize: F, hiddenSize: 4, cellClip: 3 })], /layers\[0\].*no cell clip/);
     refuse([new LSTM({ inputSize: F, hiddenSize: 4, forgetBias: 1 })], /layers\[0\].*forget bias/);
   });
-  it('Embedding', () => refuse([new Embedding({ numEmbeddings: 5, embeddingDim: 3 }), new LSTM({ inputSize: 3, hiddenSize: 2 })], /no Embedding yet/));
+  it('states: true with a learned initial state', () => expect(() => onnxBytes(new Sequential([new GRU({ inputSize: F, hiddenSize: 2, learnInitialState: true })]), { states: true }))
+    .toThrow(/layers\[0\] \(GRU\): has a learned initial state/));
+  it('unknown options', () => expect(() => onnxBytes(new Sequential(cases[0].layers()), { state: true } as never)).toThrow(/state/));
   it('opset out of range', () => expect(() => onnxBytes(new Sequential(cases[0].layers()), { opset: 8 })).toThrow(/opset/));
+});
+
+/** Token ids [N, T] in 0..V-1. */
+function ids(seed: number, V: number) {
+  const data = new Float32Array(N * T);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = Math.floor((s / 2 ** 32) * V);
+  }
+  return { data, shape: [N, T] };
+}
+const int64 = (t: { data: Float32Array; shape: number[] }) => ({ data: BigInt64Array.from(t.data, (v) => BigInt(v)), shape: t.shape });
+
+describe('exportOnnx: Embedding, sequence_lens and states as graph inputs', () => {
+  const { ort, error } = loadOrt();
+  if (!ort && SKIP_ORT) {
+    it.skip(`onnxruntime-node unavailable (${error}); skipped because FUSED_RNN_SKIP_ORT=1`, () => {});
+    return;
+  }
+  const embedModel = () => new Sequential([
+    new Embedding({ numEmbeddings: 9, embeddingDim: 5, seed: 30 }),
+    new LSTM({ inputSize: 5, hiddenSize: 4, bidirectional: true, seed: 31 }), new Dense({ units: 3, seed: 32 }),
+  ]);
+
+  for (const opset of [9, 17]) {
+    it(`Embedding -> LSTM -> Dense (opset ${opset}): onnxruntime-node and the round trip`, async () => {
+      const model = embedModel();
+      const x = ids(300 + opset, 9);
+      const ours = model.predictSync(x);
+      const bytes = onnxBytes(model, { opset });
+      const out = await runOrt(bytes, { x: int64(transpose(x.data, x.shape, [1, 0]) as { data: Float32Array; shape: number[] }) });
+      const ref = transpose(out.y.data, out.y.shape, [1, 0, 2]);
+      worst.check(`embedding opset ${opset}`, ours.data, ours.shape, ref.data, ref.shape);
+      const back = await loadOnnx(bytes);
+      expect(Object.keys(back.stateDict())).toEqual(Object.keys(model.stateDict()));
+      Object.values(model.stateDict()).forEach((t, i) => expect(Buffer.from(Object.values(back.stateDict())[i].data.buffer).equals(Buffer.from(t.data.buffer))).toBe(true));
+      expect(Array.from(back.predictSync(x).data)).toEqual(Array.from(ours.data));
+    });
+  }
+
+  it('sequenceLens: the valid steps match predict() with lengths (many-to-many and many-to-one)', async () => {
+    const lengths = [6, 2, 4];
+    for (const [k, returnSequences] of [[0, true], [1, false]] as const) {
+      const model = new Sequential([new GRU({ inputSize: F, hiddenSize: 4, numLayers: 2, bidirectional: true, returnSequences, seed: 40 + k })]);
+      const x = input(400 + k);
+      const ours = model.predictSync(x, { lengths });
+      const bytes = onnxBytes(model, { sequenceLens: true, opset: 14 });
+      const out = await runOrt(bytes, { x: transpose(x.data, x.shape, [1, 0, 2]), sequence_lens: { data: Int32Array.from(lengths), shape: [N] } });
+      const ref = out.y.shape.length === 3 ? transpose(out.y.data, out.y.shape, [1, 0, 2]) : out.y;
+      worst.check(`sequence_lens returnSequences ${returnSequences}`, ours.data, ours.shape, ref.data, ref.shape);
+      const back = await loadOnnx(bytes);  // sequence_lens from a graph input: predict()'s lengths
+      expect(Array.from(back.predictSync(x, { lengths }).data)).toEqual(Array.from(ours.data));
+    }
+  });
+
+  it('states: h0.k / c0.k in, hN.k / cN.k out, as the layer\'s own forward with those states', async () => {
+    for (const opset of [9, 17]) {
+      const lstm = new LSTM({ inputSize: F, hiddenSize: 3, numLayers: 2, bidirectional: true, seed: 50 });
+      const model = new Sequential([lstm]);
+      const x = transpose(input(500 + opset).data, [N, T, F], [1, 0, 2]);  // [T, N, F]
+      const state = (seed: number) => ({ data: input(seed).data.slice(0, 4 * N * 3), shape: [4, N, 3] });
+      const h0 = state(60), c0 = state(61);
+      const ours = lstm.forward({ data: x.data, shape: x.shape }, { h0, c0 });
+      const out = await runOrt(onnxBytes(model, { states: true, opset }), { x, 'h0.0': h0, 'c0.0': c0 });
+      worst.check(`states y opset ${opset}`, ours.output.data, ours.output.shape, out.y.data, out.y.shape);
+      worst.check(`states hN opset ${opset}`, ours.hN.data, ours.hN.shape, out['hN.0'].data, out['hN.0'].shape);
+      worst.check(`states cN opset ${opset}`, ours.cN!.data, ours.cN!.shape, out['cN.0'].data, out['cN.0'].shape);
+    }
+  });
 });

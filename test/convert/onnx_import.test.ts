@@ -14,6 +14,7 @@ const worstOrt = new Worst('loadOnnx vs onnxruntime-node (single operators)');
 /** The graph's input -> the Sequential's [N, T, F]. */
 function modelInput(fx: (typeof all)[number]) {
   const { shape, data } = fx.x;
+  if (shape.length === 2) return fx.batch_first ? { data: Float32Array.from(data), shape } : transpose(data, shape, [1, 0]);  // token ids
   return fx.batch_first ? { data: Float32Array.from(data), shape } : transpose(data, shape, [1, 0, 2]);
 }
 

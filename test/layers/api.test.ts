@@ -558,6 +558,12 @@ describe('info()', () => {
     expect(i.threads).toBeGreaterThanOrEqual(1);
   });
 
+  it('build says whether the addon loaded is a shipped prebuild (prebuilds/) or built here', () => {
+    const i = info();
+    expect(i.build).toBe(/[/\\]prebuilds[/\\]/.test(i.addon) ? 'prebuild' : 'source');
+    expect(i.addon).toMatch(/\.node$/);
+  });
+
   it("version is the package's version", () => {
     const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'));
     expect(info().version).toBe(pkg.version);

@@ -1,0 +1,85 @@
+// convertModel: one model file format to another (the CLI's `fused-rnn convert in out`).
+//   onnx         NAME.onnx                                   loadOnnx / exportOnnx
+//   tfjs         model.json (+ .bin shards) or its directory loadTfjs / saveTfjs
+//   safetensors  NAME.safetensors, or a Sequential.save() directory (model.safetensors + config.json):
+//                PyTorch nn.Sequential names, the architecture in the file's metadata
+// The format of each side comes from its name (or options.from / options.to).
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { saveSafetensorsAsync } from '../io/safetensors';
+import { Sequential } from '../model/sequential';
+import { modelConfig } from '../model/model_file';
+import { checkOneOf, ownOptions } from '../internal/check';
+import { loadOnnx } from './onnx_import';
+import { exportOnnx } from './onnx_export';
+import { loadTfjs } from './tfjs_import';
+import { saveTfjs } from './tfjs_export';
+
+export type ModelFileFormat = 'onnx' | 'tfjs' | 'safetensors';
+const FORMATS: readonly ModelFileFormat[] = ['onnx', 'tfjs', 'safetensors'];
+
+export interface ConvertOptions {
+  /** The input's format when its name does not say. */
+  from?: ModelFileFormat;
+  /** The output's format when its name does not say (a directory: tfjs or safetensors). */
+  to?: ModelFileFormat;
+  /** ONNX opset of an .onnx output (default: exportOnnx's). */
+  opset?: number;
+}
+
+export interface ConvertResult {
+  from: ModelFileFormat;
+  to: ModelFileFormat;
+  /** The layers of the model converted (their kinds, in order). */
+  layers: string[];
+  parameters: number;
+}
+
+/**
+ * Reads the model at `input` and writes it to `output` in another (or the same) format.
+ * @example await convertModel('lstm.onnx', 'web/model.json')   // ONNX -> TF.js
+ * @throws TypeError / RangeError for names whose format is unclear; the loaders' and writers'
+ *   errors (OnnxImportError, TfjsImportError, refusals naming the layer) as they are.
+ */
+export async function convertModel(input: string, output: string, options: ConvertOptions = {}): Promise<ConvertResult> {
+  const o = ownOptions<ConvertOptions>('convertModel options', options, ['from', 'to', 'opset']);
+  if (typeof input !== 'string' || input === '') throw new TypeError(`convertModel: expected an input path but received ${typeof input}`);
+  if (typeof output !== 'string' || output === '') throw new TypeError(`convertModel: expected an output path but received ${typeof output}`);
+  const from = o.from === undefined ? await inputFormat(input) : checkOneOf('from', o.from, FORMATS);
+  const to = o.to === undefined ? outputFormat(output) : checkOneOf('to', o.to, FORMATS);
+  const model = from === 'onnx' ? await loadOnnx(input) : from === 'tfjs' ? await loadTfjs(input) : await Sequential.load(input);
+  if (to === 'onnx') {
+    await exportOnnx(model, output, o.opset === undefined ? {} : { opset: o.opset });
+  } else if (to === 'tfjs') {
+    // tfjs names the file model.json beside its shards: a directory, or a path ending in model.json.
+    if (output.endsWith('.json') && path.basename(output) !== 'model.json') throw new RangeError(`convertModel: a TF.js output is a directory or .../model.json, not '${output}'`);
+    await saveTfjs(model, output.endsWith('.json') ? path.dirname(output) : output);
+  } else if (output.endsWith('.safetensors')) {
+    await saveSafetensorsAsync(output, model.stateDict(), { format: 'pt', 'fused-rnn.config': JSON.stringify(modelConfig(model)) });
+  } else {
+    await model.save(output);
+  }
+  return { from, to, layers: model.blocks.map((b) => b.kind), parameters: model.paramCount };
+}
+
+async function inputFormat(file: string): Promise<ModelFileFormat> {
+  const byName = formatOfName(file);
+  if (byName) return byName;
+  const entries = await fs.readdir(file).catch(() => null);
+  if (entries?.includes('model.json')) return 'tfjs';
+  if (entries?.includes('model.safetensors')) return 'safetensors';
+  throw new RangeError(`convertModel: cannot tell the format of '${file}' (expected NAME.onnx, model.json or a directory with it, NAME.safetensors or a directory with model.safetensors; or give options.from)`);
+}
+
+function outputFormat(file: string): ModelFileFormat {
+  const byName = formatOfName(file);
+  if (byName) return byName;
+  throw new RangeError(`convertModel: cannot tell the format to write '${file}' in (name it NAME.onnx, model.json or NAME.safetensors, or give options.to for a directory)`);
+}
+
+function formatOfName(file: string): ModelFileFormat | null {
+  if (file.endsWith('.onnx')) return 'onnx';
+  if (file.endsWith('.json')) return 'tfjs';
+  if (file.endsWith('.safetensors')) return 'safetensors';
+  return null;
+}
