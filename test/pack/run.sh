@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run test:pack: the packed package installs and runs on a machine without a compiler.
-#   1. npm pack (prepack: scripts/prebuild.sh makes the linux-x64 and linux-arm64 prebuilds)
+#   1. npm pack (prepack: native/prebuild.sh makes the linux-x64 and linux-arm64 prebuilds)
 #   2. the tarball holds both prebuilds, each an ELF of its architecture
 #   3. a fresh project installs the tarball with PATH holding only node and sh (no g++, cc, make,
 #      python3: checked), and consumer.js runs a forward pass and loads an ONNX file; info().build
