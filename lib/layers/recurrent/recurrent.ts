@@ -370,7 +370,8 @@ export abstract class Recurrent {
     const out = all.subarray(0, B * Hout);
     const h = all.subarray(B * Hout, B * Hout + L * B * Hout);
     const c = lstm ? all.subarray(B * Hout + L * B * Hout) : null;
-    this.handle.forward(this.store.forSyncRead(), xt.data, 1, B, false, null, h0, c0, out, h, c, null);
+    const weights = this.store.forSyncRead();
+    this.handle.forward(weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null, this.store.versionOf(weights));
     const hT = { shape: [L, B, Hout], data: h };
     const result: StepResult = { output: { shape: [B, Hout], data: out }, h: hT, state: { h: hT } };
     if (c) {
@@ -439,10 +440,11 @@ export abstract class Recurrent {
       record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null };
       return record;
     };
-    // The native call's arguments, given the weights to read.
+    // The native call's arguments, given the weights to read. Streaming calls (T = 1) read weights
+    // packed once per version.
     const args = (weights: Float32Array): RnnForwardArgs => record
       ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved]
-      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null];
+      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, T === 1 ? this.store.versionOf(weights) : null];
     // The same for a call that outlives this turn: the caller's arrays (inputs, and `out` arrays
     // JS could take away meanwhile) replaced by private ones; finish() copies the results out and
     // returns the private arrays for reuse.

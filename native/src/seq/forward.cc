@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "seq/driver.h"
+#include "seq/packed_weights.h"
 
 namespace frnn {
 namespace {
@@ -28,13 +29,15 @@ struct ForwardScratch {
   ForwardDirScratch dir[2];  // the directions of a layer may run at the same time
 };
 
-// The call: sizes, the training record (or nullptr) and this thread's scratch.
+// The call: sizes, the training record (or nullptr), weights packed beforehand (or nullptr)
+// and this thread's scratch.
 struct ForwardCall : SeqCall {
   float* saved;
+  const PackedWeights* packed;
   ForwardScratch& ws;
   ForwardCall(const RnnConfig& c, const float* params, SeqDims dims, const int32_t* lengths, float* saved_,
-              ForwardScratch& ws_)
-      : SeqCall(c, params, dims, lengths), saved(saved_), ws(ws_) {}
+              const PackedWeights* packed_, ForwardScratch& ws_)
+      : SeqCall(c, params, dims, lengths), saved(saved_), packed(packed_), ws(ws_) {}
 };
 
 // One direction of one layer, ready to run: everything a thread needs, nothing to allocate.
@@ -53,6 +56,10 @@ struct ForwardDir : DirBase {
   float* hist_c;
   float* aux;        // inference: one step's aux
   float* layer_out;  // (T, B, D*Hout): this direction's columns d*Hout ..
+  // The operands of the products: packed by this call (in ws) or beforehand (call.packed).
+  const PackedMatrix* w_in;
+  const PackedDir* rec;
+  const float* bias_in;  // GH folded biases (the dot path adds them after the products), or nullptr
   ForwardDirScratch* ws;
 
   // Pre-activations of step s: every step in training, two blocks in turn in inference.
@@ -64,7 +71,7 @@ struct ForwardDir : DirBase {
 
 // Gx = Xs·Wᵀ + bW: the step-ordered input, the packed (or viewed) W, and the biases.
 void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer_in, size_t I) {
-  const size_t T = call.T, B = call.B, GH = call.GH, H = call.H;
+  const size_t T = call.T, B = call.B, GH = call.GH;
   ForwardDirScratch& dw = *fd.ws;
   fd.xsp = layer_in;
   if (!call.map.identity(fd.reverse)) {
@@ -84,19 +91,21 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
   // packed, b rides along as an extra row, [Xs | 1]·[W | b]ᵀ, so no pass over Gx or over
   // each step's z adds it; with one or two rows (streaming) it is added after the dots.
   fd.has_bias = fd.w.bW != nullptr;
-  if (fd.has_bias) {
-    dw.bias_in.resize(GH);
-    const bool keep_rn = call.gru && call.c.reset_after;
-    for (size_t g = 0; g < GH; ++g)
-      dw.bias_in[g] = keep_rn && g >= 2 * H ? fd.w.bW[g] : fd.w.bW[g] + fd.w.bR[g];
-  }
   fd.dot_path = T * B <= kDotMaxRows;
   fd.K = I;
   fd.x_src = nullptr;
+  const bool cached_w = call.packed && !fd.dot_path;
+  fd.w_in = cached_w ? &call.packed->dirs[fd.slot].w_in : &dw.packed_w;
+  fd.bias_in = nullptr;
+  if (fd.has_bias && !cached_w) {
+    dw.bias_in.resize(GH);
+    fold_input_bias(call.c, fd.w, dw.bias_in.data());
+    fd.bias_in = dw.bias_in.data();
+  }
   if (fd.dot_path) {
     dw.packed_w.view_transposed(I, GH, fd.w.W, I);
   } else {
-    dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.has_bias ? dw.bias_in.data() : nullptr);
+    if (!cached_w) dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.bias_in);
     if (fd.has_bias) {  // the threads copy Xs into [Xs | 1]
       fd.K = I + 1;
       dw.xa.resize(T * B * fd.K);
@@ -137,7 +146,10 @@ ForwardDir plan_forward_dir(const ForwardCall& call, size_t l, size_t d, const f
                             const float* h0, const float* c0) {
   ForwardDir fd;
   fd.ws = &call.ws.dir[d];
-  static_cast<DirBase&>(fd) = plan_dir(call, l, d, false, fd.ws->jobs, fd.ws->packed);
+  // Weights packed beforehand serve the products a call of this many rows would pack.
+  const bool cached_rec = call.packed && call.B > kDotMaxRows;
+  static_cast<DirBase&>(fd) = plan_dir(call, l, d, false, fd.ws->jobs, fd.ws->packed, !cached_rec);
+  fd.rec = cached_rec ? &call.packed->dirs[fd.slot].rec : &fd.ws->packed;
   fd.sv = call.saved ? &call.layout.dirs[fd.slot] : nullptr;
   fd.layer_out = layer_out;
   plan_projection(call, fd, layer_in, layer_input_size(call.c, (int)l));
@@ -154,13 +166,12 @@ struct ProjCols {
 // Gx = Xs·Wᵀ + bW for the block of steps from s0, this thread's columns.
 void project_block(const ForwardCall& call, const ForwardDir& fd, const ProjCols& pc, size_t s0) {
   const size_t B = call.B, GH = call.GH;
-  const ForwardDirScratch& dw = *fd.ws;
   const size_t rows = (std::min(call.T, s0 + fd.proj_steps) - s0) * B;
   float* z = fd.z_step(s0, B, GH);
   for (size_t g0 = 0; g0 < GH; g0 += pc.stride) {
-    gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, dw.packed_w, z, GH, false, g0 + pc.n0, g0 + pc.n1);
+    gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, *fd.w_in, z, GH, false, g0 + pc.n0, g0 + pc.n1);
     if (fd.dot_path && fd.has_bias && pc.n1 > pc.n0)
-      add_row_vector(rows, pc.n1 - pc.n0, dw.bias_in.data() + g0 + pc.n0, z + g0 + pc.n0, GH, true);
+      add_row_vector(rows, pc.n1 - pc.n0, fd.bias_in + g0 + pc.n0, z + g0 + pc.n0, GH, true);
   }
 }
 
@@ -168,7 +179,6 @@ void project_block(const ForwardCall& call, const ForwardDir& fd, const ProjCols
 // layer output at each sequence's time.
 void forward_step(const Par& par, const ForwardCall& call, const ForwardDir& fd, size_t s) {
   const size_t B = call.B, H = call.H, Hout = call.Hout;
-  const ForwardDirScratch& dw = *fd.ws;
   // Training keeps every step; inference alternates between two slots.
   const size_t prev = fd.sv ? s : s % 2, next = fd.sv ? s + 1 : (s + 1) % 2;
   const float* h_prev = fd.h_out && s > 0 ? fd.h_out + (s - 1) * B * Hout : fd.hist_h + prev * B * Hout;
@@ -179,10 +189,10 @@ void forward_step(const Par& par, const ForwardCall& call, const ForwardDir& fd,
   switch (call.c.cell) {
     case CellType::kLstm:
       lstm_step_forward(par, h_new, fd.hist_c + next * B * H, io, h_prev, fd.hist_c + prev * B * H, mask, fd.w,
-                        dw.packed, fd.spec, (int)B);
+                        *fd.rec, fd.spec, (int)B);
       break;
-    case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, fd.w, dw.packed, fd.spec, (int)B); break;
-    case CellType::kRnn: rnn_step_forward(par, h_new, io, h_prev, mask, fd.w, dw.packed, fd.spec, (int)B); break;
+    case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, fd.w, *fd.rec, fd.spec, (int)B); break;
+    case CellType::kRnn: rnn_step_forward(par, h_new, io, h_prev, mask, fd.w, *fd.rec, fd.spec, (int)B); break;
   }
   size_t j0, j1;
   step_output_range(par, fd.spec, &j0, &j1);
@@ -209,7 +219,7 @@ void run_forward_dir(const Par& par, const ForwardCall& call, const ForwardDir& 
     }
   }
   fd.ws->jobs.fill(par);  // (ends with a barrier)
-  const bool fused = fused_step_fits(fd.spec, fd.ws->packed);
+  const bool fused = fused_step_fits(fd.spec, *fd.rec);
   ProjCols pc;
   pc.stride = fused ? call.H : call.GH;
   par.range(pc.stride, kSplitAlign, &pc.n0, &pc.n1);
@@ -247,12 +257,12 @@ float* layer_output(const ForwardCall& call, size_t l, float* y_tm) {
 
 Status forward(const RnnConfig& c, const float* params, SeqDims dims, const float* x,
                const int32_t* lengths, const float* h0, const float* c0, float* y, float* hN,
-               float* cN, float* saved) {
+               float* cN, float* saved, const PackedWeights* packed) {
   Status st = check_call(c, dims);
   if (st.ok) st = check_lengths(dims, lengths);
   if (!st.ok) return st;
   thread_local ForwardScratch ws;
-  const ForwardCall call(c, params, dims, lengths, saved, ws);
+  const ForwardCall call(c, params, dims, lengths, saved, saved ? nullptr : packed, ws);
   const size_t T = call.T, B = call.B, D = call.D, Hout = call.Hout;
   // Time-major views of x and y.
   const float* layer_in = x;
