@@ -1,6 +1,7 @@
 // forward() with weights packed beforehand (pack_weights, the addon's per-version cache for
 // streaming steps) gives the bits of forward() packing them itself, for every cell and option,
-// T = 1 and longer, rows per step below and past the few-row dot path.
+// T = 1 and longer, rows per step below and past the few-row dot path; and a streaming step
+// gives the bits of a sequence's first step.
 #include "rnn_case.h"
 
 using namespace frnn_test;
@@ -46,6 +47,39 @@ FRNN_TEST(packed_matches_unpacked_directed) {
         if (cell == CellType::kLstm) k.cfg.proj_size = 32, k.cfg.peephole = true;
         if (cell == CellType::kGru) k.cfg.reset_after = false;
         run_packed_case(k, seed++);
+      }
+}
+
+// A streaming step (T = 1: the fused step projects its input tile by tile) gives the bits of
+// the first step of a longer call (the driver's block projection before the steps).
+FRNN_TEST(step_matches_first_step_of_sequence) {
+  using frnn::CellType;
+  uint64_t seed = 300;
+  for (CellType cell : {CellType::kLstm, CellType::kGru, CellType::kRnn})
+    for (int B : {3, 9, 40})
+      for (int L : {1, 2}) {
+        RnnCase k;
+        k.cfg = make_config(cell, 24, 64);
+        k.cfg.num_layers = L;
+        if (cell == CellType::kLstm && L == 2) k.cfg.peephole = true;
+        k.T = 2, k.B = B, k.h0 = true, k.c0 = true;
+        FRNN_SCOPE("%s", describe(k).c_str());
+        Rng rng(seed++);
+        const RnnData d = make_data(k, rng);
+        std::vector<float> y2(k.y_size()), h2(k.h_size()), c2(k.c_size());
+        CHECK_OK(frnn::forward(k.cfg, d.params.data(), k.dims(), d.x.data(), nullptr, d.h0_ptr(), d.c0_ptr(),
+                               y2.data(), h2.data(), k.lstm() ? c2.data() : nullptr, nullptr));
+        frnn::SeqDims one = k.dims();
+        one.T = 1;
+        const size_t row = y2.size() / 2;
+        std::vector<float> y1(row), h1(h2.size()), c1(c2.size());
+        const auto packed = frnn::pack_weights(k.cfg, d.params.data());
+        for (const frnn::PackedWeights* p : {static_cast<const frnn::PackedWeights*>(nullptr), packed.get()}) {
+          CHECK_OK(frnn::forward(k.cfg, d.params.data(), one, d.x.data(), nullptr, d.h0_ptr(), d.c0_ptr(), y1.data(),
+                                 h1.data(), k.lstm() ? c1.data() : nullptr, nullptr, p));
+          CHECK(same_bits(y1, std::vector<float>(y2.begin(), y2.begin() + row)));
+        }
+        count_case();
       }
 }
 

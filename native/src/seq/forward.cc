@@ -45,6 +45,10 @@ struct ForwardDir : DirBase {
   size_t K;
   size_t proj_steps;  // steps per block of the input projection
   bool dot_path, has_bias;
+  // Streaming (T = 1, inference) with a fused step: the step's tiles project the input
+  // themselves (step_in), so z never makes a round trip through memory and a barrier goes.
+  bool fuse_input;
+  StepInput step_in;
   const SavedLayout::Dir* sv;  // this direction's record, or nullptr (inference)
   const float* xsp;    // step-ordered input, [Xs | 1] when the bias rides along
   const float* x_src;  // Xs to copy into [Xs | 1] (at xa), or nullptr
@@ -154,6 +158,8 @@ ForwardDir plan_forward_dir(const ForwardCall& call, size_t l, size_t d, const f
   fd.layer_out = layer_out;
   plan_projection(call, fd, layer_in, layer_input_size(call.c, (int)l));
   plan_states(call, fd, h0, c0);
+  fd.fuse_input = !fd.sv && call.T == 1 && !fd.dot_path && fused_step_fits(fd.spec, *fd.rec) && gemm_single_pass(fd.K);
+  fd.step_in = StepInput{fd.xsp, fd.K, fd.w_in};
   return fd;
 }
 
@@ -184,7 +190,7 @@ void forward_step(const Par& par, const ForwardCall& call, const ForwardDir& fd,
   const float* h_prev = fd.h_out && s > 0 ? fd.h_out + (s - 1) * B * Hout : fd.hist_h + prev * B * Hout;
   float* h_new = fd.h_out ? fd.h_out + s * B * Hout : fd.hist_h + next * B * Hout;
   float* aux_s = !cell_needs_aux(call.c) ? nullptr : fd.sv ? call.saved + fd.sv->aux + s * B * H : fd.aux;
-  StepIO io{fd.z_step(s, B, call.GH), aux_s};
+  StepIO io{fd.z_step(s, B, call.GH), aux_s, fd.fuse_input ? &fd.step_in : nullptr};
   const uint8_t* mask = call.map.mask(s);
   switch (call.c.cell) {
     case CellType::kLstm:
@@ -225,8 +231,10 @@ void run_forward_dir(const Par& par, const ForwardCall& call, const ForwardDir& 
   par.range(pc.stride, kSplitAlign, &pc.n0, &pc.n1);
   // A block is projected at the end of the step before it (before that step's barrier), so
   // its z rows are still in cache when the steps add the recurrent product to them.
-  project_block(call, fd, pc, 0);
-  par.barrier();
+  if (!fd.fuse_input) {
+    project_block(call, fd, pc, 0);
+    par.barrier();
+  }
   for (size_t s = 0; s < T; ++s) {
     forward_step(par, call, fd, s);
     if ((s + 1) % fd.proj_steps == 0 && s + 1 < T) project_block(call, fd, pc, s + 1);
@@ -274,8 +282,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
     ws.y_tm.resize(T * B * D * Hout);
     y_tm = ws.y_tm.data();
   }
-  ws.zeros_h.assign(B * Hout, 0.0f);
-  ws.zeros_c.assign(B * call.H, 0.0f);
+  if (!h0) ws.zeros_h.assign(B * Hout, 0.0f);
+  if (!c0) ws.zeros_c.assign(B * call.H, 0.0f);
   const int nth = num_threads();
   for (size_t l = 0; l < call.L; ++l) {
     float* layer_out = layer_output(call, l, y_tm);
