@@ -28,6 +28,18 @@ describe('step with out arrays', () => {
     expect(same(inPlace.output.data, want.output.data) && same(own.h.data, want.h.data) && same(own.c.data, want.c!.data)).toBe(true);
   });
 
+  test.each([1, 9])('B = %i: the output written over the state it reads (h0 shares memory with y) keeps its bits', (B) => {
+    for (const l of [new LSTM({ inputSize: 3, hiddenSize: 64, seed: 8 }), new GRU({ inputSize: 3, hiddenSize: 64, seed: 9 })]) {
+      const x = randomTensor([B, 3], 10);
+      const h = randomTensor([1, B, 64], 11), c = randomTensor([1, B, 64], 12);
+      const state = l.cell === 'lstm' ? { h, c } : { h };
+      const want = l.step(x, state);
+      const shared = h.data.slice();
+      const got = l.step(x, l.cell === 'lstm' ? { h: tensor(shared, [1, B, 64]), c } : { h: tensor(shared, [1, B, 64]) }, { out: { output: shared } });
+      expect(same(got.output.data, want.output.data) && same(got.h.data, want.h.data)).toBe(true);
+    }
+  });
+
   test('GRU with only some out arrays', () => {
     const l = new GRU({ inputSize: 4, hiddenSize: 16, seed: 5 });
     const x = randomTensor([6, 4], 6);

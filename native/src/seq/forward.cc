@@ -1,5 +1,6 @@
 // forward(): every layer, both directions, T steps (see driver.h for the step space).
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct ForwardDir : DirBase {
   float* h_out;      // inference of one direction in time order: step s's h is row s of this
                      // (the layer output), not a slot copied there; else nullptr
   float* hist_c;
+  // Inference: the states step 0 reads in place (h0, c0 or zeros), or nullptr (copied to slot 0).
+  const float* h_first;
+  const float* c_first;
   float* aux;        // inference: one step's aux
   float* layer_out;  // (T, B, D*Hout): this direction's columns d*Hout ..
   // The operands of the products: packed by this call (in ws) or beforehand (call.packed).
@@ -120,7 +124,15 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
   }
 }
 
+// Whether [a, a + na) and [b, b + nb) share memory (addresses compared as integers).
+bool overlaps(const float* a, size_t na, const float* b, size_t nb) {
+  const uintptr_t a0 = reinterpret_cast<uintptr_t>(a), b0 = reinterpret_cast<uintptr_t>(b);
+  return a0 < b0 + nb * sizeof(float) && b0 < a0 + na * sizeof(float);
+}
+
 // State histories (training) or two rotating buffers (inference), from h0, c0 (or zeros).
+// Inference reads h0 and c0 in place at step 0 (a streaming step then copies no state in),
+// unless they share memory with the output the steps write.
 void plan_states(const ForwardCall& call, ForwardDir& fd, const float* h0, const float* c0) {
   const size_t B = call.B, H = call.H, Hout = call.Hout;
   ForwardDirScratch& dw = *fd.ws;
@@ -141,9 +153,12 @@ void plan_states(const ForwardCall& call, ForwardDir& fd, const float* h0, const
     dw.aux.resize(B * H);
     fd.aux = dw.aux.data();
   }
-  std::memcpy(fd.hist_h, h_init, B * Hout * sizeof(float));
+  const size_t out_size = call.T * B * call.D * Hout;
+  fd.h_first = !fd.sv && !overlaps(h_init, B * Hout, fd.layer_out, out_size) ? h_init : nullptr;
+  fd.c_first = call.lstm && !fd.sv && !overlaps(c_init, B * H, fd.layer_out, out_size) ? c_init : nullptr;
+  if (!fd.h_first) std::memcpy(fd.hist_h, h_init, B * Hout * sizeof(float));
   fd.h_out = !fd.sv && call.D == 1 && call.map.identity(fd.reverse) ? fd.layer_out : nullptr;
-  if (call.lstm) std::memcpy(fd.hist_c, c_init, B * H * sizeof(float));
+  if (call.lstm && !fd.c_first) std::memcpy(fd.hist_c, c_init, B * H * sizeof(float));
 }
 
 ForwardDir plan_forward_dir(const ForwardCall& call, size_t l, size_t d, const float* layer_in, float* layer_out,
@@ -187,14 +202,17 @@ void forward_step(const Par& par, const ForwardCall& call, const ForwardDir& fd,
   const size_t B = call.B, H = call.H, Hout = call.Hout;
   // Training keeps every step; inference alternates between two slots.
   const size_t prev = fd.sv ? s : s % 2, next = fd.sv ? s + 1 : (s + 1) % 2;
-  const float* h_prev = fd.h_out && s > 0 ? fd.h_out + (s - 1) * B * Hout : fd.hist_h + prev * B * Hout;
+  const float* h_prev = s == 0 && fd.h_first ? fd.h_first
+                       : fd.h_out && s > 0 ? fd.h_out + (s - 1) * B * Hout
+                                           : fd.hist_h + prev * B * Hout;
+  const float* c_prev = !call.lstm ? nullptr : s == 0 && fd.c_first ? fd.c_first : fd.hist_c + prev * B * H;
   float* h_new = fd.h_out ? fd.h_out + s * B * Hout : fd.hist_h + next * B * Hout;
   float* aux_s = !cell_needs_aux(call.c) ? nullptr : fd.sv ? call.saved + fd.sv->aux + s * B * H : fd.aux;
   StepIO io{fd.z_step(s, B, call.GH), aux_s, fd.fuse_input ? &fd.step_in : nullptr};
   const uint8_t* mask = call.map.mask(s);
   switch (call.c.cell) {
     case CellType::kLstm:
-      lstm_step_forward(par, h_new, fd.hist_c + next * B * H, io, h_prev, fd.hist_c + prev * B * H, mask, fd.w,
+      lstm_step_forward(par, h_new, fd.hist_c + next * B * H, io, h_prev, c_prev, mask, fd.w,
                         *fd.rec, fd.spec, (int)B);
       break;
     case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, fd.w, *fd.rec, fd.spec, (int)B); break;
