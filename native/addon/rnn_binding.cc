@@ -156,11 +156,14 @@ class PackCache {
       if (packed_ && key_ == key) return packed_;
     }
     // Packed outside the lock: readers of other versions do not wait for it. Two first
-    // readers of one version may both pack it (same bits); the later one is kept.
+    // readers of one version may both pack it (same bits). The cache keeps the newest version
+    // (a late reader of an old snapshot does not push it out).
     std::shared_ptr<const frnn::PackedWeights> p = frnn::pack_weights(c, params);
     std::lock_guard<std::mutex> lock(mu_);
-    key_ = key;
-    packed_ = p;
+    if (!packed_ || version >= key_.version) {
+      key_ = key;
+      packed_ = p;
+    }
     return p;
   }
 
