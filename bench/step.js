@@ -92,7 +92,8 @@ async function main() {
     const state = cell === 'lstm' ? { h: { shape: [1, B, H], data: h }, c: { shape: [1, B, H], data: c } } : { h: { shape: [1, B, H], data: h } };
     // Results written into arrays kept across calls ({ out }, as a server reuses its batch's
     // arrays), and, apart, into new arrays per call (their page faults cost what the step does).
-    const out = { output: new Float32Array(B * H), h: new Float32Array(B * H), c: cell === 'lstm' ? new Float32Array(B * H) : undefined };
+    const out = { output: new Float32Array(B * H), h: new Float32Array(B * H) };
+    if (cell === 'lstm') out.c = new Float32Array(B * H);
     const ours = () => layer.step(xt, state, { out });
     const fresh = () => layer.step(xt, state);
     const ref = fresh();
