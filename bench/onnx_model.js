@@ -55,14 +55,16 @@ const intAttr = (name, v) => cat(bytes(1, name), int(3, v), int(20, 2));
  * @param {{ T: number, B: number, I: number, H: number }} dims
  * @param {{ W: {shape, data}, R: {shape, data}, B: {shape, data} }} weights ONNX layout, e.g. layer.stateDict('onnx')
  * @param {boolean} [linearBeforeReset] GRU: 1 = reset after the recurrent product (PyTorch)
+ * @param {{ states?: boolean }} [opts] states: initial_h (and initial_c) [1, B, H] as graph inputs
  */
-function rnnModel(cell, { T, B, I, H }, weights, linearBeforeReset = true) {
+function rnnModel(cell, { T, B, I, H }, weights, linearBeforeReset = true, { states = false } = {}) {
   const lstm = cell === 'lstm';
+  const stateInputs = !states ? [] : lstm ? ['initial_h', 'initial_c'] : ['initial_h'];
   const outputs = lstm ? ['Y', 'Y_h', 'Y_c'] : ['Y', 'Y_h'];
   const attrs = [intAttr('hidden_size', H)];
   if (!lstm) attrs.push(intAttr('linear_before_reset', linearBeforeReset ? 1 : 0));
   const node = cat(
-    ['X', 'W', 'R', 'B'].map((n) => bytes(1, n)),
+    ['X', 'W', 'R', 'B', ...(states ? ['', ...stateInputs] : [])].map((n) => bytes(1, n)),
     outputs.map((n) => bytes(2, n)),
     bytes(3, 'rnn'),
     bytes(4, lstm ? 'LSTM' : 'GRU'),
@@ -73,6 +75,7 @@ function rnnModel(cell, { T, B, I, H }, weights, linearBeforeReset = true) {
     bytes(2, 'fused-rnn-bench'),
     ['W', 'R', 'B'].map((n) => bytes(5, tensorProto(n, weights[n]))),
     bytes(11, valueInfo('X', [T, B, I])),
+    stateInputs.map((n) => bytes(11, valueInfo(n, [1, B, H]))),
     bytes(12, valueInfo('Y', [T, 1, B, H])),
     outputs.slice(1).map((n) => bytes(12, valueInfo(n, [1, B, H]))),
   );

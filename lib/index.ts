@@ -6,7 +6,7 @@ export { tensor, zeros, fromArray, toArray, type Tensor, type NestedArray } from
 export { LSTM } from './layers/recurrent/lstm';
 export { GRU } from './layers/recurrent/gru';
 export { RNN } from './layers/recurrent/rnn';
-export { Recurrent, type ForwardOptions, type ForwardResult, type BackwardGrads, type BackwardOptions, type BackwardResult, type StepState, type StepResult } from './layers/recurrent/recurrent';
+export { Recurrent, type ForwardOptions, type ForwardResult, type BackwardGrads, type BackwardOptions, type BackwardResult, type StepState, type RecurrentStepOptions, type StepResult } from './layers/recurrent/recurrent';
 export type { RecurrentOptions, LSTMOptions, GRUOptions, RNNOptions, Direction, Nonlinearity } from './layers/recurrent/config';
 export type { ActivationName, ActivationSpec, DirectionalActivation } from './layers/recurrent/activations';
 export type { Layout } from './layers/recurrent/layouts';

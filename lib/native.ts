@@ -28,9 +28,11 @@ export interface ParamEntry {
 type F32 = Float32Array;
 type OptF32 = Float32Array | null;
 
-/** forward(): outputs are written into `output`, `hN`, `cN`; `saved` (training) receives the record. */
+/** forward(): outputs are written into `output`, `hN`, `cN`; `saved` (training) receives the record.
+ * `packVersion` (inference): the version `params` holds (WeightStore.versionOf); the addon then packs
+ * them once for that version and keeps the pack across calls (streaming steps). */
 export type RnnForwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
-  h0: OptF32, c0: OptF32, output: F32, hN: F32, cN: OptF32, saved: OptF32];
+  h0: OptF32, c0: OptF32, output: F32, hN: F32, cN: OptF32, saved: OptF32, packVersion?: number | null];
 /** backward(): weight gradients accumulate into `grads`. */
 export type RnnBackwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
   h0: OptF32, c0: OptF32, saved: F32, dy: OptF32, dhN: OptF32, dcN: OptF32, dx: OptF32, dh0: OptF32, dc0: OptF32, grads: F32];

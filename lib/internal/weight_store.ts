@@ -68,6 +68,14 @@ export class WeightStore {
     this.version++;
   }
 
+  /** The version `data` (live weights or a snapshot) holds, for caches of what is derived from it
+   * (the addon's packed weights); null for the live weights while an update writes them, or for an
+   * array this store no longer tracks. */
+  versionOf(data: Float32Array): number | null {
+    if (data === this.weights) return this.updating > 0 ? null : this.version;
+    return data === this.snapshot?.data ? this.snapshot.version : null;
+  }
+
   /** The weights a sync reader reads now: live, or the version before an update in flight. */
   forSyncRead(): Float32Array {
     return this.updating > 0 ? this.snapshot!.data : this.weights;

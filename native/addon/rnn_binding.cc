@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,47 @@ struct SequenceArgs {
 // Pointers and dims of one forward call (plain data: safe to use off the main thread).
 struct ForwardArgs : SequenceArgs {
   float *y, *hN, *cN, *saved;
+  bool use_pack;        // read weights packed once for `version` (PackCache)
+  double version;
+};
+
+// Weights packed once per weight version for the calls that ask for it (streaming steps: a
+// T = 1 call would otherwise pack W and R every time, a quarter of a B = 256 step). Keyed by
+// the params pointer and the version lib/ passes (its WeightStore's: an update, or
+// loadStateDict, makes a new one). Jobs on several libuv threads read it at once: a pack is
+// immutable and shared by shared_ptr, a new version replaces the pointer under the mutex, and
+// a pack a running call still reads is freed only when that call lets go of it.
+class PackCache {
+ public:
+  // A precision (bf16 packs) would join the key.
+  struct Key {
+    const float* params;
+    double version;
+    bool operator==(const Key& o) const { return params == o.params && version == o.version; }
+  };
+
+  std::shared_ptr<const frnn::PackedWeights> get(const RnnConfig& c, const float* params, double version) {
+    const Key key{params, version};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (packed_ && key_ == key) return packed_;
+    }
+    // Packed outside the lock: readers of other versions do not wait for it. Two first
+    // readers of one version may both pack it (same bits). The cache keeps the newest version
+    // (a late reader of an old snapshot does not push it out).
+    std::shared_ptr<const frnn::PackedWeights> p = frnn::pack_weights(c, params);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!packed_ || version >= key_.version) {
+      key_ = key;
+      packed_ = p;
+    }
+    return p;
+  }
+
+ private:
+  std::mutex mu_;
+  Key key_{nullptr, 0};
+  std::shared_ptr<const frnn::PackedWeights> packed_;
 };
 
 // Pointers and dims of one backward call.
@@ -203,7 +245,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   bool lstm() const { return config_.cell == frnn::CellType::kLstm; }
 
-  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?)
+  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?, packVersion?)
   ForwardArgs forward_args(const Napi::CallbackInfo& info) {
     ForwardArgs a{};
     read_sequence_args(info, !(info[11].IsNull() || info[11].IsUndefined()), a);
@@ -212,11 +254,25 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     a.hN = f32_arg(info, 9, "hN", s.h, "L*D*B*Hout");
     a.cN = lstm() ? f32_arg(info, 10, "cN", s.c, "L*D*B*H", true) : nullptr;
     a.saved = f32_arg(info, 11, "saved", s.saved, "savedSize(T, B)", true);
+    a.version = version_arg(info, 12);
+    a.use_pack = a.version >= 0 && !a.saved && frnn::forward_packs(a.dims);
     return a;
   }
 
+  // The weight version of an inference call that reuses packed weights: a non-negative
+  // integer, or -1 for null/undefined (pack per call).
+  static double version_arg(const Napi::CallbackInfo& info, size_t i) {
+    Napi::Value v = info[i];
+    if (v.IsNull() || v.IsUndefined()) return -1;
+    if (!v.IsNumber()) throw_type(info.Env(), "Expected number or null for packVersion");
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 9007199254740991.0) || std::floor(d) != d)
+      throw_range(info.Env(), "Expected a non-negative integer for packVersion");
+    return d;
+  }
+
   Napi::Value Forward(const Napi::CallbackInfo& info) {
-    const frnn::Status st = run_forward(config_, forward_args(info));
+    const frnn::Status st = run_forward(config_, forward_args(info), *packs_);
     if (!st.ok) throw_range(info.Env(), st.message);
     return info.Env().Undefined();
   }
@@ -247,8 +303,10 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   Napi::Value BackwardAsync(const Napi::CallbackInfo& info);
 
-  static frnn::Status run_forward(const RnnConfig& c, const ForwardArgs& a) {
-    return frnn::forward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN, a.cN, a.saved);
+  static frnn::Status run_forward(const RnnConfig& c, const ForwardArgs& a, PackCache& packs) {
+    // Held until the call returns, even if another version replaces it in the cache meanwhile.
+    const std::shared_ptr<const frnn::PackedWeights> packed = a.use_pack ? packs.get(c, a.params, a.version) : nullptr;
+    return frnn::forward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN, a.cN, a.saved, packed.get());
   }
   static frnn::Status run_backward(const RnnConfig& c, const BackwardArgs& a) {
     return frnn::backward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.saved, a.dy, a.dhN, a.dcN, a.dx,
@@ -257,15 +315,16 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   RnnConfig config_;
   size_t param_count_ = 0;
+  std::shared_ptr<PackCache> packs_ = std::make_shared<PackCache>();
 };
 
-// Any number of jobs may run at once on one handle (it holds only the config; scratch is per
-// thread). Which calls may overlap is lib/'s business (readers and writers); the job keeps every
+// Any number of jobs may run at once on one handle (it holds the config and the PackCache;
+// scratch is per thread). Which calls may overlap is lib/'s business (readers and writers); the job keeps every
 // argument referenced until it settles, and lib/ passes only memory JS cannot take away meanwhile
 // (SharedArrayBuffers, or private copies).
 Napi::Value NativeRnn::ForwardAsync(const Napi::CallbackInfo& info) {
   const ForwardArgs a = forward_args(info);
-  return queue_job(info, "fused-rnn:forward", [c = config_, a] { return run_forward(c, a); });
+  return queue_job(info, "fused-rnn:forward", [c = config_, a, packs = packs_] { return run_forward(c, a, *packs); });
 }
 
 Napi::Value NativeRnn::BackwardAsync(const Napi::CallbackInfo& info) {

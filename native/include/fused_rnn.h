@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -105,10 +106,20 @@ struct SeqDims {
 // Floats of the training record forward() fills and backward() reads.
 size_t saved_size(const RnnConfig& c, SeqDims dims);
 
+// Weights packed once for many inference forwards (seq/packed_weights.h): what a forward
+// of more than two rows per step would pack from these params. Immutable: calls on any
+// threads may share one. Stale as soon as the params change.
+struct PackedWeights;
+std::shared_ptr<const PackedWeights> pack_weights(const RnnConfig& c, const float* params);
+// Whether an inference forward of these dims packs weights (else it reads them in place).
+bool forward_packs(SeqDims dims);
+
 // saved: nullptr for inference (nothing recorded), else saved_size() floats.
+// packed: nullptr, or pack_weights(c, params) for an inference call: the products read it
+// instead of packing (same bits).
 Status forward(const RnnConfig& c, const float* params, SeqDims dims, const float* x,
                const int32_t* lengths, const float* h0, const float* c0, float* y, float* hN,
-               float* cN, float* saved);
+               float* cN, float* saved, const PackedWeights* packed = nullptr);
 
 // After a training forward with the same config, params, x, lengths, h0, c0 and saved.
 // dy, dhN, dcN: nullptr = zero upstream gradient. Writes dx, dh0, dc0 (dc0 LSTM only,

@@ -63,6 +63,13 @@ export interface StepState {
   c?: Tensor;
 }
 
+export interface RecurrentStepOptions {
+  /** Arrays to write the results into instead of new ones (they may be the state's own arrays:
+   * the state is read before anything is written). A server stepping one batch after another
+   * reuses them and saves the page faults of fresh arrays, a large part of a big batch's step. */
+  out?: { output?: Float32Array; h?: Float32Array; c?: Float32Array };
+}
+
 export interface StepResult {
   /** Top layer's new hidden state, [B, Hout]. */
   output: Tensor;
@@ -348,7 +355,7 @@ export abstract class Recurrent {
    * One time step of streaming inference (unidirectional layers).
    * @example let s = lstm.step(tensor(x0, [B, I])); s = lstm.step(tensor(x1, [B, I]), s.state) // s.output [B, Hout]
    */
-  step(x: Tensor, state?: StepState): StepResult {
+  step(x: Tensor, state?: StepState, opts: RecurrentStepOptions = {}): StepResult {
     if (this.config.direction !== 'forward') {
       throw invalidArg('direction', "'forward' (step() streams forward in time)", this.config.direction);
     }
@@ -361,13 +368,17 @@ export abstract class Recurrent {
     const h0 = state?.h === undefined ? null : checkTensor('state.h', state.h, [L, B, Hout]).data;
     if (!lstm && state?.c !== undefined) throw invalidArg('state.c', `undefined (${this.className} has no cell state)`, state.c);
     const c0 = state?.c === undefined ? null : checkTensor('state.c', state.c, [L, B, H]).data;
-    // The three outputs are views of one buffer: a typed array of its own costs ~0.6 µs to
+    opts = ownOptions<RecurrentStepOptions>('opts', opts, ['out']);
+    const given = outArrays('out', opts.out, { output: B * Hout, h: L * B * Hout, c: lstm ? L * B * H : 0 });
+    // The outputs not given are views of one buffer: a typed array of its own costs ~0.6 µs to
     // allocate, a tenth of a step.
-    const all = new Float32Array(B * Hout + L * B * Hout + (lstm ? L * B * H : 0));
-    const out = all.subarray(0, B * Hout);
-    const h = all.subarray(B * Hout, B * Hout + L * B * Hout);
-    const c = lstm ? all.subarray(B * Hout + L * B * Hout) : null;
-    this.handle.forward(this.store.forSyncRead(), xt.data, 1, B, false, null, h0, c0, out, h, c, null);
+    const sizes = [given.output ? 0 : B * Hout, given.h ? 0 : L * B * Hout, lstm && !given.c ? L * B * H : 0];
+    const all = sizes[0] + sizes[1] + sizes[2] > 0 ? new Float32Array(sizes[0] + sizes[1] + sizes[2]) : null;
+    const out = given.output ?? all!.subarray(0, sizes[0]);
+    const h = given.h ?? all!.subarray(sizes[0], sizes[0] + sizes[1]);
+    const c = !lstm ? null : given.c ?? all!.subarray(sizes[0] + sizes[1]);
+    const weights = this.store.forSyncRead();
+    this.handle.forward(weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null, this.store.versionOf(weights));
     const hT = { shape: [L, B, Hout], data: h };
     const result: StepResult = { output: { shape: [B, Hout], data: out }, h: hT, state: { h: hT } };
     if (c) {
@@ -436,10 +447,11 @@ export abstract class Recurrent {
       record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null };
       return record;
     };
-    // The native call's arguments, given the weights to read.
+    // The native call's arguments, given the weights to read. Streaming calls (T = 1) read weights
+    // packed once per version.
     const args = (weights: Float32Array): RnnForwardArgs => record
       ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved]
-      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null];
+      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, T === 1 ? this.store.versionOf(weights) : null];
     // The same for a call that outlives this turn: the caller's arrays (inputs, and `out` arrays
     // JS could take away meanwhile) replaced by private ones; finish() copies the results out and
     // returns the private arrays for reuse.

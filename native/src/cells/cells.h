@@ -88,10 +88,27 @@ const GateKernels* simd_gates(CellType cell, const Activation* act);
 //   aux:   (B, H)  LSTM with projection: m = o*h(c) before projection (saved);
 //                  GRU: Rn = h·R_nᵀ + bR_n (reset_after) or q = r⊙h_prev (saved);
 //                  unused otherwise
+//   in:    nullptr when z holds gx on entry; else the input projection the fused step
+//          computes itself, tile by tile, before the recurrent products (streaming, T = 1:
+//          z is written, never read first). The same micro-kernel calls as the driver's
+//          projection, so the same bits.
+struct StepInput {
+  const float* a;  // [B × k] rows, [Xs | 1]
+  size_t k;
+  const PackedMatrix* w;  // [W | b]ᵀ, packed
+};
 struct StepIO {
   float* z;
   float* aux;
+  const StepInput* in = nullptr;
 };
+
+// z tile = in·[W | b]ᵀ for gates [0, G) of units [jb, jb + nb), rows [i0, i0 + rows): the
+// input projection of a fused step (StepIO::in).
+inline void project_step_tile(const StepInput& in, size_t G, size_t H, size_t i0, size_t rows, size_t jb, size_t nb,
+                              float* zt, size_t GH) {
+  for (size_t g = 0; g < G; ++g) gemm_packed_tile(rows, in.k, in.a + i0 * in.k, in.k, *in.w, g * H + jb, nb, zt, GH, false);
+}
 
 // Columns of h a thread owns when a step returns.
 inline void step_output_range(const Par& par, const CellSpec& s, size_t* j0, size_t* j1) {

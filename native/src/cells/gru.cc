@@ -28,6 +28,7 @@ void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, 
     for_each_step_tile(B, j0, j1, [&](size_t i0, size_t rows, size_t jb, size_t nb) {
       const float* hp = h_prev + i0 * H;
       float *zt = z + i0 * GH, *at = aux + i0 * H;
+      if (io.in) project_step_tile(*io.in, 3, H, i0, rows, jb, nb, zt, GH);
       gemm_packed_tile(rows, H, hp, H, pk.rec, jb, nb, zt, GH, true);
       gemm_packed_tile(rows, H, hp, H, pk.rec, H + jb, nb, zt, GH, true);
       gemm_packed_tile(rows, H, hp, H, pk.rec_n, jb, nb, at, H, false);

@@ -68,6 +68,7 @@ void lstm_step_forward(const Par& par, float* h, float* c, StepIO io, const floa
     // then its gate math.
     for_each_step_tile(B, j0, j1, [&](size_t i0, size_t rows, size_t jb, size_t nb) {
       float* zt = z + i0 * GH;
+      if (io.in) project_step_tile(*io.in, 4, H, i0, rows, jb, nb, zt, GH);
       for (size_t g = 0; g < 4; ++g)
         gemm_packed_tile(rows, Hout, h_prev + i0 * Hout, Hout, pk.rec, g * H + jb, nb, zt, GH, true);
       s.gates->lstm_forward(m + i0 * H, c + i0 * H, zt, c_prev + i0 * H, w.P, s, (int)rows, jb, jb + nb);

@@ -32,7 +32,8 @@ SeqCall::SeqCall(const RnnConfig& c_, const float* params_, SeqDims dims, const 
       map(T, B, lengths),
       layout(c_, T, B) {}
 
-DirBase plan_dir(const SeqCall& call, size_t l, size_t d, bool backward, PackJobs& jobs, PackedDir& packed) {
+DirBase plan_dir(const SeqCall& call, size_t l, size_t d, bool backward, PackJobs& jobs, PackedDir& packed,
+                 bool pack) {
   DirBase b;
   b.d = d;
   b.reverse = d == 1 || call.c.reverse;
@@ -40,7 +41,7 @@ DirBase plan_dir(const SeqCall& call, size_t l, size_t d, bool backward, PackJob
   b.w = dir_weights(call.c, call.params, (int)l, (int)d);
   b.spec = cell_spec(call.c, (int)d);
   jobs.clear();
-  pack_direction(jobs, packed, call.c.cell, b.w, b.spec, backward, call.B);
+  if (pack) pack_direction(jobs, packed, call.c.cell, b.w, b.spec, backward, call.B);
   return b;
 }
 

@@ -51,9 +51,10 @@ struct DirBase {
   DirWeights w;
   CellSpec spec;
 };
-// Fills the DirBase and plans (in jobs) the packing of the direction's weights for the
-// per-step products of forward or backward (pack_direction).
-DirBase plan_dir(const SeqCall& call, size_t l, size_t d, bool backward, PackJobs& jobs, PackedDir& packed);
+// Fills the DirBase and, with `pack`, plans (in jobs) the packing of the direction's weights
+// for the per-step products of forward or backward (pack_direction).
+DirBase plan_dir(const SeqCall& call, size_t l, size_t d, bool backward, PackJobs& jobs, PackedDir& packed,
+                 bool pack = true);
 
 // Runs run(par, d) for each of D directions with denormals flushed: two directions at once,
 // each on half of the threads (with a barrier of its own), when there are threads for both;

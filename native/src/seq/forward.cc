@@ -1,9 +1,11 @@
 // forward(): every layer, both directions, T steps (see driver.h for the step space).
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "seq/driver.h"
+#include "seq/packed_weights.h"
 
 namespace frnn {
 namespace {
@@ -28,13 +30,15 @@ struct ForwardScratch {
   ForwardDirScratch dir[2];  // the directions of a layer may run at the same time
 };
 
-// The call: sizes, the training record (or nullptr) and this thread's scratch.
+// The call: sizes, the training record (or nullptr), weights packed beforehand (or nullptr)
+// and this thread's scratch.
 struct ForwardCall : SeqCall {
   float* saved;
+  const PackedWeights* packed;
   ForwardScratch& ws;
   ForwardCall(const RnnConfig& c, const float* params, SeqDims dims, const int32_t* lengths, float* saved_,
-              ForwardScratch& ws_)
-      : SeqCall(c, params, dims, lengths), saved(saved_), ws(ws_) {}
+              const PackedWeights* packed_, ForwardScratch& ws_)
+      : SeqCall(c, params, dims, lengths), saved(saved_), packed(packed_), ws(ws_) {}
 };
 
 // One direction of one layer, ready to run: everything a thread needs, nothing to allocate.
@@ -42,6 +46,10 @@ struct ForwardDir : DirBase {
   size_t K;
   size_t proj_steps;  // steps per block of the input projection
   bool dot_path, has_bias;
+  // Streaming (T = 1, inference) with a fused step: the step's tiles project the input
+  // themselves (step_in), so z never makes a round trip through memory and a barrier goes.
+  bool fuse_input;
+  StepInput step_in;
   const SavedLayout::Dir* sv;  // this direction's record, or nullptr (inference)
   const float* xsp;    // step-ordered input, [Xs | 1] when the bias rides along
   const float* x_src;  // Xs to copy into [Xs | 1] (at xa), or nullptr
@@ -51,8 +59,15 @@ struct ForwardDir : DirBase {
   float* h_out;      // inference of one direction in time order: step s's h is row s of this
                      // (the layer output), not a slot copied there; else nullptr
   float* hist_c;
+  // Inference: the states step 0 reads in place (h0, c0 or zeros), or nullptr (copied to slot 0).
+  const float* h_first;
+  const float* c_first;
   float* aux;        // inference: one step's aux
   float* layer_out;  // (T, B, D*Hout): this direction's columns d*Hout ..
+  // The operands of the products: packed by this call (in ws) or beforehand (call.packed).
+  const PackedMatrix* w_in;
+  const PackedDir* rec;
+  const float* bias_in;  // GH folded biases (the dot path adds them after the products), or nullptr
   ForwardDirScratch* ws;
 
   // Pre-activations of step s: every step in training, two blocks in turn in inference.
@@ -64,7 +79,7 @@ struct ForwardDir : DirBase {
 
 // Gx = Xs·Wᵀ + bW: the step-ordered input, the packed (or viewed) W, and the biases.
 void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer_in, size_t I) {
-  const size_t T = call.T, B = call.B, GH = call.GH, H = call.H;
+  const size_t T = call.T, B = call.B, GH = call.GH;
   ForwardDirScratch& dw = *fd.ws;
   fd.xsp = layer_in;
   if (!call.map.identity(fd.reverse)) {
@@ -84,19 +99,21 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
   // packed, b rides along as an extra row, [Xs | 1]·[W | b]ᵀ, so no pass over Gx or over
   // each step's z adds it; with one or two rows (streaming) it is added after the dots.
   fd.has_bias = fd.w.bW != nullptr;
-  if (fd.has_bias) {
-    dw.bias_in.resize(GH);
-    const bool keep_rn = call.gru && call.c.reset_after;
-    for (size_t g = 0; g < GH; ++g)
-      dw.bias_in[g] = keep_rn && g >= 2 * H ? fd.w.bW[g] : fd.w.bW[g] + fd.w.bR[g];
-  }
   fd.dot_path = T * B <= kDotMaxRows;
   fd.K = I;
   fd.x_src = nullptr;
+  const bool cached_w = call.packed && !fd.dot_path;
+  fd.w_in = cached_w ? &call.packed->dirs[fd.slot].w_in : &dw.packed_w;
+  fd.bias_in = nullptr;
+  if (fd.has_bias && !cached_w) {
+    dw.bias_in.resize(GH);
+    fold_input_bias(call.c, fd.w, dw.bias_in.data());
+    fd.bias_in = dw.bias_in.data();
+  }
   if (fd.dot_path) {
     dw.packed_w.view_transposed(I, GH, fd.w.W, I);
   } else {
-    dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.has_bias ? dw.bias_in.data() : nullptr);
+    if (!cached_w) dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.bias_in);
     if (fd.has_bias) {  // the threads copy Xs into [Xs | 1]
       fd.K = I + 1;
       dw.xa.resize(T * B * fd.K);
@@ -107,7 +124,15 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
   }
 }
 
+// Whether [a, a + na) and [b, b + nb) share memory (addresses compared as integers).
+bool overlaps(const float* a, size_t na, const float* b, size_t nb) {
+  const uintptr_t a0 = reinterpret_cast<uintptr_t>(a), b0 = reinterpret_cast<uintptr_t>(b);
+  return a0 < b0 + nb * sizeof(float) && b0 < a0 + na * sizeof(float);
+}
+
 // State histories (training) or two rotating buffers (inference), from h0, c0 (or zeros).
+// Inference reads h0 and c0 in place at step 0 (a streaming step then copies no state in),
+// unless they share memory with the output the steps write.
 void plan_states(const ForwardCall& call, ForwardDir& fd, const float* h0, const float* c0) {
   const size_t B = call.B, H = call.H, Hout = call.Hout;
   ForwardDirScratch& dw = *fd.ws;
@@ -128,20 +153,28 @@ void plan_states(const ForwardCall& call, ForwardDir& fd, const float* h0, const
     dw.aux.resize(B * H);
     fd.aux = dw.aux.data();
   }
-  std::memcpy(fd.hist_h, h_init, B * Hout * sizeof(float));
+  const size_t out_size = call.T * B * call.D * Hout;
+  fd.h_first = !fd.sv && !overlaps(h_init, B * Hout, fd.layer_out, out_size) ? h_init : nullptr;
+  fd.c_first = call.lstm && !fd.sv && !overlaps(c_init, B * H, fd.layer_out, out_size) ? c_init : nullptr;
+  if (!fd.h_first) std::memcpy(fd.hist_h, h_init, B * Hout * sizeof(float));
   fd.h_out = !fd.sv && call.D == 1 && call.map.identity(fd.reverse) ? fd.layer_out : nullptr;
-  if (call.lstm) std::memcpy(fd.hist_c, c_init, B * H * sizeof(float));
+  if (call.lstm && !fd.c_first) std::memcpy(fd.hist_c, c_init, B * H * sizeof(float));
 }
 
 ForwardDir plan_forward_dir(const ForwardCall& call, size_t l, size_t d, const float* layer_in, float* layer_out,
                             const float* h0, const float* c0) {
   ForwardDir fd;
   fd.ws = &call.ws.dir[d];
-  static_cast<DirBase&>(fd) = plan_dir(call, l, d, false, fd.ws->jobs, fd.ws->packed);
+  // Weights packed beforehand serve the products a call of this many rows would pack.
+  const bool cached_rec = call.packed && call.B > kDotMaxRows;
+  static_cast<DirBase&>(fd) = plan_dir(call, l, d, false, fd.ws->jobs, fd.ws->packed, !cached_rec);
+  fd.rec = cached_rec ? &call.packed->dirs[fd.slot].rec : &fd.ws->packed;
   fd.sv = call.saved ? &call.layout.dirs[fd.slot] : nullptr;
   fd.layer_out = layer_out;
   plan_projection(call, fd, layer_in, layer_input_size(call.c, (int)l));
   plan_states(call, fd, h0, c0);
+  fd.fuse_input = !fd.sv && call.T == 1 && !fd.dot_path && fused_step_fits(fd.spec, *fd.rec) && gemm_single_pass(fd.K);
+  fd.step_in = StepInput{fd.xsp, fd.K, fd.w_in};
   return fd;
 }
 
@@ -154,13 +187,12 @@ struct ProjCols {
 // Gx = Xs·Wᵀ + bW for the block of steps from s0, this thread's columns.
 void project_block(const ForwardCall& call, const ForwardDir& fd, const ProjCols& pc, size_t s0) {
   const size_t B = call.B, GH = call.GH;
-  const ForwardDirScratch& dw = *fd.ws;
   const size_t rows = (std::min(call.T, s0 + fd.proj_steps) - s0) * B;
   float* z = fd.z_step(s0, B, GH);
   for (size_t g0 = 0; g0 < GH; g0 += pc.stride) {
-    gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, dw.packed_w, z, GH, false, g0 + pc.n0, g0 + pc.n1);
+    gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, *fd.w_in, z, GH, false, g0 + pc.n0, g0 + pc.n1);
     if (fd.dot_path && fd.has_bias && pc.n1 > pc.n0)
-      add_row_vector(rows, pc.n1 - pc.n0, dw.bias_in.data() + g0 + pc.n0, z + g0 + pc.n0, GH, true);
+      add_row_vector(rows, pc.n1 - pc.n0, fd.bias_in + g0 + pc.n0, z + g0 + pc.n0, GH, true);
   }
 }
 
@@ -168,21 +200,23 @@ void project_block(const ForwardCall& call, const ForwardDir& fd, const ProjCols
 // layer output at each sequence's time.
 void forward_step(const Par& par, const ForwardCall& call, const ForwardDir& fd, size_t s) {
   const size_t B = call.B, H = call.H, Hout = call.Hout;
-  const ForwardDirScratch& dw = *fd.ws;
   // Training keeps every step; inference alternates between two slots.
   const size_t prev = fd.sv ? s : s % 2, next = fd.sv ? s + 1 : (s + 1) % 2;
-  const float* h_prev = fd.h_out && s > 0 ? fd.h_out + (s - 1) * B * Hout : fd.hist_h + prev * B * Hout;
+  const float* h_prev = s == 0 && fd.h_first ? fd.h_first
+                       : fd.h_out && s > 0 ? fd.h_out + (s - 1) * B * Hout
+                                           : fd.hist_h + prev * B * Hout;
+  const float* c_prev = !call.lstm ? nullptr : s == 0 && fd.c_first ? fd.c_first : fd.hist_c + prev * B * H;
   float* h_new = fd.h_out ? fd.h_out + s * B * Hout : fd.hist_h + next * B * Hout;
   float* aux_s = !cell_needs_aux(call.c) ? nullptr : fd.sv ? call.saved + fd.sv->aux + s * B * H : fd.aux;
-  StepIO io{fd.z_step(s, B, call.GH), aux_s};
+  StepIO io{fd.z_step(s, B, call.GH), aux_s, fd.fuse_input ? &fd.step_in : nullptr};
   const uint8_t* mask = call.map.mask(s);
   switch (call.c.cell) {
     case CellType::kLstm:
-      lstm_step_forward(par, h_new, fd.hist_c + next * B * H, io, h_prev, fd.hist_c + prev * B * H, mask, fd.w,
-                        dw.packed, fd.spec, (int)B);
+      lstm_step_forward(par, h_new, fd.hist_c + next * B * H, io, h_prev, c_prev, mask, fd.w,
+                        *fd.rec, fd.spec, (int)B);
       break;
-    case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, fd.w, dw.packed, fd.spec, (int)B); break;
-    case CellType::kRnn: rnn_step_forward(par, h_new, io, h_prev, mask, fd.w, dw.packed, fd.spec, (int)B); break;
+    case CellType::kGru: gru_step_forward(par, h_new, io, h_prev, mask, fd.w, *fd.rec, fd.spec, (int)B); break;
+    case CellType::kRnn: rnn_step_forward(par, h_new, io, h_prev, mask, fd.w, *fd.rec, fd.spec, (int)B); break;
   }
   size_t j0, j1;
   step_output_range(par, fd.spec, &j0, &j1);
@@ -209,14 +243,16 @@ void run_forward_dir(const Par& par, const ForwardCall& call, const ForwardDir& 
     }
   }
   fd.ws->jobs.fill(par);  // (ends with a barrier)
-  const bool fused = fused_step_fits(fd.spec, fd.ws->packed);
+  const bool fused = fused_step_fits(fd.spec, *fd.rec);
   ProjCols pc;
   pc.stride = fused ? call.H : call.GH;
   par.range(pc.stride, kSplitAlign, &pc.n0, &pc.n1);
   // A block is projected at the end of the step before it (before that step's barrier), so
   // its z rows are still in cache when the steps add the recurrent product to them.
-  project_block(call, fd, pc, 0);
-  par.barrier();
+  if (!fd.fuse_input) {
+    project_block(call, fd, pc, 0);
+    par.barrier();
+  }
   for (size_t s = 0; s < T; ++s) {
     forward_step(par, call, fd, s);
     if ((s + 1) % fd.proj_steps == 0 && s + 1 < T) project_block(call, fd, pc, s + 1);
@@ -247,12 +283,12 @@ float* layer_output(const ForwardCall& call, size_t l, float* y_tm) {
 
 Status forward(const RnnConfig& c, const float* params, SeqDims dims, const float* x,
                const int32_t* lengths, const float* h0, const float* c0, float* y, float* hN,
-               float* cN, float* saved) {
+               float* cN, float* saved, const PackedWeights* packed) {
   Status st = check_call(c, dims);
   if (st.ok) st = check_lengths(dims, lengths);
   if (!st.ok) return st;
   thread_local ForwardScratch ws;
-  const ForwardCall call(c, params, dims, lengths, saved, ws);
+  const ForwardCall call(c, params, dims, lengths, saved, saved ? nullptr : packed, ws);
   const size_t T = call.T, B = call.B, D = call.D, Hout = call.Hout;
   // Time-major views of x and y.
   const float* layer_in = x;
@@ -264,8 +300,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
     ws.y_tm.resize(T * B * D * Hout);
     y_tm = ws.y_tm.data();
   }
-  ws.zeros_h.assign(B * Hout, 0.0f);
-  ws.zeros_c.assign(B * call.H, 0.0f);
+  if (!h0) ws.zeros_h.assign(B * Hout, 0.0f);
+  if (!c0) ws.zeros_c.assign(B * call.H, 0.0f);
   const int nth = num_threads();
   for (size_t l = 0; l < call.L; ++l) {
     float* layer_out = layer_output(call, l, y_tm);
