@@ -129,7 +129,19 @@ struct SequenceArgs {
 // Pointers and dims of one forward call (plain data: safe to use off the main thread).
 struct ForwardArgs : SequenceArgs {
   float *y, *hN, *cN, *saved;
+  frnn::Precision precision;  // of this call's products (the handle's config is shared by calls)
 };
+
+// forward's precision argument: undefined, 'fp32' or 'bf16' ('int8' is refused until it exists).
+frnn::Precision precision_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsUndefined()) return frnn::Precision::kFp32;
+  if (!info[i].IsString()) throw_type(info.Env(), "Expected string for precision");
+  const std::string p = info[i].As<Napi::String>().Utf8Value();
+  if (p == "fp32") return frnn::Precision::kFp32;
+  if (p == "bf16") return frnn::Precision::kBf16;
+  if (p == "int8") throw_range(info.Env(), "int8 precision is not implemented yet");
+  throw_range(info.Env(), "Expected precision 'fp32' or 'bf16', got '" + p + "'");
+}
 
 // Pointers and dims of one backward call.
 struct BackwardArgs : SequenceArgs {
@@ -203,7 +215,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   bool lstm() const { return config_.cell == frnn::CellType::kLstm; }
 
-  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?)
+  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?, precision?)
   ForwardArgs forward_args(const Napi::CallbackInfo& info) {
     ForwardArgs a{};
     read_sequence_args(info, !(info[11].IsNull() || info[11].IsUndefined()), a);
@@ -212,6 +224,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     a.hN = f32_arg(info, 9, "hN", s.h, "L*D*B*Hout");
     a.cN = lstm() ? f32_arg(info, 10, "cN", s.c, "L*D*B*H", true) : nullptr;
     a.saved = f32_arg(info, 11, "saved", s.saved, "savedSize(T, B)", true);
+    a.precision = precision_arg(info, 12);
     return a;
   }
 
@@ -247,7 +260,8 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   Napi::Value BackwardAsync(const Napi::CallbackInfo& info);
 
-  static frnn::Status run_forward(const RnnConfig& c, const ForwardArgs& a) {
+  static frnn::Status run_forward(RnnConfig c, const ForwardArgs& a) {
+    c.precision = a.precision;
     return frnn::forward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN, a.cN, a.saved);
   }
   static frnn::Status run_backward(const RnnConfig& c, const BackwardArgs& a) {

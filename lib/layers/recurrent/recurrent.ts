@@ -1,8 +1,8 @@
 // The shared machinery of LSTM, GRU and RNN: parameters in one flat buffer, forward,
 // backward, streaming steps, and state dicts. Cell-specific math lives in native/src/cells.
-import { Described, checkBoolean, checkInteger, checkKnownKeys, invalidArg, invalidType, ownOptions } from '../../internal/check';
+import { Described, checkBoolean, checkInteger, checkKnownKeys, checkOneOf, invalidArg, invalidType, ownOptions } from '../../internal/check';
 import { mixSeed, mulberry32 } from '../../internal/random';
-import { native, ParamKind, type NativeRnn, type ParamEntry, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
+import { native, ParamKind, type NativeRnn, type ParamEntry, type Precision, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { checkTensor, checkTensorRank, type Tensor } from '../../tensor';
 import type { ResolvedSequenceOptions } from '../layer';
 import { copyOf, give, take } from '../../internal/scratch';
@@ -100,6 +100,7 @@ export abstract class Recurrent {
   /** Per-layer handles for training with dropout between layers (made on first use). */
   private layerwise: Layerwise | null = null;
   private dropoutCalls = 0;
+  private precisionValue: Precision = 'fp32';
 
   protected constructor(cell: CellKind, options: unknown) {
     const resolved = resolveOptions(cell, options);
@@ -137,6 +138,21 @@ export abstract class Recurrent {
   get gateCount(): number { return gateCount(this.config.cell); }
   /** 'LSTM', 'GRU' or 'RNN'. */
   get className(): string { return CELL_CLASS_NAMES[this.config.cell]; }
+
+  /** The number format of inference's matrix products (setPrecision). */
+  get precision(): Precision { return this.precisionValue; }
+
+  /**
+   * Inference (forward without `training`, forwardAsync, step) runs its matrix products in
+   * `precision`: 'fp32' (the default) or 'bf16' (weights and the products' inputs rounded to
+   * bfloat16, sums, gate math and states in float32; README, Precision). The weights stay
+   * float32. A 'bf16' layer refuses training calls: set 'fp32' again to train.
+   * @throws RangeError for 'int8' (not implemented yet) or any other value.
+   */
+  setPrecision(precision: Precision): this {
+    this.precisionValue = checkPrecision(precision);
+    return this;
+  }
 
   /** PyTorch's init: every weight and bias uniform(-1/sqrt(H), 1/sqrt(H)). */
   resetParameters(seed: number): void {
@@ -370,7 +386,7 @@ export abstract class Recurrent {
     const out = all.subarray(0, B * Hout);
     const h = all.subarray(B * Hout, B * Hout + L * B * Hout);
     const c = lstm ? all.subarray(B * Hout + L * B * Hout) : null;
-    this.handle.forward(this.store.forSyncRead(), xt.data, 1, B, false, null, h0, c0, out, h, c, null);
+    this.handle.forward(this.store.forSyncRead(), xt.data, 1, B, false, null, h0, c0, out, h, c, null, this.precisionValue);
     const hT = { shape: [L, B, Hout], data: h };
     const result: StepResult = { output: { shape: [B, Hout], data: out }, h: hT, state: { h: hT } };
     if (c) {
@@ -415,6 +431,10 @@ export abstract class Recurrent {
     const c0 = opts.c0 === undefined ? null : checkTensor('c0', opts.c0, [L * D, B, H]).data;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, T, B);
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
+    if (training && this.precisionValue !== 'fp32') {
+      throw new Error(`${this.className}: precision is '${this.precisionValue}', which is inference only for now: ` +
+        "training runs in fp32 (call setPrecision('fp32') first)");
+    }
     const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
     const byLayer = training && this.config.dropout > 0 && L > 1;
     const out = outArrays('out', opts.out, { output: T * B * D * Hout, hN: L * D * B * Hout, cN: lstm ? L * D * B * H : 0 });
@@ -442,7 +462,7 @@ export abstract class Recurrent {
     // The native call's arguments, given the weights to read.
     const args = (weights: Float32Array): RnnForwardArgs => record
       ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved]
-      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null];
+      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, this.precisionValue];
     // The same for a call that outlives this turn: the caller's arrays (inputs, and `out` arrays
     // JS could take away meanwhile) replaced by private ones; finish() copies the results out and
     // returns the private arrays for reuse.
@@ -471,6 +491,13 @@ export abstract class Recurrent {
     });
     return { training, byLayer, args, asyncArgs, result, startRecord, layerwise };
   }
+}
+
+/** A precision setPrecision() accepts: 'fp32' or 'bf16'; 'int8' is refused until it exists. */
+export function checkPrecision(precision: unknown): Precision {
+  const p = checkOneOf('precision', precision, ['fp32', 'bf16', 'int8'] as const);
+  if (p === 'int8') throw invalidArg('precision', "'fp32' or 'bf16' (int8 is not implemented yet)", p);
+  return p;
 }
 
 /** The caller's `out` arrays, each checked to be a Float32Array of exactly its result's length. */

@@ -283,6 +283,7 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   Status st = check_call(c, dims);
   if (st.ok && !saved) st = Status::Error("Expected the training record of a forward pass");
   if (st.ok) st = check_lengths(dims, lengths);
+  if (st.ok && c.precision != Precision::kFp32) st = Status::Error(kTrainingIsFp32);
   if (!st.ok) return st;
   const BackwardCall call(c, params, dims, lengths, saved, dhN, dcN, dh0, dc0, dparams);
   const size_t T = call.T, B = call.B, TB = T * B, DHout = call.D * call.Hout;

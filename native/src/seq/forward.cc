@@ -42,6 +42,7 @@ struct ForwardDir : DirBase {
   size_t K;
   size_t proj_steps;  // steps per block of the input projection
   bool dot_path, has_bias;
+  bool bias_after;  // bW added to Gx after the product (dot path, bf16), not riding along in it
   const SavedLayout::Dir* sv;  // this direction's record, or nullptr (inference)
   const float* xsp;    // step-ordered input, [Xs | 1] when the bias rides along
   const float* x_src;  // Xs to copy into [Xs | 1] (at xa), or nullptr
@@ -90,11 +91,16 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
     for (size_t g = 0; g < GH; ++g)
       dw.bias_in[g] = keep_rn && g >= 2 * H ? fd.w.bW[g] : fd.w.bW[g] + fd.w.bR[g];
   }
-  fd.dot_path = T * B <= kDotMaxRows;
+  // bf16 products always pack W (to bf16 pairs) and keep the bias in float32, added after.
+  const bool bf16 = call.c.precision == Precision::kBf16;
+  fd.dot_path = T * B <= kDotMaxRows && !bf16;
+  fd.bias_after = fd.has_bias && (fd.dot_path || bf16);
   fd.K = I;
   fd.x_src = nullptr;
   if (fd.dot_path) {
     dw.packed_w.view_transposed(I, GH, fd.w.W, I);
+  } else if (bf16) {
+    dw.jobs.pack_bf16(dw.packed_w, true, I, GH, fd.w.W, I);
   } else {
     dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.has_bias ? dw.bias_in.data() : nullptr);
     if (fd.has_bias) {  // the threads copy Xs into [Xs | 1]
@@ -159,7 +165,7 @@ void project_block(const ForwardCall& call, const ForwardDir& fd, const ProjCols
   float* z = fd.z_step(s0, B, GH);
   for (size_t g0 = 0; g0 < GH; g0 += pc.stride) {
     gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, dw.packed_w, z, GH, false, g0 + pc.n0, g0 + pc.n1);
-    if (fd.dot_path && fd.has_bias && pc.n1 > pc.n0)
+    if (fd.bias_after && pc.n1 > pc.n0)
       add_row_vector(rows, pc.n1 - pc.n0, dw.bias_in.data() + g0 + pc.n0, z + g0 + pc.n0, GH, true);
   }
 }
@@ -250,6 +256,7 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
                float* cN, float* saved) {
   Status st = check_call(c, dims);
   if (st.ok) st = check_lengths(dims, lengths);
+  if (st.ok && saved && c.precision != Precision::kFp32) st = Status::Error(kTrainingIsFp32);
   if (!st.ok) return st;
   thread_local ForwardScratch ws;
   const ForwardCall call(c, params, dims, lengths, saved, ws);

@@ -29,6 +29,12 @@ void PackJobs::pack(PackedMatrix& m, bool trans_b, size_t k, size_t n, const flo
   m_[n_++] = &m;
 }
 
+void PackJobs::pack_bf16(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb) {
+  assert(n_ < sizeof m_ / sizeof m_[0]);
+  m.plan_bf16(trans_b, k, n, b, ldb);
+  m_[n_++] = &m;
+}
+
 void PackJobs::fill(const Par& par) const {
   for (size_t i = 0; i < n_; ++i) {
     size_t j0, j1;
@@ -39,11 +45,13 @@ void PackJobs::fill(const Par& par) const {
 }
 
 void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
-                    bool backward, size_t B) {
+                    bool backward, size_t B, bool bf16) {
   const size_t H = s.H, Hout = s.Hout, GH = (size_t)s.G * H;
   // Forward with few rows per step reads the weights in place (no copy at all).
   auto forward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
-    if (B <= kDotMaxRows)
+    if (bf16)
+      jobs.pack_bf16(m, true, k, n, b, k);
+    else if (B <= kDotMaxRows)
       m.view_transposed(k, n, b, k);
     else
       jobs.pack(m, true, k, n, b, k);
