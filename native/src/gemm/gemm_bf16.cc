@@ -77,9 +77,10 @@ class Bf16FpMode {
 #endif
 };
 
-// Rows of A converted at a time: the block's bf16 rows stay in L1/L2 while every panel of the
-// thread's columns passes over them.
-constexpr size_t kRowBlock = 64;
+// Bytes of A converted at a time: the block's bf16 rows stay in L2 while every panel of the
+// thread's columns passes over them once. (Blocks of 64 rows streamed a large layer's 2 MiB of
+// bf16 weights from L3 twice per step at B = 128.)
+constexpr size_t kRowBlockBytes = 262144;
 
 }  // namespace
 
@@ -96,8 +97,9 @@ void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const Pack
   const Bf16FpMode mode;
   thread_local std::vector<bf16> a16;
   const size_t lda16 = 2 * b.k2;
-  for (size_t i0 = 0; i0 < m; i0 += kRowBlock) {
-    const size_t mc = std::min(kRowBlock, m - i0);
+  const size_t row_block = std::max(cfg.mr, kRowBlockBytes / (lda16 * sizeof(bf16)) / cfg.mr * cfg.mr);
+  for (size_t i0 = 0; i0 < m; i0 += row_block) {
+    const size_t mc = std::min(row_block, m - i0);
     a16.resize(mc * lda16);
     cfg.convert(mc, k, a + i0 * lda, lda, a16.data(), lda16);
     for (size_t j = n0; j < n1; j += b.nr) {
