@@ -39,12 +39,13 @@ export interface PrecisionsInfo {
 }
 
 /** forward(): outputs are written into `output`, `hN`, `cN`; `saved` (training) receives the record.
- * `precision` (default 'fp32'): 'bf16' is inference only (`saved` null); 'int8' is refused (not implemented yet). */
+ * `precision` (default 'fp32') of the products; 'int8' is refused (not implemented yet). */
 export type RnnForwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
   h0: OptF32, c0: OptF32, output: F32, hN: F32, cN: OptF32, saved: OptF32, precision?: Precision];
-/** backward(): weight gradients accumulate into `grads`. */
+/** backward(): weight gradients accumulate into `grads`. `precision`: the training forward's (bf16: mixed precision). */
 export type RnnBackwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
-  h0: OptF32, c0: OptF32, saved: F32, dy: OptF32, dhN: OptF32, dcN: OptF32, dx: OptF32, dh0: OptF32, dc0: OptF32, grads: F32];
+  h0: OptF32, c0: OptF32, saved: F32, dy: OptF32, dhN: OptF32, dcN: OptF32, dx: OptF32, dh0: OptF32, dc0: OptF32, grads: F32,
+  precision?: Precision];
 
 /** The addon's handle of one layer configuration (native/addon/rnn_binding.cc). */
 export interface NativeRnn {

@@ -105,9 +105,9 @@ export class Sequential implements Model {
   }
 
   /**
-   * Every recurrent layer's inference precision (Recurrent.setPrecision): predict, step and
-   * serve then run their products in it; Dense and Embedding layers stay fp32. A 'bf16' model
-   * refuses fit and training calls: set 'fp32' again to train.
+   * Every recurrent layer's precision (Recurrent.setPrecision): predict, step, serve and fit
+   * then run the recurrent layers' products in it (fit in 'bf16': mixed precision, the weights,
+   * gradients and optimizer state stay float32); Dense and Embedding layers stay fp32.
    * @throws RangeError for 'int8' (not implemented yet) or any other value; no layer changes then.
    */
   setPrecision(precision: Precision): this {

@@ -132,7 +132,8 @@ struct ForwardArgs : SequenceArgs {
   frnn::Precision precision;  // of this call's products (the handle's config is shared by calls)
 };
 
-// forward's precision argument: undefined, 'fp32' or 'bf16' ('int8' is refused until it exists).
+// The precision argument of forward and backward: undefined, 'fp32' or 'bf16' ('int8' is refused
+// until it exists).
 frnn::Precision precision_arg(const Napi::CallbackInfo& info, size_t i) {
   if (info[i].IsUndefined()) return frnn::Precision::kFp32;
   if (!info[i].IsString()) throw_type(info.Env(), "Expected string for precision");
@@ -147,6 +148,7 @@ frnn::Precision precision_arg(const Napi::CallbackInfo& info, size_t i) {
 struct BackwardArgs : SequenceArgs {
   const float *saved, *dy, *dhN, *dcN;
   float *dx, *dh0, *dc0, *dparams;
+  frnn::Precision precision;  // the one the training forward that wrote `saved` ran in
 };
 
 class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
@@ -236,7 +238,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   Napi::Value ForwardAsync(const Napi::CallbackInfo& info);
 
-  // backward(params, x, T, B, batchFirst, lengths?, h0?, c0?, saved, dy?, dhN?, dcN?, dx?, dh0?, dc0?, dparams)
+  // backward(params, x, T, B, batchFirst, lengths?, h0?, c0?, saved, dy?, dhN?, dcN?, dx?, dh0?, dc0?, dparams, precision?)
   BackwardArgs backward_args(const Napi::CallbackInfo& info) {
     BackwardArgs a{};
     read_sequence_args(info, true, a);
@@ -249,6 +251,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     a.dh0 = f32_arg(info, 13, "gradH0", s.h, "L*D*B*Hout", true);
     a.dc0 = lstm() ? f32_arg(info, 14, "gradC0", s.c, "L*D*B*H", true) : nullptr;
     a.dparams = f32_arg(info, 15, "grads", s.params, "parameter count");
+    a.precision = precision_arg(info, 16);
     return a;
   }
 
@@ -264,7 +267,8 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     c.precision = a.precision;
     return frnn::forward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN, a.cN, a.saved);
   }
-  static frnn::Status run_backward(const RnnConfig& c, const BackwardArgs& a) {
+  static frnn::Status run_backward(RnnConfig c, const BackwardArgs& a) {
+    c.precision = a.precision;
     return frnn::backward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.saved, a.dy, a.dhN, a.dcN, a.dx,
                           a.dh0, a.dc0, a.dparams);
   }

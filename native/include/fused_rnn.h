@@ -15,10 +15,11 @@ namespace frnn {
 
 enum class CellType : int32_t { kLstm = 0, kGru = 1, kRnn = 2 };
 
-// Number format of the matrix products of an inference forward. kBf16: weights and the
+// Number format of the matrix products of forward() and backward(). kBf16: weights and the
 // products' inputs rounded to bfloat16, every sum, the gate math and the states in float32
-// (README, Precision). Training (forward with a record, backward) is float32 only for now;
-// kInt8 is reserved and refused by validate_config() until it exists.
+// (README, Precision); backward() must get the precision of the forward that wrote `saved`,
+// and keeps its weight-gradient products in float32. kInt8 is reserved and refused by
+// validate_config() until it exists.
 enum class Precision : int32_t { kFp32 = 0, kBf16 = 1, kInt8 = 2 };
 
 // Activation functions: the ONNX list plus identity. alpha/beta as ONNX defines them.
@@ -63,7 +64,7 @@ struct RnnConfig {
   float gate_clip = 0.0f;      // > 0: clamp every gate pre-activation to [-clip, clip] (ONNX clip)
   float cell_clip = 0.0f;      // > 0: clamp c after each update (TF cell_clip)
   float forget_bias = 0.0f;    // LSTM: added to the f pre-activation at run time (TF)
-  Precision precision = Precision::kFp32;  // of forward() without a record (see Precision)
+  Precision precision = Precision::kFp32;  // of the matrix products (see Precision)
   Activation act[2][kActSlots];  // [direction][slot]
 };
 

@@ -1,5 +1,6 @@
 // Reduced precision (README, Precision): setPrecision on layers and models, info().precisions,
-// bf16 inference against fp32 on the torch fixtures' inputs, determinism across thread counts,
+// bf16 inference against fp32 on the torch fixtures' inputs, bf16 (mixed-precision) training
+// against fp32, determinism across thread counts,
 // and the portable bf16 path (FUSED_RNN_ISA=avx2: the AVX2 emulation) giving the bits of the
 // AVX512_BF16 one. The micro-kernels themselves are checked bit for bit against the reference
 // arithmetic in native/tests/bf16_test.cc (every kernel this CPU runs, scalar included).
@@ -7,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Dense, GRU, LSTM, RNN, SGD, Sequential, info, setNumThreads, tensor } from '../../lib/index';
+import { Adam, Dense, Embedding, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
 import type { Recurrent } from '../../lib/layers/recurrent/recurrent';
 import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, toTensorDict, type FixtureTensor } from '../helpers/fixtures';
 
@@ -79,18 +80,49 @@ describe('setPrecision', () => {
     expect([...p.native, ...p.portable]).not.toContain('int8');
   });
 
-  it('a bf16 layer or model refuses training calls, clearly; fp32 again trains', async () => {
-    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4 }).setPrecision('bf16');
-    const x = tensor(new Float32Array(2 * 1 * 3).fill(0.5), [2, 1, 3]);
-    expect(() => lstm.forward(x, { training: true })).toThrow(/inference only for now.*setPrecision\('fp32'\)/);
-    await expect(lstm.forwardAsync(x, { training: true })).rejects.toThrow(/inference only/);
-    lstm.setPrecision('fp32');
-    lstm.forward(x, { training: true });
-    lstm.backward({});
-    const model = new Sequential([new LSTM({ inputSize: 3, hiddenSize: 4, returnSequences: false }), new Dense({ inputSize: 4, units: 1 })]);
-    model.setPrecision('bf16');
-    await expect(model.fit({ x: [[[1, 2, 3]]], y: [[1]] }, { loss: 'mse', epochs: 1, optimizer: new SGD({ lr: 0.1 }) })).rejects.toThrow(/inference only/);
+  it('bf16 training (mixed precision): gradients within 2% of fp32, the same for 1 and 2 threads, dropout too', () => {
+    for (const make of [() => new LSTM({ inputSize: 7, hiddenSize: 40, numLayers: 2, bidirectional: true, seed: 4 }),
+      () => new GRU({ inputSize: 7, hiddenSize: 40, resetAfter: false, seed: 4 }),
+      () => new LSTM({ inputSize: 7, hiddenSize: 40, numLayers: 2, dropout: 0.3, seed: 4 })]) {
+      const x = tensor(new Float32Array(11 * 3 * 7).map((_, i) => Math.sin(i * 0.7)), [11, 3, 7]);
+      const run = (precision: 'fp32' | 'bf16', threads: number) => {
+        setNumThreads(threads);
+        const layer = make().setPrecision(precision);
+        const f = layer.forward(x, { training: true, dropoutSeed: 5, lengths: [11, 4, 9] });
+        if (precision === 'bf16') layer.setPrecision('fp32');  // backward runs in the forward's precision anyway
+        const g = layer.backward({ gradOutput: { shape: f.output.shape, data: f.output.data.map((_, i) => Math.cos(i)) } });
+        return { dx: g.input.data, grads: Float32Array.from(layer.grads) };
+      };
+      const ref = run('fp32', 1), one = run('bf16', 1), two = run('bf16', 2);
+      expect(hash(two.grads)).toBe(hash(one.grads));
+      expect(hash(two.dx)).toBe(hash(one.dx));
+      expect(hash(one.grads)).not.toBe(hash(ref.grads));
+      for (const k of ['dx', 'grads'] as const) {
+        const scale = Math.max(...ref[k].map(Math.abs));
+        const worst = Math.max(...ref[k].map((v, i) => Math.abs(v - one[k][i])));
+        expect(worst, k).toBeLessThanOrEqual(2e-2 * scale);
+      }
+    }
   });
+
+  it('a bf16 model trains: the character LM reaches within 2% of fp32\'s final loss', async () => {
+    const text = 'the quick brown fox jumps over the lazy dog. a stitch in time saves nine. all that glitters is not gold. '.repeat(4);
+    const chars = [...new Set(text)].sort();
+    const T = 32, xs: number[][] = [], ys: number[][] = [];
+    for (let s = 0; s + T + 1 < text.length; s += 4) {
+      xs.push([...text.slice(s, s + T)].map((c) => chars.indexOf(c)));
+      ys.push([...text.slice(s + 1, s + T + 1)].map((c) => chars.indexOf(c)));
+    }
+    const final = async (precision: 'fp32' | 'bf16') => {
+      const m = new Sequential([new Embedding({ numEmbeddings: chars.length, embeddingDim: 16, seed: 1 }),
+        new LSTM({ inputSize: 16, hiddenSize: 64, seed: 2 }), new Dense({ units: chars.length, seed: 3 })]).setPrecision(precision);
+      const h = await m.fit({ x: xs, y: ys }, { epochs: 20, batchSize: 16, optimizer: new Adam({ lr: 0.01 }), loss: 'crossEntropy' });
+      return h.epochs.at(-1)!.loss;
+    };
+    const f32 = await final('fp32'), b16 = await final('bf16');
+    console.log(`char LM final loss: fp32 ${f32.toFixed(4)}, bf16 ${b16.toFixed(4)}`);
+    expect(Math.abs(b16 - f32)).toBeLessThanOrEqual(0.02 * f32);  // issue 12's bound; measured 0.0671 vs 0.0672
+  }, 120_000);
 });
 
 describe('bf16 inference', () => {

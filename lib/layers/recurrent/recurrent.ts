@@ -86,6 +86,8 @@ interface TrainingRecord {
   saved: Float32Array;
   /** Set instead of `saved` when the layers ran one by one (dropout between them). */
   layerwise: LayerwiseRecord | null;
+  /** The forward's precision: backward() runs its products in the same one. */
+  precision: Precision;
 }
 
 export abstract class Recurrent {
@@ -143,10 +145,10 @@ export abstract class Recurrent {
   get precision(): Precision { return this.precisionValue; }
 
   /**
-   * Inference (forward without `training`, forwardAsync, step) runs its matrix products in
-   * `precision`: 'fp32' (the default) or 'bf16' (weights and the products' inputs rounded to
-   * bfloat16, sums, gate math and states in float32; README, Precision). The weights stay
-   * float32. A 'bf16' layer refuses training calls: set 'fp32' again to train.
+   * Every call (forward, forwardAsync, step, and training: forward with `training` and the
+   * backward() after it) runs its matrix products in `precision`: 'fp32' (the default) or 'bf16'
+   * (weights and the products' inputs rounded to bfloat16; sums, gate math, states, gradients
+   * and the weights themselves stay float32: mixed-precision training; README, Precision).
    * @throws RangeError for 'int8' (not implemented yet) or any other value.
    */
   setPrecision(precision: Precision): this {
@@ -350,7 +352,7 @@ export abstract class Recurrent {
     const h0 = target(out.h0, L * D * B * Hout);
     const c0 = lstm ? target(out.c0, L * D * B * H) : null;
     const args: RnnBackwardArgs = [this.store.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
-      dy, dhN, dcN, input, h0, c0, this.store.grads];
+      dy, dhN, dcN, input, h0, c0, this.store.grads, rec.precision];
     const layerwise = rec.layerwise ? { rec: rec.layerwise, dy, dhN, dcN, dx: input, dh0: h0, dc0: c0 } : null;
     const result: BackwardResult = {
       input: { shape: [...rec.xShape], data: out.input ?? input }, h0: { shape: [L * D, B, Hout], data: out.h0 ?? h0 },
@@ -431,10 +433,7 @@ export abstract class Recurrent {
     const c0 = opts.c0 === undefined ? null : checkTensor('c0', opts.c0, [L * D, B, H]).data;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, T, B);
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
-    if (training && this.precisionValue !== 'fp32') {
-      throw new Error(`${this.className}: precision is '${this.precisionValue}', which is inference only for now: ` +
-        "training runs in fp32 (call setPrecision('fp32') first)");
-    }
+    const precision = this.precisionValue;
     const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
     const byLayer = training && this.config.dropout > 0 && L > 1;
     const out = outArrays('out', opts.out, { output: T * B * D * Hout, hN: L * D * B * Hout, cN: lstm ? L * D * B * H : 0 });
@@ -456,13 +455,13 @@ export abstract class Recurrent {
       if (byLayer) this.record = null;  // superseded
       const x = previous?.x.length === xt.data.length ? previous.x : new Float32Array(xt.data.length);
       x.set(xt.data);
-      record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null };
+      record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null, precision };
       return record;
     };
     // The native call's arguments, given the weights to read.
     const args = (weights: Float32Array): RnnForwardArgs => record
-      ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved]
-      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, this.precisionValue];
+      ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved, precision]
+      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, precision];
     // The same for a call that outlives this turn: the caller's arrays (inputs, and `out` arrays
     // JS could take away meanwhile) replaced by private ones; finish() copies the results out and
     // returns the private arrays for reuse.
@@ -487,7 +486,7 @@ export abstract class Recurrent {
     // Dropout between stacked layers: the layers run one by one (layerwise.ts).
     const layerwise = (rec: TrainingRecord) => ({
       x: rec.x, T, B, lengths, h0: rec.h0, c0: rec.c0, output, hN, cN,
-      seed: dropoutSeed ?? mixSeed(this.config.seed, this.dropoutCalls++),
+      seed: dropoutSeed ?? mixSeed(this.config.seed, this.dropoutCalls++), precision,
     });
     return { training, byLayer, args, asyncArgs, result, startRecord, layerwise };
   }

@@ -108,7 +108,10 @@ BackwardDir plan_backward_dir(const BackwardCall& call, BackwardScratch& ws, siz
   dw.jobs.pack(dw.pk_x, false, TB, I, xsp, I);
   dw.jobs.pack(dw.pk_h, false, TB, Hout, bd.hist_h, Hout);
   if (bd.aux_all && (call.proj || (call.gru && !c.reset_after))) dw.jobs.pack(dw.pk_aux, false, TB, H, bd.aux_all, H);
-  dw.jobs.pack(dw.pk_wt, false, GH, I, bd.w.W, I);
+  if (c.precision == Precision::kBf16)  // dX = dZ·W in bf16 too; the weight gradients stay fp32 products
+    dw.jobs.pack_bf16(dw.pk_wt, false, GH, I, bd.w.W, I);
+  else
+    dw.jobs.pack(dw.pk_wt, false, GH, I, bd.w.W, I);
   dw.dxs.resize(TB * I);
   return bd;
 }
@@ -283,7 +286,6 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   Status st = check_call(c, dims);
   if (st.ok && !saved) st = Status::Error("Expected the training record of a forward pass");
   if (st.ok) st = check_lengths(dims, lengths);
-  if (st.ok && c.precision != Precision::kFp32) st = Status::Error(kTrainingIsFp32);
   if (!st.ok) return st;
   const BackwardCall call(c, params, dims, lengths, saved, dhN, dcN, dh0, dc0, dparams);
   const size_t T = call.T, B = call.B, TB = T * B, DHout = call.D * call.Hout;

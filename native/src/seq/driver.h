@@ -30,9 +30,6 @@ namespace frnn {
 
 // The config is valid, T >= 1 and B >= 1.
 Status check_call(const RnnConfig& c, SeqDims dims);
-// Training (a forward with a record, backward) runs in fp32 only, for now.
-inline constexpr const char* kTrainingIsFp32 =
-    "bf16 precision is inference only for now: training (a forward with a record, backward) runs in fp32";
 // lengths is nullptr or B values in 1..T.
 Status check_lengths(SeqDims dims, const int32_t* lengths);
 

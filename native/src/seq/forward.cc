@@ -256,7 +256,6 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
                float* cN, float* saved) {
   Status st = check_call(c, dims);
   if (st.ok) st = check_lengths(dims, lengths);
-  if (st.ok && saved && c.precision != Precision::kFp32) st = Status::Error(kTrainingIsFp32);
   if (!st.ok) return st;
   thread_local ForwardScratch ws;
   const ForwardCall call(c, params, dims, lengths, saved, ws);

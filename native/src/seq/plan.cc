@@ -56,13 +56,20 @@ void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeigh
     else
       jobs.pack(m, true, k, n, b, k);
   };
+  // Backward's per-step products (dh_prev = dz·R, through the projection) read op(B) = R, Wp.
+  auto backward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
+    if (bf16)
+      jobs.pack_bf16(m, false, k, n, b, n);
+    else
+      jobs.pack(m, false, k, n, b, n);
+  };
   if (cell == CellType::kGru) {
     // Forward splits r,u from n (n's recurrent input differs when reset_after is false).
     const size_t rows_rec = backward && s.reset_after ? GH : 2 * H;
     const float* Rn = w.R + 2 * H * H;
     if (backward) {
-      jobs.pack(pk.rec, false, rows_rec, H, w.R, H);
-      if (!s.reset_after) jobs.pack(pk.rec_n, false, H, H, Rn, H);
+      backward_operand(pk.rec, rows_rec, H, w.R);
+      if (!s.reset_after) backward_operand(pk.rec_n, H, H, Rn);
     } else {
       forward_operand(pk.rec, H, 2 * H, w.R);
       forward_operand(pk.rec_n, H, H, Rn);
@@ -70,12 +77,12 @@ void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeigh
     return;
   }
   if (backward)
-    jobs.pack(pk.rec, false, GH, Hout, w.R, Hout);
+    backward_operand(pk.rec, GH, Hout, w.R);
   else
     forward_operand(pk.rec, Hout, GH, w.R);
   if (w.Wp) {
     if (backward)
-      jobs.pack(pk.proj, false, Hout, H, w.Wp, H);
+      backward_operand(pk.proj, Hout, H, w.Wp);
     else
       forward_operand(pk.proj, H, Hout, w.Wp);
   }

@@ -31,7 +31,7 @@ class PackJobs {
 
 // Plans the packing of a direction's weights for the per-step products of forward or
 // backward; with at most kDotMaxRows rows per step the forward products read the weights
-// in place. bf16 (forward only): the forward operands are packed to bf16, whatever B.
+// in place. bf16: the operands are packed to bf16 (forward: whatever B).
 void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
                     bool backward, size_t B, bool bf16);
 
