@@ -1,7 +1,7 @@
 // bench_rnn: the standard workloads through the kernel library's public API (fused_rnn.h),
 // side by side with oneDNN's RNN primitives when CMake found oneDNN (FRNN_HAVE_DNNL).
 //
-//   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train|bf16] [t1|t2]
+//   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train|bf16|bf16_train] [t1|t2]
 //             [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]
 //
 // First, with oneDNN: its forward and backward on a T6 B3 I5 H7 problem must match ours (every
@@ -81,8 +81,8 @@ const Cell kCells[] = {
     {"gru_rb", frnn::CellType::kGru, false},  // reset_after = false (ONNX default, oneDNN gru)
 };
 // bf16 = inference with RnnConfig::precision = kBf16 (README, Precision); oneDNN's peer runs its
-// bf16 configuration (dnnl_peer.h).
-const char* const kModes[] = {"infer", "train", "bf16"};
+// bf16 configuration (dnnl_peer.h). bf16_train = train in bf16 (mixed precision), no peer yet.
+const char* const kModes[] = {"infer", "train", "bf16", "bf16_train"};
 const int kThreads[] = {1, 2};
 
 double flops_of(const Workload& w, const Cell& c, bool train) {
@@ -109,7 +109,7 @@ bool selected(const std::vector<std::string>& filter, const std::string& name) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: bench_rnn [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]\n"
-               "                 [infer|train|bf16] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
+               "                 [infer|train|bf16|bf16_train] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
   std::exit(code);
 }
 
@@ -573,7 +573,7 @@ void print_row_text(const Workload& w, const Cell& c, const char* mode, int thr,
     else std::snprintf(buf, sizeof buf, "%10s %8.2f %6.1f%% %6d", fmt_time(r.t.median_s).c_str(), r.gflops, r.pct, r.t.n);
     return std::string(buf);
   };
-  std::printf("%-7s %-6s %-5s %3d", w.name, c.name, mode, thr);
+  std::printf("%-7s %-6s %-10s %3d", w.name, c.name, mode, thr);
   if (ours) std::printf(" | %s", cols(*ours).c_str());
   if (peer) std::printf(" | %s", cols(*peer).c_str());
   if (ours && peer) {
@@ -662,11 +662,11 @@ int main(int argc, char** argv) {
     std::printf("\nmedian time per call; GFLOP/s = 2*T*B*(I+H)*G*H per forward (x3 train); %%peak of threads x 1-core "
                 "FMA peak;\nn = timed calls; ours/oneDNN = oneDNN time / ours (>1: ours faster); bg = cores busy "
                 "with other processes\n");
-    std::printf("%-7s %-6s %-5s %3s", "", "", "", "");
+    std::printf("%-7s %-6s %-10s %3s", "", "", "", "");
     if (opt.ours) std::printf(" | %-36s", "fused-rnn");
     if (use_dnnl) std::printf(" | %-36s", "oneDNN");
     if (opt.ours && use_dnnl) std::printf(" | %-8s", "ours/");
-    std::printf("\n%-7s %-6s %-5s %3s", "shape", "cell", "mode", "thr");
+    std::printf("\n%-7s %-6s %-10s %3s", "shape", "cell", "mode", "thr");
     for (int i = 0; i < int(opt.ours) + int(use_dnnl); ++i)
       std::printf(" | %10s %8s %7s %6s", "time", "GFLOP/s", "%peak", "n");
     if (opt.ours && use_dnnl) std::printf(" | %-8s", "oneDNN");
@@ -677,9 +677,11 @@ int main(int argc, char** argv) {
     if (!selected(opt.workloads, w.name)) continue;
     for (const Cell& c : kCells) {
       if (!selected(opt.cells, c.name)) continue;
-      std::vector<double> fp32_infer_s(opt.threads.size(), 0.0);  // this run's fp32 infer medians, per thr
+      std::vector<double> fp32_s[2] = {std::vector<double>(opt.threads.size(), 0.0),
+                                       std::vector<double>(opt.threads.size(), 0.0)};  // this run's fp32 [infer, train] medians, per thr
       for (const char* mode : kModes) {
-        const bool train = std::strcmp(mode, "train") == 0, bf16 = std::strcmp(mode, "bf16") == 0;
+        const bool bf16 = std::strncmp(mode, "bf16", 4) == 0;
+        const bool train = std::strcmp(mode, "train") == 0 || std::strcmp(mode, "bf16_train") == 0;
         if (!selected(opt.modes, mode) || (train && !w.train)) continue;
         const double gflop = flops_of(w, c, train) / 1e9;
         size_t thr_index = 0;
@@ -709,7 +711,8 @@ int main(int argc, char** argv) {
             ours.error = e.what();
             ++failures;
           }
-          if (use_dnnl) try {
+          if (use_dnnl && bf16 && train) peer.error = "n/a (no bf16 training peer yet)";
+          else if (use_dnnl) try {
             frnn_bench::dnnl_set_num_threads(thr);
             d = p.make_dnnl(train);
             run_peer = [&] { train ? d->run_train() : d->run_infer(); };
@@ -767,11 +770,11 @@ int main(int argc, char** argv) {
           }
           if (ours_ready) finish(ours);
           if (peer_ready) finish(peer);
-          if (!bf16 && !train && ours_ready) fp32_infer_s[thr_index] = ours.t.median_s;
-          if (bf16 && ours_ready && fp32_infer_s[thr_index] > 0) {
+          if (!bf16 && ours_ready) fp32_s[train][thr_index] = ours.t.median_s;
+          if (bf16 && ours_ready && fp32_s[train][thr_index] > 0) {
             char buf[96];
-            std::snprintf(buf, sizeof buf, "ours bf16 %.2fx ours fp32 (this run's infer row); ",
-                          fp32_infer_s[thr_index] / ours.t.median_s);
+            std::snprintf(buf, sizeof buf, "ours bf16 %.2fx ours fp32 (this run's %s row); ",
+                          fp32_s[train][thr_index] / ours.t.median_s, train ? "train" : "infer");
             bf16_note = buf + bf16_note;
           }
           ++thr_index;
