@@ -1,6 +1,6 @@
 // fused-rnn: LSTM, GRU and RNN layers on fused native CPU kernels.
 import { checkInteger } from './internal/check';
-import { addonBuild, addonPath, native } from './native';
+import { addonBuild, addonPath, native, type PrecisionsInfo } from './native';
 
 export { tensor, zeros, fromArray, toArray, type Tensor, type NestedArray } from './tensor';
 export { LSTM } from './layers/recurrent/lstm';
@@ -11,6 +11,7 @@ export type { RecurrentOptions, LSTMOptions, GRUOptions, RNNOptions, Direction, 
 export type { ActivationName, ActivationSpec, DirectionalActivation } from './layers/recurrent/activations';
 export type { Layout } from './layers/recurrent/layouts';
 export type { OnnxAttributes, OnnxWeights } from './layers/recurrent/onnx';
+export type { Precision, PrecisionsInfo } from './native';
 export type { MergeMode, SequenceOptions } from './layers/layer';
 export { Dense, type DenseOptions, type DenseActivation } from './layers/dense';
 export { Embedding, type EmbeddingOptions } from './layers/embedding';
@@ -40,11 +41,18 @@ export {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
 
-/** The package version, the kernel ISA in use, the thread count, and the addon loaded: a
- * prebuild shipped in the package or a build made on this machine (its file in `addon`). */
-export function info(): { version: string; isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number; build: 'prebuild' | 'source'; addon: string } {
-  const n = native.info() as { isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number };
-  return { version, isa: n.isa, threads: n.threads, build: addonBuild, addon: addonPath };
+/**
+ * The package version, the kernel ISA in use, the thread count, `precisions`: which precisions
+ * (`setPrecision`) run on this CPU's own instructions (`native`) and which through the portable
+ * code that gives the same numbers, slower (`portable`; int8 is in neither yet), and the addon
+ * loaded: a prebuild shipped in the package or a build made on this machine (its file in `addon`).
+ */
+export function info(): {
+  version: string; isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number; precisions: PrecisionsInfo;
+  build: 'prebuild' | 'source'; addon: string;
+} {
+  const n = native.info();
+  return { version, isa: n.isa, threads: n.threads, precisions: n.precisions, build: addonBuild, addon: addonPath };
 }
 
 /**

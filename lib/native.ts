@@ -28,14 +28,27 @@ export interface ParamEntry {
 type F32 = Float32Array;
 type OptF32 = Float32Array | null;
 
+/** Number format of a recurrent layer's matrix products (README, Precision). */
+export type Precision = 'fp32' | 'bf16' | 'int8';
+/** The precisions the kernels run: on this CPU's own instructions, or through the portable code (same bits). */
+export interface PrecisionsInfo {
+  native: Precision[];
+  portable: Precision[];
+  /** The micro-kernel of bf16 products, e.g. frnn_bf16_gemm_ukernel_8x32__avx512bf16. */
+  bf16Kernel: string;
+}
+
 /** forward(): outputs are written into `output`, `hN`, `cN`; `saved` (training) receives the record.
+ * `precision` (default 'fp32') of the products; 'int8' is refused (not implemented yet).
  * `packVersion` (inference): the version `params` holds (WeightStore.versionOf); the addon then packs
- * them once for that version and keeps the pack across calls (streaming steps). */
+ * them once for that (version, precision) and keeps the pack across calls (streaming steps). */
 export type RnnForwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
-  h0: OptF32, c0: OptF32, output: F32, hN: F32, cN: OptF32, saved: OptF32, packVersion?: number | null];
-/** backward(): weight gradients accumulate into `grads`. */
+  h0: OptF32, c0: OptF32, output: F32, hN: F32, cN: OptF32, saved: OptF32, precision?: Precision,
+  packVersion?: number | null];
+/** backward(): weight gradients accumulate into `grads`. `precision`: the training forward's (bf16: mixed precision). */
 export type RnnBackwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
-  h0: OptF32, c0: OptF32, saved: F32, dy: OptF32, dhN: OptF32, dcN: OptF32, dx: OptF32, dh0: OptF32, dc0: OptF32, grads: F32];
+  h0: OptF32, c0: OptF32, saved: F32, dy: OptF32, dhN: OptF32, dcN: OptF32, dx: OptF32, dh0: OptF32, dc0: OptF32, grads: F32,
+  precision?: Precision];
 
 /** The addon's handle of one layer configuration (native/addon/rnn_binding.cc). */
 export interface NativeRnn {
@@ -57,7 +70,7 @@ export type OptimizerStepArgs = [kind: string, hyper: object, step: number, para
 /** The exports of fused_rnn.node: positional, checked again natively. lib/ checks every argument first. */
 export interface NativeAddon {
   NativeRnn: new (config: object) => NativeRnn;
-  info(): { isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number };
+  info(): { isa: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number; precisions: PrecisionsInfo };
   setNumThreads(n: number): void;
   matmul(...args: MatmulArgs): void;
   matmulAsync(...args: MatmulArgs): Promise<void>;

@@ -1,7 +1,7 @@
 // bench_rnn: the standard workloads through the kernel library's public API (fused_rnn.h),
 // side by side with oneDNN's RNN primitives when CMake found oneDNN (FRNN_HAVE_DNNL).
 //
-//   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train] [t1|t2]
+//   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train|bf16|bf16_train] [t1|t2]
 //             [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]
 //
 // First, with oneDNN: its forward and backward on a T6 B3 I5 H7 problem must match ours (every
@@ -19,6 +19,9 @@
 // Modes: infer = forward with saved = nullptr (y, hN, cN written); train = forward with saved
 // + backward with dy given (dhN = dcN = 0), writing dx, dh0, dc0 and accumulating every weight
 // gradient into dparams. h0 = c0 = 0. oneDNN does the same work (see dnnl_peer.cc).
+// bf16 = infer with bf16 products (ours: RnnConfig::precision; oneDNN: bf16 data and weights);
+// its rows add ours bf16 against ours fp32 (same weights and inputs: max |diff| of y, and the
+// speed-up over this run's fp32 infer row when that row ran) and oneDNN's implementation name.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -44,6 +47,7 @@
 #include "cpu/isa.h"
 #include "dnnl_peer.h"
 #include "fma_peak.h"
+#include "gemm/gemm_bf16.h"
 #include "gemm/ukernel_list.h"
 #include "vmath/vmath.h"
 #include "fused_rnn.h"
@@ -76,7 +80,9 @@ const Cell kCells[] = {
     {"gru_ra", frnn::CellType::kGru, true},   // reset_after = true (PyTorch, oneDNN lbr_gru)
     {"gru_rb", frnn::CellType::kGru, false},  // reset_after = false (ONNX default, oneDNN gru)
 };
-const char* const kModes[] = {"infer", "train"};
+// bf16 = inference with RnnConfig::precision = kBf16 (README, Precision); oneDNN's peer runs its
+// bf16 configuration (dnnl_peer.h). bf16_train = train in bf16 (mixed precision), no peer yet.
+const char* const kModes[] = {"infer", "train", "bf16", "bf16_train"};
 const int kThreads[] = {1, 2};
 
 double flops_of(const Workload& w, const Cell& c, bool train) {
@@ -103,7 +109,7 @@ bool selected(const std::vector<std::string>& filter, const std::string& name) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: bench_rnn [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]\n"
-               "                 [infer|train] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
+               "                 [infer|train|bf16|bf16_train] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
   std::exit(code);
 }
 
@@ -220,6 +226,26 @@ std::string measure_ukernels(double peak) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "%s%s %.1f GFLOP/s (%.0f%%)", out.empty() ? "" : ", ", frnn::isa_to_string(e.isa),
                   best, peak > 0 ? 100.0 * best / peak : 0.0);
+    out += buf;
+  }
+  // The bf16 kernels the same way (their % of the fp32 FMA peak: AVX512_BF16 can reach 200%).
+  for (const frnn::Bf16UkernelEntry& e : frnn::kBf16Ukernels) {
+    if (!frnn::cpu_supports(e.isa) || (e.needs_bf16 && !frnn::cpu_has(frnn::Feature::kAvx512Bf16))) continue;
+    std::vector<frnn::bf16> a(e.mr * K, 0x3f00), w(K * e.nr, 0x3e80);  // 0.5, 0.25
+    std::vector<float> c(e.mr * e.nr, 0.0f);
+    const double flops = 2.0 * e.mr * e.nr * K;
+    auto run = [&](int64_t calls) {
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < calls; ++i) e.fn(e.mr, e.nr, K / 2, a.data(), K, w.data(), c.data(), e.nr, true);
+      return seconds_since(t0);
+    };
+    int64_t calls = 256;
+    while (run(calls) < 0.01) calls *= 2;
+    double best = 0;
+    for (int r = 0; r < 10; ++r) best = std::max(best, flops * calls / run(calls) / 1e9);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, ", bf16 %s %.1f GFLOP/s (%.0f%%)", frnn::isa_to_string(e.isa), best,
+                  peak > 0 ? 100.0 * best / peak : 0.0);
     out += buf;
   }
   return out;
@@ -345,6 +371,11 @@ double rel_diff(const float* a, const float* b, size_t n) {
   }
   return d / (1 + m);
 }
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = a.size() == b.size() ? 0 : INFINITY;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, (double)std::fabs(a[i] - b[i]));
+  return m;
+}
 double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() ? rel_diff(a.data(), b.data(), a.size()) : INFINITY;
 }
@@ -372,8 +403,9 @@ struct Problem {
   std::vector<float> y, hN, cN, saved, dx, dh0, dc0, dparams;  // outputs / scratch (ours)
   std::vector<float> py, phN, pcN, pdx;               // the peer's outputs
 
-  Problem(const Cell& c, int T, int B, int I, int H, bool train)
+  Problem(const Cell& c, int T, int B, int I, int H, bool train, bool bf16 = false)
       : cfg(make_config(c, I, H)), lstm(c.type == frnn::CellType::kLstm) {
+    if (bf16) cfg.precision = frnn::Precision::kBf16;
     dims.T = T;
     dims.B = B;
     Rng r{0x5eedull + (uint64_t)T * 131 + (uint64_t)H};
@@ -413,7 +445,8 @@ struct Problem {
     if (!s.ok) throw std::runtime_error("fused-rnn: " + s.message);
   }
   frnn_bench::PeerShape peer_shape() const {
-    return {lstm, cfg.reset_after, dims.T, dims.B, cfg.input_size, cfg.hidden_size};
+    return {lstm, cfg.reset_after, dims.T, dims.B, cfg.input_size, cfg.hidden_size,
+            cfg.precision == frnn::Precision::kBf16};
   }
   std::unique_ptr<frnn_bench::DnnlRnn> make_dnnl(bool train) {
     return std::make_unique<frnn_bench::DnnlRnn>(peer_shape(), train, params.data(), x.data(), py.data(),
@@ -540,7 +573,7 @@ void print_row_text(const Workload& w, const Cell& c, const char* mode, int thr,
     else std::snprintf(buf, sizeof buf, "%10s %8.2f %6.1f%% %6d", fmt_time(r.t.median_s).c_str(), r.gflops, r.pct, r.t.n);
     return std::string(buf);
   };
-  std::printf("%-7s %-6s %-5s %3d", w.name, c.name, mode, thr);
+  std::printf("%-7s %-6s %-10s %3d", w.name, c.name, mode, thr);
   if (ours) std::printf(" | %s", cols(*ours).c_str());
   if (peer) std::printf(" | %s", cols(*peer).c_str());
   if (ours && peer) {
@@ -629,11 +662,11 @@ int main(int argc, char** argv) {
     std::printf("\nmedian time per call; GFLOP/s = 2*T*B*(I+H)*G*H per forward (x3 train); %%peak of threads x 1-core "
                 "FMA peak;\nn = timed calls; ours/oneDNN = oneDNN time / ours (>1: ours faster); bg = cores busy "
                 "with other processes\n");
-    std::printf("%-7s %-6s %-5s %3s", "", "", "", "");
+    std::printf("%-7s %-6s %-10s %3s", "", "", "", "");
     if (opt.ours) std::printf(" | %-36s", "fused-rnn");
     if (use_dnnl) std::printf(" | %-36s", "oneDNN");
     if (opt.ours && use_dnnl) std::printf(" | %-8s", "ours/");
-    std::printf("\n%-7s %-6s %-5s %3s", "shape", "cell", "mode", "thr");
+    std::printf("\n%-7s %-6s %-10s %3s", "shape", "cell", "mode", "thr");
     for (int i = 0; i < int(opt.ours) + int(use_dnnl); ++i)
       std::printf(" | %10s %8s %7s %6s", "time", "GFLOP/s", "%peak", "n");
     if (opt.ours && use_dnnl) std::printf(" | %-8s", "oneDNN");
@@ -644,10 +677,14 @@ int main(int argc, char** argv) {
     if (!selected(opt.workloads, w.name)) continue;
     for (const Cell& c : kCells) {
       if (!selected(opt.cells, c.name)) continue;
+      std::vector<double> fp32_s[2] = {std::vector<double>(opt.threads.size(), 0.0),
+                                       std::vector<double>(opt.threads.size(), 0.0)};  // this run's fp32 [infer, train] medians, per thr
       for (const char* mode : kModes) {
-        const bool train = std::strcmp(mode, "train") == 0;
+        const bool bf16 = std::strncmp(mode, "bf16", 4) == 0;
+        const bool train = std::strcmp(mode, "train") == 0 || std::strcmp(mode, "bf16_train") == 0;
         if (!selected(opt.modes, mode) || (train && !w.train)) continue;
         const double gflop = flops_of(w, c, train) / 1e9;
+        size_t thr_index = 0;
         for (int thr : opt.threads) {
           const double peak_t = peak * thr;
           auto finish = [&](Result& r) {
@@ -655,7 +692,7 @@ int main(int argc, char** argv) {
             r.gflops = gflop / r.t.median_s;
             r.pct = peak_t > 0 ? 100.0 * r.gflops / peak_t : 0.0;
           };
-          Problem p(c, w.T, w.B, w.I, w.H, train);
+          Problem p(c, w.T, w.B, w.I, w.H, train, bf16);
           Result ours, peer;
           const std::function<void()> run_ours = [&] { train ? p.train() : p.infer(); };
           std::unique_ptr<frnn_bench::DnnlRnn> d;
@@ -674,7 +711,8 @@ int main(int argc, char** argv) {
             ours.error = e.what();
             ++failures;
           }
-          if (use_dnnl) try {
+          if (use_dnnl && bf16 && train) peer.error = "n/a (no bf16 training peer yet)";
+          else if (use_dnnl) try {
             frnn_bench::dnnl_set_num_threads(thr);
             d = p.make_dnnl(train);
             run_peer = [&] { train ? d->run_train() : d->run_infer(); };
@@ -687,15 +725,29 @@ int main(int argc, char** argv) {
             ++failures;
           }
           if (ours_ready && peer_ready && opt.check) {
-            // Same inputs, same weights: every output must agree at full size too.
+            // Same inputs, same weights: every output must agree at full size too. In bf16 the
+            // two round differently (oneDNN also rounds y and h to bf16): 2e-2.
+            if (bf16) d->outputs_to_f32();
             const Agreement a = compare_with_peer(p, *d, train);
             peer.diff = std::max(a.fwd, a.bwd);
-            if (!a.ok(1e-4, 1e-4)) {  // measured: <= 3.1e-6 on every train row of large and long
+            const double tol = bf16 ? 2e-2 : 1e-4;
+            if (!a.ok(tol, tol)) {  // measured: <= 3.1e-6 on every train row of large and long
               std::printf("%sFAIL: %s %s %s t%d: oneDNN's outputs differ from ours (max|diff|/(1+max|ours|) over "
                           "1e-4): %s\n",
                           opt.csv ? "# " : "", w.name, c.name, mode, thr, a.detail.c_str());
               ++failures;
             }
+          }
+          // bf16: ours against ours in fp32 on the same problem (one untimed fp32 call).
+          std::string bf16_note;
+          if (bf16 && ours_ready) {
+            Problem f(c, w.T, w.B, w.I, w.H, false);
+            f.infer();
+            char buf[256];
+            std::snprintf(buf, sizeof buf, "ours bf16 vs ours fp32: max|diff| y %.1e hN %.1e%s%s", max_abs_diff(f.y, p.y),
+                          max_abs_diff(f.hN, p.hN), peer_ready ? "; oneDNN bf16 impl: " : "",
+                          peer_ready ? d->impl_name().c_str() : "");
+            bf16_note = buf;
           }
           // Timed calls. One thread: the two in alternating blocks. More: each in one block,
           // since a pool's idle workers spin for a while after a call (ours and OpenMP's alike)
@@ -718,12 +770,21 @@ int main(int argc, char** argv) {
           }
           if (ours_ready) finish(ours);
           if (peer_ready) finish(peer);
+          if (!bf16 && ours_ready) fp32_s[train][thr_index] = ours.t.median_s;
+          if (bf16 && ours_ready && fp32_s[train][thr_index] > 0) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "ours bf16 %.2fx ours fp32 (this run's %s row); ",
+                          fp32_s[train][thr_index] / ours.t.median_s, train ? "train" : "infer");
+            bf16_note = buf + bf16_note;
+          }
+          ++thr_index;
           if (opt.csv) {
             if (opt.ours) print_row_csv(w, c, mode, thr, "fused-rnn", ours, gflop, peak_t);
             if (use_dnnl) print_row_csv(w, c, mode, thr, "onednn", peer, gflop, peak_t);
           } else {
             print_row_text(w, c, mode, thr, opt.ours ? &ours : nullptr, use_dnnl ? &peer : nullptr);
           }
+          if (!bf16_note.empty()) std::printf("%s  %s\n", opt.csv ? "#" : "       ", bf16_note.c_str());
         }
       }
     }

@@ -95,7 +95,8 @@ struct DnnlRnn::Impl {
   memory dwl, dwi, db;                // diff weights in the backward's formats
   std::vector<float> zeros_iter;      // h0, c0 = 0 and diff_dst_iter(_c) = 0: [4][B*H]
   std::vector<float> diff_src_iter;   // dh0, dc0 (compared with ours): [2][B*H]
-  std::string fmt;
+  std::string fmt, impl;
+  memory y_user, hN_user, y_bf16, hN_bf16;  // bf16: the primitive's outputs and the caller's f32 buffers
 };
 
 DnnlRnn::~DnnlRnn() = default;
@@ -143,11 +144,14 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
   std::memcpy(b_user.get_data_handle(), bias.data(), bias.size() * sizeof(float));
 
   // ---- descriptors: data in the caller's layouts, weights/bias "any" --------------------
-  const memory::desc x_md({dT, dB, dI}, dt::f32, tag::tnc);
-  const memory::desc y_md({dT, dB, dH}, dt::f32, tag::tnc);
-  const memory::desc st_md({1, 1, dB, dH}, dt::f32, tag::ldnc);
-  const memory::desc wl_any({1, 1, dI, dG, dH}, dt::f32, tag::any);
-  const memory::desc wi_any({1, 1, dH, dG, dH}, dt::f32, tag::any);
+  if (s.bf16 && train) throw std::invalid_argument("bf16 peer: inference only");
+  const dt data_t = s.bf16 ? dt::bf16 : dt::f32;
+  const memory::desc x_md({dT, dB, dI}, data_t, tag::tnc);
+  const memory::desc y_md({dT, dB, dH}, data_t, tag::tnc);
+  const memory::desc st_md({1, 1, dB, dH}, data_t, tag::ldnc);
+  const memory::desc stc_md({1, 1, dB, dH}, dt::f32, tag::ldnc);  // c: f32 in both configurations
+  const memory::desc wl_any({1, 1, dI, dG, dH}, data_t, tag::any);
+  const memory::desc wi_any({1, 1, dH, dG, dH}, data_t, tag::any);
   const memory::desc b_any({1, 1, dGB, dH}, dt::f32, tag::any);
   const prop_kind pk = train ? prop_kind::forward_training : prop_kind::forward_inference;
   const auto dir = rnn_direction::unidirectional_left2right;
@@ -166,17 +170,35 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
     reorder(m.wl_user, wl_f).execute(m.strm, m.wl_user, wl_f);
     reorder(m.wi_user, wi_f).execute(m.strm, m.wi_user, wi_f);
     reorder(b_user, b_f).execute(m.strm, b_user, b_f);
-    m.fwd_args = {{DNNL_ARG_SRC_LAYER, memory(fpd.src_layer_desc(), eng, const_cast<float*>(x))},
+    memory x_mem, y_mem, h0_mem, hN_mem;
+    if (s.bf16) {  // own bf16 buffers; x converted here, once
+      memory x_user(memory::desc({dT, dB, dI}, dt::f32, tag::tnc), eng, const_cast<float*>(x));
+      x_mem = memory(fpd.src_layer_desc(), eng);
+      reorder(x_user, x_mem).execute(m.strm, x_user, x_mem);
+      y_mem = m.y_bf16 = memory(fpd.dst_layer_desc(), eng);
+      hN_mem = m.hN_bf16 = memory(fpd.dst_iter_desc(), eng);
+      h0_mem = memory(fpd.src_iter_desc(), eng);
+      std::memset(h0_mem.get_data_handle(), 0, h0_mem.get_desc().get_size());
+      m.y_user = memory(memory::desc({dT, dB, dH}, dt::f32, tag::tnc), eng, y);
+      m.hN_user = memory(memory::desc({1, 1, dB, dH}, dt::f32, tag::ldnc), eng, hN);
+    } else {
+      x_mem = memory(fpd.src_layer_desc(), eng, const_cast<float*>(x));
+      y_mem = memory(fpd.dst_layer_desc(), eng, y);
+      h0_mem = memory(fpd.src_iter_desc(), eng, zeros);
+      hN_mem = memory(fpd.dst_iter_desc(), eng, hN);
+    }
+    m.fwd_args = {{DNNL_ARG_SRC_LAYER, x_mem},
                   {DNNL_ARG_WEIGHTS_LAYER, wl_f},
                   {DNNL_ARG_WEIGHTS_ITER, wi_f},
                   {DNNL_ARG_BIAS, b_f},
-                  {DNNL_ARG_DST_LAYER, memory(fpd.dst_layer_desc(), eng, y)},
-                  {DNNL_ARG_SRC_ITER, memory(fpd.src_iter_desc(), eng, zeros)},
-                  {DNNL_ARG_DST_ITER, memory(fpd.dst_iter_desc(), eng, hN)}};
+                  {DNNL_ARG_DST_LAYER, y_mem},
+                  {DNNL_ARG_SRC_ITER, h0_mem},
+                  {DNNL_ARG_DST_ITER, hN_mem}};
     if (s.lstm) {
       m.fwd_args[DNNL_ARG_SRC_ITER_C] = memory(fpd.src_iter_c_desc(), eng, zeros + BH);
       m.fwd_args[DNNL_ARG_DST_ITER_C] = memory(fpd.dst_iter_c_desc(), eng, cN);
     }
+    m.impl = fpd.impl_info_str();
     m.fmt = std::string(fpd.impl_info_str()) + " fwd W " + fmt_name(fpd.weights_layer_desc(), "ldigo") +
             " R " + fmt_name(fpd.weights_iter_desc(), "ldigo");
     if (!train) return;
@@ -221,7 +243,7 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
   if (s.lstm) {
     setup(lstm_forward(), lstm_backward(),
           [&](prop_kind p) {
-            return lstm_forward::desc(p, dir, x_md, st_md, st_md, wl_any, wi_any, b_any, y_md, st_md, st_md);
+            return lstm_forward::desc(p, dir, x_md, st_md, stc_md, wl_any, wi_any, b_any, y_md, st_md, stc_md);
           },
           [&]() {
             return lstm_backward::desc(prop_kind::backward, dir, x_md, st_md, st_md, wl_any, wi_any, b_any, y_md,
@@ -251,6 +273,14 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
 void DnnlRnn::run_infer() {
   impl_->fwd.execute(impl_->strm, impl_->fwd_args);
   impl_->strm.wait();
+}
+
+void DnnlRnn::outputs_to_f32() {
+  Impl& m = *impl_;
+  if (!m.s.bf16) return;
+  reorder(m.y_bf16, m.y_user).execute(m.strm, m.y_bf16, m.y_user);
+  reorder(m.hN_bf16, m.hN_user).execute(m.strm, m.hN_bf16, m.hN_user);
+  m.strm.wait();
 }
 
 void DnnlRnn::run_train() {
@@ -310,6 +340,7 @@ void DnnlRnn::diff_states(float* dh0, float* dc0) const {
 }
 
 std::string DnnlRnn::formats() const { return impl_->fmt; }
+std::string DnnlRnn::impl_name() const { return impl_->impl; }
 
 }  // namespace frnn_bench
 
@@ -330,12 +361,14 @@ DnnlRnn::DnnlRnn(const PeerShape&, bool, const float*, const float*, float*, flo
 }
 DnnlRnn::~DnnlRnn() = default;
 void DnnlRnn::run_infer() {}
+void DnnlRnn::outputs_to_f32() {}
 void DnnlRnn::run_train() {}
 void DnnlRnn::zero_diff_weights() {}
 void DnnlRnn::diff_weights_ours(float*, float*) {}
 void DnnlRnn::diff_bias_ours(float*, float*) {}
 void DnnlRnn::diff_states(float*, float*) const {}
 std::string DnnlRnn::formats() const { return ""; }
+std::string DnnlRnn::impl_name() const { return ""; }
 
 }  // namespace frnn_bench
 

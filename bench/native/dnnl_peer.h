@@ -12,6 +12,10 @@ struct PeerShape {
   bool lstm = true;          // false: GRU
   bool reset_after = true;   // GRU: true = lbr_gru (PyTorch), false = vanilla gru
   int T = 0, B = 0, I = 0, H = 0;
+  // Inference in bf16: x, weights, y and h in bf16 (oneDNN's bf16 configuration; bias and c
+  // stay f32). x is converted once at construction, y and hN back to f32 by outputs_to_f32(),
+  // both outside the timed calls.
+  bool bf16 = false;
 };
 
 // "oneDNN 2.6.3 (OpenMP, ...)"; or why it is absent.
@@ -31,6 +35,7 @@ class DnnlRnn {
           float* hN, float* cN, const float* dy, float* dx);  // throws std::exception
   ~DnnlRnn();
   void run_infer();   // forward_inference primitive
+  void outputs_to_f32();  // bf16 only: y, hN of the last run_infer into the caller's f32 buffers
   void run_train();   // forward_training + backward (diff weights ACCUMULATE, like ours)
   void zero_diff_weights();
   // Diff weights of W and R converted to fused-rnn's layout (dW [G*H,I], dR [G*H,H]).
@@ -41,6 +46,7 @@ class DnnlRnn {
   // dh0 [B*H] and (LSTM) dc0 [B*H] of the last backward.
   void diff_states(float* dh0, float* dc0) const;
   std::string formats() const;  // memory formats the primitives picked, for the log
+  std::string impl_name() const;  // the forward primitive's implementation (e.g. "ref:any" on a fallback)
 
  private:
   struct Impl;

@@ -1,7 +1,8 @@
 // Sequential: a stack of layers run one after the other; forward, backward, predict, state dicts.
 // Training (fit, evaluate) lives in fit.ts; files in model_file.ts; Keras weight lists in keras_weights.ts.
 import { checkAllFinite, checkInteger, checkNumbers, Described, invalidArg, invalidType, ownOptions } from '../internal/check';
-import { Recurrent } from '../layers/recurrent/recurrent';
+import { Recurrent, checkPrecision } from '../layers/recurrent/recurrent';
+import type { Precision } from '../native';
 import { checkTensorRank, type Tensor } from '../tensor';
 import { Samples, type BatchedDataset, type DataSpec, type Dataset, type SequenceArray } from './data';
 import { Dense } from '../layers/dense';
@@ -107,6 +108,18 @@ export class Sequential implements Model {
   /** Forgets the state carried by stateful recurrent layers. */
   resetStates(): void {
     for (const b of this.blocks) if (b instanceof RecurrentBlock) b.resetStates();
+  }
+
+  /**
+   * Every recurrent layer's precision (Recurrent.setPrecision): predict, step, serve and fit
+   * then run the recurrent layers' products in it (fit in 'bf16': mixed precision, the weights,
+   * gradients and optimizer state stay float32); Dense and Embedding layers stay fp32.
+   * @throws RangeError for 'int8' (not implemented yet) or any other value; no layer changes then.
+   */
+  setPrecision(precision: Precision): this {
+    const p = checkPrecision(precision);
+    for (const l of this.layers) if (l instanceof Recurrent) l.setPrecision(p);
+    return this;
   }
 
   /** Copies of the weights, PyTorch names: `torch.nn.Sequential(...).load_state_dict` reads them.

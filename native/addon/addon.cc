@@ -1,6 +1,8 @@
 // The addon's exports. Each binding lives in its own *_binding.cc.
 #include <napi.h>
 
+#include <utility>
+
 #include "fused_rnn.h"
 
 namespace frnn_addon {
@@ -13,6 +15,18 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("isa", frnn::isa_name());
   o.Set("threads", frnn::num_threads());
+  // Precisions this CPU runs on its own instructions, and those it runs through the portable
+  // code (the same bits, slower); int8 is in neither until it exists.
+  Napi::Array native = Napi::Array::New(info.Env()), portable = Napi::Array::New(info.Env());
+  for (auto [p, name] : {std::pair{frnn::Precision::kFp32, "fp32"}, std::pair{frnn::Precision::kBf16, "bf16"}}) {
+    Napi::Array& list = frnn::precision_native(p) ? native : portable;
+    list.Set(list.Length(), name);
+  }
+  Napi::Object precisions = Napi::Object::New(info.Env());
+  precisions.Set("native", native);
+  precisions.Set("portable", portable);
+  precisions.Set("bf16Kernel", frnn::precision_kernel(frnn::Precision::kBf16));
+  o.Set("precisions", precisions);
   return o;
 }
 

@@ -130,7 +130,8 @@ struct SequenceArgs {
 // Pointers and dims of one forward call (plain data: safe to use off the main thread).
 struct ForwardArgs : SequenceArgs {
   float *y, *hN, *cN, *saved;
-  bool use_pack;        // read weights packed once for `version` (PackCache)
+  frnn::Precision precision;  // of this call's products (the handle's config is shared by calls)
+  bool use_pack;              // read weights packed once for (`version`, precision) (PackCache)
   double version;
 };
 
@@ -142,15 +143,18 @@ struct ForwardArgs : SequenceArgs {
 // a pack a running call still reads is freed only when that call lets go of it.
 class PackCache {
  public:
-  // A precision (bf16 packs) would join the key.
   struct Key {
     const float* params;
     double version;
-    bool operator==(const Key& o) const { return params == o.params && version == o.version; }
+    frnn::Precision precision;
+    bool operator==(const Key& o) const {
+      return params == o.params && version == o.version && precision == o.precision;
+    }
   };
 
+  // c.precision is the call's: a bf16 pack serves bf16 calls only.
   std::shared_ptr<const frnn::PackedWeights> get(const RnnConfig& c, const float* params, double version) {
-    const Key key{params, version};
+    const Key key{params, version, c.precision};
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (packed_ && key_ == key) return packed_;
@@ -169,14 +173,27 @@ class PackCache {
 
  private:
   std::mutex mu_;
-  Key key_{nullptr, 0};
+  Key key_{nullptr, 0, frnn::Precision::kFp32};
   std::shared_ptr<const frnn::PackedWeights> packed_;
 };
+
+// The precision argument of forward and backward: undefined, 'fp32' or 'bf16' ('int8' is refused
+// until it exists).
+frnn::Precision precision_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsUndefined()) return frnn::Precision::kFp32;
+  if (!info[i].IsString()) throw_type(info.Env(), "Expected string for precision");
+  const std::string p = info[i].As<Napi::String>().Utf8Value();
+  if (p == "fp32") return frnn::Precision::kFp32;
+  if (p == "bf16") return frnn::Precision::kBf16;
+  if (p == "int8") throw_range(info.Env(), "int8 precision is not implemented yet");
+  throw_range(info.Env(), "Expected precision 'fp32' or 'bf16', got '" + p + "'");
+}
 
 // Pointers and dims of one backward call.
 struct BackwardArgs : SequenceArgs {
   const float *saved, *dy, *dhN, *dcN;
   float *dx, *dh0, *dc0, *dparams;
+  frnn::Precision precision;  // the one the training forward that wrote `saved` ran in
 };
 
 class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
@@ -245,7 +262,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   bool lstm() const { return config_.cell == frnn::CellType::kLstm; }
 
-  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?, packVersion?)
+  // forward(params, x, T, B, batchFirst, lengths?, h0?, c0?, y, hN, cN?, saved?, precision?, packVersion?)
   ForwardArgs forward_args(const Napi::CallbackInfo& info) {
     ForwardArgs a{};
     read_sequence_args(info, !(info[11].IsNull() || info[11].IsUndefined()), a);
@@ -254,8 +271,11 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     a.hN = f32_arg(info, 9, "hN", s.h, "L*D*B*Hout");
     a.cN = lstm() ? f32_arg(info, 10, "cN", s.c, "L*D*B*H", true) : nullptr;
     a.saved = f32_arg(info, 11, "saved", s.saved, "savedSize(T, B)", true);
-    a.version = version_arg(info, 12);
-    a.use_pack = a.version >= 0 && !a.saved && frnn::forward_packs(a.dims);
+    a.precision = precision_arg(info, 12);
+    a.version = version_arg(info, 13);
+    RnnConfig c = config_;
+    c.precision = a.precision;
+    a.use_pack = a.version >= 0 && !a.saved && frnn::forward_packs(c, a.dims);
     return a;
   }
 
@@ -279,7 +299,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   Napi::Value ForwardAsync(const Napi::CallbackInfo& info);
 
-  // backward(params, x, T, B, batchFirst, lengths?, h0?, c0?, saved, dy?, dhN?, dcN?, dx?, dh0?, dc0?, dparams)
+  // backward(params, x, T, B, batchFirst, lengths?, h0?, c0?, saved, dy?, dhN?, dcN?, dx?, dh0?, dc0?, dparams, precision?)
   BackwardArgs backward_args(const Napi::CallbackInfo& info) {
     BackwardArgs a{};
     read_sequence_args(info, true, a);
@@ -292,6 +312,7 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     a.dh0 = f32_arg(info, 13, "gradH0", s.h, "L*D*B*Hout", true);
     a.dc0 = lstm() ? f32_arg(info, 14, "gradC0", s.c, "L*D*B*H", true) : nullptr;
     a.dparams = f32_arg(info, 15, "grads", s.params, "parameter count");
+    a.precision = precision_arg(info, 16);
     return a;
   }
 
@@ -303,12 +324,14 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
 
   Napi::Value BackwardAsync(const Napi::CallbackInfo& info);
 
-  static frnn::Status run_forward(const RnnConfig& c, const ForwardArgs& a, PackCache& packs) {
+  static frnn::Status run_forward(RnnConfig c, const ForwardArgs& a, PackCache& packs) {
+    c.precision = a.precision;
     // Held until the call returns, even if another version replaces it in the cache meanwhile.
     const std::shared_ptr<const frnn::PackedWeights> packed = a.use_pack ? packs.get(c, a.params, a.version) : nullptr;
     return frnn::forward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.y, a.hN, a.cN, a.saved, packed.get());
   }
-  static frnn::Status run_backward(const RnnConfig& c, const BackwardArgs& a) {
+  static frnn::Status run_backward(RnnConfig c, const BackwardArgs& a) {
+    c.precision = a.precision;
     return frnn::backward(c, a.params, a.dims, a.x, a.lengths, a.h0, a.c0, a.saved, a.dy, a.dhN, a.dcN, a.dx,
                           a.dh0, a.dc0, a.dparams);
   }

@@ -16,6 +16,13 @@ namespace frnn {
 
 enum class CellType : int32_t { kLstm = 0, kGru = 1, kRnn = 2 };
 
+// Number format of the matrix products of forward() and backward(). kBf16: weights and the
+// products' inputs rounded to bfloat16, every sum, the gate math and the states in float32
+// (README, Precision); backward() must get the precision of the forward that wrote `saved`,
+// and keeps its weight-gradient products in float32. kInt8 is reserved and refused by
+// validate_config() until it exists.
+enum class Precision : int32_t { kFp32 = 0, kBf16 = 1, kInt8 = 2 };
+
 // Activation functions: the ONNX list plus identity. alpha/beta as ONNX defines them.
 enum class ActKind : int32_t {
   kSigmoid = 0,
@@ -58,6 +65,7 @@ struct RnnConfig {
   float gate_clip = 0.0f;      // > 0: clamp every gate pre-activation to [-clip, clip] (ONNX clip)
   float cell_clip = 0.0f;      // > 0: clamp c after each update (TF cell_clip)
   float forget_bias = 0.0f;    // LSTM: added to the f pre-activation at run time (TF)
+  Precision precision = Precision::kFp32;  // of the matrix products (see Precision)
   Activation act[2][kActSlots];  // [direction][slot]
 };
 
@@ -107,12 +115,13 @@ struct SeqDims {
 size_t saved_size(const RnnConfig& c, SeqDims dims);
 
 // Weights packed once for many inference forwards (seq/packed_weights.h): what a forward
-// of more than two rows per step would pack from these params. Immutable: calls on any
-// threads may share one. Stale as soon as the params change.
+// of more than two rows per step (any rows in bf16) would pack from these params, in
+// c.precision. Immutable: calls on any threads may share one. Stale as soon as the params
+// change; a pack made for one precision serves calls of that precision only.
 struct PackedWeights;
 std::shared_ptr<const PackedWeights> pack_weights(const RnnConfig& c, const float* params);
 // Whether an inference forward of these dims packs weights (else it reads them in place).
-bool forward_packs(SeqDims dims);
+bool forward_packs(const RnnConfig& c, SeqDims dims);
 
 // saved: nullptr for inference (nothing recorded), else saved_size() floats.
 // packed: nullptr, or pack_weights(c, params) for an inference call: the products read it
@@ -153,6 +162,12 @@ Status softmax_cross_entropy(const float* logits, size_t rows, size_t classes, c
 // The instruction set the kernels run on: "avx512", "avx2", "neon" or "scalar". Chosen
 // once from the CPU; FUSED_RNN_ISA=scalar|avx2|avx512|neon forces a path the CPU supports.
 const char* isa_name();
+
+// Whether `p` runs on this CPU's own instructions (true), or through the portable code that
+// gives the same bits, slower (false). fp32 is always native; int8 does not exist yet (false).
+bool precision_native(Precision p);
+// The micro-kernel a precision's products run on (e.g. "frnn_bf16_gemm_ukernel_8x32__avx512bf16").
+const char* precision_kernel(Precision p);
 
 // Worker threads used by forward/backward (results are bitwise identical for any count).
 // Default: FUSED_RNN_NUM_THREADS, else 1.

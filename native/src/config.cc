@@ -45,6 +45,9 @@ Status validate_config(const RnnConfig& c) {
   if (!(c.gate_clip >= 0.0f) || std::isnan(c.gate_clip)) return Status::Error("Expected gateClip >= 0");
   if (!(c.cell_clip >= 0.0f) || std::isnan(c.cell_clip)) return Status::Error("Expected cellClip >= 0");
   if (!std::isfinite(c.forget_bias)) return Status::Error("Expected finite forgetBias");
+  if (c.precision == Precision::kInt8) return Status::Error("int8 precision is not implemented yet");
+  if (c.precision != Precision::kFp32 && c.precision != Precision::kBf16)
+    return Status::Error("Expected precision fp32 (0) or bf16 (1)");
   for (int d = 0; d < 2; ++d)
     for (int s = 0; s < kActSlots; ++s)
       if (!valid_activation(c.act[d][s])) return Status::Error("Expected a known activation with finite alpha/beta");

@@ -1,19 +1,17 @@
-// The bf16 products (gemm/bf16.h): conversion rounds to nearest even, packing, and the
-// AVX512_BF16 micro-kernel against dot_pairs_reference() — bit for bit, denormals included.
+// The bf16 products (gemm/bf16.h, gemm/gemm_bf16.h): conversion rounds to nearest even,
+// packing, every micro-kernel of bf16_ukernels.inc against dot_pairs_reference() — bit for
+// bit, denormals included — the driver's splits, and bf16 inference through frnn::forward.
 #include <cstring>
 #include <vector>
 
 #include "cpu/fpmode.h"
 #include "cpu/isa.h"
-#include "gemm/bf16.h"
+#include "fused_rnn.h"
+#include "gemm/gemm.h"
+#include "gemm/gemm_bf16.h"
+#include "rnn_case.h"
 #include "test_util.h"
-
-namespace frnn {
-#if defined(__x86_64__)
-void frnn_bf16_gemm_ukernel_8x32__avx512bf16(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w,
-                                             float* c, size_t ldc, bool accumulate);
-#endif
-}  // namespace frnn
+#include "threads/pool.h"
 
 namespace {
 
@@ -61,49 +59,210 @@ FRNN_TEST(bf16_packing_puts_pairs_along_k) {
   frnn_test::count_case();
 }
 
-#if defined(__x86_64__)
-FRNN_TEST(bf16_ukernel_matches_reference_bitwise) {
-  if (!frnn::cpu_has(frnn::Feature::kAvx512Bf16)) {
-    frnn_test::note("this CPU has no AVX512_BF16: the kernel is not run");
-    return;
+// Whether this CPU can run a row of the table at all (whatever the active ISA).
+bool cpu_runs(const frnn::Bf16UkernelEntry& e) {
+  return frnn::cpu_supports(e.isa) && (!e.needs_bf16 || frnn::cpu_has(frnn::Feature::kAvx512Bf16));
+}
+
+FRNN_TEST(bf16_converters_match_f32_to_bf16_bitwise) {
+  // Specials, denormals (the largest rounds up to the smallest normal bf16), ties, random.
+  std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.0f, 0x1p-149f, -0x1p-149f, 0x1.fffffcp-127f, 0x1p-126f,
+                          1.0f + 0x1p-8f, 1.0f + 0x1p-7f + 0x1p-8f, 3.4e38f, -3.4e38f, INFINITY, -INFINITY,
+                          std::nanf(""), -std::nanf("")};
+  Rng rng(3);
+  for (int i = 0; i < 4000; ++i) {
+    uint32_t u = static_cast<uint32_t>(rng.next());
+    float f;
+    std::memcpy(&f, &u, 4);
+    v.push_back(f);
   }
-  const frnn::FlushDenormals ftz;  // as the drivers run it (the final C add obeys MXCSR)
-  Rng rng(2);
-  size_t bad = 0, total = 0;
-  for (int trial = 0; trial < 400; ++trial) {
-    const size_t m = 1 + trial % 8, n = 1 + (trial * 7) % 32, k = 1 + (trial * 13) % 97;
-    const float scale = trial % 5 == 0 ? 1e-37f : trial % 5 == 1 ? 1e18f : 2.0f;  // denormal and large sums too
-    FRNN_SCOPE("m=%zu n=%zu k=%zu scale=%g", m, n, k, (double)scale);
-    std::vector<float> a(m * k), b(k * n), c(m * 32);
-    for (float& v : a) v = rng.uniform(-1.0f, 1.0f) * scale;
-    for (float& v : b) v = rng.uniform(-2.0f, 2.0f);
-    for (float& v : c) v = rng.uniform(-1.0f, 1.0f);
-    const size_t lda = (k + 1) / 2 * 2;
-    std::vector<bf16> ab(m * lda);
-    frnn::convert_rows_bf16(m, k, a.data(), k, ab.data(), lda);
-    frnn::PackedBf16 p;
-    p.pack(false, k, n, b.data(), n, 32);
-    const bool accumulate = trial % 2 == 1;
-    std::vector<float> want(c);
-    std::vector<bf16> col(p.k2 * 2);
-    for (size_t i = 0; i < m; ++i)
-      for (size_t j = 0; j < n; ++j) {
-        for (size_t q = 0; q < p.k2 * 2; ++q) col[q] = p.panel(0)[(q / 2) * 64 + j * 2 + q % 2];
-        const float r = frnn::dot_pairs_reference(0.0f, ab.data() + i * lda, col.data(), p.k2);
-        want[i * 32 + j] = accumulate ? frnn::flush_denormal(frnn::flush_denormal(c[i * 32 + j]) + r) : r;
-      }
-    frnn::frnn_bf16_gemm_ukernel_8x32__avx512bf16(m, n, p.k2, ab.data(), lda, p.panel(0), c.data(), 32, accumulate);
-    for (size_t i = 0; i < m; ++i)
-      for (size_t j = 0; j < 32; ++j) {
-        const bool inside = j < n;
-        if (inside) ++total;
-        if (bits(c[i * 32 + j]) != bits(want[i * 32 + j])) bad += inside ? 1 : 1000000;
-      }
+  for (const frnn::Bf16UkernelEntry& e : frnn::kBf16Ukernels) {
+    if (!cpu_runs(e)) continue;
+    FRNN_SCOPE("%s", e.name);
+    for (size_t k : {v.size(), size_t{1}, size_t{7}, size_t{17}, size_t{33}}) {
+      const size_t ldo = (k + 1) / 2 * 2 + 2;  // room past k: the converter zero-pads
+      std::vector<bf16> got(ldo, 0xdead), want(ldo, 0);
+      e.convert(1, k, v.data(), k, got.data(), ldo);
+      for (size_t p = 0; p < k; ++p) want[p] = frnn::f32_to_bf16(v[p]);
+      CHECK_MSG(got == want, "k=%zu: the converter differs from f32_to_bf16", k);
+    }
     frnn_test::count_case();
   }
-  CHECK_MSG(bad == 0, "%zu of %zu elements differ from the reference (>= 1e6: written past n)", bad, total);
 }
-#endif
+
+// Every micro-kernel this CPU runs (AVX512_BF16, the AVX2 emulation, the scalar code) against
+// dot_pairs_reference(), bit for bit, denormals included: the portable paths give the bits of
+// the native one.
+FRNN_TEST(bf16_ukernels_match_reference_bitwise) {
+  const frnn::FlushDenormals ftz;  // as gemm_bf16_packed() runs them
+  for (const frnn::Bf16UkernelEntry& e : frnn::kBf16Ukernels) {
+    if (!cpu_runs(e)) {
+      frnn_test::note(std::string("this CPU cannot run ") + e.name);
+      continue;
+    }
+    FRNN_SCOPE("%s", e.name);
+    Rng rng(2);
+    size_t bad = 0, total = 0;
+    for (int trial = 0; trial < 400; ++trial) {
+      const size_t m = 1 + trial % e.mr, n = 1 + (trial * 7) % e.nr, k = 1 + (trial * 13) % 97;
+      const float scale = trial % 5 == 0 ? 1e-37f : trial % 5 == 1 ? 1e18f : 2.0f;  // denormal and large sums too
+      FRNN_SCOPE("m=%zu n=%zu k=%zu scale=%g", m, n, k, (double)scale);
+      std::vector<float> a(m * k), b(k * n), c(m * e.nr);
+      for (float& x : a) x = rng.uniform(-1.0f, 1.0f) * scale;
+      for (float& x : b) x = rng.uniform(-2.0f, 2.0f);
+      for (float& x : c) x = rng.uniform(-1.0f, 1.0f) * (trial % 7 == 0 ? 1e-38f : 1.0f);
+      const size_t lda = (k + 1) / 2 * 2;
+      std::vector<bf16> ab(m * lda);
+      frnn::convert_rows_bf16(m, k, a.data(), k, ab.data(), lda);
+      frnn::PackedBf16 p;
+      p.pack(false, k, n, b.data(), n, e.nr);
+      const bool accumulate = trial % 2 == 1;
+      std::vector<float> want(c);
+      std::vector<bf16> col(p.k2 * 2);
+      for (size_t i = 0; i < m; ++i)
+        for (size_t j = 0; j < n; ++j) {
+          for (size_t q = 0; q < p.k2 * 2; ++q) col[q] = p.panel(0)[(q / 2) * e.nr * 2 + j * 2 + q % 2];
+          const float r = frnn::dot_pairs_reference(0.0f, ab.data() + i * lda, col.data(), p.k2);
+          want[i * e.nr + j] = accumulate ? frnn::flush_denormal(frnn::flush_denormal(c[i * e.nr + j]) + r) : r;
+        }
+      e.fn(m, n, p.k2, ab.data(), lda, p.panel(0), c.data(), e.nr, accumulate);
+      for (size_t i = 0; i < m; ++i)
+        for (size_t j = 0; j < e.nr; ++j) {
+          const bool inside = j < n;
+          if (inside) ++total;
+          if (bits(c[i * e.nr + j]) != bits(want[i * e.nr + j])) bad += inside ? 1 : 1000000;
+        }
+      frnn_test::count_case();
+    }
+    CHECK_MSG(bad == 0, "%zu of %zu elements differ from the reference (>= 1e6: written past n)", bad, total);
+  }
+}
+
+// The driver: transposed packing (the weights' layout) gives the panels of the plain one,
+// and splitting the columns (as threads do) or the rows changes no bit.
+FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
+  Rng rng(4);
+  const size_t nr = frnn::bf16_gemm_config().nr;
+  for (size_t m : {1, 5, 70, 130})
+    for (size_t k : {1, 2, 63, 257}) {
+      const size_t n = 3 * frnn::kSplitAlign + 5;
+      FRNN_SCOPE("m=%zu k=%zu n=%zu (%s)", m, k, n, frnn::bf16_gemm_config().name);
+      const std::vector<float> a = rng.vec(m * k, -1, 1), w = rng.vec(n * k, -1, 1);
+      std::vector<float> wt(k * n);
+      for (size_t r = 0; r < n; ++r)
+        for (size_t p = 0; p < k; ++p) wt[p * n + r] = w[r * k + p];
+      frnn::PackedBf16 pt, pn;
+      pt.pack(true, k, n, w.data(), k, nr);
+      pn.pack(false, k, n, wt.data(), n, nr);
+      CHECK_MSG(pt.data == pn.data, "transposed packing differs");
+      frnn::PackedMatrix pm;
+      pm.plan_bf16(true, k, n, w.data(), k);
+      pm.fill(0, pm.panels() / 2);
+      pm.fill(pm.panels() / 2, pm.panels());
+      std::vector<float> whole(m * n), split(m * n), rows(m * n);
+      frnn::gemm_bf16_packed(m, k, a.data(), k, pt, whole.data(), n, false);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, split.data(), n, false, 0, frnn::kSplitAlign);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, split.data(), n, false, frnn::kSplitAlign, n);
+      const size_t half = m / 2;
+      frnn::gemm_bf16_packed(half, k, a.data(), k, pt, rows.data(), n, false);
+      frnn::gemm_bf16_packed(m - half, k, a.data() + half * k, k, pt, rows.data() + half * n, n, false);
+      CHECK_MSG(frnn_test::same_bits(whole, split) && frnn_test::same_bits(whole, rows), "a split changed bits");
+      // And one element against the reference.
+      std::vector<bf16> ar(2 * pt.k2, 0), wr(2 * pt.k2, 0);
+      for (size_t p = 0; p < k; ++p) {
+        ar[p] = frnn::f32_to_bf16(a[(m - 1) * k + p]);
+        wr[p] = frnn::f32_to_bf16(w[(n - 1) * k + p]);
+      }
+      CHECK_EQ(bits(whole[(m - 1) * n + n - 1]), bits(frnn::dot_pairs_reference(0.0f, ar.data(), wr.data(), pt.k2)));
+      frnn_test::count_case();
+    }
+}
+
+// bf16 against fp32 (every cell and form, both directions, lengths, projection): inference
+// within 3e-3 for outputs of magnitude <= 1, mixed-precision gradients within 2% of the
+// largest, the same bits for 1 and 2 threads.
+FRNN_TEST(bf16_forward_is_close_to_fp32_and_deterministic) {
+  struct Case {
+    frnn::CellType cell;
+    bool reset_after;
+    int D, L, proj;
+    bool lengths;
+  };
+  const Case cases[] = {{frnn::CellType::kLstm, true, 1, 1, 0, false},  {frnn::CellType::kLstm, true, 2, 2, 0, true},
+                        {frnn::CellType::kLstm, true, 1, 1, 24, false}, {frnn::CellType::kGru, true, 1, 1, 0, false},
+                        {frnn::CellType::kGru, false, 2, 1, 0, true},   {frnn::CellType::kGru, false, 1, 2, 0, false},
+                        {frnn::CellType::kRnn, true, 1, 1, 0, false},   {frnn::CellType::kRnn, true, 2, 1, 0, true}};
+  Rng rng(5);
+  for (const Case& k : cases)
+    for (int B : {1, 2, 9}) {
+      const int T = 13, I = 37, H = 64;
+      frnn::RnnConfig c = frnn_test::make_config(k.cell, I, H);
+      c.reset_after = k.reset_after;
+      c.num_directions = k.D;
+      c.num_layers = k.L;
+      c.proj_size = k.proj;
+      const int Hout = k.proj ? k.proj : H;
+      FRNN_SCOPE("cell %d reset_after %d D=%d L=%d proj=%d B=%d", (int)k.cell, k.reset_after, k.D, k.L, k.proj, B);
+      const float scale = 1.0f / std::sqrt((float)H);
+      const std::vector<float> params = rng.vec(frnn::param_count(c), -scale, scale);
+      const std::vector<float> x = rng.vec((size_t)T * B * I, -1, 1);
+      std::vector<int32_t> len(B, T);
+      if (k.lengths)
+        for (int b = 0; b < B; ++b) len[b] = 1 + (b * 5) % T;
+      const frnn::SeqDims dims{T, B, false};
+      const size_t ny = (size_t)T * B * k.D * Hout, nh = (size_t)k.L * k.D * B * Hout;
+      std::vector<float> y32(ny), h32(nh), y16(ny), h16(nh), y16b(ny), h16b(nh);
+      const int32_t* lp = k.lengths ? len.data() : nullptr;
+      if (!CHECK_OK(frnn::forward(c, params.data(), dims, x.data(), lp, nullptr, nullptr, y32.data(), h32.data(),
+                                  nullptr, nullptr)))
+        return;
+      c.precision = frnn::Precision::kBf16;
+      frnn::set_num_threads(1);
+      CHECK_OK(frnn::forward(c, params.data(), dims, x.data(), lp, nullptr, nullptr, y16.data(), h16.data(), nullptr,
+                             nullptr));
+      frnn::set_num_threads(2);
+      CHECK_OK(frnn::forward(c, params.data(), dims, x.data(), lp, nullptr, nullptr, y16b.data(), h16b.data(),
+                             nullptr, nullptr));
+      frnn::set_num_threads(1);
+      CHECK_ALL_CLOSE(y16.data(), std::vector<double>(y32.begin(), y32.end()).data(), ny, 3e-3);
+      CHECK_ALL_CLOSE(h16.data(), std::vector<double>(h32.begin(), h32.end()).data(), nh, 3e-3);
+      CHECK_MSG(frnn_test::same_bits(y16, y16b) && frnn_test::same_bits(h16, h16b), "1 and 2 threads differ");
+      CHECK_MSG(!frnn_test::same_bits(y16, y32), "bf16 gave the fp32 bits: not the bf16 path");
+      // Training in bf16 (mixed precision): the training forward gives the inference bits, and
+      // the gradients stay close to fp32's, the same for 1 and 2 threads.
+      std::vector<float> saved(frnn::saved_size(c, dims)), yt(ny), ht(nh);
+      CHECK_OK(frnn::forward(c, params.data(), dims, x.data(), lp, nullptr, nullptr, yt.data(), ht.data(), nullptr,
+                             saved.data()));
+      CHECK_MSG(frnn_test::same_bits(yt, y16), "bf16 training forward differs from bf16 inference");
+      const std::vector<float> dy = rng.vec(ny, -1, 1);
+      auto grads = [&](frnn::Precision p, int threads, std::vector<float>& dx, std::vector<float>& dp) {
+        frnn::RnnConfig cp = c;
+        cp.precision = p;
+        frnn::set_num_threads(threads);
+        std::vector<float> y(ny), h(nh), sv(frnn::saved_size(cp, dims));
+        CHECK_OK(frnn::forward(cp, params.data(), dims, x.data(), lp, nullptr, nullptr, y.data(), h.data(), nullptr,
+                               sv.data()));
+        dx.assign((size_t)T * B * I, 0.0f);
+        dp.assign(params.size(), 0.0f);
+        CHECK_OK(frnn::backward(cp, params.data(), dims, x.data(), lp, nullptr, nullptr, sv.data(), dy.data(), nullptr,
+                                nullptr, dx.data(), nullptr, nullptr, dp.data()));
+        frnn::set_num_threads(1);
+      };
+      std::vector<float> dx32, dp32, dx16, dp16, dx16b, dp16b;
+      grads(frnn::Precision::kFp32, 1, dx32, dp32);
+      grads(frnn::Precision::kBf16, 1, dx16, dp16);
+      grads(frnn::Precision::kBf16, 2, dx16b, dp16b);
+      CHECK_MSG(frnn_test::same_bits(dx16, dx16b) && frnn_test::same_bits(dp16, dp16b), "bf16 gradients: 1 and 2 threads differ");
+      const std::vector<double> dx_ref(dx32.begin(), dx32.end()), dp_ref(dp32.begin(), dp32.end());
+      // 2% of the largest gradient: every product's inputs carry a bf16 rounding (2^-9 relative).
+      CHECK_ALL_CLOSE(dx16.data(), dx_ref.data(), dx16.size(), 2e-2 * frnn_test::max_abs(dx_ref.data(), dx_ref.size(), 1e-3));
+      CHECK_ALL_CLOSE(dp16.data(), dp_ref.data(), dp16.size(), 2e-2 * frnn_test::max_abs(dp_ref.data(), dp_ref.size(), 1e-3));
+      frnn_test::count_case();
+    }
+  frnn::RnnConfig c = frnn_test::make_config(frnn::CellType::kLstm, 4, 4);
+  c.precision = frnn::Precision::kInt8;
+  CHECK(frnn::validate_config(c).message == "int8 precision is not implemented yet");
+}
 
 }  // namespace
 

@@ -4,7 +4,7 @@
 // complete version.
 import { describe, expect, test } from 'vitest';
 import { GRU, LSTM, RNN, SGD, tensor, type Tensor } from '../../lib/index';
-import type { NativeRnn } from '../../lib/native';
+import type { NativeRnn, Precision } from '../../lib/native';
 import { firstBitMismatch, mulberry32 } from '../helpers/gradcheck';
 
 type Layer = LSTM | GRU | RNN;
@@ -19,13 +19,13 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 }
 
 /** One step packing the weights in the call (no packVersion): the reference. */
-function unpackedStep(layer: Layer, x: Tensor, h0: Float32Array, c0: Float32Array | null): Float32Array {
+function unpackedStep(layer: Layer, x: Tensor, h0: Float32Array, c0: Float32Array | null, precision: Precision = 'fp32'): Float32Array {
   const handle = (layer as unknown as { handle: NativeRnn }).handle;
   const B = x.shape[0], L = layer.numLayers, Hout = layer.outputSize, H = layer.hiddenSize;
   const out = new Float32Array(B * Hout);
   const lstm = layer.cell === 'lstm';
   handle.forward(layer.weights.slice(), x.data, 1, B, false, null, h0, c0, out, new Float32Array(L * B * Hout),
-    lstm ? new Float32Array(L * B * H) : null, null, null);
+    lstm ? new Float32Array(L * B * H) : null, null, precision, null);
   return out;
 }
 
@@ -65,7 +65,7 @@ describe('weights packed once per version for steps', () => {
     l.weights[0] += 0.25;
     expect(sameBits(check(), v0)).toBe(false);
     // Writing through a view kept from earlier, then weightsChanged().
-    const kept = l.parameters()[0].value.data;
+    const kept = l.parameters()[0].value;
     kept.fill(0.01);
     l.weightsChanged();
     check();
@@ -101,5 +101,24 @@ describe('weights packed once per version for steps', () => {
     // Every version differs (so the check above tells them apart) and the last is kept packed.
     expect(new Set(versions.map((v) => v.join())).size).toBe(versions.length);
     expect(sameBits((await l.forwardAsync(x)).output.data, versions[versions.length - 1])).toBe(true);
+  });
+
+  test.each(layers)('%s in bf16: kept packs equal per-call bf16 packing, at B = 1 and B = 9, and never serve fp32 calls', (_name, make) => {
+    const l = make();
+    const L = l.numLayers, Hout = l.outputSize, H = l.hiddenSize, lstm = l.cell === 'lstm';
+    for (const b of [1, B]) {
+      const x = randomTensor([b, l.inputSize], 40 + b);
+      const h0 = randomTensor([L, b, Hout], 41 + b);
+      const c0 = lstm ? randomTensor([L, b, H], 42 + b) : undefined;
+      const state = c0 ? { h: h0, c: c0 } : { h: h0 };
+      const fp32 = l.step(x, state).output.data;
+      l.setPrecision('bf16');
+      const bf16 = l.step(x, state).output.data;
+      expect(sameBits(bf16, unpackedStep(l, x, h0.data, c0?.data ?? null, 'bf16'))).toBe(true);
+      expect(sameBits(l.step(x, state).output.data, bf16)).toBe(true);  // from the kept bf16 pack
+      expect(sameBits(bf16, fp32)).toBe(false);
+      l.setPrecision('fp32');
+      expect(sameBits(l.step(x, state).output.data, fp32)).toBe(true);
+    }
   });
 });

@@ -3,7 +3,7 @@
 // parameters are one contiguous block, laid out as a one-layer network's), with inverted-dropout
 // masks on each output but the last. Inference and dropout 0 keep the fused multi-layer call.
 import { applyMask, dropoutMask } from '../../internal/random';
-import { native, type NativeRnn, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
+import { native, type NativeRnn, type Precision, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { toNativeConfig, numDirections, outputSize, type ResolvedConfig } from './config';
 
 /** Everything one layer-by-layer training forward keeps for its backward. */
@@ -18,6 +18,8 @@ export interface LayerwiseRecord {
   lengths: Int32Array | null;
   h0: Float32Array | null;
   c0: Float32Array | null;
+  /** The products' precision, for the backward too. */
+  precision: Precision;
 }
 
 export interface LayerwiseForward {
@@ -31,6 +33,7 @@ export interface LayerwiseForward {
   hN: Float32Array;
   cN: Float32Array | null;
   seed: number;
+  precision: Precision;
 }
 
 export interface LayerwiseBackward {
@@ -98,7 +101,7 @@ export class Layerwise {
   }
 
   private startRecord(f: LayerwiseForward): LayerwiseRecord {
-    return { T: f.T, B: f.B, inputs: [f.x], saved: [], masks: [], lengths: f.lengths, h0: f.h0, c0: f.c0 };
+    return { T: f.T, B: f.B, inputs: [f.x], saved: [], masks: [], lengths: f.lengths, h0: f.h0, c0: f.c0, precision: f.precision };
   }
 
   private forwardArgs(weights: Float32Array, f: LayerwiseForward, rec: LayerwiseRecord, l: number, out: Float32Array): RnnForwardArgs {
@@ -107,7 +110,7 @@ export class Layerwise {
     rec.saved.push(saved);
     return [weights.subarray(...this.blocks[l]), rec.inputs[l], f.T, f.B, this.config.batchFirst, f.lengths,
       f.h0 && f.h0.subarray(l * hs, (l + 1) * hs), f.c0 && f.c0.subarray(l * cs, (l + 1) * cs),
-      out, f.hN.subarray(l * hs, (l + 1) * hs), f.cN && f.cN.subarray(l * cs, (l + 1) * cs), saved];
+      out, f.hN.subarray(l * hs, (l + 1) * hs), f.cN && f.cN.subarray(l * cs, (l + 1) * cs), saved, f.precision];
   }
 
   private backwardArgs(weights: Float32Array, grads: Float32Array, b: LayerwiseBackward, l: number,
@@ -116,7 +119,7 @@ export class Layerwise {
     const slice = (a: Float32Array | null, n: number) => a && a.subarray(l * n, (l + 1) * n);
     return [weights.subarray(...this.blocks[l]), rec.inputs[l], rec.T, rec.B, this.config.batchFirst, rec.lengths,
       slice(rec.h0, hs), slice(rec.c0, cs), rec.saved[l], dy, slice(b.dhN, hs), slice(b.dcN, cs),
-      dx, slice(b.dh0, hs), slice(b.dc0, cs), grads.subarray(...this.blocks[l])];
+      dx, slice(b.dh0, hs), slice(b.dc0, cs), grads.subarray(...this.blocks[l]), rec.precision];
   }
 
   /** The mask of layer l's output (a stream per layer from the call's seed); returns the masked output. */

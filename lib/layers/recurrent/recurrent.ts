@@ -1,8 +1,8 @@
 // The shared machinery of LSTM, GRU and RNN: parameters in one flat buffer, forward,
 // backward, streaming steps, and state dicts. Cell-specific math lives in native/src/cells.
-import { Described, checkBoolean, checkInteger, checkKnownKeys, invalidArg, invalidType, ownOptions } from '../../internal/check';
+import { Described, checkBoolean, checkInteger, checkKnownKeys, checkOneOf, invalidArg, invalidType, ownOptions } from '../../internal/check';
 import { mixSeed, mulberry32 } from '../../internal/random';
-import { native, ParamKind, type NativeRnn, type ParamEntry, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
+import { native, ParamKind, type NativeRnn, type ParamEntry, type Precision, type RnnBackwardArgs, type RnnForwardArgs } from '../../native';
 import { checkTensor, checkTensorRank, type Tensor } from '../../tensor';
 import type { ParamRef, ResolvedSequenceOptions } from '../layer';
 import { copyOf, give, take } from '../../internal/scratch';
@@ -93,6 +93,8 @@ interface TrainingRecord {
   saved: Float32Array;
   /** Set instead of `saved` when the layers ran one by one (dropout between them). */
   layerwise: LayerwiseRecord | null;
+  /** The forward's precision: backward() runs its products in the same one. */
+  precision: Precision;
 }
 
 export abstract class Recurrent {
@@ -107,6 +109,7 @@ export abstract class Recurrent {
   /** Per-layer handles for training with dropout between layers (made on first use). */
   private layerwise: Layerwise | null = null;
   private dropoutCalls = 0;
+  private precisionValue: Precision = 'fp32';
 
   protected constructor(cell: CellKind, options: unknown) {
     const resolved = resolveOptions(cell, options);
@@ -144,6 +147,21 @@ export abstract class Recurrent {
   get gateCount(): number { return gateCount(this.config.cell); }
   /** 'LSTM', 'GRU' or 'RNN'. */
   get className(): string { return CELL_CLASS_NAMES[this.config.cell]; }
+
+  /** The number format of inference's matrix products (setPrecision). */
+  get precision(): Precision { return this.precisionValue; }
+
+  /**
+   * Every call (forward, forwardAsync, step, and training: forward with `training` and the
+   * backward() after it) runs its matrix products in `precision`: 'fp32' (the default) or 'bf16'
+   * (weights and the products' inputs rounded to bfloat16; sums, gate math, states, gradients
+   * and the weights themselves stay float32: mixed-precision training; README, Precision).
+   * @throws RangeError for 'int8' (not implemented yet) or any other value.
+   */
+  setPrecision(precision: Precision): this {
+    this.precisionValue = checkPrecision(precision);
+    return this;
+  }
 
   /** PyTorch's init: every weight and bias uniform(-1/sqrt(H), 1/sqrt(H)). */
   resetParameters(seed: number): void {
@@ -338,7 +356,7 @@ export abstract class Recurrent {
     const h0 = target(out.h0, L * D * B * Hout);
     const c0 = lstm ? target(out.c0, L * D * B * H) : null;
     const args: RnnBackwardArgs = [this.store.weights, rec.x, T, B, this.batchFirst, rec.lengths, rec.h0, rec.c0, rec.saved,
-      dy, dhN, dcN, input, h0, c0, this.store.grads];
+      dy, dhN, dcN, input, h0, c0, this.store.grads, rec.precision];
     const layerwise = rec.layerwise ? { rec: rec.layerwise, dy, dhN, dcN, dx: input, dh0: h0, dc0: c0 } : null;
     const result: BackwardResult = {
       input: { shape: [...rec.xShape], data: out.input ?? input }, h0: { shape: [L * D, B, Hout], data: out.h0 ?? h0 },
@@ -378,7 +396,7 @@ export abstract class Recurrent {
     const h = given.h ?? all!.subarray(sizes[0], sizes[0] + sizes[1]);
     const c = !lstm ? null : given.c ?? all!.subarray(sizes[0] + sizes[1]);
     const weights = this.store.forSyncRead();
-    this.handle.forward(weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null, this.store.versionOf(weights));
+    this.handle.forward(weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null, this.precisionValue, this.store.versionOf(weights));
     const hT = { shape: [L, B, Hout], data: h };
     const result: StepResult = { output: { shape: [B, Hout], data: out }, h: hT, state: { h: hT } };
     if (c) {
@@ -423,6 +441,7 @@ export abstract class Recurrent {
     const c0 = opts.c0 === undefined ? null : checkTensor('c0', opts.c0, [L * D, B, H]).data;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, T, B);
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
+    const precision = this.precisionValue;
     const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
     const byLayer = training && this.config.dropout > 0 && L > 1;
     const out = outArrays('out', opts.out, { output: T * B * D * Hout, hN: L * D * B * Hout, cN: lstm ? L * D * B * H : 0 });
@@ -444,14 +463,14 @@ export abstract class Recurrent {
       if (byLayer) this.record = null;  // superseded
       const x = previous?.x.length === xt.data.length ? previous.x : new Float32Array(xt.data.length);
       x.set(xt.data);
-      record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null };
+      record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null, precision };
       return record;
     };
     // The native call's arguments, given the weights to read. Streaming calls (T = 1) read weights
     // packed once per version.
     const args = (weights: Float32Array): RnnForwardArgs => record
-      ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved]
-      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, T === 1 ? this.store.versionOf(weights) : null];
+      ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved, precision]
+      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, precision, T === 1 ? this.store.versionOf(weights) : null];
     // The same for a call that outlives this turn: the caller's arrays (inputs, and `out` arrays
     // JS could take away meanwhile) replaced by private ones; finish() copies the results out and
     // returns the private arrays for reuse.
@@ -476,10 +495,17 @@ export abstract class Recurrent {
     // Dropout between stacked layers: the layers run one by one (layerwise.ts).
     const layerwise = (rec: TrainingRecord) => ({
       x: rec.x, T, B, lengths, h0: rec.h0, c0: rec.c0, output, hN, cN,
-      seed: dropoutSeed ?? mixSeed(this.config.seed, this.dropoutCalls++),
+      seed: dropoutSeed ?? mixSeed(this.config.seed, this.dropoutCalls++), precision,
     });
     return { training, byLayer, args, asyncArgs, result, startRecord, layerwise };
   }
+}
+
+/** A precision setPrecision() accepts: 'fp32' or 'bf16'; 'int8' is refused until it exists. */
+export function checkPrecision(precision: unknown): Precision {
+  const p = checkOneOf('precision', precision, ['fp32', 'bf16', 'int8'] as const);
+  if (p === 'int8') throw invalidArg('precision', "'fp32' or 'bf16' (int8 is not implemented yet)", p);
+  return p;
 }
 
 /** The caller's `out` arrays, each checked to be a Float32Array of exactly its result's length. */

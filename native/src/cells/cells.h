@@ -119,13 +119,14 @@ inline void step_output_range(const Par& par, const CellSpec& s, size_t* j0, siz
 // reset_after) run fused when this holds: product and gate math a tile at a time (MR rows ×
 // NR units of every gate), so each tile's pre-activations are finished while in L1 and one
 // barrier per step is saved. Needs the SIMD gate math, a packed recurrent operand (not
-// the few-row dot path), gate blocks starting on panels (H a multiple of NR) and k in one
+// the few-row dot path, nor bf16: its products round A to bf16 once per product, not per
+// tile), gate blocks starting on panels (H a multiple of NR) and k in one
 // pass (gemm_single_pass: the tiles then give the bits of the whole product).
 // The driver splits the step's input projection the same way (by hidden units of every
 // gate), so that each thread's pre-activations stay in its own cache.
 inline bool fused_step_fits(const CellSpec& s, const PackedDir& pk) {
   const bool cell_fits = s.G == 4 || (s.G == 3 && s.reset_after);  // LSTM, GRU reset_after
-  return cell_fits && s.gates && !pk.rec.raw() && s.H % gemm_config().nr == 0 && gemm_single_pass(pk.rec.k);
+  return cell_fits && s.gates && !pk.rec.raw() && !pk.rec.is_bf16() && s.H % gemm_config().nr == 0 && gemm_single_pass(pk.rec.k);
 }
 // tile(i0, rows, jb, nb) over rows [0, B) and hidden units [j0, j1) in MR-row tiles and
 // NR-unit blocks, blocks outer: a block's weight panels stay in L2 while the rows pass.

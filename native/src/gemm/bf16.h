@@ -66,13 +66,21 @@ inline float dot_pairs_reference(float acc, const bf16* a, const bf16* b, size_t
 void convert_rows_bf16(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);
 
 // B for the bf16 kernels: op(B) = trans_b ? Bᵀ (B stored [n×k]) : B (stored [k×n]), packed in
-// panels of nr columns as described above.
+// panels of nr columns as described above. pack() = plan() + fill() of every panel; threads
+// may share the work as for PackedMatrix (plan() on one thread, then disjoint fill() ranges).
 struct PackedBf16 {
   size_t k = 0, k2 = 0, n = 0, nr = 0;
   std::vector<bf16> data;
   void pack(bool trans_b, size_t k, size_t n, const float* b, size_t ldb, size_t nr);
+  void plan(bool trans_b, size_t k, size_t n, const float* b, size_t ldb, size_t nr);
+  void fill(size_t j0, size_t j1);
   const bf16* panel(size_t j) const { return data.data() + j * k2 * nr * 2; }
   size_t panels() const { return (n + nr - 1) / nr; }
+
+ private:
+  bool src_trans_ = false;
+  const float* src_ = nullptr;
+  size_t src_ld_ = 0;
 };
 
 }  // namespace frnn

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "gemm/bf16.h"
 #include "gemm/ukernel.h"
 
 namespace frnn {
@@ -67,6 +68,11 @@ class PackedMatrix {
   void view_transposed(size_t k, size_t n, const float* b, size_t ldb);
   const float* raw() const { return raw_; }
   size_t raw_ld() const { return raw_ld_; }
+  // plan() for bf16 products: op(B) is packed to bf16 pairs (PackedBf16, by fill() as
+  // above), and the products that read it round A to bf16 too (gemm_bf16_packed).
+  void plan_bf16(bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
+  bool is_bf16() const { return is_bf16_; }
+  const PackedBf16& bf16_panels() const { return half_; }
 
  private:
   AlignedFloats data_;
@@ -77,6 +83,8 @@ class PackedMatrix {
   const float* src_ = nullptr;
   size_t src_ld_ = 0;
   const float* src_extra_ = nullptr;
+  bool is_bf16_ = false;
+  PackedBf16 half_;
 };
 
 // Up to this many rows of A, a product with op(B) = Bᵀ reads B in place (dot products)
@@ -84,7 +92,8 @@ class PackedMatrix {
 constexpr size_t kDotMaxRows = 2;
 
 // C (+)= op(A) · B with B packed (or viewed). Columns [n0, n1) of C only (n0 a multiple of
-// NR), so callers can split the work by output columns. A viewed B needs trans_a false.
+// NR), so callers can split the work by output columns. A viewed B needs trans_a false, and
+// so does a bf16 B (then the product is gemm_bf16_packed's).
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
                  size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
 

@@ -11,6 +11,7 @@
 #include <new>
 
 #include "gemm/gemm.h"
+#include "gemm/gemm_bf16.h"
 
 namespace frnn {
 
@@ -32,6 +33,7 @@ void PackedMatrix::view_transposed(size_t k_, size_t n_, const float* b, size_t 
   k = k_;
   n = n_;
   nr = gemm_config().nr;
+  is_bf16_ = false;
   raw_ = b;
   raw_ld_ = ldb;
 }
@@ -57,6 +59,7 @@ void PackedMatrix::plan(bool trans_b, size_t k_, size_t n_, const float* b, size
   k = k_ + (extra_row ? 1 : 0);
   n = n_;
   raw_ = nullptr;
+  is_bf16_ = false;
   nr = gemm_config().nr;
   data_.resize(panels() * k * nr);
   src_trans_ = trans_b;
@@ -65,8 +68,21 @@ void PackedMatrix::plan(bool trans_b, size_t k_, size_t n_, const float* b, size
   src_extra_ = extra_row;
 }
 
+void PackedMatrix::plan_bf16(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb) {
+  half_.plan(trans_b, k_, n_, b, ldb, bf16_gemm_config().nr);
+  k = k_;
+  n = n_;
+  nr = half_.nr;
+  raw_ = nullptr;
+  is_bf16_ = true;
+}
+
 void PackedMatrix::fill(size_t j0, size_t j1) {
   if (j0 >= j1) return;
+  if (is_bf16_) {
+    half_.fill(j0, j1);
+    return;
+  }
   const size_t full = n / nr, tail = n - full * nr;
   const size_t k_ = k - (src_extra_ ? 1 : 0), ldb = src_ld_;
   const float* b = src_;

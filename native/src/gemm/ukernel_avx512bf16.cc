@@ -1,12 +1,15 @@
 // AVX512_BF16 micro-kernel: 8 rows × 32 columns of C in 16 zmm accumulators, two k per
 // VDPBF16PS (a bf16 pair of A broadcast against 16 columns' pairs of one W panel row).
 // A and W are bf16 (gemm/bf16.h layouts), C float32. Edge columns use store masks.
+// Also the float32 -> bf16 row converter: RNE in integer arithmetic, as f32_to_bf16 (not
+// VCVTNEPS2BF16, which flushes denormal inputs: a float just below the smallest normal
+// would become 0 there and the smallest normal bf16 in f32_to_bf16).
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
-#include "gemm/bf16.h"
+#include "gemm/gemm_bf16.h"
 
 namespace frnn {
 
@@ -59,6 +62,35 @@ void frnn_bf16_gemm_ukernel_8x32__avx512bf16(size_t m, size_t n, size_t k2, cons
     case 6: kernel_8x32<6>(n, k2, a, lda, w, c, ldc, accumulate); break;
     case 7: kernel_8x32<7>(n, k2, a, lda, w, c, ldc, accumulate); break;
     default: kernel_8x32<8>(n, k2, a, lda, w, c, ldc, accumulate); break;
+  }
+}
+
+// 16 floats -> 16 bf16 (f32_to_bf16's arithmetic). The maskz forms with a full mask: GCC 12
+// warns about the "undefined" vectors inside the plain _mm512_srli_epi32/_mm512_cvtepi32_epi16.
+static inline __m256i to_bf16x16(__m512i u) {
+  constexpr __mmask16 all = 0xffff;
+  const __m512i abs = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+  const __mmask16 nan = _mm512_cmpgt_epi32_mask(abs, _mm512_set1_epi32(0x7f800000));
+  const __m512i top = _mm512_maskz_srli_epi32(all, u, 16);
+  const __m512i lsb = _mm512_and_si512(top, _mm512_set1_epi32(1));
+  __m512i r = _mm512_maskz_srli_epi32(all, _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), 16);
+  r = _mm512_mask_or_epi32(r, nan, top, _mm512_set1_epi32(0x40));
+  return _mm512_maskz_cvtepi32_epi16(all, r);
+}
+
+void frnn_bf16_convert__avx512bf16(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo) {
+  for (size_t i = 0; i < m; ++i) {
+    const float* src = a + i * lda;
+    bf16* dst = out + i * ldo;
+    size_t p = 0;
+    for (; p + 16 <= k; p += 16)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + p), to_bf16x16(_mm512_loadu_si512(src + p)));
+    if (p < k) {
+      const __mmask16 tail = static_cast<__mmask16>((1u << (k - p)) - 1);
+      _mm256_mask_storeu_epi16(dst + p, tail, to_bf16x16(_mm512_maskz_loadu_epi32(tail, src + p)));
+      p = k;
+    }
+    for (; p < ldo; ++p) dst[p] = 0;
   }
 }
 

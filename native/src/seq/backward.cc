@@ -108,7 +108,10 @@ BackwardDir plan_backward_dir(const BackwardCall& call, BackwardScratch& ws, siz
   dw.jobs.pack(dw.pk_x, false, TB, I, xsp, I);
   dw.jobs.pack(dw.pk_h, false, TB, Hout, bd.hist_h, Hout);
   if (bd.aux_all && (call.proj || (call.gru && !c.reset_after))) dw.jobs.pack(dw.pk_aux, false, TB, H, bd.aux_all, H);
-  dw.jobs.pack(dw.pk_wt, false, GH, I, bd.w.W, I);
+  if (c.precision == Precision::kBf16)  // dX = dZ·W in bf16 too; the weight gradients stay fp32 products
+    dw.jobs.pack_bf16(dw.pk_wt, false, GH, I, bd.w.W, I);
+  else
+    dw.jobs.pack(dw.pk_wt, false, GH, I, bd.w.W, I);
   dw.dxs.resize(TB * I);
   return bd;
 }

@@ -50,6 +50,7 @@ struct ForwardDir : DirBase {
   // themselves (step_in), so z never makes a round trip through memory and a barrier goes.
   bool fuse_input;
   StepInput step_in;
+  bool bias_after;  // bW added to Gx after the product (dot path, bf16), not riding along in it
   const SavedLayout::Dir* sv;  // this direction's record, or nullptr (inference)
   const float* xsp;    // step-ordered input, [Xs | 1] when the bias rides along
   const float* x_src;  // Xs to copy into [Xs | 1] (at xa), or nullptr
@@ -67,7 +68,7 @@ struct ForwardDir : DirBase {
   // The operands of the products: packed by this call (in ws) or beforehand (call.packed).
   const PackedMatrix* w_in;
   const PackedDir* rec;
-  const float* bias_in;  // GH folded biases (the dot path adds them after the products), or nullptr
+  const float* bias_in;  // GH folded biases (bias_after: added after the products), or nullptr
   ForwardDirScratch* ws;
 
   // Pre-activations of step s: every step in training, two blocks in turn in inference.
@@ -99,19 +100,26 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
   // packed, b rides along as an extra row, [Xs | 1]·[W | b]ᵀ, so no pass over Gx or over
   // each step's z adds it; with one or two rows (streaming) it is added after the dots.
   fd.has_bias = fd.w.bW != nullptr;
-  fd.dot_path = T * B <= kDotMaxRows;
+  // bf16 products always pack W (to bf16 pairs) and keep the bias in float32, added after.
+  const bool bf16 = call.c.precision == Precision::kBf16;
+  fd.dot_path = T * B <= kDotMaxRows && !bf16;
+  fd.bias_after = fd.has_bias && (fd.dot_path || bf16);
   fd.K = I;
   fd.x_src = nullptr;
   const bool cached_w = call.packed && !fd.dot_path;
   fd.w_in = cached_w ? &call.packed->dirs[fd.slot].w_in : &dw.packed_w;
   fd.bias_in = nullptr;
-  if (fd.has_bias && !cached_w) {
+  if (fd.has_bias && cached_w) {
+    fd.bias_in = call.packed->dirs[fd.slot].bias_in.data();
+  } else if (fd.has_bias) {
     dw.bias_in.resize(GH);
     fold_input_bias(call.c, fd.w, dw.bias_in.data());
     fd.bias_in = dw.bias_in.data();
   }
   if (fd.dot_path) {
     dw.packed_w.view_transposed(I, GH, fd.w.W, I);
+  } else if (bf16) {
+    if (!cached_w) dw.jobs.pack_bf16(dw.packed_w, true, I, GH, fd.w.W, I);
   } else {
     if (!cached_w) dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.bias_in);
     if (fd.has_bias) {  // the threads copy Xs into [Xs | 1]
@@ -166,7 +174,7 @@ ForwardDir plan_forward_dir(const ForwardCall& call, size_t l, size_t d, const f
   ForwardDir fd;
   fd.ws = &call.ws.dir[d];
   // Weights packed beforehand serve the products a call of this many rows would pack.
-  const bool cached_rec = call.packed && call.B > kDotMaxRows;
+  const bool cached_rec = call.packed && (call.B > kDotMaxRows || call.c.precision == Precision::kBf16);
   static_cast<DirBase&>(fd) = plan_dir(call, l, d, false, fd.ws->jobs, fd.ws->packed, !cached_rec);
   fd.rec = cached_rec ? &call.packed->dirs[fd.slot].rec : &fd.ws->packed;
   fd.sv = call.saved ? &call.layout.dirs[fd.slot] : nullptr;
@@ -191,7 +199,7 @@ void project_block(const ForwardCall& call, const ForwardDir& fd, const ProjCols
   float* z = fd.z_step(s0, B, GH);
   for (size_t g0 = 0; g0 < GH; g0 += pc.stride) {
     gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, *fd.w_in, z, GH, false, g0 + pc.n0, g0 + pc.n1);
-    if (fd.dot_path && fd.has_bias && pc.n1 > pc.n0)
+    if (fd.bias_after && pc.n1 > pc.n0)
       add_row_vector(rows, pc.n1 - pc.n0, fd.bias_in + g0 + pc.n0, z + g0 + pc.n0, GH, true);
   }
 }

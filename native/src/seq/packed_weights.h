@@ -14,7 +14,7 @@ namespace frnn {
 struct PackedWeights {
   struct Dir {
     std::vector<float> bias_in;  // bW + bR (GRU reset_after: bW only for n), or empty
-    PackedMatrix w_in;           // [W | bias_in]ᵀ for Gx = [Xs | 1]·[W | b]ᵀ (Wᵀ alone without bias)
+    PackedMatrix w_in;           // [W | bias_in]ᵀ for Gx = [Xs | 1]·[W | b]ᵀ (Wᵀ alone without bias, or in bf16)
     PackedDir rec;               // as pack_direction() packs it for a forward of many rows
   };
   std::vector<Dir> dirs;  // slot l*D + d

@@ -29,6 +29,12 @@ void PackJobs::pack(PackedMatrix& m, bool trans_b, size_t k, size_t n, const flo
   m_[n_++] = &m;
 }
 
+void PackJobs::pack_bf16(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb) {
+  assert(n_ < sizeof m_ / sizeof m_[0]);
+  m.plan_bf16(trans_b, k, n, b, ldb);
+  m_[n_++] = &m;
+}
+
 void PackJobs::fill(const Par& par) const {
   for (size_t i = 0; i < n_; ++i) {
     size_t j0, j1;
@@ -39,22 +45,31 @@ void PackJobs::fill(const Par& par) const {
 }
 
 void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
-                    bool backward, size_t B) {
+                    bool backward, size_t B, bool bf16) {
   const size_t H = s.H, Hout = s.Hout, GH = (size_t)s.G * H;
   // Forward with few rows per step reads the weights in place (no copy at all).
   auto forward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
-    if (B <= kDotMaxRows)
+    if (bf16)
+      jobs.pack_bf16(m, true, k, n, b, k);
+    else if (B <= kDotMaxRows)
       m.view_transposed(k, n, b, k);
     else
       jobs.pack(m, true, k, n, b, k);
+  };
+  // Backward's per-step products (dh_prev = dz·R, through the projection) read op(B) = R, Wp.
+  auto backward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
+    if (bf16)
+      jobs.pack_bf16(m, false, k, n, b, n);
+    else
+      jobs.pack(m, false, k, n, b, n);
   };
   if (cell == CellType::kGru) {
     // Forward splits r,u from n (n's recurrent input differs when reset_after is false).
     const size_t rows_rec = backward && s.reset_after ? GH : 2 * H;
     const float* Rn = w.R + 2 * H * H;
     if (backward) {
-      jobs.pack(pk.rec, false, rows_rec, H, w.R, H);
-      if (!s.reset_after) jobs.pack(pk.rec_n, false, H, H, Rn, H);
+      backward_operand(pk.rec, rows_rec, H, w.R);
+      if (!s.reset_after) backward_operand(pk.rec_n, H, H, Rn);
     } else {
       forward_operand(pk.rec, H, 2 * H, w.R);
       forward_operand(pk.rec_n, H, H, Rn);
@@ -62,12 +77,12 @@ void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeigh
     return;
   }
   if (backward)
-    jobs.pack(pk.rec, false, GH, Hout, w.R, Hout);
+    backward_operand(pk.rec, GH, Hout, w.R);
   else
     forward_operand(pk.rec, Hout, GH, w.R);
   if (w.Wp) {
     if (backward)
-      jobs.pack(pk.proj, false, Hout, H, w.Wp, H);
+      backward_operand(pk.proj, Hout, H, w.Wp);
     else
       forward_operand(pk.proj, H, Hout, w.Wp);
   }

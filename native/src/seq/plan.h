@@ -21,6 +21,7 @@ class PackJobs {
   void clear() { n_ = 0; }
   void pack(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb,
             const float* extra_row = nullptr);
+  void pack_bf16(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
   void fill(const Par& par) const;
 
  private:
@@ -30,9 +31,9 @@ class PackJobs {
 
 // Plans the packing of a direction's weights for the per-step products of forward or
 // backward; with at most kDotMaxRows rows per step the forward products read the weights
-// in place.
+// in place. bf16: the operands are packed to bf16 (forward: whatever B).
 void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
-                    bool backward, size_t B);
+                    bool backward, size_t B, bool bf16);
 
 // Which (s, b) are live and which time step they read.
 struct StepMap {

@@ -1,0 +1,115 @@
+// The bf16 GEMM driver: kernel choice, the loops around the micro-kernel, and what the C++ API
+// says about precisions.
+#include "gemm/gemm_bf16.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "cpu/fpmode.h"
+#include "fused_rnn.h"
+#include "gemm/gemm.h"
+
+namespace frnn {
+
+bool bf16_ukernel_runs(const Bf16UkernelEntry& e) {
+  const Isa isa = active_isa();
+  switch (e.isa) {
+    case Isa::kScalar: return true;
+    case Isa::kAvx2: return isa == Isa::kAvx2 || isa == Isa::kAvx512;
+    case Isa::kAvx512: return isa == Isa::kAvx512 && (!e.needs_bf16 || cpu_has(Feature::kAvx512Bf16));
+    case Isa::kNeon: return isa == Isa::kNeon;
+  }
+  return false;
+}
+
+const Bf16UkernelEntry& bf16_gemm_config() {
+  static const Bf16UkernelEntry* chosen = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    chosen = &kBf16Ukernels[0];
+    for (const Bf16UkernelEntry& e : kBf16Ukernels)
+      if (bf16_ukernel_runs(e)) chosen = &e;
+  });
+  return *chosen;
+}
+
+bool precision_native(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return true;
+    case Precision::kBf16: return bf16_gemm_config().needs_bf16;
+    case Precision::kInt8: return false;
+  }
+  return false;
+}
+
+const char* precision_kernel(Precision p) {
+  switch (p) {
+    case Precision::kFp32: return gemm_config().name;
+    case Precision::kBf16: return bf16_gemm_config().name;
+    case Precision::kInt8: return "";
+  }
+  return "";
+}
+
+namespace {
+
+// The floating-point mode the kernels' bits assume. x86: DAZ+FTZ in MXCSR (the AVX2 kernel's
+// FMAs and every kernel's final C add flush through it; tininess is detected after rounding,
+// as the scalar kernel's explicit flushes do). AArch64: FZ off, since its flush-to-zero
+// detects tininess before rounding; the scalar kernel flushes explicitly.
+class Bf16FpMode {
+ public:
+#if defined(__aarch64__)
+  Bf16FpMode() {
+    __asm__ volatile("mrs %0, fpcr" : "=r"(saved_));
+    const uint64_t ieee = saved_ & ~(uint64_t{1} << 24);
+    __asm__ volatile("msr fpcr, %0" : : "r"(ieee));
+  }
+  ~Bf16FpMode() { __asm__ volatile("msr fpcr, %0" : : "r"(saved_)); }
+
+ private:
+  uint64_t saved_ = 0;
+#else
+ private:
+  FlushDenormals ftz_;
+#endif
+};
+
+// Bytes of A converted at a time: the block's bf16 rows stay in L2 while every panel of the
+// thread's columns passes over them once. (Blocks of 64 rows streamed a large layer's 2 MiB of
+// bf16 weights from L3 twice per step at B = 128.)
+constexpr size_t kRowBlockBytes = 262144;
+
+}  // namespace
+
+void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
+                      bool accumulate, size_t n0, size_t n1) {
+  const Bf16UkernelEntry& cfg = bf16_gemm_config();
+  n1 = std::min(n1, b.n);
+  if (m == 0 || n0 >= n1) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + n0, 0, (n1 - n0) * sizeof(float));
+    return;
+  }
+  const Bf16FpMode mode;
+  thread_local std::vector<bf16> a16;
+  const size_t lda16 = 2 * b.k2;
+  const size_t row_block = std::max(cfg.mr, kRowBlockBytes / (lda16 * sizeof(bf16)) / cfg.mr * cfg.mr);
+  for (size_t i0 = 0; i0 < m; i0 += row_block) {
+    const size_t mc = std::min(row_block, m - i0);
+    a16.resize(mc * lda16);
+    cfg.convert(mc, k, a + i0 * lda, lda, a16.data(), lda16);
+    for (size_t j = n0; j < n1; j += b.nr) {
+      const bf16* w = b.panel(j / b.nr);
+      const size_t nc = std::min(b.nr, n1 - j);
+      for (size_t i = 0; i < mc; i += cfg.mr)
+        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, c + (i0 + i) * ldc + j, ldc,
+               accumulate);
+    }
+  }
+}
+
+}  // namespace frnn

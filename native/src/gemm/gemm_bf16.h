@@ -1,0 +1,53 @@
+// bf16 matrix products for the inference drivers: C (+)= A·B with A converted to bf16 as it is
+// read, B packed to bf16 pairs (PackedBf16, gemm/bf16.h), every sum in float32.
+//
+// Each C element is one micro-kernel call over all of k (no k blocks): however the rows and
+// columns are split between threads, it gets the same bits, and every kernel of
+// bf16_ukernels.inc gives the bits of dot_pairs_reference().
+#pragma once
+
+#include <cstddef>
+
+#include "cpu/isa.h"
+#include "gemm/bf16.h"
+
+namespace frnn {
+
+using Bf16UkernelFn = void (*)(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c,
+                               size_t ldc, bool accumulate);
+using Bf16ConvertFn = void (*)(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);
+
+#define FRNN_BF16_UKERNEL(isa, needs_bf16, gemm, convert, mr, nr)                                                \
+  void gemm(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c, size_t ldc,     \
+            bool accumulate);                                                                                    \
+  void convert(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);
+#include "gemm/bf16_ukernels.inc"
+#undef FRNN_BF16_UKERNEL
+
+struct Bf16UkernelEntry {
+  Isa isa;
+  bool needs_bf16;
+  const char* name;
+  Bf16UkernelFn fn;
+  Bf16ConvertFn convert;
+  size_t mr, nr;
+};
+
+inline constexpr Bf16UkernelEntry kBf16Ukernels[] = {
+#define FRNN_BF16_UKERNEL(kisa, kneeds, fn, cvt, kmr, knr) {Isa::kisa, kneeds, #fn, fn, cvt, kmr, knr},
+#include "gemm/bf16_ukernels.inc"
+#undef FRNN_BF16_UKERNEL
+};
+
+// Whether this CPU, on the active ISA, can run a row of the table.
+bool bf16_ukernel_runs(const Bf16UkernelEntry& e);
+
+// The row in use (the last one that runs). Chosen once.
+const Bf16UkernelEntry& bf16_gemm_config();
+
+// C (+)= A · op(B) for B packed by PackedBf16, columns [n0, n1) of C (n0 a multiple of B's NR),
+// A float32 [m×k] (k = B's k) rounded to bf16 here. C is never read when accumulate is false.
+void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
+                      bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
+
+}  // namespace frnn
