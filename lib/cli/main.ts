@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The `fused-rnn` command (package.json "bin"): train, sample, predict, info, bench, inspect.
+// The `fused-rnn` command (package.json "bin"): train, sample, predict, convert, info, bench, inspect.
 // Every failure is one line on stderr, `fused-rnn <command>: <why>`, and exit status 1
 // (commander's own usage errors too); --help on the program and on every command.
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { info } from '../index';
+import { convertModel, info, type ModelFileFormat } from '../index';
 import { runBench, WORKLOADS } from './bench';
 import { oneLine } from './errors';
 import { infoLines } from './info';
@@ -69,7 +69,7 @@ function program(): Command {
     .option('--batch <n>', 'sequences per update (text: parallel streams of the file)', integer(1), 32)
     .option('--epochs <n>', 'passes over the data', integer(1), 10)
     .option('--lr <rate>', 'Adam learning rate', positive, 3e-3)
-    .option('--precision <p>', 'arithmetic of training (fp32 only in this version)', 'fp32')
+    .addOption(new Option('--precision <p>', 'arithmetic of the recurrent products (bf16: mixed precision, float32 weights)').choices(['fp32', 'bf16']).default('fp32'))
     .option('--vocab-size <n>', 'word models: the most frequent words kept (others become <unk>)', integer(2), 10000)
     .option('--seed <n>', 'seed of the initial weights', integer(0), 1)
     .option('--max-time <seconds>', 'stop after this long (as Ctrl-C does: the last update\'s weights are saved)', positive)
@@ -95,6 +95,18 @@ function program(): Command {
     .argument('<file>', 'a CSV file with the columns the model was trained on')
     .option('-o, --out <file>', 'write the CSV here instead of standard output')
     .action(action('predict', (dir: string, file: string, o: { out?: string }) => predict(dir, file, o.out, write)));
+
+  p.command('convert')
+    .description('a model file to another format: ONNX (.onnx), TF.js (model.json or its directory), safetensors (.safetensors or a model directory)')
+    .argument('<input>', 'the model to read')
+    .argument('<output>', 'where to write it; the format comes from the name unless --to says')
+    .addOption(new Option('--from <format>', 'the input\'s format when its name does not say').choices(['onnx', 'tfjs', 'safetensors']))
+    .addOption(new Option('--to <format>', 'the output\'s format when its name does not say').choices(['onnx', 'tfjs', 'safetensors']))
+    .option('--opset <n>', 'ONNX opset of an .onnx output (9 to 21; default 17)', integer(9))
+    .action(action('convert', async (input: string, output: string, o: { from?: ModelFileFormat; to?: ModelFileFormat; opset?: number }) => {
+      const r = await convertModel(input, output, o);
+      say(`${input} (${r.from}) -> ${output} (${r.to}): ${r.layers.join(', ')}; ${r.parameters.toLocaleString('en-US')} parameters`);
+    }));
 
   p.command('info')
     .description('version, kernel ISA, threads and build of this install')

@@ -28,7 +28,7 @@ export interface TrainOptions {
   batch: number;
   epochs: number;
   lr: number;
-  precision: string;
+  precision: 'fp32' | 'bf16';
   out: string;
   resume?: boolean;
   seed: number;
@@ -141,7 +141,6 @@ async function drawLoss(file: string, losses: [number, number][], title: string)
 }
 
 export async function train(file: string, o: TrainOptions, say: (line: string) => void): Promise<number> {
-  if (o.precision !== 'fp32') throw new CliError(`--precision ${o.precision}: this version trains in fp32 only`);
   const checkpoint = join(o.out, CHECKPOINT_FILE);
   let old: Task | null = null;
   if (o.resume) {
@@ -157,7 +156,7 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
   }
   const { task, data, tokensPerEpoch } = o.csv ? await csvData(file, o, old) : textData(text, o, old);
   setNumThreads(o.threads);
-  const model: Sequential = buildModel(task, o.seed);
+  const model: Sequential = buildModel(task, o.seed).setPrecision(o.precision);
   await ensureDir(o.out);
   await writeTask(o.out, task);
   say(`${o.resume ? 'resuming' : 'training'} ${task.kind === 'text' ? `a ${task.unit} language model (${task.vocabulary.length} tokens)` : `a sequence model (${task.inputs.length} inputs -> ${task.targets.join(', ')})`} on ${file}: ` +

@@ -77,7 +77,7 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
   it('--help on the program and on every command; --version', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
-    for (const c of ['train', 'sample', 'predict', 'info', 'bench', 'inspect']) {
+    for (const c of ['train', 'sample', 'predict', 'convert', 'info', 'bench', 'inspect']) {
       expect(top.out).toContain(c);
       const h = cli([c, '--help']);
       expect(h.status).toBe(0);
@@ -165,13 +165,51 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
     expect(cli(['inspect', join(lm, 'model.safetensors')]).status).toBe(0);
   });
 
+  it('convert: a trained model to ONNX, to TF.js and back to safetensors, the same layers and weights', () => {
+    const onnx = join(work, 'lm.onnx'), web = join(work, 'web'), back = join(work, 'back');
+    const a = cli(['convert', lm, onnx]);
+    expect(a.status, a.err).toBe(0);
+    expect(a.out).toMatch(/\(safetensors\) -> .*lm\.onnx \(onnx\): Embedding, LSTM, Dense; [0-9,]+ parameters/);
+    const b = cli(['convert', onnx, join(web, 'model.json')]);
+    expect(b.status, b.err).toBe(0);
+    expect(existsSync(join(web, 'model.json'))).toBe(true);
+    const c = cli(['convert', web, back, '--to', 'safetensors']);
+    expect(c.status, c.err).toBe(0);
+    const params = (out: string) => /([0-9,]+) parameters/.exec(out)![1];
+    expect(params(c.out)).toBe(params(a.out));
+    expect(cli(['inspect', back]).status).toBe(0);
+  });
+
+  it('train --precision bf16 trains in mixed precision and its loss falls too', () => {
+    const r = cli(['train', join(work, 'tiny.txt'), '--out', join(work, 'lm-bf16'), '--hidden', '16', '--bptt', '8', '--batch', '4', '--epochs', '8',
+      '--threads', '1', '-q', '--no-picture', '--precision', 'bf16']);
+    expect(r.status, r.err).toBe(0);
+    const vocabulary = JSON.parse(readFileSync(join(lm, 'task.json'), 'utf8')).vocabulary as string[];
+    expect(Number(/loss ([0-9.]+) \(mean/.exec(r.out)![1])).toBeLessThan(Math.log(vocabulary.length) * 0.6);
+  });
+
+  it('every command and flag of README\'s CLI block exists (its --help lists it)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = /```sh\n((?:fused-rnn [^\n]*\n)+)```/.exec(readme);
+    expect(block, 'README has a block of fused-rnn commands').not.toBeNull();
+    for (const line of block![1].trim().split('\n')) {
+      const command = line.split(/\s+/)[1];
+      const help = cli([command, '--help']);
+      expect(help.status, line).toBe(0);
+      for (const flag of line.replace(/#.*$/, '').match(/\s--?[a-z][a-z-]*/g) ?? []) expect(help.out, `${line}: ${flag.trim()}`).toContain(flag.trim());
+    }
+  });
+
   it('every mistake is one line and exit status 1', () => {
     expectError(cli(['nope']), /unknown command 'nope'/);
     expectError(cli(['train']), /missing required argument 'file'/);
     expectError(cli(['train', 'x.txt', '--hidden', '0']), /--hidden.*expected an integer >= 1/);
     expectError(cli(['train', 'x.txt', '--cell', 'tcn']), /--cell.*lstm, gru, rnn/);
     expectError(cli(['train', join(work, 'missing.txt'), '--out', join(work, 'm')]), /^fused-rnn train: cannot read .*missing\.txt/);
-    expectError(cli(['train', join(work, 'tiny.txt'), '--precision', 'bf16', '--out', join(work, 'm')]), /--precision bf16: .*fp32 only/);
+    expectError(cli(['train', join(work, 'tiny.txt'), '--precision', 'int8', '--out', join(work, 'm')]), /--precision.*fp32, bf16/);
+    expectError(cli(['convert', join(lm, 'model.safetensors'), join(work, 'out.h5')]), /^fused-rnn convert: .*out\.h5/);
+    expectError(cli(['convert', join(work, 'nothing.onnx'), join(work, 'x.onnx')]), /^fused-rnn convert: .*nothing\.onnx/);
+    expectError(cli(['convert', lm, join(work, 'x.onnx'), '--opset', '5']), /--opset.*expected an integer >= 9/);
     expectError(cli(['train', join(work, 'series.csv'), '--csv', '--out', join(work, 'm')]), /needs --target/);
     expectError(cli(['train', join(work, 'series.csv'), '--csv', '--target', 'nope', '--out', join(work, 'm')]), /no column 'nope'/);
     expectError(cli(['train', join(work, 'tiny.txt'), '--resume', '--out', join(work, 'empty')]), /not a model directory/);
