@@ -26,34 +26,9 @@ import {
   loadJson,
   toTensor,
   toTensorDict,
+  type TorchFixture,
 } from '../helpers/fixtures';
 
-interface TorchFixture {
-  name: string;
-  cell: 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
-  inputSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  bidirectional: boolean;
-  projSize: number;
-  bias: boolean;
-  seqLen: number;
-  batch: number;
-  lengths: number[] | null;
-  numDirections: number;
-  outputHiddenSize: number;
-  weights: Record<string, FixtureTensor>;
-  input: FixtureTensor;
-  h0: FixtureTensor | null;
-  c0: FixtureTensor | null;
-  output: FixtureTensor;
-  hN: FixtureTensor;
-  cN: FixtureTensor | null;
-  gradOutput: FixtureTensor;
-  gradHN: FixtureTensor;
-  gradCN: FixtureTensor | null;
-  grads: Record<string, FixtureTensor>;
-}
 
 const TOL = 1e-5;
 const dir = fixturesDir('torch');

@@ -31,6 +31,34 @@ export interface FixtureTensor {
 }
 
 /** What a reference may be given as: plain numbers, a Float32Array, or a fixture tensor (then its shape is checked too). */
+/** One case of test/fixtures/torch (generate.py): a torch.nn RNN module, its inputs, outputs and gradients. */
+export interface TorchFixture {
+  name: string;
+  cell: 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  projSize: number;
+  bias: boolean;
+  seqLen: number;
+  batch: number;
+  lengths: number[] | null;
+  numDirections: number;
+  outputHiddenSize: number;
+  weights: Record<string, FixtureTensor>;
+  input: FixtureTensor;
+  h0: FixtureTensor | null;
+  c0: FixtureTensor | null;
+  output: FixtureTensor;
+  hN: FixtureTensor;
+  cN: FixtureTensor | null;
+  gradOutput: FixtureTensor;
+  gradHN: FixtureTensor;
+  gradCN: FixtureTensor | null;
+  grads: Record<string, FixtureTensor>;
+}
+
 export type RefLike = number[] | Float32Array | FixtureTensor;
 
 /** What a result may be given as. */

@@ -10,22 +10,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adam, Dense, Embedding, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
 import type { Recurrent } from '../../lib/layers/recurrent/recurrent';
-import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, toTensorDict, type FixtureTensor } from '../helpers/fixtures';
-
-interface TorchFixture {
-  cell: 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
-  inputSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  bidirectional: boolean;
-  projSize: number;
-  bias: boolean;
-  lengths: number[] | null;
-  weights: Record<string, FixtureTensor>;
-  input: FixtureTensor;
-  h0: FixtureTensor | null;
-  c0: FixtureTensor | null;
-}
+import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, toTensorDict, type TorchFixture } from '../helpers/fixtures';
 
 function fromFixture(fx: TorchFixture): Recurrent {
   const common = { inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, numLayers: fx.numLayers, bidirectional: fx.bidirectional, bias: fx.bias };
