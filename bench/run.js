@@ -20,7 +20,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { LSTM, GRU, Sequential, info, setNumThreads, tensor } = require('..');
+const { LSTM, GRU, Sequential, info, onnxBytes, setNumThreads, tensor } = require('..');
 
 const ROOT = path.join(__dirname, '..');
 const WORKLOADS = [
@@ -261,19 +261,19 @@ function loadOrt() {
 
 /** The ORT session for one row, checked against our output on the same weights and input. */
 async function ortSession(ort, c, w, layer, x, ours, threads) {
-  const { rnnModel } = require('./onnx_model');
-  const model = rnnModel(c.kind, w, layer.stateDict('onnx'), c.resetAfter);
+  // The layer as the package exports it (one LSTM/GRU node, weights as initializers, then a Squeeze).
+  const model = onnxBytes(new Sequential([layer]));
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
   });
-  const feeds = { X: new ort.Tensor('float32', x.data, [w.T, w.B, w.I]) };
+  const feeds = { x: new ort.Tensor('float32', x.data, [w.T, w.B, w.I]) };
   const run = () => session.run(feeds);
   const t0 = now();
   const r = await run();
   const first = now() - t0;
   let d = 0, m = 0;
   for (let i = 0; i < ours.length; i++) {
-    d = Math.max(d, Math.abs(r.Y.data[i] - ours[i]));
+    d = Math.max(d, Math.abs(r.y.data[i] - ours[i]));
     m = Math.max(m, Math.abs(ours[i]));
   }
   return { session, run, first, diff: d / (1 + m) };

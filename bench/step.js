@@ -1,7 +1,7 @@
 // The batched streaming step beside onnxruntime-node, one thread each, in the same run: one
 // `layer.step(x [B, I], state)` of an LSTM (I = 64, H = 128 by default) against an ORT session
-// running the same ONNX LSTM node for one time step (X [1, B, I], initial_h, initial_c in;
-// Y_h, Y_c out; weights as initializers). Rounds alternate ours / ORT so both see the same
+// running the layer as onnxBytes(model, { states: true }) exports it, for one time step (x [1, B, I],
+// h0.0, c0.0 in; y, hN.0, cN.0 out; weights as initializers). Rounds alternate ours / ORT so both see the same
 // machine load; the table gives medians over the rounds, GFLOP/s (2*B*(I+H)*4H per step) against
 // the 1-core FMA peak bench_rnn measures (build-bench/bench_rnn, `npm run bench:native`), and
 // ORT time / ours (> 1: ours faster). Issue target: >= 1.5 at B = 64 and B = 256.
@@ -13,8 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { LSTM, GRU, info, setNumThreads } = require('../dist/index.js');
-const { rnnModel } = require('./onnx_model');
+const { LSTM, GRU, Sequential, info, onnxBytes, setNumThreads } = require('../dist/index.js');
 
 const ROOT = path.join(__dirname, '..');
 const BENCH_RNN = path.join(ROOT, 'build-bench', 'bench_rnn');
@@ -99,14 +98,13 @@ async function main() {
     const ref = fresh();
     let session = null, feeds = null, diff = NaN;
     if (ort) {
-      const w = layer.stateDict('onnx');
-      const model = rnnModel(cell, { T: 1, B, I, H }, w, true, { states: true });
+      const model = onnxBytes(new Sequential([layer]), { states: true }); // inputs x, h0.0 (, c0.0)
       session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-      feeds = { X: new ort.Tensor('float32', x, [1, B, I]), initial_h: new ort.Tensor('float32', h, [1, B, H]) };
-      if (cell === 'lstm') feeds.initial_c = new ort.Tensor('float32', c, [1, B, H]);
+      feeds = { x: new ort.Tensor('float32', x, [1, B, I]), 'h0.0': new ort.Tensor('float32', h, [1, B, H]) };
+      if (cell === 'lstm') feeds['c0.0'] = new ort.Tensor('float32', c, [1, B, H]);
       const r = await session.run(feeds);
       diff = 0;
-      for (let i = 0; i < ref.output.data.length; i++) diff = Math.max(diff, Math.abs(r.Y_h.data[i] - ref.output.data[i]));
+      for (let i = 0; i < ref.output.data.length; i++) diff = Math.max(diff, Math.abs(r['hN.0'].data[i] - ref.output.data[i]));
     }
     // Calls per round: ~20 ms of work; rounds alternate until the budget is spent.
     const calls = Math.max(5, Math.round(0.02 / (await perCall(ours, 20)).wall));

@@ -59,6 +59,8 @@ export interface NativeRnn {
   forwardAsync(...args: RnnForwardArgs): Promise<void>;
   backward(...args: RnnBackwardArgs): void;
   backwardAsync(...args: RnnBackwardArgs): Promise<void>;
+  /** Weight packs the handle's cache has made (streaming calls hit it; for tests). */
+  packsMade(): number;
 }
 
 /** c[m×n] (+)= op(a)·op(b), row-major (native/addon/math_binding.cc). */

@@ -18,7 +18,7 @@
 //   brain.js    infer: net.run(seq) per sequence   train: net.trainPattern(seq) per sequence (LSTMTimeStep /
 //               GRUTimeStep: no batches, an update per sequence; its output layer maps H back to I)
 //               small workload only: it runs plain-JS matrices per sequence, minutes per call beyond that.
-//   onnxruntime infer only: one LSTM/GRU node (bench/onnx_model.js) on the same weights, output checked.
+//   onnxruntime infer only: the layer as onnxBytes() exports it (same weights), output checked.
 // Threads: fused-rnn and onnxruntime get --threads (default 1); TensorFlow.js' CPU and WASM backends
 // and brain.js run on one thread; tfjs-node's own pool is set to --threads by TF_NUM_*_THREADS.
 'use strict';
@@ -155,19 +155,17 @@ function brainCase(brain, w, cell, train, seed) {
   };
 }
 
-async function ortCase(ort, fused, w, cell, threads) {
-  const { rnnModel } = require('../onnx_model');
-  const kind = cell === 'lstm' ? 'lstm' : 'gru';
-  const bytes = rnnModel(kind, w, fused.layer.stateDict('onnx'), false);
+async function ortCase(fr, ort, fused, w, threads) {
+  const bytes = fr.onnxBytes(new fr.Sequential([fused.layer])); // the layer as the package exports it
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
   });
-  const feeds = { X: new ort.Tensor('float32', fused.x.data, [w.T, w.B, w.I]) };
+  const feeds = { x: new ort.Tensor('float32', fused.x.data, [w.T, w.B, w.I]) };
   const ours = fused.layer.forward(fused.x).output.data;
   const r = await session.run(feeds);
   let d = 0, m = 0;
   for (let i = 0; i < ours.length; i++) {
-    d = Math.max(d, Math.abs(r.Y.data[i] - ours[i]));
+    d = Math.max(d, Math.abs(r.y.data[i] - ours[i]));
     m = Math.max(m, Math.abs(ours[i]));
   }
   return { call: () => session.run(feeds), diff: d / (1 + m) };
@@ -273,7 +271,7 @@ async function main() {
           try {
             if (p.backend) peer = await tfjsCase(tf, w, cell, train, 7);
             else if (p.name === 'brain') peer = brainCase(brain, w, cell, train, 7);
-            else peer = await ortCase(ort, fused, w, cell, o.threads);
+            else peer = await ortCase(fr, ort, fused, w, o.threads);
           } catch (e) {
             rows.push({ peer: p.name, workload: w.name, cell, mode, error: String(e.message).split('\n')[0] });
             continue;

@@ -1,9 +1,9 @@
 // onnxruntime-node sessions behind fused-rnn's ModelServer: a ServeBackend (lib/serve/server.ts)
-// for the graphs of onnx_models.js, so ORT gets the same micro-batching as our models.
+// for the bench's models as onnxBytes() exports them, so ORT gets the same micro-batching as ours.
 'use strict';
 const { StateLayout } = require('../../dist/index.js');
 
-/** predict: x batch-first [B, T, I] -> time-major for ORT's X [T, B, I]; score [B, O]. */
+/** predict: x batch-first [B, T, I] -> time-major for ORT's x [T, B, I]; y [B, O]. */
 class OrtPredictBackend {
   constructor(ort, session, I, O) {
     Object.assign(this, { ort, session, inputFeatures: I, outputFeatures: O, outputHasTime: false, stateLayout: null });
@@ -16,16 +16,16 @@ class OrtPredictBackend {
     const tm = this.tm.subarray(0, T * B * I);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) tm.set(x.subarray((b * T + t) * I, (b * T + t + 1) * I), (t * B + b) * I);
     const r = await this.session.run({
-      X: new this.ort.Tensor('float32', tm, [T, B, I]),
+      x: new this.ort.Tensor('float32', tm, [T, B, I]),
       sequence_lens: new this.ort.Tensor('int32', Int32Array.from(lengths), [B]),
     });
-    return r.score.data;
+    return r.y.data;
   }
 
   stepBatch() { throw new Error('not a streaming model'); }
 }
 
-/** step: x [B, I], states h, c [1, B, H] -> out [B, O], Y_h, Y_c. */
+/** step: x [B, I], states h0.0, c0.0 [1, B, H] -> y [1, B, O], hN.0, cN.0. */
 class OrtStepBackend {
   constructor(ort, session, I, H, O) {
     Object.assign(this, { ort, session, inputFeatures: I, outputFeatures: O, outputHasTime: false });
@@ -38,11 +38,11 @@ class OrtStepBackend {
   async stepBatch(x, B, states) {
     const { ort, H } = this;
     const r = await this.session.run({
-      X: new ort.Tensor('float32', x, [1, B, this.inputFeatures]),
-      h0: new ort.Tensor('float32', states[0], [1, B, H]),
-      c0: new ort.Tensor('float32', states[1], [1, B, H]),
+      x: new ort.Tensor('float32', x, [1, B, this.inputFeatures]),
+      'h0.0': new ort.Tensor('float32', states[0], [1, B, H]),
+      'c0.0': new ort.Tensor('float32', states[1], [1, B, H]),
     });
-    return { output: r.out.data, states: [r.Y_h.data, r.Y_c.data] };
+    return { output: r.y.data, states: [r['hN.0'].data, r['cN.0'].data] };
   }
 }
 

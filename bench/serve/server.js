@@ -14,7 +14,7 @@
 'use strict';
 const http = require('node:http');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const { LSTM, Dense, Sequential, ModelServer, ServerOverloadedError, setNumThreads } = require('../../dist/index.js');
+const { LSTM, Dense, Sequential, ModelServer, ServerOverloadedError, onnxBytes, setNumThreads } = require('../../dist/index.js');
 
 const arg = (name, def) => {
   const a = process.argv.find((s) => s.startsWith(`--${name}=`));
@@ -38,8 +38,9 @@ const model = endpoint === 'predict' ? predictModel : stepModel;
 
 async function ortSession() {
   const ort = require('onnxruntime-node');
-  const { predictModel: pm, stepModel: sm } = require('./onnx_models');
-  const bytes = endpoint === 'predict' ? pm(predictModel) : sm(stepModel);
+  // The same models as the package exports them: predict with the int32 input 'sequence_lens',
+  // step with the state inputs 'h0.0', 'c0.0' and outputs 'hN.0', 'cN.0'.
+  const bytes = endpoint === 'predict' ? onnxBytes(predictModel, { sequenceLens: true }) : onnxBytes(stepModel, { states: true });
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
   });
@@ -74,15 +75,15 @@ async function makeHandler() {
       if (endpoint === 'predict') {
         const lens = new Int32Array([P.T]);
         return async (x) => {
-          const r = await session.run({ X: new ort.Tensor('float32', x, [P.T, 1, P.I]), sequence_lens: new ort.Tensor('int32', lens, [1]) });
-          return `{"score":${r.score.data[0]}}`;
+          const r = await session.run({ x: new ort.Tensor('float32', x, [P.T, 1, P.I]), sequence_lens: new ort.Tensor('int32', lens, [1]) });
+          return `{"score":${r.y.data[0]}}`;
         };
       }
       return async (x, id) => {
         const s = states.get(id) ?? { h: new Float32Array(S.H), c: new Float32Array(S.H) };
-        const r = await session.run({ X: new ort.Tensor('float32', x, [1, 1, S.I]), h0: new ort.Tensor('float32', s.h, [1, 1, S.H]), c0: new ort.Tensor('float32', s.c, [1, 1, S.H]) });
-        states.set(id, { h: r.Y_h.data, c: r.Y_c.data });
-        return JSON.stringify(Array.from(r.out.data));
+        const r = await session.run({ x: new ort.Tensor('float32', x, [1, 1, S.I]), 'h0.0': new ort.Tensor('float32', s.h, [1, 1, S.H]), 'c0.0': new ort.Tensor('float32', s.c, [1, 1, S.H]) });
+        states.set(id, { h: r['hN.0'].data, c: r['cN.0'].data });
+        return JSON.stringify(Array.from(r.y.data));
       };
     }
     const { OrtPredictBackend, OrtStepBackend } = require('./ort_backend');
@@ -111,18 +112,18 @@ async function checkAgainstOrt() {
   if (endpoint === 'predict') {
     const x = Float32Array.from({ length: P.T * P.I }, rand);
     const ours = (await predictModel.predict({ shape: [1, P.T, P.I], data: x })).data[0];
-    const theirs = (await session.run({ X: new ort.Tensor('float32', x, [P.T, 1, P.I]), sequence_lens: new ort.Tensor('int32', new Int32Array([P.T]), [1]) })).score.data[0];
+    const theirs = (await session.run({ x: new ort.Tensor('float32', x, [P.T, 1, P.I]), sequence_lens: new ort.Tensor('int32', new Int32Array([P.T]), [1]) })).y.data[0];
     return Math.abs(ours - theirs) / Math.max(1e-6, Math.abs(ours));
   }
   let s, h = new Float32Array(S.H), c = new Float32Array(S.H), worst = 0;
   for (let t = 0; t < 5; t++) {
     const x = Float32Array.from({ length: S.I }, rand);
     s = stepModel.step({ shape: [1, S.I], data: x }, s?.state);
-    const r = await session.run({ X: new ort.Tensor('float32', x, [1, 1, S.I]), h0: new ort.Tensor('float32', h, [1, 1, S.H]), c0: new ort.Tensor('float32', c, [1, 1, S.H]) });
-    h = r.Y_h.data;
-    c = r.Y_c.data;
+    const r = await session.run({ x: new ort.Tensor('float32', x, [1, 1, S.I]), 'h0.0': new ort.Tensor('float32', h, [1, 1, S.H]), 'c0.0': new ort.Tensor('float32', c, [1, 1, S.H]) });
+    h = r['hN.0'].data;
+    c = r['cN.0'].data;
     const scale = Math.max(...s.output.data.map(Math.abs));
-    for (let o = 0; o < S.O; o++) worst = Math.max(worst, Math.abs(s.output.data[o] - r.out.data[o]) / scale);
+    for (let o = 0; o < S.O; o++) worst = Math.max(worst, Math.abs(s.output.data[o] - r.y.data[o]) / scale);
   }
   return worst;
 }

@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -137,10 +138,13 @@ struct ForwardArgs : SequenceArgs {
 
 // Weights packed once per weight version for the calls that ask for it (streaming steps: a
 // T = 1 call would otherwise pack W and R every time, a quarter of a B = 256 step). Keyed by
-// the params pointer and the version lib/ passes (its WeightStore's: an update, or
-// loadStateDict, makes a new one). Jobs on several libuv threads read it at once: a pack is
-// immutable and shared by shared_ptr, a new version replaces the pointer under the mutex, and
-// a pack a running call still reads is freed only when that call lets go of it.
+// the params pointer, the version lib/ passes (its WeightStore's: an update, or loadStateDict,
+// makes a new one) and the precision. A few entries, because one layer is read through more
+// than one params pointer at once (sync steps read the live weights, async ones a snapshot of
+// the same version) and in more than one precision; with one entry, interleaved calls would
+// repack every time. Jobs on several libuv threads read it at once: a pack is immutable and
+// shared by shared_ptr, and a pack a running call still reads is freed only when that call
+// lets go of it.
 class PackCache {
  public:
   struct Key {
@@ -157,24 +161,64 @@ class PackCache {
     const Key key{params, version, c.precision};
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (packed_ && key_ == key) return packed_;
+      if (Entry* e = find(key)) return e->packed;
     }
     // Packed outside the lock: readers of other versions do not wait for it. Two first
-    // readers of one version may both pack it (same bits). The cache keeps the newest version
-    // (a late reader of an old snapshot does not push it out).
+    // readers of one version may both pack it (same bits); the first one in is kept.
     std::shared_ptr<const frnn::PackedWeights> p = frnn::pack_weights(c, params);
     std::lock_guard<std::mutex> lock(mu_);
-    if (!packed_ || version >= key_.version) {
-      key_ = key;
-      packed_ = p;
+    ++made_;
+    if (Entry* e = find(key)) return e->packed;
+    Entry& slot = victim(key);
+    if (slot.packed && slot.key.params == key.params && slot.key.precision == key.precision &&
+        slot.key.version > key.version) {
+      return p;  // a late reader of an old snapshot does not push out a newer version
     }
-    return p;
+    slot = Entry{key, std::move(p), ++clock_};
+    return slot.packed;
+  }
+
+  // Packs made so far (the tests' proof that calls hit the cache).
+  double made() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<double>(made_);
   }
 
  private:
+  static constexpr size_t kEntries = 4;
+  struct Entry {
+    Key key{nullptr, 0, frnn::Precision::kFp32};
+    std::shared_ptr<const frnn::PackedWeights> packed;
+    uint64_t used = 0;  // clock_ at the last hit: the least recently used entry goes first
+  };
+
+  Entry* find(const Key& key) {
+    for (Entry& e : entries_) {
+      if (e.packed && e.key == key) {
+        e.used = ++clock_;
+        return &e;
+      }
+    }
+    return nullptr;
+  }
+  // Where a new pack goes: an older version of the same (params, precision) — stale once a
+  // newer one exists — else an empty entry, else the least recently used.
+  Entry& victim(const Key& key) {
+    for (Entry& e : entries_) {
+      if (e.packed && e.key.params == key.params && e.key.precision == key.precision) return e;
+    }
+    Entry* lru = &entries_[0];
+    for (Entry& e : entries_) {
+      if (!e.packed) return e;
+      if (e.used < lru->used) lru = &e;
+    }
+    return *lru;
+  }
+
   std::mutex mu_;
-  Key key_{nullptr, 0, frnn::Precision::kFp32};
-  std::shared_ptr<const frnn::PackedWeights> packed_;
+  Entry entries_[kEntries];
+  uint64_t clock_ = 0;
+  uint64_t made_ = 0;
 };
 
 // The precision argument of forward and backward: undefined, 'fp32' or 'bf16' ('int8' is refused
@@ -206,7 +250,8 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
                         InstanceMethod("forward", &NativeRnn::Forward),
                         InstanceMethod("forwardAsync", &NativeRnn::ForwardAsync),
                         InstanceMethod("backward", &NativeRnn::Backward),
-                        InstanceMethod("backwardAsync", &NativeRnn::BackwardAsync)});
+                        InstanceMethod("backwardAsync", &NativeRnn::BackwardAsync),
+                        InstanceMethod("packsMade", &NativeRnn::PacksMade)});
   }
 
   explicit NativeRnn(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeRnn>(info) {
@@ -236,6 +281,8 @@ class NativeRnn : public Napi::ObjectWrap<NativeRnn> {
     }
     return out;
   }
+
+  Napi::Value PacksMade(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), packs_->made()); }
 
   Napi::Value ParamCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(param_count_));

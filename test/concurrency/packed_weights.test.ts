@@ -80,6 +80,23 @@ describe('weights packed once per version for steps', () => {
     expect(sameBits(l.step(xs).output.data, sync)).toBe(true);
   });
 
+  test('sync and async steps of one version, in both precisions, interleaved: each pack is made once', async () => {
+    const l = new LSTM({ inputSize: 8, hiddenSize: 32, seed: 7 });
+    const handle = (l as unknown as { handle: NativeRnn }).handle;
+    const xs = randomTensor([B, 8], 17), x = tensor(xs.data, [1, B, 8]);
+    const round = async () => {
+      for (const p of ['fp32', 'bf16'] as const) {
+        l.setPrecision(p);
+        l.step(xs);
+        await l.forwardAsync(x);
+      }
+    };
+    await round();
+    const made = handle.packsMade();
+    for (let i = 0; i < 3; i++) await round();
+    expect(handle.packsMade()).toBe(made);
+  });
+
   test('steps on worker threads while updates run: each equals one complete version, bit for bit', async () => {
     const l = new LSTM({ inputSize: 8, hiddenSize: 64, numLayers: 2, seed: 6 });
     const x = randomTensor([1, 32, 8], 16);
