@@ -16,7 +16,8 @@ export type { MergeMode, SequenceOptions } from './layers/layer';
 export { Dense, type DenseOptions, type DenseActivation } from './layers/dense';
 export { Embedding, type EmbeddingOptions } from './layers/embedding';
 export { Dropout, type DropoutOptions } from './layers/dropout';
-export { Sequential, type SequentialLayer, type PredictOptions, type ModelState } from './model/sequential';
+export { Sequential, type SequentialLayer, type PredictOptions, type ModelStepOptions, type ModelState } from './model/sequential';
+export type { ModelServeOptions } from './model/serving';
 export {
   ModelServer, ServerOverloadedError, ServerClosedError,
   type ServeOptions, type ServeBackend, type ServeSequence, type ServeStep, type ServeStepResult, type ServerStats,

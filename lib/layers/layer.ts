@@ -3,6 +3,7 @@
 // layer sits in a Sequential (read by lib/model only; the layer's own calls ignore them).
 import { checkBoolean, checkOneOf } from '../internal/check';
 import type { WeightStore, WriterToken } from '../internal/weight_store';
+import type { Precision } from '../native';
 
 /**
  * A batch flowing between layers: time-major sequences [T, B, F] (with optional per-sequence
@@ -32,6 +33,9 @@ export interface LayerContext {
   /** An async inference call's weights, one version per store, taken when the call began (a
    * model reads every layer at the same version even if an update lands between its layers). */
   reads?: ReadonlyMap<WeightStore, Float32Array>;
+  /** The recurrent layers' precision for this call (fit's, predict's or serve's `precision`
+   * option); undefined: each layer's own (setPrecision). */
+  precision?: Precision;
 }
 
 /** A layer inside a Sequential. Backward gets dL/d(output) and returns dL/d(input) (null: no input gradient). */

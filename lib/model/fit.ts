@@ -4,6 +4,7 @@
 // weights of the last complete update kept (options: fit_options.ts).
 // The recurrent layers, large Dense products and the optimizer run on worker threads, losses in
 // slices, and the loop yields to the event loop after every update: a server stays responsive.
+import type { Precision } from '../native';
 import { checkInteger, invalidArg, ownOptions } from '../internal/check';
 import { mixSeed, mulberry32 } from '../internal/random';
 import { clipCoefficient, gradNorm } from '../optim/clip';
@@ -89,7 +90,7 @@ export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIt
         const info = await trainEpoch(model, train(epoch, state.skipBatches), epoch, r, opts, params, state);
         state.skipBatches = 0;
         if (validation) {
-          const v = await evaluateBatches(model, validation(), r.loss, r.metrics(), writer);
+          const v = await evaluateBatches(model, validation(), r.loss, r.metrics(), writer, r.precision);
           info.valLoss = v.loss;
           if (v.accuracy !== undefined) info.valAccuracy = v.accuracy;
           if (v.metrics) info.valMetrics = v.metrics;
@@ -276,7 +277,7 @@ async function trainEpoch(model: Model, source: ReturnType<EpochSource>, epoch: 
 }
 
 /** What one update needs of fit's options (trainOnBatch passes its own). */
-type UpdateSettings = Pick<ResolvedFit, 'loss' | 'optimizer' | 'clipGradNorm' | 'clipGradValue' | 'lrSchedule' | 'lrPerUpdate'>;
+type UpdateSettings = Pick<ResolvedFit, 'loss' | 'optimizer' | 'clipGradNorm' | 'clipGradValue' | 'lrSchedule' | 'lrPerUpdate' | 'precision'>;
 
 /**
  * One update: forward, loss, backward, the global gradient norm, then the optimizer step unless a
@@ -288,7 +289,7 @@ type UpdateSettings = Pick<ResolvedFit, 'loss' | 'optimizer' | 'clipGradNorm' | 
 async function trainStep(model: Model, chunk: Chunk, seed: number, carryState: boolean, s: UpdateSettings,
   params: ParamRef[], writer: WriterToken) {
   model.zeroGrad(writer);
-  const out = await model.forwardAsync(chunk.x, { training: chunk.y !== null, seed, carryState, writer });
+  const out = await model.forwardAsync(chunk.x, { training: chunk.y !== null, seed, carryState, writer, precision: s.precision });
   if (chunk.y === null) return null;
   const output: Flow = { ...out, lengths: chunk.mask ?? out.lengths };
   const res = await s.loss.computeAsync(output, chunk.y);
@@ -405,8 +406,9 @@ export function testOnBatch(model: Model, data: Dataset, opts: Omit<EvaluateOpti
 
 /** A reader: every batch at the weight version of the call's start. fit's validation passes its
  * writer (fit holds the weights, so no version can change under it). */
-async function evaluateBatches(model: Model, batches: AsyncIterable<Batch>, loss: Loss, metrics: MetricSet, writer: WriterToken | undefined) {
-  const ctx = writer ? { training: false, seed: 0, writer } : { training: false, seed: 0, reads: model.readVersion() };
+async function evaluateBatches(model: Model, batches: AsyncIterable<Batch>, loss: Loss, metrics: MetricSet, writer: WriterToken | undefined,
+  precision?: Precision) {
+  const ctx = writer ? { training: false, seed: 0, writer, precision } : { training: false, seed: 0, reads: model.readVersion() };
   let sum = 0, weight = 0, correct = 0, counted = 0;
   for await (const b of batches) {
     const out = await model.forwardAsync(b.x, ctx);

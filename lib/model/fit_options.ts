@@ -1,4 +1,5 @@
 // fit()'s options: their types and their validation, all done before training starts.
+import type { Precision } from '../native';
 import { checkBoolean, checkInteger, checkNonNegative, checkOneOf, invalidArg, invalidType, ownOptions } from '../internal/check';
 import { Optimizer } from '../optim/optimizers';
 import type { Schedule } from '../optim/schedules';
@@ -158,6 +159,11 @@ export interface FitOptions {
    * should not write to its stdout unasked (Keras defaults to 1).
    * @defaultValue 0 */
   verbose?: Verbosity;
+  /** The recurrent layers' precision during this fit (training steps and validation): 'bf16'
+   * is mixed precision (bf16 products; weights, gradients and optimizer state float32). Like a
+   * PyTorch autocast region: each layer's own setPrecision() is left as it is.
+   * @defaultValue each layer's precision */
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface History {
@@ -205,7 +211,7 @@ export class FitStoppedError extends Error {
 
 const FIT_KEYS = ['epochs', 'optimizer', 'loss', 'batchSize', 'shuffle', 'seed', 'validation', 'validationSplit', 'bptt',
   'clipGradNorm', 'clipGradValue', 'lrSchedule', 'lrScheduleUnit', 'onBatchEnd', 'onProgress', 'onEpochEnd', 'earlyStopping', 'checkpoint',
-  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite', 'verbose', 'metrics'];
+  'resumeFrom', 'initialEpoch', 'signal', 'nonFinite', 'verbose', 'metrics', 'precision'];
 
 /** Every option checked and defaulted. */
 export interface ResolvedFit {
@@ -219,6 +225,8 @@ export interface ResolvedFit {
   resumeFrom: string | null;
   nonFinite: 'stop' | 'skip';
   verbose: Verbosity;
+  /** The forward calls' precision; undefined: each layer's own. */
+  precision?: Precision;
   /** Fresh accumulators of the metrics asked for. */
   metrics: () => MetricSet;
   /** The caller's options, own properties only (fit reads its callbacks, signal and validation from here). */
@@ -298,6 +306,7 @@ export function resolveFitOptions(opts: FitOptions): ResolvedFit {
     resumeFrom: o.resumeFrom ?? null,
     nonFinite: checkOneOf('nonFinite', o.nonFinite ?? 'stop', ['stop', 'skip'] as const),
     verbose: checkVerbose(o.verbose ?? 0),
+    ...(o.precision === undefined ? {} : { precision: checkOneOf('precision', o.precision, ['fp32', 'bf16'] as const) }),
     metrics: resolveMetrics(o.metrics, loss),
     options: o,
   };

@@ -5,6 +5,7 @@ import { invalidArg } from '../internal/check';
 import { mixSeed } from '../internal/random';
 import { optionsFromResolved } from '../layers/recurrent/config';
 import type { BackwardGrads, BackwardOptions, BackwardResult, ForwardOptions, ForwardResult, Recurrent, StepState } from '../layers/recurrent/recurrent';
+import type { Precision } from '../native';
 import type { Tensor } from '../tensor';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import { WeightStore, sharedFloat32, type WriterToken } from '../internal/weight_store';
@@ -123,11 +124,11 @@ export class RecurrentBlock implements ModelLayer {
   }
 
   /** One step with the layer's own step() (unidirectional layers); the state is a StepState. */
-  step(x: Flow, state: unknown): { y: Flow; state: unknown } {
+  step(x: Flow, state: unknown, _reads?: ReadonlyMap<WeightStore, Float32Array>, precision?: Precision): { y: Flow; state: unknown } {
     const B = x.shape[0];
     let s = state as StepState | undefined;
     if (s === undefined) s = this.learnedStepState(B);
-    const r = this.layer.step({ shape: x.shape, data: x.data }, s);
+    const r = this.layer.step({ shape: x.shape, data: x.data }, s, precision === undefined ? {} : { precision });
     return { y: { data: r.output.data, shape: r.output.shape, lengths: null }, state: r.state };
   }
 
@@ -135,7 +136,7 @@ export class RecurrentBlock implements ModelLayer {
    * step() on a worker thread: forwardAsync with T = 1 from the state (h0, c0), the same kernel
    * call as the layer's step(), so the same numbers. Added for the model server (lib/serve).
    */
-  async stepAsync(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>): Promise<{ y: Flow; state: unknown }> {
+  async stepAsync(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>, precision?: Precision): Promise<{ y: Flow; state: unknown }> {
     const layer = this.layer;
     if (layer.config.direction !== 'forward') throw invalidArg('direction', "'forward' (step() streams forward in time)", layer.config.direction);
     const [B, F] = x.shape;
@@ -143,6 +144,7 @@ export class RecurrentBlock implements ModelLayer {
     let s = state as StepState | undefined;
     if (s === undefined) s = this.learnedStepState(B, reads);
     const opts: ForwardOptions = {};
+    if (precision !== undefined) opts.precision = precision;
     if (s?.h !== undefined) opts.h0 = s.h;
     if (s?.c !== undefined) opts.c0 = s.c;
     const r = await layer.forwardAsyncAs(null, { shape: [1, B, F], data: x.data }, opts, reads?.get(layer.store));
@@ -185,6 +187,7 @@ export class RecurrentBlock implements ModelLayer {
 
   private forwardOptions(x: Flow, ctx: LayerContext & { carryState?: boolean }): ForwardOptions {
     const opts: ForwardOptions = { training: ctx.training };
+    if (ctx.precision !== undefined) opts.precision = ctx.precision;
     if (ctx.training && this.layer.config.dropout > 0) opts.dropoutSeed = mixSeed(ctx.seed, this.index);
     if (ctx.writer && ctx.training) {
       const [T, B] = x.shape;

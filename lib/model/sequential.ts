@@ -18,8 +18,8 @@ import type { Model, SequentialLayer } from './model';
 import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../internal/weight_store';
 import { RecurrentBlock } from './recurrent_block';
 import { isBatchIterable, streamBatches, type BatchIterable } from './batch_source';
-import { serveModel } from './serving';
-import type { ModelServer, ServeOptions } from '../serve/server';
+import { serveModel, type ModelServeOptions } from './serving';
+import type { ModelServer } from '../serve/server';
 import { exportOnnx, type ExportOnnxOptions } from '../convert/onnx_export';
 import { saveTfjs } from '../convert/tfjs_export';
 
@@ -38,6 +38,21 @@ export interface PredictOptions {
    * @defaultValue 64
    */
   batchSize?: number;
+  /** The recurrent layers' precision for this call ('fp32', 'bf16'): like a PyTorch autocast
+   * region, the layers' own setPrecision() is left as it is.
+   * @defaultValue each layer's precision */
+  precision?: Precision;
+}
+
+export interface ModelStepOptions {
+  /** The recurrent layers' precision for this step (see PredictOptions.precision).
+   * @defaultValue each layer's precision */
+  precision?: Precision;
+}
+
+function stepPrecision(opts: ModelStepOptions): Precision | undefined {
+  const o = ownOptions<ModelStepOptions>('step options', opts, ['precision']);
+  return o.precision === undefined ? undefined : checkPrecision(o.precision);
 }
 
 export class Sequential implements Model {
@@ -243,15 +258,16 @@ export class Sequential implements Model {
    * (undefined to start). Every recurrent layer must run forward in time.
    * @example let s = model.step([[0.1, 1]]); s = model.step([[0.7, 0]], s.state); // s.output [1, O]
    */
-  step(x: Tensor | number[][] | number[], state?: ModelState): { output: Tensor; state: ModelState } {
+  step(x: Tensor | number[][] | number[], state?: ModelState, opts: ModelStepOptions = {}): { output: Tensor; state: ModelState } {
     const flow = this.stepInput(x);
+    const precision = stepPrecision(opts);
     if (state !== undefined && (typeof state !== 'object' || state === null || !Array.isArray(state.layers) || state.layers.length !== this.blocks.length)) {
       throw invalidType('state', 'the state a previous step() returned', state);
     }
     const next: unknown[] = [];
     let f = flow;
     this.blocks.forEach((b, i) => {
-      const r = b.step(f, state?.layers[i]);
+      const r = b instanceof RecurrentBlock ? b.step(f, state?.layers[i], undefined, precision) : b.step(f, state?.layers[i]);
       next.push(r.state);
       f = r.y;
     });
@@ -263,8 +279,9 @@ export class Sequential implements Model {
    * state): the same outputs and states as step(), the event loop free meanwhile. A reader, like
    * predict(): every layer at the weight version of the call's start.
    */
-  async stepAsync(x: Tensor | number[][] | number[], state?: ModelState): Promise<{ output: Tensor; state: ModelState }> {
+  async stepAsync(x: Tensor | number[][] | number[], state?: ModelState, opts: ModelStepOptions = {}): Promise<{ output: Tensor; state: ModelState }> {
     const flow = this.stepInput(x);
+    const precision = stepPrecision(opts);
     if (state !== undefined && (typeof state !== 'object' || state === null || !Array.isArray(state.layers) || state.layers.length !== this.blocks.length)) {
       throw invalidType('state', 'the state a previous step() returned', state);
     }
@@ -273,7 +290,7 @@ export class Sequential implements Model {
     let f = flow;
     for (let i = 0; i < this.blocks.length; i++) {
       const b = this.blocks[i];
-      const r = b instanceof RecurrentBlock ? await b.stepAsync(f, state?.layers[i], reads) : b.step(f, state?.layers[i], reads);
+      const r = b instanceof RecurrentBlock ? await b.stepAsync(f, state?.layers[i], reads, precision) : b.step(f, state?.layers[i], reads);
       next.push(r.state);
       f = r.y;
     }
@@ -303,14 +320,14 @@ export class Sequential implements Model {
    * weights; a learned initial state (learnInitialState) is copied now: serve() again after training it.
    * @example const server = model.serve({ maxBatchSize: 64, maxDelayMs: 2 }); await server.predict(seq)
    */
-  serve(options: ServeOptions = {}): ModelServer {
+  serve(options: ModelServeOptions = {}): ModelServer {
     return serveModel(this, options);
   }
 
   /** Inference over a dataset (no targets needed); output batch-first: [N, T, O] (zeros past each end) or [N, O]. */
   predictSync(x: SequenceArray[] | Tensor, opts: PredictOptions = {}): Tensor {
-    const { samples, batches } = this.predictPlan(x, opts);
-    const parts = batches.map((idx) => ({ idx, flow: this.forwardSync(samples.batch(idx).x, { training: false, seed: 0 }) }));
+    const { samples, batches, precision } = this.predictPlan(x, opts);
+    const parts = batches.map((idx) => ({ idx, flow: this.forwardSync(samples.batch(idx).x, { training: false, seed: 0, precision }) }));
     return this.assemble(samples, parts);
   }
 
@@ -328,8 +345,8 @@ export class Sequential implements Model {
   }
 
   private async predictInMemory(x: SequenceArray[] | Tensor, opts: PredictOptions): Promise<Tensor> {
-    const { samples, batches } = this.predictPlan(x, opts);
-    const ctx = { training: false, seed: 0, reads: this.readVersion() };
+    const { samples, batches, precision } = this.predictPlan(x, opts);
+    const ctx = { training: false, seed: 0, reads: this.readVersion(), precision };
     const parts = [];
     for (const idx of batches) parts.push({ idx, flow: await this.forwardAsync(samples.batch(idx).x, ctx) });
     return this.assemble(samples, parts);
@@ -434,8 +451,9 @@ export class Sequential implements Model {
   }
 
   private predictPlan(x: SequenceArray[] | Tensor, opts: PredictOptions) {
-    opts = ownOptions<PredictOptions>('opts', opts, ['lengths', 'batchSize']);
+    opts = ownOptions<PredictOptions>('opts', opts, ['lengths', 'batchSize', 'precision']);
     const batchSize = checkInteger('batchSize', opts.batchSize ?? 64, 1);
+    const precision = opts.precision === undefined ? undefined : checkPrecision(opts.precision);
     const data: Dataset = { x };
     if (opts.lengths !== undefined) data.lengths = opts.lengths;
     const samples = Samples.from(data, this.dataSpec(1), '', false);
@@ -443,7 +461,7 @@ export class Sequential implements Model {
     for (let s = 0; s < samples.length; s += batchSize) {
       batches.push(Array.from({ length: Math.min(batchSize, samples.length - s) }, (_v, j) => s + j));
     }
-    return { samples, batches };
+    return { samples, batches, precision };
   }
 
   /** Batch outputs (time-major) -> one batch-first tensor over all samples. */

@@ -5,6 +5,9 @@ import { Embedding } from '../layers/embedding';
 import { ModelServer, type ServeBackend, type ServeOptions } from '../serve/server';
 import { StateLayout, type StateTensorInfo } from '../serve/state';
 import type { Tensor } from '../tensor';
+import type { Precision } from '../native';
+import { invalidType } from '../internal/check';
+import { checkPrecision } from '../layers/recurrent/recurrent';
 import type { SequentialLayer } from './model';
 
 interface StepLayerState { h: Tensor; c?: Tensor }
@@ -15,8 +18,8 @@ export interface ServableModel {
   readonly inputFeatures: number | null;
   readonly outputFeatures: number;
   readonly outputHasTime: boolean;
-  predict(x: Tensor, opts: { lengths: Int32Array; batchSize: number }): Promise<Tensor>;
-  stepAsync(x: Tensor, state?: { layers: unknown[] }): Promise<{ output: Tensor; state: { layers: unknown[] } }>;
+  predict(x: Tensor, opts: { lengths: Int32Array; batchSize: number; precision?: Precision }): Promise<Tensor>;
+  stepAsync(x: Tensor, state?: { layers: unknown[] }, opts?: { precision?: Precision }): Promise<{ output: Tensor; state: { layers: unknown[] } }>;
   streamStateSpec(): { layer: number; h: [number, number]; c: [number, number] | null; initial: Float32Array | null }[] | null;
 }
 
@@ -42,8 +45,17 @@ export function stateLayoutOf(model: ServableModel): StateLayout | null {
   return new StateLayout(tensors, initial);
 }
 
+/** model.serve()'s options: the batcher's, and the model's precision for the batches. */
+export interface ModelServeOptions extends ServeOptions {
+  /** The recurrent layers' precision in this server's batches ('fp32', 'bf16'); each layer's
+   * own setPrecision() is left as it is.
+   * @defaultValue each layer's precision */
+  precision?: Precision;
+}
+
 /** The ServeBackend of a Sequential. */
-export function sequentialBackend(model: ServableModel): ServeBackend {
+export function sequentialBackend(model: ServableModel, precision?: Precision): ServeBackend {
+  const opts = precision === undefined ? {} : { precision };
   const ids = model.inputFeatures === null;
   const F = model.inputFeatures ?? 1;
   const first = model.layers[0];
@@ -56,7 +68,7 @@ export function sequentialBackend(model: ServableModel): ServeBackend {
     outputHasTime: model.outputHasTime,
     stateLayout,
     async predictBatch(x, B, T, lengths) {
-      const y = await model.predict({ shape: ids ? [B, T] : [B, T, F], data: x }, { lengths, batchSize: B });
+      const y = await model.predict({ shape: ids ? [B, T] : [B, T, F], data: x }, { lengths, batchSize: B, ...opts });
       return y.data;
     },
     async stepBatch(x, B, states) {
@@ -67,7 +79,7 @@ export function sequentialBackend(model: ServableModel): ServeBackend {
         if (s.c) st.c = { shape: [s.c[0], B, s.c[1]], data: states[k++] };
         layers[s.layer] = st;
       }
-      const r = await model.stepAsync({ shape: ids ? [B] : [B, F], data: x }, { layers });
+      const r = await model.stepAsync({ shape: ids ? [B] : [B, F], data: x }, { layers }, opts);
       const out: Float32Array[] = [];
       for (const s of spec) {
         const st = r.state.layers[s.layer] as StepLayerState;
@@ -80,6 +92,8 @@ export function sequentialBackend(model: ServableModel): ServeBackend {
 }
 
 /** model.serve(options). */
-export function serveModel(model: ServableModel, options: ServeOptions): ModelServer {
-  return new ModelServer(sequentialBackend(model), options);
+export function serveModel(model: ServableModel, options: ModelServeOptions): ModelServer {
+  if (typeof options !== 'object' || options === null) throw invalidType('serve options', 'object', options);
+  const { precision, ...batcher } = options;
+  return new ModelServer(sequentialBackend(model, precision === undefined ? undefined : checkPrecision(precision)), batcher);
 }

@@ -30,6 +30,10 @@ export interface ForwardOptions {
    * fresh memory per call (a new multi-MB array costs a page fault per 4 KiB on first touch). The
    * result's tensors are views of them. An async call fills them when it settles. */
   out?: { output?: Float32Array; hN?: Float32Array; cN?: Float32Array };
+  /** This call's precision instead of the layer's (setPrecision), like a PyTorch autocast region;
+   * a training call's backward() uses it too.
+   * @defaultValue the layer's precision */
+  precision?: Precision;
 }
 
 export interface BackwardOptions {
@@ -68,6 +72,9 @@ export interface RecurrentStepOptions {
    * the state is read before anything is written). A server stepping one batch after another
    * reuses them and saves the page faults of fresh arrays, a large part of a big batch's step. */
   out?: { output?: Float32Array; h?: Float32Array; c?: Float32Array };
+  /** This step's precision instead of the layer's (setPrecision).
+   * @defaultValue the layer's precision */
+  precision?: Precision;
 }
 
 export interface StepResult {
@@ -386,7 +393,8 @@ export abstract class Recurrent {
     const h0 = state?.h === undefined ? null : checkTensor('state.h', state.h, [L, B, Hout]).data;
     if (!lstm && state?.c !== undefined) throw invalidArg('state.c', `undefined (${this.className} has no cell state)`, state.c);
     const c0 = state?.c === undefined ? null : checkTensor('state.c', state.c, [L, B, H]).data;
-    opts = ownOptions<RecurrentStepOptions>('opts', opts, ['out']);
+    opts = ownOptions<RecurrentStepOptions>('opts', opts, ['out', 'precision']);
+    const precision = opts.precision === undefined ? this.precisionValue : checkPrecision(opts.precision);
     const given = outArrays('out', opts.out, { output: B * Hout, h: L * B * Hout, c: lstm ? L * B * H : 0 });
     // The outputs not given are views of one buffer: a typed array of its own costs ~0.6 µs to
     // allocate, a tenth of a step.
@@ -396,7 +404,7 @@ export abstract class Recurrent {
     const h = given.h ?? all!.subarray(sizes[0], sizes[0] + sizes[1]);
     const c = !lstm ? null : given.c ?? all!.subarray(sizes[0] + sizes[1]);
     const weights = this.store.forSyncRead();
-    this.handle.forward(weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null, this.precisionValue, this.store.versionOf(weights));
+    this.handle.forward(weights, xt.data, 1, B, false, null, h0, c0, out, h, c, null, precision, this.store.versionOf(weights));
     const hT = { shape: [L, B, Hout], data: h };
     const result: StepResult = { output: { shape: [B, Hout], data: out }, h: hT, state: { h: hT } };
     if (c) {
@@ -426,7 +434,7 @@ export abstract class Recurrent {
   }
 
   private prepareForward(x: Tensor, opts: ForwardOptions) {
-    opts = ownOptions<ForwardOptions>('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed', 'out']);
+    opts = ownOptions<ForwardOptions>('forward options', opts, ['h0', 'c0', 'lengths', 'training', 'dropoutSeed', 'out', 'precision']);
     const xt = checkTensorRank('x', x, 3);
     const [d0, d1, I] = xt.shape;
     const [T, B] = this.batchFirst ? [d1, d0] : [d0, d1];
@@ -441,7 +449,7 @@ export abstract class Recurrent {
     const c0 = opts.c0 === undefined ? null : checkTensor('c0', opts.c0, [L * D, B, H]).data;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, T, B);
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
-    const precision = this.precisionValue;
+    const precision = opts.precision === undefined ? this.precisionValue : checkPrecision(opts.precision);
     const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
     const byLayer = training && this.config.dropout > 0 && L > 1;
     const out = outArrays('out', opts.out, { output: T * B * D * Hout, hN: L * D * B * Hout, cN: lstm ? L * D * B * H : 0 });
