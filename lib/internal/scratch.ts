@@ -2,13 +2,19 @@
 // array costs a page fault per 4 KiB on first touch (tens of ms per call in a VM), a reused one
 // nothing. Arrays come back with give() once the call that took them has settled.
 
-/** Arrays kept per length: enough for a few calls in flight, not a leak when lengths vary. */
-const KEEP_PER_LENGTH = 4;
+/** Arrays kept per length: enough for a few calls in flight (one LSTM step takes five arrays
+ * of B·H floats: h0, c0, output, hN, cN), not a leak when lengths vary: at most KEEP_BYTES in all. */
+const KEEP_PER_LENGTH = 16;
+const KEEP_BYTES = 256 * 1024 * 1024;
 const free = new Map<number, Float32Array[]>();
+let keptBytes = 0;
 
 /** An array of n floats (its contents are whatever the last user left). */
 export function take(n: number): Float32Array {
-  return free.get(n)?.pop() ?? new Float32Array(n);
+  const a = free.get(n)?.pop();
+  if (!a) return new Float32Array(n);
+  keptBytes -= a.byteLength;
+  return a;
 }
 
 /** Returns arrays from take() for reuse. */
@@ -17,7 +23,10 @@ export function give(...arrays: (Float32Array | null)[]): void {
     if (a === null) continue;
     let list = free.get(a.length);
     if (!list) free.set(a.length, (list = []));
-    if (list.length < KEEP_PER_LENGTH) list.push(a);
+    if (list.length < KEEP_PER_LENGTH && keptBytes + a.byteLength <= KEEP_BYTES) {
+      list.push(a);
+      keptBytes += a.byteLength;
+    }
   }
 }
 

@@ -16,6 +16,14 @@ interface CarriedState {
   c?: Tensor;
 }
 
+/** Result arrays of a step the caller keeps and reuses (the model server's batches): written in
+ * place, never copied, so nobody else may hold them while the step runs. */
+export interface StepArrays {
+  output: Float32Array;
+  h: Float32Array;
+  c: Float32Array | null;
+}
+
 export class RecurrentBlock implements ModelLayer {
   readonly kind: string;
   private state: CarriedState | null = null;
@@ -136,7 +144,8 @@ export class RecurrentBlock implements ModelLayer {
    * step() on a worker thread: forwardAsync with T = 1 from the state (h0, c0), the same kernel
    * call as the layer's step(), so the same numbers. Added for the model server (lib/serve).
    */
-  async stepAsync(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>, precision?: Precision): Promise<{ y: Flow; state: unknown }> {
+  async stepAsync(x: Flow, state: unknown, reads?: ReadonlyMap<WeightStore, Float32Array>, precision?: Precision,
+    into?: StepArrays): Promise<{ y: Flow; state: unknown }> {
     const layer = this.layer;
     if (layer.config.direction !== 'forward') throw invalidArg('direction', "'forward' (step() streams forward in time)", layer.config.direction);
     const [B, F] = x.shape;
@@ -147,10 +156,17 @@ export class RecurrentBlock implements ModelLayer {
     if (precision !== undefined) opts.precision = precision;
     if (s?.h !== undefined) opts.h0 = s.h;
     if (s?.c !== undefined) opts.c0 = s.c;
-    const r = await layer.forwardAsyncAs(null, { shape: [1, B, F], data: x.data }, opts, reads?.get(layer.store));
+    if (into) opts.out = into.c ? { output: into.output, hN: into.h, cN: into.c } : { output: into.output, hN: into.h };
+    const r = await layer.forwardAsyncAs(null, { shape: [1, B, F], data: x.data }, opts, reads?.get(layer.store), into !== undefined);
     const next: StepState = { h: { shape: [L, B, Hout], data: r.hN.data } };
     if (r.cN) next.c = { shape: [L, B, H], data: r.cN.data };
     return { y: { data: r.output.data, shape: [B, Hout], lengths: null }, state: next };
+  }
+
+  /** The arrays a stepAsync() with `into` writes: output [B, Hout], h [L, B, Hout], c [L, B, H] (LSTM). */
+  stepArrays(B: number): StepArrays {
+    const L = this.layer.numLayers, Hout = this.layer.outputSize, H = this.layer.hiddenSize;
+    return { output: new Float32Array(B * Hout), h: new Float32Array(L * B * Hout), c: this.layer.cell === 'lstm' ? new Float32Array(L * B * H) : null };
   }
 
   /** A new stream's state from the learned initial state (undefined: zeros), for B streams. */

@@ -16,7 +16,7 @@ import { getKerasWeights, setKerasWeights } from './keras_weights';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Model, SequentialLayer } from './model';
 import { WeightStore, acquireAll, syncReadView, type WriterToken } from '../internal/weight_store';
-import { RecurrentBlock } from './recurrent_block';
+import { RecurrentBlock, type StepArrays } from './recurrent_block';
 import { isBatchIterable, streamBatches, type BatchIterable } from './batch_source';
 import { serveModel, type ModelServeOptions } from './serving';
 import type { ModelServer } from '../serve/server';
@@ -279,9 +279,15 @@ export class Sequential implements Model {
    * state): the same outputs and states as step(), the event loop free meanwhile. A reader, like
    * predict(): every layer at the weight version of the call's start.
    */
-  async stepAsync(x: Tensor | number[][] | number[], state?: ModelState, opts: ModelStepOptions = {}): Promise<{ output: Tensor; state: ModelState }> {
+  stepAsync(x: Tensor | number[][] | number[], state?: ModelState, opts: ModelStepOptions = {}): Promise<{ output: Tensor; state: ModelState }> {
+    return this.stepAsyncInto(x, state, stepPrecision(opts), null);
+  }
+
+  /** @internal stepAsync() writing each recurrent layer's results into `into[i]` (arrays from
+   * stepArrays(), the caller's alone while the step runs: used in place), or new arrays when null. */
+  async stepAsyncInto(x: Tensor | number[][] | number[], state: ModelState | undefined, precision: Precision | undefined,
+    into: readonly (StepArrays | null)[] | null): Promise<{ output: Tensor; state: ModelState }> {
     const flow = this.stepInput(x);
-    const precision = stepPrecision(opts);
     if (state !== undefined && (typeof state !== 'object' || state === null || !Array.isArray(state.layers) || state.layers.length !== this.blocks.length)) {
       throw invalidType('state', 'the state a previous step() returned', state);
     }
@@ -290,11 +296,16 @@ export class Sequential implements Model {
     let f = flow;
     for (let i = 0; i < this.blocks.length; i++) {
       const b = this.blocks[i];
-      const r = b instanceof RecurrentBlock ? await b.stepAsync(f, state?.layers[i], reads, precision) : b.step(f, state?.layers[i], reads);
+      const r = b instanceof RecurrentBlock ? await b.stepAsync(f, state?.layers[i], reads, precision, into?.[i] ?? undefined) : b.step(f, state?.layers[i], reads);
       next.push(r.state);
       f = r.y;
     }
     return { output: { shape: f.shape, data: f.data }, state: { layers: next } };
+  }
+
+  /** @internal Arrays for stepAsyncInto() with B streams: one set per recurrent layer (null elsewhere). */
+  stepArrays(B: number): (StepArrays | null)[] {
+    return this.blocks.map((b) => (b instanceof RecurrentBlock ? b.stepArrays(B) : null));
   }
 
   /**

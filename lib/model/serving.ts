@@ -9,6 +9,7 @@ import type { Precision } from '../native';
 import { invalidType } from '../internal/check';
 import { checkPrecision } from '../layers/recurrent/recurrent';
 import type { SequentialLayer } from './model';
+import type { StepArrays } from './recurrent_block';
 
 interface StepLayerState { h: Tensor; c?: Tensor }
 
@@ -19,7 +20,9 @@ export interface ServableModel {
   readonly outputFeatures: number;
   readonly outputHasTime: boolean;
   predict(x: Tensor, opts: { lengths: Int32Array; batchSize: number; precision?: Precision }): Promise<Tensor>;
-  stepAsync(x: Tensor, state?: { layers: unknown[] }, opts?: { precision?: Precision }): Promise<{ output: Tensor; state: { layers: unknown[] } }>;
+  stepAsyncInto(x: Tensor, state: { layers: unknown[] } | undefined, precision: Precision | undefined,
+    into: readonly (StepArrays | null)[] | null): Promise<{ output: Tensor; state: { layers: unknown[] } }>;
+  stepArrays(B: number): (StepArrays | null)[];
   streamStateSpec(): { layer: number; h: [number, number]; c: [number, number] | null; initial: Float32Array | null }[] | null;
 }
 
@@ -56,6 +59,9 @@ export interface ModelServeOptions extends ServeOptions {
 /** The ServeBackend of a Sequential. */
 export function sequentialBackend(model: ServableModel, precision?: Precision): ServeBackend {
   const opts = precision === undefined ? {} : { precision };
+  // Each batch's step results are written into kept arrays (views of the first B rows), reused
+  // once the server has copied them out (done()): no new multi-KB arrays (page faults) per batch.
+  const kept: { rows: number; arrays: (StepArrays | null)[] }[] = [];
   const ids = model.inputFeatures === null;
   const F = model.inputFeatures ?? 1;
   const first = model.layers[0];
@@ -79,16 +85,33 @@ export function sequentialBackend(model: ServableModel, precision?: Precision): 
         if (s.c) st.c = { shape: [s.c[0], B, s.c[1]], data: states[k++] };
         layers[s.layer] = st;
       }
-      const r = await model.stepAsync({ shape: ids ? [B] : [B, F], data: x }, { layers }, opts);
+      let set = kept.pop();
+      if (!set || set.rows < B) set = { rows: B, arrays: model.stepArrays(B) };  // a smaller one is dropped
+      const into = set.arrays.map((a) => a && firstRows(a, set.rows, B));
+      const keep = set;
+      let r;
+      try {
+        r = await model.stepAsyncInto({ shape: ids ? [B] : [B, F], data: x }, { layers }, precision, into);
+      } catch (e) {
+        kept.push(keep);
+        throw e;
+      }
       const out: Float32Array[] = [];
       for (const s of spec) {
         const st = r.state.layers[s.layer] as StepLayerState;
         out.push(st.h.data);
         if (s.c) out.push(st.c!.data);
       }
-      return { output: r.output.data, states: out };
+      return { output: r.output.data, states: out, done: () => { kept.push(keep); } };
     },
   };
+}
+
+/** A step's arrays made for `rows` streams, as arrays for B <= rows: views of their start (a
+ * [L, B, n] result is written contiguously, so it needs the first L·B·n floats only). */
+function firstRows(a: StepArrays, rows: number, B: number): StepArrays {
+  const view = (v: Float32Array) => v.subarray(0, (v.length / rows) * B);
+  return { output: view(a.output), h: view(a.h), c: a.c && view(a.c) };
 }
 
 /** model.serve(options). */

@@ -35,8 +35,10 @@ export interface ServeBackend {
   /** x batch-first [B, T, F] (zeros past each length) -> [B, O], or [B, T, O] when outputHasTime. */
   predictBatch(x: Float32Array, B: number, T: number, lengths: Int32Array): Promise<Float32Array>;
   /** x [B, F] and, per tensor of stateLayout, the batch's states [slots, B, size] -> output [B, O]
-   * and the new states in the same layout. */
-  stepBatch(x: Float32Array, B: number, states: Float32Array[]): Promise<{ output: Float32Array; states: Float32Array[] }>;
+   * and the new states in the same layout. The server does not touch x and states until the
+   * promise settles, and calls `done()` (when given) once it has copied the results out: the
+   * backend may then reuse their arrays. */
+  stepBatch(x: Float32Array, B: number, states: Float32Array[]): Promise<{ output: Float32Array; states: Float32Array[]; done?: () => void }>;
 }
 
 /** One sequence for predict(): steps × features (token ids: one number per step). */
@@ -475,7 +477,7 @@ export class ModelServer {
       }
       states.push(s.subarray(0, n));
     });
-    let res: { output: Float32Array; states: Float32Array[] };
+    let res: { output: Float32Array; states: Float32Array[]; done?: () => void };
     try {
       res = await this.backend.stepBatch(x.subarray(0, B * F), B, states);
       if (!(res?.output instanceof Float32Array) || res.output.length !== B * O || !Array.isArray(res.states)
@@ -498,6 +500,7 @@ export class ModelServer {
       }
       members[b].result = { output: { shape: [O], data: out }, state: new StreamState(layout, data) } satisfies ServeStepResult;
     }
+    res.done?.();
   }
 
   /** The batch's model call is over: free its slot (the next batch starts), then answer its callers. */

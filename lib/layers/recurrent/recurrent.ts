@@ -252,9 +252,15 @@ export abstract class Recurrent {
     return call.result;
   }
 
-  /** @internal forwardAsync() for `writer`; `weights` pins the version an async model call reads. */
-  async forwardAsyncAs(writer: WriterToken | null, x: Tensor, opts: ForwardOptions, weights?: Float32Array): Promise<ForwardResult> {
+  /** @internal forwardAsync() for `writer`; `weights` pins the version an async model call reads.
+   * `privateArrays` (inference only): x, h0, c0 and the `out` arrays are the caller's alone until
+   * the call settles (the model server's batch buffers), so they are used in place, not copied. */
+  async forwardAsyncAs(writer: WriterToken | null, x: Tensor, opts: ForwardOptions, weights?: Float32Array, privateArrays = false): Promise<ForwardResult> {
     const call = this.prepareForward(x, opts);
+    if (!call.training && privateArrays) {
+      await this.handle.forwardAsync(...call.args(weights ?? this.store.forAsyncRead()));
+      return call.result;
+    }
     if (!call.training) {
       // A reader: a snapshot of one complete version, inputs the caller cannot take away meanwhile.
       const job = call.asyncArgs(weights ?? this.store.forAsyncRead());
