@@ -18,6 +18,7 @@ export { Embedding, type EmbeddingOptions } from './layers/embedding';
 export { Dropout, type DropoutOptions } from './layers/dropout';
 export { Sequential, type SequentialLayer, type PredictOptions, type ModelStepOptions, type ModelState } from './model/sequential';
 export type { ModelServeOptions } from './model/serving';
+export type { SaveOptions } from './model/model_file';
 export {
   ModelServer, ServerOverloadedError, ServerClosedError,
   type ServeOptions, type ServeBackend, type ServeSequence, type ServeStep, type ServeStepResult, type ServerStats,

@@ -7,7 +7,8 @@
 //   [ rest    ] the byte buffer. Offsets count from its start; the tensors are contiguous, do not
 //               overlap and cover it exactly. Data is little-endian, row-major (C order).
 //
-// encodeSafetensors() writes F32 only, tensors sorted by name (UTF-8 byte order, which is code point
+// encodeSafetensors() writes F32, and I8 for tensors whose data is an Int8Array (quantized weights,
+// lib/io/quantize.ts), tensors sorted by name (UTF-8 byte order, which is code point
 // order, Python's sorted()), compact JSON with "__metadata__" first, and the header padded with spaces
 // so that the data starts at a multiple of 8 (as the reference writer does).
 //
@@ -18,8 +19,9 @@
 //   F32   copied bit for bit (NaN payloads, -0 kept);
 //   F64   rounded to the nearest float32 (ties to even); out-of-range values become ±Infinity;
 //   F16   exact (every half is a float32), subnormals, ±Infinity and NaN included;
-//   BF16  exact (a bfloat16 is the top half of a float32).
-// Integer, bool, complex and 8-bit-or-smaller float dtypes are refused with an error that says so.
+//   BF16  exact (a bfloat16 is the top half of a float32);
+//   I8    exact (integers -128..127, as a quantized model file holds them).
+// Other integer, bool, complex and 8-bit-or-smaller float dtypes are refused with an error that says so.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { Described, invalidArg, invalidType } from '../internal/check';
@@ -48,7 +50,7 @@ const DTYPE_SIZES: Record<string, number> = {
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, F4: 0, F6_E2M3: 0, F6_E3M2: 0,
   I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8, C64: 8,
 };
-const READABLE = ['F32', 'F64', 'F16', 'BF16'];
+const READABLE = ['F32', 'F64', 'F16', 'BF16', 'I8'];
 const TENSOR_FIELDS = ['dtype', 'shape', 'data_offsets'];
 const MAX_JSON_DEPTH = 64;
 
@@ -83,10 +85,16 @@ function f32Bytes(data: Float32Array): Uint8Array {
   return out;
 }
 
-function checkTensorArg(name: string, t: unknown): Tensor {
+/** A tensor encodeSafetensors() writes: float32 (F32), or int8 (I8) for quantized weights. */
+export interface WritableTensor {
+  shape: number[];
+  data: Float32Array | Int8Array;
+}
+
+function checkTensorArg(name: string, t: unknown): WritableTensor {
   if (typeof t !== 'object' || t === null || !('shape' in t) || !('data' in t)) throw invalidType(name, 'Tensor { shape, data }', t);
-  const tt = t as Tensor;
-  if (!(tt.data instanceof Float32Array)) throw invalidType(`${name}.data`, 'Float32Array', tt.data);
+  const tt = t as WritableTensor;
+  if (!(tt.data instanceof Float32Array || tt.data instanceof Int8Array)) throw invalidType(`${name}.data`, 'Float32Array (or Int8Array)', tt.data);
   if (!Array.isArray(tt.shape) || tt.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     throw invalidArg(`${name}.shape`, 'array of non-negative integers', tt.shape);
   }
@@ -102,7 +110,7 @@ function checkTensorArg(name: string, t: unknown): Tensor {
  * @example encodeSafetensors({ 'w': tensor([1, 2, 3, 4, 5, 6], [2, 3]) }, { format: 'pt' }) // Uint8Array of 120 bytes (8 + 88 header + 24 data)
  * @throws TypeError or RangeError naming the bad tensor or metadata entry.
  */
-export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Uint8Array {
   if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) throw invalidType('tensors', 'object of tensors', tensors);
   const names = Object.keys(tensors).sort(compareUtf8);
   const header: Record<string, unknown> = {};
@@ -122,8 +130,9 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
   for (const name of names) {
     if (name === '__metadata__') throw invalidArg('tensors', 'tensor names other than __metadata__', new Described("a tensor named '__metadata__'"));
     const t = checkTensorArg(`tensors['${name}']`, tensors[name]);
-    const bytes = f32Bytes(t.data);
-    setOwn(header, name, { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes.length] });
+    const i8 = t.data instanceof Int8Array;
+    const bytes = i8 ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : f32Bytes(t.data as Float32Array);
+    setOwn(header, name, { dtype: i8 ? 'I8' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes.length] });
     parts.push(bytes);
     offset += bytes.length;
   }
@@ -347,6 +356,8 @@ function toFloat32(dtype: string, src: Uint8Array, count: number): Float32Array 
       for (let i = 0; i < count; i++) bits[i] = h[i] << 16 >>> 0;
       return out;
     }
+    case 'I8':
+      return Float32Array.from(new Int8Array(src.buffer, src.byteOffset, src.byteLength));
     default:
       throw new Error(`internal: dtype ${dtype}`);
   }
@@ -473,12 +484,12 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'file'): Safetensors
  * @example saveSafetensors('lstm.safetensors', lstm.stateDict())
  * @throws as encodeSafetensors() and writeFileAtomic().
  */
-export function saveSafetensors(file: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
+export function saveSafetensors(file: string, tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
 /** The asynchronous saveSafetensors(). */
-export async function saveSafetensorsAsync(file: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+export async function saveSafetensorsAsync(file: string, tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<void> {
   await writeFileAtomicAsync(file, encodeSafetensors(tensors, metadata));
 }
 

@@ -4,9 +4,10 @@
 // or corrupt file is refused with an error naming it.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { Described, invalidArg } from '../internal/check';
+import { Described, checkOneOf, invalidArg, ownOptions } from '../internal/check';
 import { ensureDir, writeFileAtomicAsync } from '../io/atomic';
-import { loadSafetensorsAsync, saveSafetensorsAsync } from '../io/safetensors';
+import { dequantizeRows, quantizeRows } from '../io/quantize';
+import { loadSafetensorsAsync, saveSafetensorsAsync, type WritableTensor } from '../io/safetensors';
 import { GRU } from '../layers/recurrent/gru';
 import { LSTM } from '../layers/recurrent/lstm';
 import { RNN } from '../layers/recurrent/rnn';
@@ -58,25 +59,77 @@ export function layersFromConfig(config: unknown, what = 'config'): SequentialLa
   });
 }
 
+export interface SaveOptions {
+  /** 'int8': the recurrent layers' weight matrices (weight_ih, weight_hh, weight_hr) as I8, one
+   * float32 scale per row in `<name>.scale` (lib/io/quantize.ts): a quarter of their size.
+   * Biases, Dense and Embedding stay F32. load() gives the dequantized float32 weights with the
+   * recurrent layers set to precision 'int8'. Not a PyTorch state dict any more.
+   * @defaultValue no quantization (F32) */
+  quantize?: 'int8';
+}
+
+/** The names quantize: 'int8' writes as I8: every recurrent weight matrix. */
+const QUANTIZED_NAME = /^\d+\.weight_(ih|hh|hr)_l\d+(_reverse)?$/;
+const QUANTIZED_KEY = 'fused-rnn.quantized';
+
 /** Writes `dir/config.json` and `dir/model.safetensors` (the config also rides in its metadata). */
-export async function saveModel(model: Model, dir: string): Promise<void> {
+export async function saveModel(model: Model, dir: string, options: SaveOptions = {}): Promise<void> {
+  const { quantize } = ownOptions<SaveOptions>('save options', options, ['quantize']);
+  if (quantize !== undefined) checkOneOf('quantize', quantize, ['int8'] as const);
   await ensureDir(dir);
   const config = JSON.stringify(modelConfig(model), null, 2);
-  await saveSafetensorsAsync(path.join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'pt', 'fused-rnn.config': config });
+  const metadata: Record<string, string> = { format: 'pt', 'fused-rnn.config': config };
+  const tensors: Record<string, WritableTensor> = model.stateDict();
+  if (quantize) {
+    metadata[QUANTIZED_KEY] = quantize;
+    for (const [name, t] of Object.entries(tensors)) {
+      if (!QUANTIZED_NAME.test(name) || t.shape.length !== 2) continue;
+      const { q, scale } = quantizeRows(t.data as Float32Array, t.shape[0]);
+      tensors[name] = { shape: t.shape, data: q };
+      tensors[`${name}.scale`] = { shape: [t.shape[0]], data: scale };
+    }
+  }
+  await saveSafetensorsAsync(path.join(dir, WEIGHTS_FILE), tensors, metadata);
   await writeFileAtomicAsync(path.join(dir, CONFIG_FILE), new TextEncoder().encode(`${config}\n`));
 }
 
 /** Reads a model saved by saveModel (a directory, or the .safetensors file alone): its layers
- * and their weights, for Sequential.load to put together. */
-export async function loadModel(location: string): Promise<{ layers: SequentialLayer[]; weights: Record<string, Tensor> }> {
+ * and their weights (dequantized when the file is quantized), for Sequential.load to put together. */
+export async function loadModel(location: string): Promise<{ layers: SequentialLayer[]; weights: Record<string, Tensor>; quantized: 'int8' | null }> {
   const stat = await fs.stat(location);
   const file = stat.isDirectory() ? path.join(location, WEIGHTS_FILE) : location;
   const st = await loadSafetensorsAsync(file);
   const configText = st.metadata['fused-rnn.config'];
   if (configText === undefined) throw invalidArg(file, "a model saved by fused-rnn (metadata 'fused-rnn.config')", 'no config');
   const config = parseJson(configText, file);
-  checkDeclaredSizes(config, st.tensors, file);
-  return { layers: layersFromConfig(config, `${file} config`), weights: st.tensors };
+  const q = st.metadata[QUANTIZED_KEY];
+  if (q !== undefined && q !== 'int8') throw invalidArg(`${file} metadata '${QUANTIZED_KEY}'`, "'int8'", q);
+  const weights = q ? dequantized(st.tensors, file) : st.tensors;
+  checkDeclaredSizes(config, weights, file);
+  return { layers: layersFromConfig(config, `${file} config`), weights, quantized: q ?? null };
+}
+
+/** The tensors of a quantized file with each `<name>` + `<name>.scale` pair made float32 again. */
+function dequantized(tensors: Record<string, Tensor>, file: string): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.endsWith('.scale')) {
+      if (!(name.slice(0, -6) in tensors)) throw invalidArg(`${file} tensor '${name}'`, `the scales of a tensor '${name.slice(0, -6)}'`, 'no such tensor');
+      continue;
+    }
+    const scale = Object.prototype.hasOwnProperty.call(tensors, `${name}.scale`) ? tensors[`${name}.scale`] : undefined;
+    if (!scale) {
+      out[name] = t;
+      continue;
+    }
+    const rows = t.shape[0];
+    if (t.shape.length !== 2 || scale.shape.length !== 1 || scale.shape[0] !== rows) {
+      throw invalidArg(`${file} tensor '${name}.scale'`, `shape [${t.shape.length === 2 ? rows : 'rows'}] (one scale per row of a matrix)`, scale.shape);
+    }
+    for (const s of scale.data) if (!(s >= 0 && Number.isFinite(s))) throw invalidArg(`${file} tensor '${name}.scale'`, 'finite scales >= 0', s);
+    out[name] = { shape: t.shape, data: dequantizeRows(t.data, scale.data, rows) };
+  }
+  return out;
 }
 
 /**

@@ -11,7 +11,7 @@ import { Embedding } from '../layers/embedding';
 import {
   evaluate, fit, testOnBatch, trainOnBatch, type BatchResult, type EvaluateOptions, type FitOptions, type History, type TrainOnBatchOptions,
 } from './fit';
-import { loadModel, saveModel } from './model_file';
+import { loadModel, saveModel, type SaveOptions } from './model_file';
 import { getKerasWeights, setKerasWeights } from './keras_weights';
 import type { Flow, LayerContext, ModelLayer, ParamRef } from '../layers/layer';
 import type { Model, SequentialLayer } from './model';
@@ -174,14 +174,17 @@ export class Sequential implements Model {
    * Saves to a directory: `model.safetensors` (PyTorch nn.Sequential names; the architecture rides
    * in its metadata) and `config.json` (the same architecture, for people and tools). Atomic per file.
    */
-  save(dir: string): Promise<void> {
-    return saveModel(this, dir);
+  save(dir: string, options?: SaveOptions): Promise<void> {
+    return saveModel(this, dir, options);
   }
 
-  /** Loads a model written by save() (its directory or the .safetensors file). */
+  /** Loads a model written by save() (its directory or the .safetensors file); a file saved with
+   * quantize: 'int8' comes back with float32 weights (q · scale) and its recurrent layers in
+   * precision 'int8' (setPrecision('fp32') and save() again give a float32 file). */
   static async load(location: string): Promise<Sequential> {
-    const { layers, weights } = await loadModel(location);
-    return new Sequential(layers).loadStateDict(weights);
+    const { layers, weights, quantized } = await loadModel(location);
+    const model = new Sequential(layers).loadStateDict(weights);
+    return quantized ? model.setPrecision(quantized) : model;
   }
 
   /** Writes an ONNX file onnxruntime runs (input 'x' [T, B, F], output 'y'): lib/convert/onnx_export.ts. */

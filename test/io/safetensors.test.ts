@@ -147,7 +147,7 @@ describe('encode / decode round trip', () => {
 
   it('refuses bad arguments with Expected ... messages', () => {
     expect(() => encodeSafetensors(null as never)).toThrow(/^Expected object of tensors for tensors but received null$/);
-    expect(() => encodeSafetensors({ a: { shape: [2], data: [1, 2] } as never })).toThrow(/^Expected Float32Array for tensors\['a'\]\.data/);
+    expect(() => encodeSafetensors({ a: { shape: [2], data: [1, 2] } as never })).toThrow(/^Expected Float32Array \(or Int8Array\) for tensors\['a'\]\.data/);
     expect(() => encodeSafetensors({ a: t([3], [1, 2]) })).toThrow(/^Expected length 3 \(shape \[3\]\) for tensors\['a'\]\.data but received Float32Array of length 2$/);
     expect(() => encodeSafetensors({ a: t([-1], []) })).toThrow(/^Expected array of non-negative integers for tensors\['a'\]\.shape/);
     expect(() => encodeSafetensors({ __metadata__: t([1], [1]) })).toThrow(/__metadata__/);
@@ -182,7 +182,7 @@ describe('other float dtypes', () => {
 
   it('refuses integer and other dtypes, and unknown ones', () => {
     const i64 = build({ i: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8));
-    expect(refuse(i64)).toMatch(/tensor "i" has dtype I64, which this package does not read \(only F32, F64, F16, BF16, as float32\)/);
+    expect(refuse(i64)).toMatch(/tensor "i" has dtype I64, which this package does not read \(only F32, F64, F16, BF16, I8, as float32\)/);
     const bool = build({ i: { dtype: 'BOOL', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1));
     expect(refuse(bool)).toMatch(/dtype BOOL, which this package does not read/);
     const f33 = build({ i: { dtype: 'F33', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
