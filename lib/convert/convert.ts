@@ -3,12 +3,12 @@
 //   tfjs         model.json (+ .bin shards) or its directory loadTfjs / saveTfjs
 //   safetensors  NAME.safetensors, or a Sequential.save() directory (model.safetensors + config.json):
 //                PyTorch nn.Sequential names, the architecture in the file's metadata
+//                (quantize: 'int8' writes the recurrent weight matrices as I8 + scales)
 // The format of each side comes from its name (or options.from / options.to).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { saveSafetensorsAsync } from '../io/safetensors';
 import { Sequential } from '../model/sequential';
-import { modelConfig } from '../model/model_file';
+import { saveWeightsFile } from '../model/model_file';
 import { checkOneOf, ownOptions } from '../internal/check';
 import { loadOnnx } from './onnx_import';
 import { exportOnnx } from './onnx_export';
@@ -25,6 +25,8 @@ export interface ConvertOptions {
   to?: ModelFileFormat;
   /** ONNX opset of an .onnx output (default: exportOnnx's). */
   opset?: number;
+  /** 'int8': a safetensors output with the recurrent weight matrices quantized (SaveOptions.quantize). */
+  quantize?: 'int8';
 }
 
 export interface ConvertResult {
@@ -42,11 +44,13 @@ export interface ConvertResult {
  *   errors (OnnxImportError, TfjsImportError, refusals naming the layer) as they are.
  */
 export async function convertModel(input: string, output: string, options: ConvertOptions = {}): Promise<ConvertResult> {
-  const o = ownOptions<ConvertOptions>('convertModel options', options, ['from', 'to', 'opset']);
+  const o = ownOptions<ConvertOptions>('convertModel options', options, ['from', 'to', 'opset', 'quantize']);
   if (typeof input !== 'string' || input === '') throw new TypeError(`convertModel: expected an input path but received ${typeof input}`);
   if (typeof output !== 'string' || output === '') throw new TypeError(`convertModel: expected an output path but received ${typeof output}`);
   const from = o.from === undefined ? await inputFormat(input) : checkOneOf('from', o.from, FORMATS);
   const to = o.to === undefined ? outputFormat(output) : checkOneOf('to', o.to, FORMATS);
+  if (o.quantize !== undefined && to !== 'safetensors') throw new RangeError(`convertModel: quantize is for a safetensors output, not ${to}`);
+  const save = o.quantize === undefined ? {} : { quantize: o.quantize };
   const model = from === 'onnx' ? await loadOnnx(input) : from === 'tfjs' ? await loadTfjs(input) : await Sequential.load(input);
   if (to === 'onnx') {
     await exportOnnx(model, output, o.opset === undefined ? {} : { opset: o.opset });
@@ -55,9 +59,9 @@ export async function convertModel(input: string, output: string, options: Conve
     if (output.endsWith('.json') && path.basename(output) !== 'model.json') throw new RangeError(`convertModel: a TF.js output is a directory or .../model.json, not '${output}'`);
     await saveTfjs(model, output.endsWith('.json') ? path.dirname(output) : output);
   } else if (output.endsWith('.safetensors')) {
-    await saveSafetensorsAsync(output, model.stateDict(), { format: 'pt', 'fused-rnn.config': JSON.stringify(modelConfig(model)) });
+    await saveWeightsFile(model, output, save);
   } else {
-    await model.save(output);
+    await model.save(output, save);
   }
   return { from, to, layers: model.blocks.map((b) => b.kind), parameters: model.paramCount };
 }

@@ -74,9 +74,15 @@ const QUANTIZED_KEY = 'fused-rnn.quantized';
 
 /** Writes `dir/config.json` and `dir/model.safetensors` (the config also rides in its metadata). */
 export async function saveModel(model: Model, dir: string, options: SaveOptions = {}): Promise<void> {
+  await ensureDir(dir);
+  const config = await saveWeightsFile(model, path.join(dir, WEIGHTS_FILE), options);
+  await writeFileAtomicAsync(path.join(dir, CONFIG_FILE), new TextEncoder().encode(`${config}\n`));
+}
+
+/** The .safetensors file of saveModel alone (weights, the config in its metadata); returns the config's JSON. */
+export async function saveWeightsFile(model: Model, file: string, options: SaveOptions = {}): Promise<string> {
   const { quantize } = ownOptions<SaveOptions>('save options', options, ['quantize']);
   if (quantize !== undefined) checkOneOf('quantize', quantize, ['int8'] as const);
-  await ensureDir(dir);
   const config = JSON.stringify(modelConfig(model), null, 2);
   const metadata: Record<string, string> = { format: 'pt', 'fused-rnn.config': config };
   const tensors: Record<string, WritableTensor> = model.stateDict();
@@ -89,8 +95,8 @@ export async function saveModel(model: Model, dir: string, options: SaveOptions 
       tensors[`${name}.scale`] = { shape: [t.shape[0]], data: scale };
     }
   }
-  await saveSafetensorsAsync(path.join(dir, WEIGHTS_FILE), tensors, metadata);
-  await writeFileAtomicAsync(path.join(dir, CONFIG_FILE), new TextEncoder().encode(`${config}\n`));
+  await saveSafetensorsAsync(file, tensors, metadata);
+  return config;
 }
 
 /** Reads a model saved by saveModel (a directory, or the .safetensors file alone): its layers
