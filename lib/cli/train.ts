@@ -177,7 +177,7 @@ export async function train(file: string, o: TrainOptions, say: (line: string) =
   const batchesPerEpoch = 'batches' in data ? data.batches.length : Math.ceil(data.x.length / o.batch);
   setNumThreads(o.threads);
   const model: Sequential = buildModel(task, o.seed).setPrecision(o.precision);
-  await ensureDir(o.out);
+  await ensureDir(o.out).catch((e: Error) => { throw new CliError(`--out ${o.out}: cannot make the model directory (${e.message})`); });
   await writeTask(o.out, task);
   say(`${o.resume ? 'resuming' : 'training'} ${text_ ? `a ${task.unit} language model (${task.vocabulary.length} tokens)` : `a sequence model (${task.inputs.length} inputs -> ${task.targets.join(', ')})`} on ${file}: ` +
     `${model.paramCount.toLocaleString('en-US')} parameters, ${tokensPerEpoch.toLocaleString('en-US')} ${text_ ? 'tokens' : 'steps'} per epoch` +

@@ -4,7 +4,7 @@
 // in CI, where a missing build fails.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -248,8 +248,32 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
   });
 
   it('every mistake is one line and exit status 1', () => {
-    expectError(cli(['nope']), /unknown command 'nope'/);
-    expectError(cli(['train']), /missing required argument 'file'/);
+    expectError(cli(['nope']), /^fused-rnn: unknown command 'nope'/);
+    expectError(cli(['trian']), /^fused-rnn: unknown command 'trian' \(Did you mean train\?\)$/);
+    expectError(cli(['--bogus']), /^fused-rnn: unknown option '--bogus'/);
+    // commander's usage errors name the command, as the commands' own errors do
+    expectError(cli(['train']), /^fused-rnn train: missing required argument 'file'/);
+    expectError(cli(['train', 'x.txt', '--hiden', '3']), /^fused-rnn train: unknown option '--hiden' \(Did you mean --hidden\?\)$/);
+    expectError(cli(['train', 'x.txt', '--epochs', '1.5']), /--epochs.*expected an integer >= 1/);
+    expectError(cli(['train', 'x.txt', '--lr', '-1']), /--lr.*expected a positive number/);
+    expectError(cli(['train', 'x.txt', '--unit', 'byte']), /--unit.*char, word/);
+    expectError(cli(['train', join(work, 'tiny.txt'), '--batch', '5000', '--out', join(work, 'm')]), /too few for 5000 streams/);
+    expectError(cli(['train', join(work, 'tiny.txt'), '--out', join(work, 'tiny.txt')]), /^fused-rnn train: --out .*tiny\.txt: cannot make the model directory/);
+    expectError(cli(['train', join(work, 'series.csv'), '--csv', '--target', 'value', '--resume', '--out', lm]), /--resume: .*holds a text model/);
+    expectError(cli(['sample']), /^fused-rnn sample: missing required argument 'model'/);
+    expectError(cli(['sample', lm, '-n', '-1']), /^fused-rnn sample: .*-n, --length.*expected an integer >= 0/);
+    expectError(cli(['sample', lm, '--temperature', '0']), /--temperature.*expected a positive number/);
+    expectError(cli(['predict', seq]), /^fused-rnn predict: missing required argument 'file'/);
+    expectError(cli(['predict', seq, join(work, 'missing.csv')]), /^fused-rnn predict: .*missing\.csv/);
+    expectError(cli(['predict', join(work, 'nothing'), join(work, 'series.csv')]), /^fused-rnn predict: .*not a model directory/);
+    expectError(cli(['convert', lm]), /^fused-rnn convert: missing required argument 'output'/);
+    expectError(cli(['convert', lm, join(work, 'x.onnx'), '--from', 'h5']), /--from.*onnx, tfjs, safetensors/);
+    expectError(cli(['info', '--bogus']), /^fused-rnn info: unknown option '--bogus'/);
+    expectError(cli(['bench', '--threads', '0']), /^fused-rnn bench: .*--threads.*expected an integer >= 1/);
+    expectError(cli(['bench', '--budget', '-1']), /--budget.*expected a positive number/);
+    expectError(cli(['bench', '--cells', 'tcn']), /--cells: unknown 'tcn'/);
+    expectError(cli(['bench', '--modes', 'fly']), /--modes: unknown 'fly'/);
+    expectError(cli(['inspect']), /^fused-rnn inspect: missing required argument 'model'/);
     expectError(cli(['train', 'x.txt', '--hidden', '0']), /--hidden.*expected an integer >= 1/);
     expectError(cli(['train', 'x.txt', '--cell', 'tcn']), /--cell.*lstm, gru, rnn/);
     expectError(cli(['train', join(work, 'missing.txt'), '--out', join(work, 'm')]), /^fused-rnn train: cannot read .*missing\.txt/);
@@ -260,6 +284,9 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
     expectError(cli(['train', join(work, 'series.csv'), '--csv', '--out', join(work, 'm')]), /needs --target/);
     expectError(cli(['train', join(work, 'series.csv'), '--csv', '--target', 'nope', '--out', join(work, 'm')]), /no column 'nope'/);
     expectError(cli(['train', join(work, 'tiny.txt'), '--resume', '--out', join(work, 'empty')]), /not a model directory/);
+    mkdirSync(join(work, 'no-checkpoint'), { recursive: true });
+    copyFileSync(join(lm, 'task.json'), join(work, 'no-checkpoint', 'task.json'));
+    expectError(cli(['train', join(work, 'tiny.txt'), '--resume', '--out', join(work, 'no-checkpoint')]), /--resume: .*checkpoint\.safetensors does not exist/);
     expectError(cli(['sample', join(work, 'empty')]), /^fused-rnn sample: .*not a model directory/);
     expectError(cli(['sample', seq]), /use `fused-rnn predict`/);
     expectError(cli(['sample', lm, '--prime', 'Z']), /"Z" is not in the model's vocabulary/);
