@@ -128,7 +128,7 @@ async function readLossHistory(file: string, upTo: number): Promise<LossRow[]> {
 }
 
 function lossCsv(rows: LossRow[]): Buffer {
-  // Shortest round-trip decimals (String), so the file holds each update's float32 loss exactly.
+  // String() gives the shortest decimals that read back as the same number: each loss exactly.
   return Buffer.from('update,epoch,batch,loss\n' + rows.map((r) => `${r.update},${r.epoch},${r.batch},${r.loss}`).join('\n') + '\n');
 }
 
