@@ -45,12 +45,18 @@ function action<A extends unknown[]>(name: string, body: (...args: A) => Promise
   };
 }
 
+/** Whose usage a commander error is about: the program until a command is chosen. */
+let usageOf = 'fused-rnn';
+
 function program(): Command {
   const p = new Command('fused-rnn')
     .description('LSTM, GRU and RNN models on fused CPU kernels: train, sample, predict, inspect, benchmark')
     .version(info().version)
     .showSuggestionAfterError()
-    .configureOutput({ outputError: (s, out) => out(s.split('\n')[0] + '\n') });
+    // commander's own usage errors in the same form as the commands' (`fused-rnn <command>: <why>`);
+    // subcommands share this output configuration, so the hook below names the command.
+    .configureOutput({ outputError: (s, out) => out(`${usageOf}: ${s.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`) })
+    .hook('preSubcommand', (_p, sub) => { usageOf = `fused-rnn ${sub.name()}`; });
 
   p.command('train')
     .description('train a character or word language model on a text file, or (--csv) a next-row model on a CSV file')

@@ -9,6 +9,8 @@ import { writeFileAtomicAsync } from '../io/atomic';
 export const TASK_FILE = 'task.json';
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const LOSS_PICTURE = 'loss.svg';
+/** Every update's loss since the first run (update,epoch,batch,loss); --resume appends to it. */
+export const LOSS_HISTORY = 'loss.csv';
 
 export interface Architecture {
   cell: 'lstm' | 'gru' | 'rnn';

@@ -4,13 +4,16 @@
 // in CI, where a missing build fails.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORKLOADS } from '../../lib/cli/bench';
 import { drawToken } from '../../lib/cli/sample';
 import { buildVocabulary, encode, tokenize } from '../../lib/cli/text';
+import { textBatches } from '../../lib/cli/train';
+import { Sequential } from '../../lib/index';
+import { loadSafetensors } from '../../lib/io/safetensors';
 
 const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 const bin = join(root, 'dist', 'cli', 'main.js');
@@ -87,7 +90,7 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
   });
 
   it('train writes the model directory, the checkpoint and the loss picture, and its loss falls', () => {
-    for (const f of ['model.safetensors', 'config.json', 'task.json', 'checkpoint.safetensors', 'loss.svg']) {
+    for (const f of ['model.safetensors', 'config.json', 'task.json', 'checkpoint.safetensors', 'loss.csv', 'loss.svg']) {
       expect(existsSync(join(lm, f)), f).toBe(true);
     }
     expect(readFileSync(join(lm, 'loss.svg'), 'utf8')).toMatch(/^<svg/);
@@ -122,6 +125,50 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
     expect(stdout).toMatch(/stopped by Ctrl-C after [1-9][0-9]* updates/);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
     expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(true);
+  });
+
+  it('Ctrl-C inside an epoch, then --resume: the next chunk, the saved weights, the update count and the loss go on', async () => {
+    const out = join(work, 'mid-epoch');
+    const book = join(root, 'examples', 'data', 'moby-dick.txt');
+    // 146 chunks (32 streams x 64 steps) per epoch; at H = 192 on one thread an epoch takes seconds.
+    const args = ['train', book, '--out', out, '--hidden', '192', '--epochs', '2', '--threads', '1', '-q', '--no-picture'];
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (/^training/m.test(stdout)) setTimeout(() => child.kill('SIGINT'), 2000);
+    });
+    expect(await new Promise<number | null>((resolve) => child.on('close', resolve)), stdout).toBe(130);
+    const k = Number(/stopped by Ctrl-C after (\d+) updates/.exec(stdout)![1]);
+    const ids = encode(tokenize(readFileSync(book, 'utf8'), 'char'), JSON.parse(readFileSync(join(out, 'task.json'), 'utf8')).vocabulary, 'char');
+    const chunks = textBatches(ids, 32, 64).batches;
+    expect(k).toBeGreaterThan(0);
+    expect(k, 'stopped inside the first epoch').toBeLessThan(chunks.length);
+
+    // The checkpoint: inside epoch 1 after k chunks, k optimizer steps, the weights saved beside it.
+    const cp = loadSafetensors(join(out, 'checkpoint.safetensors'));
+    expect([cp.metadata['fused-rnn.epoch'], cp.metadata['fused-rnn.batch'], JSON.parse(cp.metadata['fused-rnn.optimizer']).step]).toEqual(['-1', String(k), k]);
+    const saved = loadSafetensors(join(out, 'model.safetensors')).tensors;
+    for (const [name, t] of Object.entries(saved)) expect(cp.tensors[`model.${name}`].data, name).toEqual(t.data);
+    const model = await Sequential.load(out);  // the saved weights, before the resumed run replaces them
+
+    const r = cli([...args, '--resume', '--max-time', '1']);
+    expect(r.status, r.err).toBe(0);
+    expect(r.out).toMatch(new RegExp(`after update ${k}, at batch ${k + 1}/${chunks.length} of epoch 1`));
+    const rows = readFileSync(join(out, 'loss.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    expect(rows.length).toBeGreaterThan(k);
+    rows.forEach(([update], i) => expect(update).toBe(i + 1));  // one count across both runs
+    const [, epoch, batch, firstLoss] = rows[k];
+    expect([epoch, batch]).toEqual([0, k]);                    // chunk k of epoch 0 is next, not epoch 1
+    // The first resumed update's loss is the saved weights' loss on chunk k (the streams' carried
+    // state starts from zero on resume, as evaluate's does): the resumed run loaded those weights.
+    const { loss } = await model.evaluate(chunks[k], { loss: 'crossEntropy' });
+    expect(Math.abs(firstLoss - loss)).toBeLessThan(1e-5 * loss);
+    // The loss goes on from where it stood (a little above: the carried state restarts at zero),
+    // far below the untrained one.
+    const mean = (a: number[][]) => a.reduce((s, row) => s + row[3], 0) / a.length;
+    expect(firstLoss).toBeLessThan(rows[k - 1][3] + 0.5);
+    expect(mean(rows.slice(k, k + 5))).toBeLessThan(rows[0][3] - 1);
   });
 
   it('sample streams text in the corpus\' alphabet, seeded', () => {
@@ -201,8 +248,32 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
   });
 
   it('every mistake is one line and exit status 1', () => {
-    expectError(cli(['nope']), /unknown command 'nope'/);
-    expectError(cli(['train']), /missing required argument 'file'/);
+    expectError(cli(['nope']), /^fused-rnn: unknown command 'nope'/);
+    expectError(cli(['trian']), /^fused-rnn: unknown command 'trian' \(Did you mean train\?\)$/);
+    expectError(cli(['--bogus']), /^fused-rnn: unknown option '--bogus'/);
+    // commander's usage errors name the command, as the commands' own errors do
+    expectError(cli(['train']), /^fused-rnn train: missing required argument 'file'/);
+    expectError(cli(['train', 'x.txt', '--hiden', '3']), /^fused-rnn train: unknown option '--hiden' \(Did you mean --hidden\?\)$/);
+    expectError(cli(['train', 'x.txt', '--epochs', '1.5']), /--epochs.*expected an integer >= 1/);
+    expectError(cli(['train', 'x.txt', '--lr', '-1']), /--lr.*expected a positive number/);
+    expectError(cli(['train', 'x.txt', '--unit', 'byte']), /--unit.*char, word/);
+    expectError(cli(['train', join(work, 'tiny.txt'), '--batch', '5000', '--out', join(work, 'm')]), /too few for 5000 streams/);
+    expectError(cli(['train', join(work, 'tiny.txt'), '--out', join(work, 'tiny.txt')]), /^fused-rnn train: --out .*tiny\.txt: cannot make the model directory/);
+    expectError(cli(['train', join(work, 'series.csv'), '--csv', '--target', 'value', '--resume', '--out', lm]), /--resume: .*holds a text model/);
+    expectError(cli(['sample']), /^fused-rnn sample: missing required argument 'model'/);
+    expectError(cli(['sample', lm, '-n', '-1']), /^fused-rnn sample: .*-n, --length.*expected an integer >= 0/);
+    expectError(cli(['sample', lm, '--temperature', '0']), /--temperature.*expected a positive number/);
+    expectError(cli(['predict', seq]), /^fused-rnn predict: missing required argument 'file'/);
+    expectError(cli(['predict', seq, join(work, 'missing.csv')]), /^fused-rnn predict: .*missing\.csv/);
+    expectError(cli(['predict', join(work, 'nothing'), join(work, 'series.csv')]), /^fused-rnn predict: .*not a model directory/);
+    expectError(cli(['convert', lm]), /^fused-rnn convert: missing required argument 'output'/);
+    expectError(cli(['convert', lm, join(work, 'x.onnx'), '--from', 'h5']), /--from.*onnx, tfjs, safetensors/);
+    expectError(cli(['info', '--bogus']), /^fused-rnn info: unknown option '--bogus'/);
+    expectError(cli(['bench', '--threads', '0']), /^fused-rnn bench: .*--threads.*expected an integer >= 1/);
+    expectError(cli(['bench', '--budget', '-1']), /--budget.*expected a positive number/);
+    expectError(cli(['bench', '--cells', 'tcn']), /--cells: unknown 'tcn'/);
+    expectError(cli(['bench', '--modes', 'fly']), /--modes: unknown 'fly'/);
+    expectError(cli(['inspect']), /^fused-rnn inspect: missing required argument 'model'/);
     expectError(cli(['train', 'x.txt', '--hidden', '0']), /--hidden.*expected an integer >= 1/);
     expectError(cli(['train', 'x.txt', '--cell', 'tcn']), /--cell.*lstm, gru, rnn/);
     expectError(cli(['train', join(work, 'missing.txt'), '--out', join(work, 'm')]), /^fused-rnn train: cannot read .*missing\.txt/);
@@ -213,6 +284,9 @@ describe.skipIf(!built && !ci)('fused-rnn (the built bin)', () => {
     expectError(cli(['train', join(work, 'series.csv'), '--csv', '--out', join(work, 'm')]), /needs --target/);
     expectError(cli(['train', join(work, 'series.csv'), '--csv', '--target', 'nope', '--out', join(work, 'm')]), /no column 'nope'/);
     expectError(cli(['train', join(work, 'tiny.txt'), '--resume', '--out', join(work, 'empty')]), /not a model directory/);
+    mkdirSync(join(work, 'no-checkpoint'), { recursive: true });
+    copyFileSync(join(lm, 'task.json'), join(work, 'no-checkpoint', 'task.json'));
+    expectError(cli(['train', join(work, 'tiny.txt'), '--resume', '--out', join(work, 'no-checkpoint')]), /--resume: .*checkpoint\.safetensors does not exist/);
     expectError(cli(['sample', join(work, 'empty')]), /^fused-rnn sample: .*not a model directory/);
     expectError(cli(['sample', seq]), /use `fused-rnn predict`/);
     expectError(cli(['sample', lm, '--prime', 'Z']), /"Z" is not in the model's vocabulary/);
