@@ -109,7 +109,8 @@ function program(): Command {
     .addOption(new Option('--from <format>', 'the input\'s format when its name does not say').choices(['onnx', 'tfjs', 'safetensors']))
     .addOption(new Option('--to <format>', 'the output\'s format when its name does not say').choices(['onnx', 'tfjs', 'safetensors']))
     .option('--opset <n>', 'ONNX opset of an .onnx output (9 to 21; default 17)', integer(9))
-    .action(action('convert', async (input: string, output: string, o: { from?: ModelFileFormat; to?: ModelFileFormat; opset?: number }) => {
+    .addOption(new Option('--quantize <type>', 'a safetensors output with the recurrent weight matrices as int8 + per-row scales (loads in precision int8)').choices(['int8']))
+    .action(action('convert', async (input: string, output: string, o: { from?: ModelFileFormat; to?: ModelFileFormat; opset?: number; quantize?: 'int8' }) => {
       const r = await convertModel(input, output, o);
       say(`${input} (${r.from}) -> ${output} (${r.to}): ${r.layers.join(', ')}; ${r.parameters.toLocaleString('en-US')} parameters`);
     }));
