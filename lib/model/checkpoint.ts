@@ -1,7 +1,8 @@
 // Training checkpoints: one .safetensors file with the model's weights (`model.<name>`), the
 // optimizer's state buffers (`optimizer.<param>.<state>`), and in its metadata the architecture,
 // the optimizer's settings and step count, the last completed epoch (and, for a fit stopped inside
-// an epoch, the batches of the next one trained), and early stopping's counters
+// an epoch, the batches of the next one trained and, with truncated BPTT, the chunks of the batch
+// after them), and early stopping's counters
 // (with restoreBest, its best weights as `earlyStopping.<i>`, i the parameter's index). One file,
 // written atomically, so a process killed at any moment leaves either the previous checkpoint or
 // the new one.
@@ -23,14 +24,17 @@ export interface EarlyStoppingState {
   bestWeights: Float32Array[] | null;
 }
 
-/** Where a checkpoint was taken: after `epoch` (0-based; -1: none yet) and `batch` batches of the next. */
-export interface CheckpointPosition { epoch: number; batch: number }
+/** Where a checkpoint was taken: after `epoch` (0-based; -1: none yet), `batch` batches of the next
+ * and `chunk` truncated-BPTT chunks of the batch after those (0 when none). */
+export interface CheckpointPosition { epoch: number; batch: number; chunk?: number }
 
 export interface Checkpoint {
   /** The last completed epoch (0-based, -1 when written inside the first): training resumes at epoch + 1. */
   epoch: number;
   /** Batches of epoch + 1 already trained (a fit stopped inside an epoch); resumed at the next. 0 otherwise. */
   batch: number;
+  /** Truncated-BPTT chunks of the batch after those already trained; resumed at the next chunk. 0 otherwise. */
+  chunk: number;
   weights: Record<string, Tensor>;
   optimizer: OptimizerStateDict;
   /** Present when the fit that wrote it used early stopping. */
@@ -49,6 +53,7 @@ export async function writeCheckpoint(file: string, model: Model, optimizer: Opt
     'fused-rnn.epoch': String(at.epoch),
   };
   if (at.batch > 0) metadata['fused-rnn.batch'] = String(at.batch);
+  if ((at.chunk ?? 0) > 0) metadata['fused-rnn.chunk'] = String(at.chunk);
   if (early) {
     // best is Infinity before the first epoch counts: JSON has no Infinity, null stands for it.
     metadata['fused-rnn.earlyStopping'] = JSON.stringify({ monitor: early.monitor, best: Number.isFinite(early.best) ? early.best : null, waited: early.waited });
@@ -66,8 +71,11 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
   const batchText = st.metadata['fused-rnn.batch'];
   const batch = batchText === undefined ? 0 : digits(batchText);
   if (batchText !== undefined && !(batch >= 1)) throw invalidArg(`${file} batch`, 'an integer >= 1', batchText);
-  // -1: written inside the first epoch (then batches of it were trained).
-  const epoch = epochText === '-1' && batch > 0 ? -1 : digits(epochText);
+  const chunkText = st.metadata['fused-rnn.chunk'];
+  const chunk = chunkText === undefined ? 0 : digits(chunkText);
+  if (chunkText !== undefined && !(chunk >= 1)) throw invalidArg(`${file} chunk`, 'an integer >= 1', chunkText);
+  // -1: written inside the first epoch (then batches or chunks of it were trained).
+  const epoch = epochText === '-1' && (batch > 0 || chunk > 0) ? -1 : digits(epochText);
   if (!Number.isInteger(epoch)) throw invalidArg(`${file} epoch`, 'an integer >= 0', epochText);
   const opt = parseJson(optText, `${file} optimizer`) as Omit<OptimizerStateDict, 'state'>;
   const weights: Record<string, Tensor> = {}, state: Record<string, Float32Array> = {}, best: Float32Array[] = [];
@@ -77,7 +85,7 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
     else if (k.startsWith(EARLY) && /^\d+$/.test(k.slice(EARLY.length))) best[Number(k.slice(EARLY.length))] = v.data;
     else throw invalidArg(`${file} tensor '${k}'`, "a name starting with 'model.', 'optimizer.' or 'earlyStopping.'", k);
   }
-  return { epoch, batch, weights, optimizer: { ...opt, state }, early: readEarlyStopping(file, st.metadata['fused-rnn.earlyStopping'], best) };
+  return { epoch, batch, chunk, weights, optimizer: { ...opt, state }, early: readEarlyStopping(file, st.metadata['fused-rnn.earlyStopping'], best) };
 }
 
 /** Digits only (Number() would also take '', ' 0x1 ' or '1e3'); NaN otherwise. */

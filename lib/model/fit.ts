@@ -58,8 +58,8 @@ export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIt
   // served meanwhile from snapshots; other writers wait, or throw if they are sync).
   return model.asWriter(async (writer) => {
     // Where training stands: the epoch running and its next batch; updates since the last checkpoint.
-    const at: Position = { epoch: r.initialEpoch ?? 0, batch: 0, unsaved: 0 };
-    const state: TrainState = { writer, history, progress, at, skipBatches: 0 };
+    const at: Position = { epoch: r.initialEpoch ?? 0, batch: 0, chunk: 0, unsaved: 0 };
+    const state: TrainState = { writer, history, progress, at, skipBatches: 0, skipChunks: 0 };
     let early: EarlyStopping | null = null, training = false;
     try {
       let firstEpoch = r.initialEpoch ?? 0;
@@ -76,8 +76,11 @@ export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIt
           throw e;
         }
         firstEpoch = r.initialEpoch ?? cp.epoch + 1;
-        // A checkpoint written inside an epoch goes on at the batch after the last one trained.
-        if (firstEpoch === cp.epoch + 1) state.skipBatches = cp.batch;
+        // A checkpoint written inside an epoch goes on at the batch (or BPTT chunk) after the last one trained.
+        if (firstEpoch === cp.epoch + 1) {
+          state.skipBatches = cp.batch;
+          state.skipChunks = cp.chunk;
+        }
         // Early stopping goes on counting where the interrupted fit stood (same monitor only).
         if (early && cp.early && cp.early.monitor === r.early!.monitor) early.restore(r.resumeFrom, cp.early);
       }
@@ -85,10 +88,12 @@ export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIt
       for (let epoch = firstEpoch; epoch < r.epochs; epoch++) {
         at.epoch = epoch;
         at.batch = 0;
+        at.chunk = 0;
         if (r.lrSchedule && !r.lrPerUpdate) optimizer.lr = r.lrSchedule.lr(epoch, optimizer.initialLr);
         model.resetStates();
         const info = await trainEpoch(model, train(epoch, state.skipBatches), epoch, r, opts, params, state);
         state.skipBatches = 0;
+        state.skipChunks = 0;
         if (validation) {
           const v = await evaluateBatches(model, validation(), r.loss, r.metrics(), writer, r.precision);
           info.valLoss = v.loss;
@@ -104,6 +109,7 @@ export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIt
         }
         at.epoch = epoch + 1;
         at.batch = 0;
+        at.chunk = 0;
         if (stop) history.stopped = 'earlyStopping';
         if (opts.onEpochEnd && (await opts.onEpochEnd(info)) === 'stop') history.stopped = 'callback';
         if (history.stopped !== 'completed') break;
@@ -126,8 +132,9 @@ function epochLogs(info: EpochInfo): ProgressLogs {
   return logs;
 }
 
-/** Where a fit stands: `epoch` running, `batch` batches of it done; updates not yet in a checkpoint. */
-interface Position { epoch: number; batch: number; unsaved: number }
+/** Where a fit stands: `epoch` running, `batch` batches of it done and `chunk` truncated-BPTT
+ * chunks of the next; updates not yet in a checkpoint. */
+interface Position { epoch: number; batch: number; chunk: number; unsaved: number }
 
 interface TrainState {
   writer: WriterToken;
@@ -136,6 +143,9 @@ interface TrainState {
   at: Position;
   /** Batches of the first epoch already trained (a fit resumed from a checkpoint written inside it). */
   skipBatches: number;
+  /** Chunks of the batch after those already trained (truncated BPTT; the hidden state they carried
+   * is not in the checkpoint: the resumed batch starts its next chunk from zeros). */
+  skipChunks: number;
 }
 
 /**
@@ -147,12 +157,12 @@ async function stopped(cause: unknown, model: Model, r: ResolvedFit, { history, 
   early: EarlyStopping | null): Promise<FitStoppedError> {
   const aborted = r.options.signal?.aborted === true && cause === r.options.signal.reason;
   history.stopped = aborted ? 'aborted' : 'error';
-  history.stoppedAt = { epoch: at.epoch, batch: at.batch };
+  history.stoppedAt = { epoch: at.epoch, batch: at.batch, chunk: at.chunk };
   let checkpointError: unknown = null;
   if (r.checkpoint && at.unsaved > 0) {
     // Position: the epochs completed before this one and the batches of it trained.
     try {
-      await writeCheckpoint(r.checkpoint.path, model, r.optimizer, { epoch: at.epoch - 1, batch: at.batch }, early?.state() ?? null);
+      await writeCheckpoint(r.checkpoint.path, model, r.optimizer, { epoch: at.epoch - 1, batch: at.batch, chunk: at.chunk }, early?.state() ?? null);
     } catch (e) {
       checkpointError = e;
     }
@@ -238,20 +248,21 @@ async function trainEpoch(model: Model, source: ReturnType<EpochSource>, epoch: 
   for await (const b of source.batches) {
     const chunks = chunkBatch(b, r.bptt?.steps ?? 0, model.outputHasTime, targetWidth);
     if (r.bptt && !r.bptt.stateful) model.resetStates();
-    for (let c = 0; c < chunks.length; c++) {
+    const firstChunk = batch === state.skipBatches ? state.skipChunks : 0;  // a resumed batch goes on where it stopped
+    for (let c = firstChunk; c < chunks.length; c++) {
       opts.signal?.throwIfAborted();
       const step = await trainStep(model, chunks[c], mixSeed(r.seed, epoch, batch, c), r.bptt !== null, r, params, writer);
       if (step === null) continue;  // many-to-one: only the last chunk has a target
       const { res, norm } = step;
       if (!step.applied) {
         if (r.nonFinite === 'stop') throw nonFiniteError(`fit (epoch ${epoch}, batch ${batch})`, res.loss, norm);
-        at.batch = batch + 1;
+        advance(at, batch, c, chunks.length);
         skipped++;
         history.skipped!++;
         await yieldToEventLoop();
         continue;
       }
-      at.batch = batch + 1;  // with truncated BPTT, a batch stopped between chunks counts as trained
+      advance(at, batch, c, chunks.length);
       at.unsaved++;
       history.updates++;
       lossSum += res.loss;
@@ -274,6 +285,17 @@ async function trainEpoch(model: Model, source: ReturnType<EpochSource>, epoch: 
   if (r.loss.hasAccuracy && counted > 0) info.accuracy = correct / counted;
   if (!metrics.empty) info.metrics = metrics.values();
   return info;
+}
+
+/** Past chunk c of `chunks` of batch `batch`: the batch is done after its last chunk. */
+function advance(at: Position, batch: number, c: number, chunks: number): void {
+  if (c + 1 === chunks) {
+    at.batch = batch + 1;
+    at.chunk = 0;
+  } else {
+    at.batch = batch;
+    at.chunk = c + 1;
+  }
 }
 
 /** What one update needs of fit's options (trainOnBatch passes its own). */

@@ -175,9 +175,10 @@ export interface History {
   stopped: 'completed' | 'earlyStopping' | 'callback' | 'aborted' | 'error';
   /** Optimizer updates applied over the fit: the weights are those after the last of them. */
   updates: number;
-  /** When stopped by an abort or an error: the epoch it stopped in and how many of its batches were
-   * trained (with truncated BPTT, a batch stopped between chunks counts as trained). */
-  stoppedAt?: { epoch: number; batch: number };
+  /** When stopped by an abort or an error: the epoch it stopped in, how many of its batches were
+   * trained, and (truncated BPTT) how many chunks of the batch after them. A checkpoint written at
+   * the stop resumes at the next chunk. */
+  stoppedAt?: { epoch: number; batch: number; chunk: number };
   /** With nonFinite: 'skip': batches skipped over the whole fit for non-finite loss or gradients. */
   skipped?: number;
 }

@@ -58,7 +58,7 @@ describe('a stopped fit keeps the weights of its last complete update', () => {
     expect((e.cause as Error).name).toBe('TimeoutError');
     const k = e.history.updates;
     expect(k).toBeLessThan(64);
-    expect(e.history.stoppedAt).toEqual({ epoch: 0, batch: k });
+    expect(e.history.stoppedAt).toEqual({ epoch: 0, batch: k, chunk: 0 });
     const ref = await reference(k, 1);
     expectSameBits(m.stateDict(), ref.weights);
     expect(optimizer.stateDict()).toEqual(ref.optimizer);
@@ -125,7 +125,7 @@ describe('a stopped fit keeps the weights of its last complete update', () => {
       const e = await stoppedFit(crashed, { ...opts(), checkpoint: { path: file }, signal: ctrl.signal,
         onBatchEnd: ({ update }) => { if (update === stopAt) ctrl.abort(); } });
       const epoch = Math.floor(stopAt / 16);
-      expect(e.history.stoppedAt).toEqual({ epoch, batch: 6 });
+      expect(e.history.stoppedAt).toEqual({ epoch, batch: 6, chunk: 0 });
       const resumed = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 8, returnSequences: false, seed: 9 }), new Dense({ units: 1, seed: 9 })]);
       const h = await resumed.fit(all, { ...opts(), resumeFrom: file });
       expect(h.epochs.map((x) => x.epoch)).toEqual(epoch === 0 ? [0, 1, 2] : [1, 2]);
@@ -133,4 +133,22 @@ describe('a stopped fit keeps the weights of its last complete update', () => {
       expectSameBits(resumed.stateDict(), straight.stateDict());
     });
   }
+
+  test('truncated BPTT: stopped between the chunks of a batch, the resumed fit goes on at the next chunk', async () => {
+    // Many-to-many, T = 12 in chunks of 4: 3 updates per batch, 2 batches per epoch, 2 epochs.
+    const seq = () => new Sequential([new LSTM({ inputSize: 2, hiddenSize: 8, seed: 3 }), new Dense({ units: 1, seed: 4 })]);
+    const x = tensor(Float32Array.from({ length: 8 * 12 * 2 }, (_v, i) => Math.sin(i)), [8, 12, 2]);
+    const data = { x, y: tensor(Float32Array.from({ length: 8 * 12 }, (_v, i) => Math.cos(i)), [8, 12, 1]) };
+    const opts = (): FitOptions => ({ epochs: 2, batchSize: 4, shuffle: false, loss: 'mse', optimizer: new SGD({ lr: 0.05 }), bptt: { steps: 4 } });
+    expect((await seq().fit(data, opts())).updates).toBe(12);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fused-rnn-stop-')), 'bptt.ckpt.safetensors');
+    const ctrl = new AbortController();
+    const e = await stoppedFit(seq(), { ...opts(), checkpoint: { path: file }, signal: ctrl.signal,
+      onBatchEnd: ({ update }) => { if (update === 4) ctrl.abort(); } }, data);
+    expect(e.history.stoppedAt).toEqual({ epoch: 0, batch: 1, chunk: 1 });  // batch 0 done, chunk 0 of batch 1
+    const seen: number[] = [];
+    const h = await seq().fit(data, { ...opts(), resumeFrom: file, onBatchEnd: ({ epoch, batch }) => { seen.push(epoch * 10 + batch); } });
+    expect(h.updates).toBe(12 - 4);
+    expect(seen).toEqual([1, 1, 10, 10, 10, 11, 11, 11]);  // chunks 1 and 2 of batch 1, then epoch 1
+  });
 });
