@@ -23,6 +23,7 @@ import { resolveLoss, type Loss } from './losses';
 import { RecurrentBlock } from './recurrent_block';
 import type { WriterToken } from '../internal/weight_store';
 import type { Model } from './model';
+import { int8TrainingError } from '../layers/recurrent/recurrent';
 
 export {
   FitStoppedError, type BatchInfo, type BatchResult, type EpochInfo, type EvaluateOptions, type FitOptions, type History, type TrainOnBatchOptions,
@@ -41,6 +42,7 @@ export function shuffledOrder(n: number, seed: number): number[] {
 /** model.fit(): see FitOptions. Resolves with the per-epoch history; a fit that stops on an error
  * or an abort rejects with a FitStoppedError and keeps the weights of its last complete update. */
 export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIterable, optsIn: FitOptions): Promise<History> {
+  refuseInt8(model, 'fit');
   const r = resolveFitOptions(optsIn);
   const opts = r.options;
   const { train, validation } = prepareData(model, data, opts.validation, r);
@@ -316,6 +318,7 @@ async function trainStep(model: Model, chunk: Chunk, seed: number, carryState: b
  * (seed, the optimizer's step count), so successive calls draw new ones.
  */
 export async function trainOnBatch(model: Model, data: Dataset, optsIn: TrainOnBatchOptions): Promise<BatchResult> {
+  refuseInt8(model, 'trainOnBatch');
   const o = ownOptions<TrainOnBatchOptions>('trainOnBatch options', optsIn, ['optimizer', 'loss', 'clipGradNorm', 'clipGradValue', 'seed', 'metrics']);
   const r = resolveFitOptions({ epochs: 1, optimizer: o.optimizer, loss: o.loss, clipGradNorm: o.clipGradNorm, clipGradValue: o.clipGradValue,
     seed: o.seed, metrics: o.metrics });
@@ -477,4 +480,11 @@ function chunkBatch(b: Batch, steps: number, outputHasTime: boolean, targetWidth
     chunks.push({ x, y, mask });
   }
   return chunks;
+}
+
+/** Training needs every recurrent layer in fp32 or bf16: int8 is inference only. */
+function refuseInt8(model: Model, call: string): void {
+  model.blocks.forEach((b, i) => {
+    if (b instanceof RecurrentBlock && b.layer.precision === 'int8') throw int8TrainingError(call, `layer ${i} (${b.layer.className})`);
+  });
 }
