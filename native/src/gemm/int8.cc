@@ -1,6 +1,8 @@
 // int8 quantization and packing for the int8 micro-kernels (gemm/int8.h).
 #include "gemm/int8.h"
 
+#include "gemm/gemm_int8.h"
+
 #include <algorithm>
 
 namespace frnn {
@@ -38,28 +40,41 @@ void PackedInt8::plan(bool trans_b, size_t k_, size_t n_, const float* b, size_t
 }
 
 void PackedInt8::fill(size_t j0, size_t j1) {
+  const size_t kk = 4 * k4;
+  thread_local std::vector<uint8_t> row;
+  row.resize(kk);
   for (size_t j = j0; j < j1 && j < panels(); ++j) {
     int8_t* panel = data.data() + j * k4 * nr * 4;
-    std::memset(panel, 0, k4 * nr * 4);  // padding: k past k, columns past n
     for (size_t c = 0; c < nr; ++c) {
       const size_t col = j * nr + c;
       comp[col] = 0;
       scale[col] = 0.0f;
-      if (col >= n) continue;
-      // Column col of op(B): stored contiguously when transposed (a weight row), else strided.
-      const float* src = src_trans_ ? src_ + col * src_ld_ : src_ + col;
-      const size_t step = src_trans_ ? 1 : src_ld_;
-      uint32_t mb = 0;
-      for (size_t p = 0; p < k; ++p) mb = std::max(mb, abs_bits(src[p * step]));
-      float inv;
-      int8_scales(mb, &scale[col], &inv);
-      int32_t sum = 0;
-      for (size_t p = 0; p < k; ++p) {
-        const int32_t q = quantize_one(src[p * step], inv);
-        panel[(p / 4) * nr * 4 + c * 4 + p % 4] = static_cast<int8_t>(q);
-        sum += q;  // |sum| <= 127·kInt8MaxK: no overflow
+      if (col >= n) {  // past n: zero columns
+        for (size_t p = 0; p < k4; ++p) std::memset(panel + (p * nr + c) * 4, 0, 4);
+        continue;
       }
-      comp[col] = -128 * sum;
+      if (src_trans_) {
+        // A weight row is one column of op(B), contiguous: the vector quantizer (its bits are
+        // quantize_rows_u8's, whose q + 128 it writes; the padding is 128, so q = 0 there).
+        int8_gemm_config().quantize(1, k, src_ + col * src_ld_, src_ld_, row.data(), kk, &scale[col]);
+      } else {
+        uint32_t mb = 0;
+        for (size_t p = 0; p < k; ++p) mb = std::max(mb, abs_bits(src_[p * src_ld_ + col]));
+        float inv;
+        int8_scales(mb, &scale[col], &inv);
+        for (size_t p = 0; p < kk; ++p)
+          row[p] = static_cast<uint8_t>((p < k ? quantize_one(src_[p * src_ld_ + col], inv) : 0) + 128);
+      }
+      // q = u8 − 128, whose s8 bits are u8 ^ 0x80: a group of 4 at a time down the panel.
+      uint32_t sum_u8 = 0;  // <= 255·kk: no overflow
+      for (size_t p = 0; p < kk; ++p) sum_u8 += row[p];
+      for (size_t p = 0; p < k4; ++p) {
+        uint32_t g;
+        std::memcpy(&g, row.data() + 4 * p, 4);
+        g ^= 0x80808080u;
+        std::memcpy(panel + (p * nr + c) * 4, &g, 4);
+      }
+      comp[col] = -128 * (static_cast<int32_t>(sum_u8) - 128 * static_cast<int32_t>(kk));
     }
   }
 }

@@ -61,7 +61,10 @@ inline void int8_scales(uint32_t max_bits, float* scale, float* inv) {
 // rne(x · inv) for x of a finite row: |x · inv| <= 127 by construction; clamped all the same.
 inline int32_t quantize_one(float x, float inv) {
   if (inv == 0.0f) return 0;  // zero or non-finite row (x · 0 may be NaN)
-  float t = std::nearbyint(x * inv);
+  // Round to nearest even by adding and subtracting 1.5·2^23 (exact for |t| < 2^22): what
+  // std::nearbyint gives, without its library call on baseline x86-64 (no SSE4.1 roundss).
+  constexpr float kRne = 12582912.0f;
+  float t = (x * inv + kRne) - kRne;  // IEEE arithmetic: no compiler folds this (no -ffast-math)
   t = t > 127.0f ? 127.0f : t < -127.0f ? -127.0f : t;
   return static_cast<int32_t>(t);
 }

@@ -11,6 +11,16 @@
 
 namespace frnn {
 
+// acc += Σ of 4 u8·s8 per lane. Inline asm: GCC 12 copies the accumulator around every
+// _mm512_dpbusd_epi32 (and spilled some to the stack), which cost a third of the kernel's rate.
+static inline void dpbusd(__m512i& acc, __m512i a, __m512i w) {
+#if defined(__GNUC__)
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+#else
+  acc = _mm512_dpbusd_epi32(acc, a, w);
+#endif
+}
+
 // The maskz forms with a full mask: GCC 12 warns about the "undefined" vectors inside the
 // plain ones (as in ukernel_avx512bf16.cc).
 constexpr __mmask16 kAll = 0xffff;
@@ -36,8 +46,8 @@ static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const
       int32_t quad;
       std::memcpy(&quad, a + i * lda + 4 * p, sizeof quad);
       const __m512i ai = _mm512_set1_epi32(quad);
-      acc0[i] = _mm512_dpbusd_epi32(acc0[i], ai, w0);
-      acc1[i] = _mm512_dpbusd_epi32(acc1[i], ai, w1);
+      dpbusd(acc0[i], ai, w0);
+      dpbusd(acc1[i], ai, w1);
     }
   }
   const __mmask16 mask0 = n >= 16 ? 0xffff : static_cast<__mmask16>((1u << n) - 1);
