@@ -90,6 +90,14 @@ describe('int8 inference', () => {
     const s = gru.step(tensor(x, [3, 5]));
     const f = gru.forward(tensor(x, [1, 3, 5]));
     expect(hash(s.output.data)).toBe(hash(f.output.data));
+    // The quantized weights are kept per weight version: a change is seen by the next step.
+    gru.weights[0] += 0.5;
+    gru.weightsChanged();
+    const changed = gru.step(tensor(x, [3, 5]));
+    expect(hash(changed.output.data)).not.toBe(hash(s.output.data));
+    expect(hash(changed.output.data)).toBe(hash(gru.forward(tensor(x, [1, 3, 5])).output.data));
+    gru.weights[0] -= 0.5;
+    gru.weightsChanged();
     gru.setPrecision('fp32');
     expect(hash(gru.step(tensor(x, [3, 5])).output.data)).not.toBe(hash(s.output.data));
 
