@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 // Projects: 'default' runs every suite on the ISA the addon picks. The numeric suites
 // (fixtures, gradient checks, step) run again once per kernel path this CPU supports,
 // forced with FUSED_RNN_ISA; test/isa.test.ts checks the path really was the one asked for.
-const NUMERIC = ['test/conformance/**/*.test.ts', 'test/model/parity.test.ts', 'test/model/gradcheck.test.ts', 'test/layers/gradcheck.test.ts', 'test/layers/dropout.test.ts', 'test/layers/step.test.ts', 'test/layers/threads.test.ts', 'test/layers/precision.test.ts', 'test/isa.test.ts'];
+const NUMERIC = ['test/conformance/**/*.test.ts', 'test/model/parity.test.ts', 'test/model/gradcheck.test.ts', 'test/layers/gradcheck.test.ts', 'test/layers/dropout.test.ts', 'test/layers/step.test.ts', 'test/layers/threads.test.ts', 'test/layers/precision.test.ts', 'test/layers/int8.test.ts', 'test/isa.test.ts'];
 
 function supportedIsas(): string[] {
   const isas = ['scalar'];

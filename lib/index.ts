@@ -46,7 +46,8 @@ const { version } = require('../package.json') as { version: string };
 /**
  * The package version, the kernel ISA in use, the thread count, `precisions`: which precisions
  * (`setPrecision`) run on this CPU's own instructions (`native`) and which through the portable
- * code that gives the same numbers, slower (`portable`; int8 is in neither yet), and the addon
+ * code that gives the same numbers, slower (`portable`: bf16 without AVX512_BF16, int8 without
+ * AVX512-VNNI or AVX-VNNI), the micro-kernels of bf16 and int8 products, and the addon
  * loaded: a prebuild shipped in the package or a build made on this machine (its file in `addon`).
  */
 export function info(): {

@@ -36,10 +36,12 @@ export interface PrecisionsInfo {
   portable: Precision[];
   /** The micro-kernel of bf16 products, e.g. frnn_bf16_gemm_ukernel_8x32__avx512bf16. */
   bf16Kernel: string;
+  /** The micro-kernel of int8 products, e.g. frnn_int8_gemm_ukernel_8x32__avx512vnni. */
+  int8Kernel: string;
 }
 
 /** forward(): outputs are written into `output`, `hN`, `cN`; `saved` (training) receives the record.
- * `precision` (default 'fp32') of the products; 'int8' is refused (not implemented yet).
+ * `precision` (default 'fp32') of the products; 'int8' is inference only (the library refuses a training call).
  * `packVersion` (inference): the version `params` holds (WeightStore.versionOf); the addon then packs
  * them once for that (version, precision) and keeps the pack across calls (streaming steps). */
 export type RnnForwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,

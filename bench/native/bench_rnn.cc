@@ -1,7 +1,7 @@
 // bench_rnn: the standard workloads through the kernel library's public API (fused_rnn.h),
 // side by side with oneDNN's RNN primitives when CMake found oneDNN (FRNN_HAVE_DNNL).
 //
-//   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train|bf16|bf16_train] [t1|t2]
+//   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train|bf16|bf16_train|int8] [t1|t2]
 //             [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]
 //
 // First, with oneDNN: its forward and backward on a T6 B3 I5 H7 problem must match ours (every
@@ -22,6 +22,9 @@
 // bf16 = infer with bf16 products (ours: RnnConfig::precision; oneDNN: bf16 data and weights);
 // its rows add ours bf16 against ours fp32 (same weights and inputs: max |diff| of y, and the
 // speed-up over this run's fp32 infer row when that row ran) and oneDNN's implementation name.
+// int8 = infer with int8 products (RnnConfig::precision = kInt8: s8 weights, u8 x and h with
+// dynamic per-row scales; oneDNN: u8 data with a static scale, s8 weights, f32 y and hN); its
+// rows add ours int8 against ours fp32 and the speed-up over this run's fp32 and bf16 infer rows.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -48,6 +51,7 @@
 #include "dnnl_peer.h"
 #include "fma_peak.h"
 #include "gemm/gemm_bf16.h"
+#include "gemm/gemm_int8.h"
 #include "gemm/ukernel_list.h"
 #include "vmath/vmath.h"
 #include "fused_rnn.h"
@@ -82,7 +86,8 @@ const Cell kCells[] = {
 };
 // bf16 = inference with RnnConfig::precision = kBf16 (README, Precision); oneDNN's peer runs its
 // bf16 configuration (dnnl_peer.h). bf16_train = train in bf16 (mixed precision), no peer yet.
-const char* const kModes[] = {"infer", "train", "bf16", "bf16_train"};
+// int8 = inference with kInt8; oneDNN's peer runs its int8 configuration (dnnl_peer.h).
+const char* const kModes[] = {"infer", "train", "bf16", "bf16_train", "int8"};
 const int kThreads[] = {1, 2};
 
 double flops_of(const Workload& w, const Cell& c, bool train) {
@@ -109,7 +114,7 @@ bool selected(const std::vector<std::string>& filter, const std::string& name) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: bench_rnn [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]\n"
-               "                 [infer|train|bf16|bf16_train] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
+               "                 [infer|train|bf16|bf16_train|int8] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
   std::exit(code);
 }
 
@@ -246,6 +251,30 @@ std::string measure_ukernels(double peak) {
     char buf[160];
     std::snprintf(buf, sizeof buf, ", bf16 %s %.1f GFLOP/s (%.0f%%)", frnn::isa_to_string(e.isa), best,
                   peak > 0 ? 100.0 * best / peak : 0.0);
+    out += buf;
+  }
+  // And the int8 kernels (GOP/s, 2 per multiply-add; % of the fp32 FMA peak: VNNI can reach 400%).
+  for (const frnn::Int8UkernelEntry& e : frnn::kInt8Ukernels) {
+    const frnn::Feature vnni = e.isa == frnn::Isa::kAvx512 ? frnn::Feature::kAvx512Vnni : frnn::Feature::kAvxVnni;
+    if (!frnn::cpu_supports(e.isa) || (e.needs_vnni && !frnn::cpu_has(vnni))) continue;
+    std::vector<uint8_t> a(e.mr * K, 200);
+    std::vector<int8_t> w(K * e.nr, 3);
+    std::vector<int32_t> comp(e.nr, 0);
+    std::vector<float> sa(e.mr, 1e-3f), sw(e.nr, 1e-3f), c(e.mr * e.nr, 0.0f);
+    const double ops = 2.0 * e.mr * e.nr * K;
+    auto run = [&](int64_t calls) {
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < calls; ++i)
+        e.fn(e.mr, e.nr, K / 4, a.data(), K, sa.data(), w.data(), comp.data(), sw.data(), c.data(), e.nr, true);
+      return seconds_since(t0);
+    };
+    int64_t calls = 256;
+    while (run(calls) < 0.01) calls *= 2;
+    double best = 0;
+    for (int r = 0; r < 10; ++r) best = std::max(best, ops * calls / run(calls) / 1e9);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, ", int8 %s%s %.1f GOP/s (%.0f%%)", frnn::isa_to_string(e.isa),
+                  e.needs_vnni ? "-vnni" : "", best, peak > 0 ? 100.0 * best / peak : 0.0);
     out += buf;
   }
   return out;
@@ -403,9 +432,9 @@ struct Problem {
   std::vector<float> y, hN, cN, saved, dx, dh0, dc0, dparams;  // outputs / scratch (ours)
   std::vector<float> py, phN, pcN, pdx;               // the peer's outputs
 
-  Problem(const Cell& c, int T, int B, int I, int H, bool train, bool bf16 = false)
+  Problem(const Cell& c, int T, int B, int I, int H, bool train, frnn::Precision prec = frnn::Precision::kFp32)
       : cfg(make_config(c, I, H)), lstm(c.type == frnn::CellType::kLstm) {
-    if (bf16) cfg.precision = frnn::Precision::kBf16;
+    cfg.precision = prec;
     dims.T = T;
     dims.B = B;
     Rng r{0x5eedull + (uint64_t)T * 131 + (uint64_t)H};
@@ -446,7 +475,7 @@ struct Problem {
   }
   frnn_bench::PeerShape peer_shape() const {
     return {lstm, cfg.reset_after, dims.T, dims.B, cfg.input_size, cfg.hidden_size,
-            cfg.precision == frnn::Precision::kBf16};
+            cfg.precision == frnn::Precision::kBf16, cfg.precision == frnn::Precision::kInt8};
   }
   std::unique_ptr<frnn_bench::DnnlRnn> make_dnnl(bool train) {
     return std::make_unique<frnn_bench::DnnlRnn>(peer_shape(), train, params.data(), x.data(), py.data(),
@@ -679,8 +708,11 @@ int main(int argc, char** argv) {
       if (!selected(opt.cells, c.name)) continue;
       std::vector<double> fp32_s[2] = {std::vector<double>(opt.threads.size(), 0.0),
                                        std::vector<double>(opt.threads.size(), 0.0)};  // this run's fp32 [infer, train] medians, per thr
+      std::vector<double> bf16_s(opt.threads.size(), 0.0);  // this run's bf16 infer medians, per thr
       for (const char* mode : kModes) {
         const bool bf16 = std::strncmp(mode, "bf16", 4) == 0;
+        const bool int8 = std::strcmp(mode, "int8") == 0;
+        const frnn::Precision prec = bf16 ? frnn::Precision::kBf16 : int8 ? frnn::Precision::kInt8 : frnn::Precision::kFp32;
         const bool train = std::strcmp(mode, "train") == 0 || std::strcmp(mode, "bf16_train") == 0;
         if (!selected(opt.modes, mode) || (train && !w.train)) continue;
         const double gflop = flops_of(w, c, train) / 1e9;
@@ -692,7 +724,7 @@ int main(int argc, char** argv) {
             r.gflops = gflop / r.t.median_s;
             r.pct = peak_t > 0 ? 100.0 * r.gflops / peak_t : 0.0;
           };
-          Problem p(c, w.T, w.B, w.I, w.H, train, bf16);
+          Problem p(c, w.T, w.B, w.I, w.H, train, prec);
           Result ours, peer;
           const std::function<void()> run_ours = [&] { train ? p.train() : p.infer(); };
           std::unique_ptr<frnn_bench::DnnlRnn> d;
@@ -712,6 +744,8 @@ int main(int argc, char** argv) {
             ++failures;
           }
           if (use_dnnl && bf16 && train) peer.error = "n/a (no bf16 training peer yet)";
+          else if (use_dnnl && int8 && c.type == frnn::CellType::kGru && c.reset_after)
+            peer.error = "n/a (oneDNN 2.6: no int8 lbr_gru)";
           else if (use_dnnl) try {
             frnn_bench::dnnl_set_num_threads(thr);
             d = p.make_dnnl(train);
@@ -727,10 +761,11 @@ int main(int argc, char** argv) {
           if (ours_ready && peer_ready && opt.check) {
             // Same inputs, same weights: every output must agree at full size too. In bf16 the
             // two round differently (oneDNN also rounds y and h to bf16): 2e-2.
-            if (bf16) d->outputs_to_f32();
+            if (bf16 || int8) d->outputs_to_f32();
             const Agreement a = compare_with_peer(p, *d, train);
             peer.diff = std::max(a.fwd, a.bwd);
-            const double tol = bf16 ? 2e-2 : 1e-4;
+            // int8: oneDNN quantizes with static data scales (ours: per row, per call): 1e-1.
+            const double tol = int8 ? 1e-1 : bf16 ? 2e-2 : 1e-4;
             if (!a.ok(tol, tol)) {  // measured: <= 3.1e-6 on every train row of large and long
               std::printf("%sFAIL: %s %s %s t%d: oneDNN's outputs differ from ours (max|diff|/(1+max|ours|) over "
                           "1e-4): %s\n",
@@ -740,12 +775,12 @@ int main(int argc, char** argv) {
           }
           // bf16: ours against ours in fp32 on the same problem (one untimed fp32 call).
           std::string bf16_note;
-          if (bf16 && ours_ready) {
+          if ((bf16 || int8) && ours_ready) {
             Problem f(c, w.T, w.B, w.I, w.H, false);
             f.infer();
             char buf[256];
-            std::snprintf(buf, sizeof buf, "ours bf16 vs ours fp32: max|diff| y %.1e hN %.1e%s%s", max_abs_diff(f.y, p.y),
-                          max_abs_diff(f.hN, p.hN), peer_ready ? "; oneDNN bf16 impl: " : "",
+            std::snprintf(buf, sizeof buf, "ours %s vs ours fp32: max|diff| y %.1e hN %.1e%s%s%s%s", mode, max_abs_diff(f.y, p.y),
+                          max_abs_diff(f.hN, p.hN), peer_ready ? "; oneDNN " : "", peer_ready ? mode : "", peer_ready ? " impl: " : "",
                           peer_ready ? d->impl_name().c_str() : "");
             bf16_note = buf;
           }
@@ -770,7 +805,18 @@ int main(int argc, char** argv) {
           }
           if (ours_ready) finish(ours);
           if (peer_ready) finish(peer);
-          if (!bf16 && ours_ready) fp32_s[train][thr_index] = ours.t.median_s;
+          if (!bf16 && !int8 && ours_ready) fp32_s[train][thr_index] = ours.t.median_s;
+          if (bf16 && !train && ours_ready) bf16_s[thr_index] = ours.t.median_s;
+          if (int8 && ours_ready && fp32_s[0][thr_index] > 0) {
+            char buf[128];
+            std::snprintf(buf, sizeof buf, "ours int8 %.2fx ours fp32", fp32_s[0][thr_index] / ours.t.median_s);
+            std::string s = buf;
+            if (bf16_s[thr_index] > 0) {
+              std::snprintf(buf, sizeof buf, ", %.2fx ours bf16", bf16_s[thr_index] / ours.t.median_s);
+              s += buf;
+            }
+            bf16_note = s + " (this run's infer rows); " + bf16_note;
+          }
           if (bf16 && ours_ready && fp32_s[train][thr_index] > 0) {
             char buf[96];
             std::snprintf(buf, sizeof buf, "ours bf16 %.2fx ours fp32 (this run's %s row); ",

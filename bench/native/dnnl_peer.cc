@@ -25,6 +25,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -97,6 +98,9 @@ struct DnnlRnn::Impl {
   std::vector<float> diff_src_iter;   // dh0, dc0 (compared with ours): [2][B*H]
   std::string fmt, impl;
   memory y_user, hN_user, y_bf16, hN_bf16;  // bf16: the primitive's outputs and the caller's f32 buffers
+  std::vector<uint8_t> x_u8, h0_u8;          // int8: quantized x and h0 (= 0)
+  memory hN_u8;                              // int8: hN as the primitive writes it
+  float* hN_f32 = nullptr;                   // int8: the caller's hN, by outputs_to_f32()
 };
 
 DnnlRnn::~DnnlRnn() = default;
@@ -144,14 +148,36 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
   std::memcpy(b_user.get_data_handle(), bias.data(), bias.size() * sizeof(float));
 
   // ---- descriptors: data in the caller's layouts, weights/bias "any" --------------------
-  if (s.bf16 && train) throw std::invalid_argument("bf16 peer: inference only");
-  const dt data_t = s.bf16 ? dt::bf16 : dt::f32;
+  if ((s.bf16 || s.int8) && train) throw std::invalid_argument("bf16 / int8 peer: inference only");
+  const dt data_t = s.bf16 ? dt::bf16 : s.int8 ? dt::u8 : dt::f32;
+  const dt out_t = s.int8 ? dt::f32 : data_t;  // int8: y and hN in f32
   const memory::desc x_md({dT, dB, dI}, data_t, tag::tnc);
-  const memory::desc y_md({dT, dB, dH}, data_t, tag::tnc);
+  const memory::desc y_md({dT, dB, dH}, out_t, tag::tnc);
   const memory::desc st_md({1, 1, dB, dH}, data_t, tag::ldnc);
-  const memory::desc stc_md({1, 1, dB, dH}, dt::f32, tag::ldnc);  // c: f32 in both configurations
-  const memory::desc wl_any({1, 1, dI, dG, dH}, data_t, tag::any);
-  const memory::desc wi_any({1, 1, dH, dG, dH}, data_t, tag::any);
+  const memory::desc sto_md({1, 1, dB, dH}, data_t, tag::ldnc);  // int8: hN in u8 too (oneDNN wants src_iter's type)
+  const memory::desc stc_md({1, 1, dB, dH}, dt::f32, tag::ldnc);  // c: f32 in every configuration
+  const dt w_t = s.int8 ? dt::s8 : data_t;
+  const memory::desc wl_any({1, 1, dI, dG, dH}, w_t, tag::any);
+  const memory::desc wi_any({1, 1, dH, dG, dH}, w_t, tag::any);
+  // int8: the quantization attributes of the primitive and of the weights' reorders.
+  primitive_attr attr;
+  if (s.int8) {
+    constexpr float kDataScale = 127.0f, kDataShift = 128.0f;
+    attr.set_rnn_data_qparams(kDataScale, kDataShift);
+    std::vector<float> wscale((size_t)G * H);  // per (gate, output): one scale over W and R
+    for (int k = 0; k < G; ++k)
+      for (int o = 0; o < H; ++o) {
+        float mx = 0;
+        for (int i = 0; i < I; ++i) mx = std::max(mx, std::fabs(wl[((size_t)i * G + k) * H + o]));
+        for (int i = 0; i < H; ++i) mx = std::max(mx, std::fabs(wi[((size_t)i * G + k) * H + o]));
+        wscale[(size_t)k * H + o] = mx > 0 ? 127.0f / mx : 1.0f;
+      }
+    attr.set_rnn_weights_qparams((1 << 3) | (1 << 4), wscale);
+    m.x_u8.resize((size_t)T * B * I);
+    for (size_t e = 0; e < m.x_u8.size(); ++e)
+      m.x_u8[e] = static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, std::nearbyint(x[e] * kDataScale + kDataShift))));
+    m.h0_u8.assign((size_t)B * H, static_cast<uint8_t>(kDataShift));
+  }
   const memory::desc b_any({1, 1, dGB, dH}, dt::f32, tag::any);
   const prop_kind pk = train ? prop_kind::forward_training : prop_kind::forward_inference;
   const auto dir = rnn_direction::unidirectional_left2right;
@@ -164,11 +190,11 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
   auto setup = [&](auto fwd_tag, auto bwd_tag, auto make_fwd_desc, auto make_bwd_desc) {
     using Fwd = decltype(fwd_tag);
     using Bwd = decltype(bwd_tag);
-    typename Fwd::primitive_desc fpd(make_fwd_desc(pk), eng);
+    typename Fwd::primitive_desc fpd(make_fwd_desc(pk), attr, eng);
     m.fwd = Fwd(fpd);
     memory wl_f(fpd.weights_layer_desc(), eng), wi_f(fpd.weights_iter_desc(), eng), b_f(fpd.bias_desc(), eng);
-    reorder(m.wl_user, wl_f).execute(m.strm, m.wl_user, wl_f);
-    reorder(m.wi_user, wi_f).execute(m.strm, m.wi_user, wi_f);
+    reorder(reorder::primitive_desc(m.wl_user, wl_f, attr)).execute(m.strm, m.wl_user, wl_f);
+    reorder(reorder::primitive_desc(m.wi_user, wi_f, attr)).execute(m.strm, m.wi_user, wi_f);
     reorder(b_user, b_f).execute(m.strm, b_user, b_f);
     memory x_mem, y_mem, h0_mem, hN_mem;
     if (s.bf16) {  // own bf16 buffers; x converted here, once
@@ -181,6 +207,12 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
       std::memset(h0_mem.get_data_handle(), 0, h0_mem.get_desc().get_size());
       m.y_user = memory(memory::desc({dT, dB, dH}, dt::f32, tag::tnc), eng, y);
       m.hN_user = memory(memory::desc({1, 1, dB, dH}, dt::f32, tag::ldnc), eng, hN);
+    } else if (s.int8) {
+      x_mem = memory(fpd.src_layer_desc(), eng, m.x_u8.data());
+      y_mem = memory(fpd.dst_layer_desc(), eng, y);
+      h0_mem = memory(fpd.src_iter_desc(), eng, m.h0_u8.data());
+      hN_mem = m.hN_u8 = memory(fpd.dst_iter_desc(), eng);
+      m.hN_f32 = hN;
     } else {
       x_mem = memory(fpd.src_layer_desc(), eng, const_cast<float*>(x));
       y_mem = memory(fpd.dst_layer_desc(), eng, y);
@@ -243,7 +275,7 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
   if (s.lstm) {
     setup(lstm_forward(), lstm_backward(),
           [&](prop_kind p) {
-            return lstm_forward::desc(p, dir, x_md, st_md, stc_md, wl_any, wi_any, b_any, y_md, st_md, stc_md);
+            return lstm_forward::desc(p, dir, x_md, st_md, stc_md, wl_any, wi_any, b_any, y_md, sto_md, stc_md);
           },
           [&]() {
             return lstm_backward::desc(prop_kind::backward, dir, x_md, st_md, st_md, wl_any, wi_any, b_any, y_md,
@@ -253,7 +285,7 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
   } else if (s.reset_after) {
     setup(lbr_gru_forward(), lbr_gru_backward(),
           [&](prop_kind p) {
-            return lbr_gru_forward::desc(p, dir, x_md, st_md, wl_any, wi_any, b_any, y_md, st_md);
+            return lbr_gru_forward::desc(p, dir, x_md, st_md, wl_any, wi_any, b_any, y_md, sto_md);
           },
           [&]() {
             return lbr_gru_backward::desc(prop_kind::backward, dir, x_md, st_md, wl_any, wi_any, b_any, y_md,
@@ -261,7 +293,7 @@ DnnlRnn::DnnlRnn(const PeerShape& s, bool train, const float* params, const floa
           });
   } else {
     setup(gru_forward(), gru_backward(),
-          [&](prop_kind p) { return gru_forward::desc(p, dir, x_md, st_md, wl_any, wi_any, b_any, y_md, st_md); },
+          [&](prop_kind p) { return gru_forward::desc(p, dir, x_md, st_md, wl_any, wi_any, b_any, y_md, sto_md); },
           [&]() {
             return gru_backward::desc(prop_kind::backward, dir, x_md, st_md, wl_any, wi_any, b_any, y_md, st_md,
                                       x_md, st_md, wl_any, wi_any, b_any, y_md, st_md);
@@ -277,6 +309,11 @@ void DnnlRnn::run_infer() {
 
 void DnnlRnn::outputs_to_f32() {
   Impl& m = *impl_;
+  if (m.s.int8) {  // hN = (u8 - shift) / scale
+    const uint8_t* q = static_cast<const uint8_t*>(m.hN_u8.get_data_handle());
+    for (size_t e = 0; e < (size_t)m.s.B * m.s.H; ++e) m.hN_f32[e] = (static_cast<float>(q[e]) - 128.0f) / 127.0f;
+    return;
+  }
   if (!m.s.bf16) return;
   reorder(m.y_bf16, m.y_user).execute(m.strm, m.y_bf16, m.y_user);
   reorder(m.hN_bf16, m.hN_user).execute(m.strm, m.hN_bf16, m.hN_user);

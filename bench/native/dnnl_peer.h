@@ -16,6 +16,11 @@ struct PeerShape {
   // stay f32). x is converted once at construction, y and hN back to f32 by outputs_to_f32(),
   // both outside the timed calls.
   bool bf16 = false;
+  // Inference in int8 (oneDNN's u8 data / s8 weights configuration): static data scale 127 and
+  // shift 128 (x and h in [-1, 1]), weights scaled per gate and output channel (max|w| -> 127),
+  // bias, c and y f32, hN u8 (converted by outputs_to_f32()). x and h0 are quantized once at
+  // construction, outside the timed calls.
+  bool int8 = false;
 };
 
 // "oneDNN 2.6.3 (OpenMP, ...)"; or why it is absent.
@@ -35,7 +40,7 @@ class DnnlRnn {
           float* hN, float* cN, const float* dy, float* dx);  // throws std::exception
   ~DnnlRnn();
   void run_infer();   // forward_inference primitive
-  void outputs_to_f32();  // bf16 only: y, hN of the last run_infer into the caller's f32 buffers
+  void outputs_to_f32();  // bf16, int8: y, hN of the last run_infer into the caller's f32 buffers
   void run_train();   // forward_training + backward (diff weights ACCUMULATE, like ours)
   void zero_diff_weights();
   // Diff weights of W and R converted to fused-rnn's layout (dW [G*H,I], dR [G*H,H]).

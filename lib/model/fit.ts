@@ -24,6 +24,7 @@ import { resolveLoss, type Loss } from './losses';
 import { RecurrentBlock } from './recurrent_block';
 import type { WriterToken } from '../internal/weight_store';
 import type { Model } from './model';
+import { int8TrainingError } from '../layers/recurrent/recurrent';
 
 export {
   FitStoppedError, type BatchInfo, type BatchResult, type EpochInfo, type EvaluateOptions, type FitOptions, type History, type TrainOnBatchOptions,
@@ -43,6 +44,7 @@ export function shuffledOrder(n: number, seed: number): number[] {
  * or an abort rejects with a FitStoppedError and keeps the weights of its last complete update. */
 export async function fit(model: Model, data: Dataset | BatchedDataset | BatchIterable, optsIn: FitOptions): Promise<History> {
   const r = resolveFitOptions(optsIn);
+  if (r.precision === undefined) refuseInt8(model, 'fit');  // fit's own precision overrides the layers'
   const opts = r.options;
   const { train, validation } = prepareData(model, data, opts.validation, r);
   if (r.bptt && model.blocks.some((b) => b instanceof RecurrentBlock && b.layer.numDirections > 1)) {
@@ -339,6 +341,7 @@ async function trainStep(model: Model, chunk: Chunk, seed: number, carryState: b
  * (seed, the optimizer's step count), so successive calls draw new ones.
  */
 export async function trainOnBatch(model: Model, data: Dataset, optsIn: TrainOnBatchOptions): Promise<BatchResult> {
+  refuseInt8(model, 'trainOnBatch');
   const o = ownOptions<TrainOnBatchOptions>('trainOnBatch options', optsIn, ['optimizer', 'loss', 'clipGradNorm', 'clipGradValue', 'seed', 'metrics']);
   const r = resolveFitOptions({ epochs: 1, optimizer: o.optimizer, loss: o.loss, clipGradNorm: o.clipGradNorm, clipGradValue: o.clipGradValue,
     seed: o.seed, metrics: o.metrics });
@@ -501,4 +504,11 @@ function chunkBatch(b: Batch, steps: number, outputHasTime: boolean, targetWidth
     chunks.push({ x, y, mask });
   }
   return chunks;
+}
+
+/** Training needs every recurrent layer in fp32 or bf16: int8 is inference only. */
+function refuseInt8(model: Model, call: string): void {
+  model.blocks.forEach((b, i) => {
+    if (b instanceof RecurrentBlock && b.layer.precision === 'int8') throw int8TrainingError(call, `layer ${i} (${b.layer.className})`);
+  });
 }

@@ -128,8 +128,9 @@ export class Sequential implements Model {
   /**
    * Every recurrent layer's precision (Recurrent.setPrecision): predict, step, serve and fit
    * then run the recurrent layers' products in it (fit in 'bf16': mixed precision, the weights,
-   * gradients and optimizer state stay float32); Dense and Embedding layers stay fp32.
-   * @throws RangeError for 'int8' (not implemented yet) or any other value; no layer changes then.
+   * gradients and optimizer state stay float32; 'int8' is inference only, fit and trainOnBatch
+   * throw); Dense and Embedding layers stay fp32.
+   * @throws RangeError for any other value; no layer changes then.
    */
   setPrecision(precision: Precision): this {
     const p = checkPrecision(precision);

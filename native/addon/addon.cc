@@ -16,9 +16,10 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("isa", frnn::isa_name());
   o.Set("threads", frnn::num_threads());
   // Precisions this CPU runs on its own instructions, and those it runs through the portable
-  // code (the same bits, slower); int8 is in neither until it exists.
+  // code (the same bits, slower).
   Napi::Array native = Napi::Array::New(info.Env()), portable = Napi::Array::New(info.Env());
-  for (auto [p, name] : {std::pair{frnn::Precision::kFp32, "fp32"}, std::pair{frnn::Precision::kBf16, "bf16"}}) {
+  for (auto [p, name] : {std::pair{frnn::Precision::kFp32, "fp32"}, std::pair{frnn::Precision::kBf16, "bf16"},
+                       std::pair{frnn::Precision::kInt8, "int8"}}) {
     Napi::Array& list = frnn::precision_native(p) ? native : portable;
     list.Set(list.Length(), name);
   }
@@ -26,6 +27,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   precisions.Set("native", native);
   precisions.Set("portable", portable);
   precisions.Set("bf16Kernel", frnn::precision_kernel(frnn::Precision::kBf16));
+  precisions.Set("int8Kernel", frnn::precision_kernel(frnn::Precision::kInt8));
   o.Set("precisions", precisions);
   return o;
 }

@@ -221,16 +221,16 @@ class PackCache {
   uint64_t made_ = 0;
 };
 
-// The precision argument of forward and backward: undefined, 'fp32' or 'bf16' ('int8' is refused
-// until it exists).
+// The precision argument of forward and backward: undefined, 'fp32', 'bf16' or 'int8' (a training
+// forward or a backward in int8 is refused by the library: inference only).
 frnn::Precision precision_arg(const Napi::CallbackInfo& info, size_t i) {
   if (info[i].IsUndefined()) return frnn::Precision::kFp32;
   if (!info[i].IsString()) throw_type(info.Env(), "Expected string for precision");
   const std::string p = info[i].As<Napi::String>().Utf8Value();
   if (p == "fp32") return frnn::Precision::kFp32;
   if (p == "bf16") return frnn::Precision::kBf16;
-  if (p == "int8") throw_range(info.Env(), "int8 precision is not implemented yet");
-  throw_range(info.Env(), "Expected precision 'fp32' or 'bf16', got '" + p + "'");
+  if (p == "int8") return frnn::Precision::kInt8;
+  throw_range(info.Env(), "Expected precision 'fp32', 'bf16' or 'int8', got '" + p + "'");
 }
 
 // Pointers and dims of one backward call.

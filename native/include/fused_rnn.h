@@ -19,8 +19,9 @@ enum class CellType : int32_t { kLstm = 0, kGru = 1, kRnn = 2 };
 // Number format of the matrix products of forward() and backward(). kBf16: weights and the
 // products' inputs rounded to bfloat16, every sum, the gate math and the states in float32
 // (README, Precision); backward() must get the precision of the forward that wrote `saved`,
-// and keeps its weight-gradient products in float32. kInt8 is reserved and refused by
-// validate_config() until it exists.
+// and keeps its weight-gradient products in float32. kInt8 (inference only: a training
+// forward or backward is refused): weights s8 per output row, x and h u8 per row with
+// dynamic scales, exact int32 sums dequantized in float32 (gemm/int8.h).
 enum class Precision : int32_t { kFp32 = 0, kBf16 = 1, kInt8 = 2 };
 
 // Activation functions: the ONNX list plus identity. alpha/beta as ONNX defines them.
@@ -164,7 +165,8 @@ Status softmax_cross_entropy(const float* logits, size_t rows, size_t classes, c
 const char* isa_name();
 
 // Whether `p` runs on this CPU's own instructions (true), or through the portable code that
-// gives the same bits, slower (false). fp32 is always native; int8 does not exist yet (false).
+// gives the same bits, slower (false). fp32 is always native; bf16 needs AVX512_BF16, int8
+// AVX512_VNNI or AVX-VNNI.
 bool precision_native(Precision p);
 // The micro-kernel a precision's products run on (e.g. "frnn_bf16_gemm_ukernel_8x32__avx512bf16").
 const char* precision_kernel(Precision p);

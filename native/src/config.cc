@@ -1,5 +1,7 @@
 // Config checks and derived sizes (the flat parameter layout is in seq/layout.cc).
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "fused_rnn.h"
 
@@ -45,9 +47,13 @@ Status validate_config(const RnnConfig& c) {
   if (!(c.gate_clip >= 0.0f) || std::isnan(c.gate_clip)) return Status::Error("Expected gateClip >= 0");
   if (!(c.cell_clip >= 0.0f) || std::isnan(c.cell_clip)) return Status::Error("Expected cellClip >= 0");
   if (!std::isfinite(c.forget_bias)) return Status::Error("Expected finite forgetBias");
-  if (c.precision == Precision::kInt8) return Status::Error("int8 precision is not implemented yet");
-  if (c.precision != Precision::kFp32 && c.precision != Precision::kBf16)
-    return Status::Error("Expected precision fp32 (0) or bf16 (1)");
+  if (c.precision != Precision::kFp32 && c.precision != Precision::kBf16 && c.precision != Precision::kInt8)
+    return Status::Error("Expected precision fp32 (0), bf16 (1) or int8 (2)");
+  if (c.precision == Precision::kInt8) {  // exact int32 sums: k <= gemm/int8.h kInt8MaxK
+    const int32_t k_max = std::max(c.input_size, std::max(c.hidden_size, c.num_directions * out_size(c)));
+    if (k_max > 131072)  // kInt8MaxK
+      return Status::Error("Expected inputSize and hiddenSize at most 131072 for int8 (got " + std::to_string(k_max) + ")");
+  }
   for (int d = 0; d < 2; ++d)
     for (int s = 0; s < kActSlots; ++s)
       if (!valid_activation(c.act[d][s])) return Status::Error("Expected a known activation with finite alpha/beta");

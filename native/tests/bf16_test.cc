@@ -259,9 +259,6 @@ FRNN_TEST(bf16_forward_is_close_to_fp32_and_deterministic) {
       CHECK_ALL_CLOSE(dp16.data(), dp_ref.data(), dp16.size(), 2e-2 * frnn_test::max_abs(dp_ref.data(), dp_ref.size(), 1e-3));
       frnn_test::count_case();
     }
-  frnn::RnnConfig c = frnn_test::make_config(frnn::CellType::kLstm, 4, 4);
-  c.precision = frnn::Precision::kInt8;
-  CHECK(frnn::validate_config(c).message == "int8 precision is not implemented yet");
 }
 
 }  // namespace

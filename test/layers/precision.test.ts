@@ -41,28 +41,31 @@ const hash = (a: Float32Array) => createHash('sha1').update(Buffer.from(a.buffer
 afterEach(() => setNumThreads(1));
 
 describe('setPrecision', () => {
-  it('takes fp32 and bf16, refuses int8 as not implemented and anything else', () => {
+  it('takes fp32, bf16 and int8, refuses anything else', () => {
     const lstm = new LSTM({ inputSize: 3, hiddenSize: 4 });
     expect(lstm.precision).toBe('fp32');
+    expect(lstm.setPrecision('int8')).toBe(lstm);
+    expect(lstm.precision).toBe('int8');
     expect(lstm.setPrecision('bf16')).toBe(lstm);
     expect(lstm.precision).toBe('bf16');
-    expect(() => lstm.setPrecision('int8')).toThrow(RangeError);
-    expect(() => lstm.setPrecision('int8')).toThrow(/int8 is not implemented yet/);
     expect(() => lstm.setPrecision('fp16' as 'fp32')).toThrow(RangeError);
+    expect(() => lstm.setPrecision('fp16' as 'fp32')).toThrow(/^Expected one of 'fp32', 'bf16', 'int8' for precision/);
     expect(() => lstm.setPrecision(16 as unknown as 'fp32')).toThrow(TypeError);
     expect(lstm.precision).toBe('bf16');  // unchanged by the refusals
     const model = new Sequential([new GRU({ inputSize: 3, hiddenSize: 4 }), new Dense({ inputSize: 4, units: 2 })]);
-    expect(() => model.setPrecision('int8')).toThrow(/int8 is not implemented yet/);
+    expect(() => model.setPrecision('fp64' as 'fp32')).toThrow(RangeError);
+    expect((model.layers[0] as GRU).precision).toBe('fp32');
     expect(model.setPrecision('bf16')).toBe(model);
     expect((model.layers[0] as GRU).precision).toBe('bf16');
   });
 
-  it('info().precisions lists fp32 natively and bf16 natively or through the portable path', () => {
+  it('info().precisions lists fp32 natively, bf16 and int8 natively or through the portable path', () => {
     const p = info().precisions;
     expect(p.native).toContain('fp32');
     expect([...p.native, ...p.portable].filter((x) => x === 'bf16')).toEqual(['bf16']);
     expect(p.native.includes('bf16')).toBe(p.bf16Kernel.endsWith('__avx512bf16'));
-    expect([...p.native, ...p.portable]).not.toContain('int8');
+    expect([...p.native, ...p.portable].filter((x) => x === 'int8')).toEqual(['int8']);
+    expect(p.native.includes('int8')).toBe(/__avx(512)?vnni$/.test(p.int8Kernel));
   });
 
   it('bf16 training (mixed precision): gradients within 2% of fp32, the same for 1 and 2 threads, dropout too', () => {

@@ -105,14 +105,27 @@ describe('precision as a per-call option', () => {
     expect(l.precision).toBe('fp32');
   });
 
+  it("an int8 model trains when fit's precision says fp32 or bf16, and keeps its int8", async () => {
+    const m = makeModel(7).setPrecision('int8');
+    const data = { x, y: randomTensor([5, 7, 3], 6) };
+    const fit = (precision?: 'fp32' | 'bf16') => m.fit(data, { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse', ...(precision ? { precision } : {}) });
+    await expect(fit()).rejects.toThrow(/int8/);
+    const ref = makeModel(7);
+    const [a, b] = [await fit('bf16'), await ref.fit(data, { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse', precision: 'bf16' })];
+    expect(a.epochs[0].loss).toBe(b.epochs[0].loss);
+    expect(precisions(m)).toEqual(['int8']);
+  });
+
   it('refuses what is not a precision, naming the option', async () => {
     const m = makeModel(5);
     await expect(m.predict(x, { precision: 'fp16' as never })).rejects.toThrow(/precision/);
     expect(() => m.step(randomTensor([1, 6], 1), undefined, { precision: 'half' as never })).toThrow(RangeError);
     expect(() => m.step(randomTensor([1, 6], 1), undefined, { precison: 'bf16' } as never)).toThrow(/precison/);
-    await expect(m.fit({ x, y: randomTensor([5, 7, 3], 2) }, { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse', precision: 'int8' as never }))
+    await expect(m.fit({ x, y: randomTensor([5, 7, 3], 2) }, { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse', precision: 'int4' as never }))
       .rejects.toThrow(/precision/);
     expect(() => m.serve({ precision: 'f32' as never })).toThrow(/precision/);
+    await expect(m.fit({ x, y: randomTensor([5, 7, 3], 2) }, { epochs: 1, optimizer: new SGD({ lr: 0.1 }), loss: 'mse', precision: 'int8' as never }))
+      .rejects.toThrow(/'fp32', 'bf16'|fp32.*bf16/);
     expect(() => new LSTM({ inputSize: 2, hiddenSize: 2 }).forward(randomTensor([1, 1, 2], 1), { precision: 'x' as never })).toThrow(RangeError);
   });
 });

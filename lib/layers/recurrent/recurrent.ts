@@ -160,10 +160,12 @@ export abstract class Recurrent {
 
   /**
    * Every call (forward, forwardAsync, step, and training: forward with `training` and the
-   * backward() after it) runs its matrix products in `precision`: 'fp32' (the default) or 'bf16'
+   * backward() after it) runs its matrix products in `precision`: 'fp32' (the default), 'bf16'
    * (weights and the products' inputs rounded to bfloat16; sums, gate math, states, gradients
-   * and the weights themselves stay float32: mixed-precision training; README, Precision).
-   * @throws RangeError for 'int8' (not implemented yet) or any other value.
+   * and the weights themselves stay float32: mixed-precision training) or 'int8' (inference
+   * only: weights s8 per gate row, x and h u8 per row with dynamic scales, exact integer sums;
+   * a training forward then throws). README, Precision.
+   * @throws RangeError for any other value.
    */
   setPrecision(precision: Precision): this {
     this.precisionValue = checkPrecision(precision);
@@ -456,6 +458,7 @@ export abstract class Recurrent {
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, T, B);
     const training = opts.training === undefined ? false : checkBoolean('training', opts.training);
     const precision = opts.precision === undefined ? this.precisionValue : checkPrecision(opts.precision);
+    if (training && precision === 'int8') throw int8TrainingError(`${this.className}.forward (training)`, this.className);
     const dropoutSeed = opts.dropoutSeed === undefined ? null : checkInteger('dropoutSeed', opts.dropoutSeed, 0, 0xffffffff);
     const byLayer = training && this.config.dropout > 0 && L > 1;
     const out = outArrays('out', opts.out, { output: T * B * D * Hout, hN: L * D * B * Hout, cN: lstm ? L * D * B * H : 0 });
@@ -515,11 +518,14 @@ export abstract class Recurrent {
   }
 }
 
-/** A precision setPrecision() accepts: 'fp32' or 'bf16'; 'int8' is refused until it exists. */
+/** A precision setPrecision() accepts: 'fp32', 'bf16' or 'int8'. */
 export function checkPrecision(precision: unknown): Precision {
-  const p = checkOneOf('precision', precision, ['fp32', 'bf16', 'int8'] as const);
-  if (p === 'int8') throw invalidArg('precision', "'fp32' or 'bf16' (int8 is not implemented yet)", p);
-  return p;
+  return checkOneOf('precision', precision, ['fp32', 'bf16', 'int8'] as const);
+}
+
+/** What a training call on a layer set to int8 throws (nothing has changed then). */
+export function int8TrainingError(call: string, layer: string): Error {
+  return new Error(`${call}: ${layer} is set to int8, which is inference only; setPrecision('fp32') or 'bf16' to train it`);
 }
 
 /** The caller's `out` arrays, each checked to be a Float32Array of exactly its result's length. */

@@ -126,7 +126,7 @@ inline void step_output_range(const Par& par, const CellSpec& s, size_t* j0, siz
 // gate), so that each thread's pre-activations stay in its own cache.
 inline bool fused_step_fits(const CellSpec& s, const PackedDir& pk) {
   const bool cell_fits = s.G == 4 || (s.G == 3 && s.reset_after);  // LSTM, GRU reset_after
-  return cell_fits && s.gates && !pk.rec.raw() && !pk.rec.is_bf16() && s.H % gemm_config().nr == 0 && gemm_single_pass(pk.rec.k);
+  return cell_fits && s.gates && !pk.rec.raw() && !pk.rec.is_reduced() && s.H % gemm_config().nr == 0 && gemm_single_pass(pk.rec.k);
 }
 // tile(i0, rows, jb, nb) over rows [0, B) and hidden units [j0, j1) in MR-row tiles and
 // NR-unit blocks, blocks outer: a block's weight panels stay in L2 while the rows pass.

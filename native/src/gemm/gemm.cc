@@ -8,6 +8,7 @@
 
 #include "cpu/isa.h"
 #include "gemm/gemm_bf16.h"
+#include "gemm/gemm_int8.h"
 #include "gemm/ukernel_list.h"
 
 namespace frnn {
@@ -155,7 +156,7 @@ bool gemm_single_pass(size_t k) { return k_block_count(k, gemm_config().kc) == 1
 void gemm_packed_tile(size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, size_t j, size_t n,
                       float* c, size_t ldc, bool accumulate) {
   const GemmConfig& cfg = gemm_config();
-  assert(m <= cfg.mr && n <= cfg.nr && j % cfg.nr == 0 && !b.raw() && !b.is_bf16() && gemm_single_pass(k) && k > 0);
+  assert(m <= cfg.mr && n <= cfg.nr && j % cfg.nr == 0 && !b.raw() && !b.is_reduced() && gemm_single_pass(k) && k > 0);
   cfg.ukernel(m, n, k, a, lda, b.panel(j / cfg.nr), c + j, ldc, accumulate);
 }
 
@@ -234,6 +235,11 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
     gemm_bf16_packed(m, k, a, lda, b.bf16_panels(), c, ldc, accumulate, n0, n1);
     return;
   }
+  if (b.is_int8()) {
+    assert(!trans_a);
+    gemm_int8_packed(m, k, a, lda, b.int8_panels(), c, ldc, accumulate, n0, n1);
+    return;
+  }
   if (b.raw()) {
     cfg.dot(m, n1 - n0, k, a, lda, b.raw() + n0 * b.raw_ld(), b.raw_ld(), c + n0, ldc, accumulate);
     return;
@@ -245,7 +251,7 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,
                  size_t n_outs, bool accumulate, float* row_sums) {
   bool packed = true;
-  for (size_t o = 0; o < n_outs; ++o) packed = packed && !outs[o].b->raw() && !outs[o].b->is_bf16();
+  for (size_t o = 0; o < n_outs; ++o) packed = packed && !outs[o].b->raw() && !outs[o].b->is_reduced();
   if (m == 0 || k == 0 || !packed) {  // the edge cases, one output at a time
     for (size_t o = 0; o < n_outs; ++o)
       gemm_packed(trans_a, m, k, a, lda, *outs[o].b, outs[o].c, outs[o].ldc, accumulate);

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "gemm/bf16.h"
+#include "gemm/int8.h"
 #include "gemm/ukernel.h"
 
 namespace frnn {
@@ -73,6 +74,13 @@ class PackedMatrix {
   void plan_bf16(bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
   bool is_bf16() const { return is_bf16_; }
   const PackedBf16& bf16_panels() const { return half_; }
+  // plan() for int8 products (inference): op(B) quantized per column and packed (PackedInt8),
+  // and the products that read it quantize A per row (gemm_int8_packed).
+  void plan_int8(bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
+  bool is_int8() const { return is_int8_; }
+  const PackedInt8& int8_panels() const { return quant_; }
+  // Either reduced precision: the products convert A themselves, whole rows at a time.
+  bool is_reduced() const { return is_bf16_ || is_int8_; }
 
  private:
   AlignedFloats data_;
@@ -85,6 +93,8 @@ class PackedMatrix {
   const float* src_extra_ = nullptr;
   bool is_bf16_ = false;
   PackedBf16 half_;
+  bool is_int8_ = false;
+  PackedInt8 quant_;
 };
 
 // Up to this many rows of A, a product with op(B) = Bᵀ reads B in place (dot products)
@@ -93,7 +103,7 @@ constexpr size_t kDotMaxRows = 2;
 
 // C (+)= op(A) · B with B packed (or viewed). Columns [n0, n1) of C only (n0 a multiple of
 // NR), so callers can split the work by output columns. A viewed B needs trans_a false, and
-// so does a bf16 B (then the product is gemm_bf16_packed's).
+// so does a bf16 or int8 B (then the product is gemm_bf16_packed's or gemm_int8_packed's).
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
                  size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
 

@@ -10,6 +10,7 @@
 #include "cpu/fpmode.h"
 #include "fused_rnn.h"
 #include "gemm/gemm.h"
+#include "gemm/gemm_int8.h"
 
 namespace frnn {
 
@@ -39,7 +40,7 @@ bool precision_native(Precision p) {
   switch (p) {
     case Precision::kFp32: return true;
     case Precision::kBf16: return bf16_gemm_config().needs_bf16;
-    case Precision::kInt8: return false;
+    case Precision::kInt8: return int8_gemm_config().needs_vnni;
   }
   return false;
 }
@@ -48,7 +49,7 @@ const char* precision_kernel(Precision p) {
   switch (p) {
     case Precision::kFp32: return gemm_config().name;
     case Precision::kBf16: return bf16_gemm_config().name;
-    case Precision::kInt8: return "";
+    case Precision::kInt8: return int8_gemm_config().name;
   }
   return "";
 }

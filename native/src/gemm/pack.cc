@@ -12,6 +12,7 @@
 
 #include "gemm/gemm.h"
 #include "gemm/gemm_bf16.h"
+#include "gemm/gemm_int8.h"
 
 namespace frnn {
 
@@ -34,6 +35,7 @@ void PackedMatrix::view_transposed(size_t k_, size_t n_, const float* b, size_t 
   n = n_;
   nr = gemm_config().nr;
   is_bf16_ = false;
+  is_int8_ = false;
   raw_ = b;
   raw_ld_ = ldb;
 }
@@ -60,6 +62,7 @@ void PackedMatrix::plan(bool trans_b, size_t k_, size_t n_, const float* b, size
   n = n_;
   raw_ = nullptr;
   is_bf16_ = false;
+  is_int8_ = false;
   nr = gemm_config().nr;
   data_.resize(panels() * k * nr);
   src_trans_ = trans_b;
@@ -75,12 +78,27 @@ void PackedMatrix::plan_bf16(bool trans_b, size_t k_, size_t n_, const float* b,
   nr = half_.nr;
   raw_ = nullptr;
   is_bf16_ = true;
+  is_int8_ = false;
+}
+
+void PackedMatrix::plan_int8(bool trans_b, size_t k_, size_t n_, const float* b, size_t ldb) {
+  quant_.plan(trans_b, k_, n_, b, ldb, int8_gemm_config().nr);
+  k = k_;
+  n = n_;
+  nr = quant_.nr;
+  raw_ = nullptr;
+  is_bf16_ = false;
+  is_int8_ = true;
 }
 
 void PackedMatrix::fill(size_t j0, size_t j1) {
   if (j0 >= j1) return;
   if (is_bf16_) {
     half_.fill(j0, j1);
+    return;
+  }
+  if (is_int8_) {
+    quant_.fill(j0, j1);
     return;
   }
   const size_t full = n / nr, tail = n - full * nr;

@@ -285,6 +285,8 @@ Status backward(const RnnConfig& c, const float* params, SeqDims dims, const flo
   (void)c0;
   Status st = check_call(c, dims);
   if (st.ok && !saved) st = Status::Error("Expected the training record of a forward pass");
+  if (st.ok && c.precision == Precision::kInt8)
+    st = Status::Error("int8 is inference only: backward needs fp32 or bf16");
   if (st.ok) st = check_lengths(dims, lengths);
   if (!st.ok) return st;
   const BackwardCall call(c, params, dims, lengths, saved, dhN, dcN, dh0, dc0, dparams);

@@ -41,8 +41,7 @@ DirBase plan_dir(const SeqCall& call, size_t l, size_t d, bool backward, PackJob
   b.w = dir_weights(call.c, call.params, (int)l, (int)d);
   b.spec = cell_spec(call.c, (int)d);
   jobs.clear();
-  const bool bf16 = call.c.precision == Precision::kBf16;
-  if (pack) pack_direction(jobs, packed, call.c.cell, b.w, b.spec, backward, call.B, bf16);
+  if (pack) pack_direction(jobs, packed, call.c.cell, b.w, b.spec, backward, call.B, call.c.precision);
   return b;
 }
 

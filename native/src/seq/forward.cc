@@ -50,7 +50,7 @@ struct ForwardDir : DirBase {
   // themselves (step_in), so z never makes a round trip through memory and a barrier goes.
   bool fuse_input;
   StepInput step_in;
-  bool bias_after;  // bW added to Gx after the product (dot path, bf16), not riding along in it
+  bool bias_after;  // bW added to Gx after the product (dot path, bf16, int8), not riding along in it
   const SavedLayout::Dir* sv;  // this direction's record, or nullptr (inference)
   const float* xsp;    // step-ordered input, [Xs | 1] when the bias rides along
   const float* x_src;  // Xs to copy into [Xs | 1] (at xa), or nullptr
@@ -100,10 +100,11 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
   // packed, b rides along as an extra row, [Xs | 1]·[W | b]ᵀ, so no pass over Gx or over
   // each step's z adds it; with one or two rows (streaming) it is added after the dots.
   fd.has_bias = fd.w.bW != nullptr;
-  // bf16 products always pack W (to bf16 pairs) and keep the bias in float32, added after.
-  const bool bf16 = call.c.precision == Precision::kBf16;
-  fd.dot_path = T * B <= kDotMaxRows && !bf16;
-  fd.bias_after = fd.has_bias && (fd.dot_path || bf16);
+  // bf16 and int8 products always pack W (to bf16 pairs, to s8) and keep the bias in
+  // float32, added after.
+  const bool reduced = call.c.precision != Precision::kFp32;
+  fd.dot_path = T * B <= kDotMaxRows && !reduced;
+  fd.bias_after = fd.has_bias && (fd.dot_path || reduced);
   fd.K = I;
   fd.x_src = nullptr;
   const bool cached_w = call.packed && !fd.dot_path;
@@ -118,8 +119,8 @@ void plan_projection(const ForwardCall& call, ForwardDir& fd, const float* layer
   }
   if (fd.dot_path) {
     dw.packed_w.view_transposed(I, GH, fd.w.W, I);
-  } else if (bf16) {
-    if (!cached_w) dw.jobs.pack_bf16(dw.packed_w, true, I, GH, fd.w.W, I);
+  } else if (reduced) {
+    if (!cached_w) dw.jobs.pack_reduced(call.c.precision, dw.packed_w, true, I, GH, fd.w.W, I);
   } else {
     if (!cached_w) dw.jobs.pack(dw.packed_w, true, I, GH, fd.w.W, I, fd.bias_in);
     if (fd.has_bias) {  // the threads copy Xs into [Xs | 1]
@@ -174,7 +175,7 @@ ForwardDir plan_forward_dir(const ForwardCall& call, size_t l, size_t d, const f
   ForwardDir fd;
   fd.ws = &call.ws.dir[d];
   // Weights packed beforehand serve the products a call of this many rows would pack.
-  const bool cached_rec = call.packed && (call.B > kDotMaxRows || call.c.precision == Precision::kBf16);
+  const bool cached_rec = call.packed && (call.B > kDotMaxRows || call.c.precision != Precision::kFp32);
   static_cast<DirBase&>(fd) = plan_dir(call, l, d, false, fd.ws->jobs, fd.ws->packed, !cached_rec);
   fd.rec = cached_rec ? &call.packed->dirs[fd.slot].rec : &fd.ws->packed;
   fd.sv = call.saved ? &call.layout.dirs[fd.slot] : nullptr;
@@ -293,6 +294,8 @@ Status forward(const RnnConfig& c, const float* params, SeqDims dims, const floa
                const int32_t* lengths, const float* h0, const float* c0, float* y, float* hN,
                float* cN, float* saved, const PackedWeights* packed) {
   Status st = check_call(c, dims);
+  if (st.ok && saved && c.precision == Precision::kInt8)
+    st = Status::Error("int8 is inference only: a training forward needs fp32 or bf16");
   if (st.ok) st = check_lengths(dims, lengths);
   if (!st.ok) return st;
   thread_local ForwardScratch ws;

@@ -13,13 +13,13 @@ void fold_input_bias(const RnnConfig& c, const DirWeights& w, float* out) {
 }
 
 bool forward_packs(const RnnConfig& c, SeqDims dims) {
-  return c.precision == Precision::kBf16 || (size_t)dims.T * dims.B > kDotMaxRows;
+  return c.precision != Precision::kFp32 || (size_t)dims.T * dims.B > kDotMaxRows;
 }
 
 std::shared_ptr<const PackedWeights> pack_weights(const RnnConfig& c, const float* params) {
   auto pw = std::make_shared<PackedWeights>();
   const size_t D = c.num_directions, GH = gate_count(c.cell) * (size_t)c.hidden_size;
-  const bool bf16 = c.precision == Precision::kBf16;
+  const bool reduced = c.precision != Precision::kFp32;
   pw->dirs.resize(c.num_layers * D);  // sized once: the packers keep pointers to bias_in
   PackJobs jobs;
   for (size_t l = 0; l < (size_t)c.num_layers; ++l)
@@ -32,13 +32,13 @@ std::shared_ptr<const PackedWeights> pack_weights(const RnnConfig& c, const floa
         fold_input_bias(c, w, pd.bias_in.data());
       }
       jobs.clear();
-      // bf16: W alone (the bias is added after the product, in float32); fp32: [W | b].
-      if (bf16)
-        jobs.pack_bf16(pd.w_in, true, I, GH, w.W, I);
+      // bf16, int8: W alone (the bias is added after the product, in float32); fp32: [W | b].
+      if (reduced)
+        jobs.pack_reduced(c.precision, pd.w_in, true, I, GH, w.W, I);
       else
         jobs.pack(pd.w_in, true, I, GH, w.W, I, w.bW ? pd.bias_in.data() : nullptr);
       // A row count past kDotMaxRows: the packed (not viewed) recurrent operands.
-      pack_direction(jobs, pd.rec, c.cell, w, cell_spec(c, (int)d), false, kDotMaxRows + 1, bf16);
+      pack_direction(jobs, pd.rec, c.cell, w, cell_spec(c, (int)d), false, kDotMaxRows + 1, c.precision);
       jobs.fill(Par{});
     }
   return pw;

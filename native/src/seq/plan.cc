@@ -35,6 +35,20 @@ void PackJobs::pack_bf16(PackedMatrix& m, bool trans_b, size_t k, size_t n, cons
   m_[n_++] = &m;
 }
 
+void PackJobs::pack_int8(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb) {
+  assert(n_ < sizeof m_ / sizeof m_[0]);
+  m.plan_int8(trans_b, k, n, b, ldb);
+  m_[n_++] = &m;
+}
+
+void PackJobs::pack_reduced(Precision p, PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b,
+                            size_t ldb) {
+  if (p == Precision::kInt8)
+    pack_int8(m, trans_b, k, n, b, ldb);
+  else
+    pack_bf16(m, trans_b, k, n, b, ldb);
+}
+
 void PackJobs::fill(const Par& par) const {
   for (size_t i = 0; i < n_; ++i) {
     size_t j0, j1;
@@ -45,12 +59,14 @@ void PackJobs::fill(const Par& par) const {
 }
 
 void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
-                    bool backward, size_t B, bool bf16) {
+                    bool backward, size_t B, Precision prec) {
+  assert(!(backward && prec == Precision::kInt8));
+  const bool reduced = prec != Precision::kFp32;
   const size_t H = s.H, Hout = s.Hout, GH = (size_t)s.G * H;
   // Forward with few rows per step reads the weights in place (no copy at all).
   auto forward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
-    if (bf16)
-      jobs.pack_bf16(m, true, k, n, b, k);
+    if (reduced)
+      jobs.pack_reduced(prec, m, true, k, n, b, k);
     else if (B <= kDotMaxRows)
       m.view_transposed(k, n, b, k);
     else
@@ -58,7 +74,7 @@ void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeigh
   };
   // Backward's per-step products (dh_prev = dz·R, through the projection) read op(B) = R, Wp.
   auto backward_operand = [&](PackedMatrix& m, size_t k, size_t n, const float* b) {
-    if (bf16)
+    if (reduced)
       jobs.pack_bf16(m, false, k, n, b, n);
     else
       jobs.pack(m, false, k, n, b, n);

@@ -22,6 +22,9 @@ class PackJobs {
   void pack(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb,
             const float* extra_row = nullptr);
   void pack_bf16(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
+  void pack_int8(PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
+  // pack_bf16 or pack_int8 for a reduced precision (not fp32).
+  void pack_reduced(Precision p, PackedMatrix& m, bool trans_b, size_t k, size_t n, const float* b, size_t ldb);
   void fill(const Par& par) const;
 
  private:
@@ -31,9 +34,10 @@ class PackJobs {
 
 // Plans the packing of a direction's weights for the per-step products of forward or
 // backward; with at most kDotMaxRows rows per step the forward products read the weights
-// in place. bf16: the operands are packed to bf16 (forward: whatever B).
+// in place. bf16, int8: the operands are packed in that precision (forward: whatever B;
+// int8 is inference only, so never for backward).
 void pack_direction(PackJobs& jobs, PackedDir& pk, CellType cell, const DirWeights& w, const CellSpec& s,
-                    bool backward, size_t B, bool bf16);
+                    bool backward, size_t B, Precision prec);
 
 // Which (s, b) are live and which time step they read.
 struct StepMap {

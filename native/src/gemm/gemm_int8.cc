@@ -1,0 +1,76 @@
+// The int8 GEMM driver: kernel choice and the loops around the micro-kernel.
+#include "gemm/gemm_int8.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "cpu/fpmode.h"
+
+namespace frnn {
+
+bool int8_ukernel_runs(const Int8UkernelEntry& e) {
+  const Isa isa = active_isa();
+  switch (e.isa) {
+    case Isa::kScalar: return true;
+    case Isa::kAvx2:
+      return (isa == Isa::kAvx2 || isa == Isa::kAvx512) && (!e.needs_vnni || cpu_has(Feature::kAvxVnni));
+    case Isa::kAvx512: return isa == Isa::kAvx512 && (!e.needs_vnni || cpu_has(Feature::kAvx512Vnni));
+    case Isa::kNeon: return isa == Isa::kNeon;
+  }
+  return false;
+}
+
+const Int8UkernelEntry& int8_gemm_config() {
+  static const Int8UkernelEntry* chosen = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    chosen = &kInt8Ukernels[0];
+    for (const Int8UkernelEntry& e : kInt8Ukernels)
+      if (int8_ukernel_runs(e)) chosen = &e;
+  });
+  return *chosen;
+}
+
+namespace {
+
+// Bytes of A quantized at a time: the block's u8 rows stay in L2 while every panel of the
+// thread's columns passes over them once (as gemm_bf16_packed's blocks).
+constexpr size_t kRowBlockBytes = 262144;
+
+}  // namespace
+
+void gemm_int8_packed(size_t m, size_t k, const float* a, size_t lda, const PackedInt8& b, float* c, size_t ldc,
+                      bool accumulate, size_t n0, size_t n1) {
+  const Int8UkernelEntry& cfg = int8_gemm_config();
+  n1 = std::min(n1, b.n);
+  if (m == 0 || n0 >= n1) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + n0, 0, (n1 - n0) * sizeof(float));
+    return;
+  }
+  // The same floating-point mode as the fp32 products (the dequantizing multiplies may
+  // underflow): every kernel runs under it, so every kernel gives the same bits.
+  const FlushDenormals ftz;
+  thread_local std::vector<uint8_t> a8;
+  thread_local std::vector<float> sa;
+  const size_t lda8 = 4 * b.k4;
+  const size_t row_block = std::max(cfg.mr, kRowBlockBytes / lda8 / cfg.mr * cfg.mr);
+  for (size_t i0 = 0; i0 < m; i0 += row_block) {
+    const size_t mc = std::min(row_block, m - i0);
+    a8.resize(mc * lda8);
+    sa.resize(mc);
+    cfg.quantize(mc, k, a + i0 * lda, lda, a8.data(), lda8, sa.data());
+    for (size_t j = n0; j < n1; j += b.nr) {
+      const int8_t* w = b.panel(j / b.nr);
+      const size_t nc = std::min(b.nr, n1 - j);
+      for (size_t i = 0; i < mc; i += cfg.mr)
+        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k4, a8.data() + i * lda8, lda8, sa.data() + i, w, b.comp.data() + j,
+               b.scale.data() + j, c + (i0 + i) * ldc + j, ldc, accumulate);
+    }
+  }
+}
+
+}  // namespace frnn

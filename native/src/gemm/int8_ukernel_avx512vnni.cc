@@ -1,0 +1,122 @@
+// int8 micro-kernel for AVX512_VNNI: 8 rows × 32 columns of C in 16 zmm accumulators, 4 k per
+// VPDPBUSD (4 u8 of A broadcast against 16 columns' 4 s8 of one W panel row). The
+// accumulators start at the columns' comp; dequantized as the reference (gemm/int8.h) with
+// masked edge columns. Also the float32 -> u8 row quantizer (quantize_rows_u8's arithmetic).
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "gemm/gemm_int8.h"
+
+namespace frnn {
+
+// acc += Σ of 4 u8·s8 per lane. Inline asm: GCC 12 copies the accumulator around every
+// _mm512_dpbusd_epi32 (and spilled some to the stack), which cost a third of the kernel's rate.
+static inline void dpbusd(__m512i& acc, __m512i a, __m512i w) {
+#if defined(__GNUC__)
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+#else
+  acc = _mm512_dpbusd_epi32(acc, a, w);
+#endif
+}
+
+// The maskz forms with a full mask: GCC 12 warns about the "undefined" vectors inside the
+// plain ones (as in ukernel_avx512bf16.cc).
+constexpr __mmask16 kAll = 0xffff;
+
+template <int M>
+static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
+                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, bool accumulate) {
+  // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
+  __m512i acc0[M], acc1[M];
+  const __m512i comp0 = _mm512_loadu_si512(w_comp), comp1 = _mm512_loadu_si512(w_comp + 16);
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i) {
+    acc0[i] = comp0;
+    acc1[i] = comp1;
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    if (n > 16) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
+  for (size_t p = 0; p < k4; ++p) {
+    const __m512i w0 = _mm512_loadu_si512(w + p * 128);
+    const __m512i w1 = _mm512_loadu_si512(w + p * 128 + 64);
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      int32_t quad;
+      std::memcpy(&quad, a + i * lda + 4 * p, sizeof quad);
+      const __m512i ai = _mm512_set1_epi32(quad);
+      dpbusd(acc0[i], ai, w0);
+      dpbusd(acc1[i], ai, w1);
+    }
+  }
+  const __mmask16 mask0 = n >= 16 ? 0xffff : static_cast<__mmask16>((1u << n) - 1);
+  const __mmask16 mask1 = n >= 32 ? 0xffff : n > 16 ? static_cast<__mmask16>((1u << (n - 16)) - 1) : 0;
+  const __m512 sw0 = _mm512_loadu_ps(w_scale), sw1 = _mm512_loadu_ps(w_scale + 16);
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i) {
+    const __m512 sa = _mm512_set1_ps(a_scale[i]);
+    __m512 v0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, acc0[i]), sa), sw0);
+    __m512 v1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, acc1[i]), sa), sw1);
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, ci), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, ci + 16), v1);
+    }
+    _mm512_mask_storeu_ps(ci, mask0, v0);
+    _mm512_mask_storeu_ps(ci + 16, mask1, v1);
+  }
+}
+
+void frnn_int8_gemm_ukernel_8x32__avx512vnni(size_t m, size_t n, size_t k4, const uint8_t* a, size_t lda,
+                                             const float* a_scale, const int8_t* w, const int32_t* w_comp,
+                                             const float* w_scale, float* c, size_t ldc, bool accumulate) {
+  switch (m) {
+    case 1: kernel_8x32<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 2: kernel_8x32<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 3: kernel_8x32<3>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 4: kernel_8x32<4>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 5: kernel_8x32<5>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 6: kernel_8x32<6>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 7: kernel_8x32<7>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    default: kernel_8x32<8>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+  }
+}
+
+void frnn_int8_quantize__avx512vnni(size_t m, size_t k, const float* a, size_t lda, uint8_t* out, size_t ldo,
+                                    float* scale) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff);
+  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), bias = _mm512_set1_epi32(128);
+  for (size_t i = 0; i < m; ++i) {
+    const float* src = a + i * lda;
+    uint8_t* dst = out + i * ldo;
+    // max |x| as bits (integer order = |x| order, NaN above Inf), as quantize_rows_u8.
+    __m512i mv = _mm512_setzero_si512();
+    size_t p = 0;
+    for (; p + 16 <= k; p += 16) mv = _mm512_maskz_max_epu32(kAll, mv, _mm512_and_si512(_mm512_loadu_si512(src + p), abs_mask));
+    if (p < k) {
+      const __mmask16 tail = static_cast<__mmask16>((1u << (k - p)) - 1);
+      mv = _mm512_maskz_max_epu32(kAll, mv, _mm512_and_si512(_mm512_maskz_loadu_epi32(tail, src + p), abs_mask));
+    }
+    float inv;
+    uint32_t lanes[16], mb = 0;
+    _mm512_storeu_si512(lanes, mv);
+    for (uint32_t l : lanes) mb = l > mb ? l : mb;
+    int8_scales(mb, &scale[i], &inv);
+    if (inv == 0.0f) {
+      std::memset(dst, 128, ldo);
+      continue;
+    }
+    const __m512 vinv = _mm512_set1_ps(inv);
+    for (p = 0; p < k; p += 16) {
+      const __mmask16 live = k - p >= 16 ? 0xffff : static_cast<__mmask16>((1u << (k - p)) - 1);
+      // x · inv rounded to nearest even (MXCSR's mode, as nearbyint), clamped, + 128.
+      __m512i q = _mm512_maskz_cvtps_epi32(kAll, _mm512_mul_ps(_mm512_maskz_loadu_ps(live, src + p), vinv));
+      q = _mm512_add_epi32(_mm512_maskz_min_epi32(kAll, _mm512_maskz_max_epi32(kAll, q, lo), hi), bias);
+      _mm_mask_storeu_epi8(dst + p, live, _mm512_maskz_cvtepi32_epi8(kAll, q));
+    }
+    for (p = k; p < ldo; ++p) dst[p] = 128;
+  }
+}
+
+}  // namespace frnn

@@ -1,0 +1,168 @@
+// int8 inference (README, Precision): on the torch fixtures' inputs within 1.5e-2 of fp32
+// (issue 12's bound), the same bits for 1 and 2 threads and forwardAsync, step and predict,
+// the AVX-VNNI path (FUSED_RNN_ISA=avx2) giving the bits of the AVX512-VNNI one, and every
+// training call refused with nothing changed. The micro-kernels (the AVX2 emulation and scalar
+// code included) are checked bit for bit against the reference in native/tests/int8_test.cc.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Adam, Dense, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
+import type { Recurrent } from '../../lib/layers/recurrent/recurrent';
+import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, toTensorDict, type TorchFixture } from '../helpers/fixtures';
+
+function fromFixture(fx: TorchFixture): Recurrent {
+  const common = { inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, numLayers: fx.numLayers, bidirectional: fx.bidirectional, bias: fx.bias };
+  const w = toTensorDict(fx.weights);
+  switch (fx.cell) {
+    case 'lstm': return LSTM.fromTorch({ ...common, projSize: fx.projSize }, w);
+    case 'gru': return GRU.fromTorch(common, w);
+    case 'rnn_tanh': return RNN.fromTorch(common, w);
+    case 'rnn_relu': return RNN.fromTorch({ ...common, nonlinearity: 'relu' }, w);
+  }
+}
+
+/** Largest |int8 - fp32| over elements with |fp32| <= 1, and relative to |fp32| above that. */
+function worstError(q: Float32Array, fp32: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < fp32.length; i++) worst = Math.max(worst, Math.abs(q[i] - fp32[i]) / Math.max(1, Math.abs(fp32[i])));
+  return worst;
+}
+
+const hash = (a: Float32Array) => createHash('sha1').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+
+afterEach(() => setNumThreads(1));
+
+describe('int8 inference', () => {
+  const dir = fixturesDir('torch');
+  const files = listJsonFiles(dir);
+  const BOUND = 1.5e-2;
+  const seen: [string, number][] = [];
+  afterAll(() => {
+    seen.sort((a, b) => b[1] - a[1]);
+    console.log(`int8 vs fp32 on the torch fixtures: worst ${seen.slice(0, 3).map(([n, e]) => `${n} ${e.toExponential(2)}`).join(', ')}`);
+  });
+
+  it('has the torch fixtures', () => expect(files.length).toBeGreaterThan(0));
+
+  for (const file of files) {
+    const fx = loadJson<TorchFixture>(path.join(dir, file));
+    const forms: [string, () => Recurrent][] = [[caseName(file), () => fromFixture(fx)]];
+    if (fx.cell === 'gru') {
+      forms.push([`${caseName(file)} (reset before)`, () => {
+        const rb = new GRU({ inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, numLayers: fx.numLayers,
+          bidirectional: fx.bidirectional, bias: fx.bias, resetAfter: false });
+        rb.weights.set(fromFixture(fx).weights);  // the same flat layout
+        rb.weightsChanged();
+        return rb;
+      }]);
+    }
+    for (const [name, make] of forms) {
+      it(`${name}: within 1.5e-2 of fp32, the same for 1 and 2 threads, forwardAsync alike`, async () => {
+        const layer = make();
+        const opts: { h0?: ReturnType<typeof toTensor>; c0?: ReturnType<typeof toTensor>; lengths?: number[] } = {};
+        if (fx.h0) opts.h0 = toTensor(fx.h0);
+        if (fx.c0) opts.c0 = toTensor(fx.c0);
+        if (fx.lengths) opts.lengths = [...fx.lengths];
+        const x = toTensor(fx.input);
+        const f32 = layer.forward(x, opts);
+        layer.setPrecision('int8');
+        const q = layer.forward(x, opts);
+        const worst = Math.max(worstError(q.output.data, f32.output.data), worstError(q.hN.data, f32.hN.data),
+          f32.cN ? worstError(q.cN!.data, f32.cN.data) : 0);
+        seen.push([name, worst]);
+        expect(worst).toBeLessThanOrEqual(BOUND);
+        expect(hash(q.output.data)).not.toBe(hash(f32.output.data));  // really the int8 products
+        setNumThreads(2);
+        const two = layer.forward(x, opts);
+        const both = await layer.forwardAsync(x, opts);
+        for (const r of [two, both]) {
+          expect(hash(r.output.data)).toBe(hash(q.output.data));
+          expect(hash(r.hN.data)).toBe(hash(q.hN.data));
+        }
+      });
+    }
+  }
+
+  it('step() in int8 gives the bits of a T = 1 forward in int8, and a Sequential predicts in int8', async () => {
+    const gru = new GRU({ inputSize: 5, hiddenSize: 40, seed: 2 }).setPrecision('int8');
+    const x = new Float32Array(3 * 5).map((_, i) => Math.cos(i));
+    const s = gru.step(tensor(x, [3, 5]));
+    const f = gru.forward(tensor(x, [1, 3, 5]));
+    expect(hash(s.output.data)).toBe(hash(f.output.data));
+    // The quantized weights are kept per weight version: a change is seen by the next step.
+    gru.weights[0] += 0.5;
+    gru.weightsChanged();
+    const changed = gru.step(tensor(x, [3, 5]));
+    expect(hash(changed.output.data)).not.toBe(hash(s.output.data));
+    expect(hash(changed.output.data)).toBe(hash(gru.forward(tensor(x, [1, 3, 5])).output.data));
+    gru.weights[0] -= 0.5;
+    gru.weightsChanged();
+    gru.setPrecision('fp32');
+    expect(hash(gru.step(tensor(x, [3, 5])).output.data)).not.toBe(hash(s.output.data));
+
+    const model = new Sequential([new LSTM({ inputSize: 4, hiddenSize: 32, seed: 1 }), new Dense({ units: 3, seed: 2 })]);
+    const xs = tensor(new Float32Array(5 * 7 * 4).map((_, i) => Math.sin(i * 0.3)), [5, 7, 4]);
+    const p32 = await model.predict(xs);
+    model.setPrecision('int8');
+    const p8 = await model.predict(xs);
+    expect(worstError(p8.data, p32.data)).toBeLessThanOrEqual(1.5e-2);
+    expect(hash(p8.data)).not.toBe(hash(p32.data));
+    expect(hash(model.predictSync(xs).data)).toBe(hash(p8.data));
+  });
+
+  it('training calls on an int8 layer are refused, naming the layer; nothing changes', async () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 8, seed: 1 }).setPrecision('int8');
+    const before = Float32Array.from(lstm.weights);
+    const x = tensor(new Float32Array(4 * 2 * 3).fill(0.5), [4, 2, 3]);
+    expect(() => lstm.forward(x, { training: true })).toThrow(/^LSTM\.forward \(training\): LSTM is set to int8, which is inference only; setPrecision\('fp32'\) or 'bf16' to train it$/);
+    await expect(lstm.forwardAsync(x, { training: true })).rejects.toThrow(/int8, which is inference only/);
+    expect(() => lstm.backward({})).toThrow(/needs a forward\(x, \{ training: true \}\) first/);
+    expect(hash(lstm.weights)).toBe(hash(before));
+
+    const model = new Sequential([new Dense({ inputSize: 2, units: 3, seed: 1 }), new GRU({ inputSize: 3, hiddenSize: 4, seed: 2 }),
+      new Dense({ units: 1, seed: 3 })]).setPrecision('int8');
+    const weights = model.parameters().map((p) => Float32Array.from(p.value));
+    const opt = new Adam({ lr: 0.1 });
+    const data = { x: [[[1, 2], [3, 4]]], y: [[[1], [0]]] };
+    await expect(model.fit(data, { epochs: 1, optimizer: opt, loss: 'mse' }))
+      .rejects.toThrow(/^fit: layer 1 \(GRU\) is set to int8, which is inference only/);
+    await expect(model.trainOnBatch(data, { optimizer: opt, loss: 'mse' })).rejects.toThrow(/^trainOnBatch: layer 1 \(GRU\) is set to int8/);
+    expect(opt.stepCount).toBe(0);
+    model.parameters().forEach((p, i) => expect(hash(p.value)).toBe(hash(weights[i])));
+    model.setPrecision('fp32');
+    await expect(model.trainOnBatch(data, { optimizer: opt, loss: 'mse' })).resolves.toBeDefined();
+  });
+
+  // The AVX-VNNI kernel (the AVX2 path of this CPU) against AVX512-VNNI through whole forwards: the
+  // gate math of the avx2 and avx512 paths gives the same bits, and so must the int8 products.
+  it.runIf(info().precisions.native.includes('int8') && info().isa === 'avx512')(
+    'the AVX2 path (FUSED_RNN_ISA=avx2) gives the bits of the AVX512-VNNI path', () => {
+      const script = `
+        const { LSTM, GRU, RNN, tensor } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))});
+        const { createHash } = require('node:crypto');
+        const out = {};
+        const x = tensor(new Float32Array(9 * 6 * 30).map((_, i) => Math.sin(i * 0.37)), [9, 6, 30]);
+        for (const [name, L] of [['lstm', new LSTM({ inputSize: 30, hiddenSize: 64, seed: 1, bidirectional: true })],
+            ['lstmp', new LSTM({ inputSize: 30, hiddenSize: 64, projSize: 24, seed: 1 })],
+            ['gru_ra', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, numLayers: 2 })],
+            ['gru_rb', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, resetAfter: false })],
+            ['rnn', new RNN({ inputSize: 30, hiddenSize: 33, seed: 1 })]]) {
+          L.setPrecision('int8');
+          const r = L.forward(x, { lengths: [9, 3, 1, 9, 5, 7] });
+          out[name] = createHash('sha1').update(Buffer.from(r.output.data.buffer)).update(Buffer.from(r.hN.data.buffer)).digest('hex');
+        }
+        out.kernel = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))}).info().precisions.int8Kernel;
+        console.log(JSON.stringify(out));`;
+      const run = (isa: string) => {
+        const r = spawnSync(process.execPath, ['-r', path.resolve(__dirname, '../helpers/ts-register.cjs'), '-e', script],
+          { env: { ...process.env, FUSED_RNN_ISA: isa }, encoding: 'utf8', timeout: 60_000 });
+        expect(r.status, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as Record<string, string>;
+      };
+      const { kernel: k512, ...native } = run('avx512');
+      const { kernel: k2, ...avx2 } = run('avx2');
+      expect(k512).not.toBe(k2);
+      expect(avx2).toEqual(native);
+    });
+});
