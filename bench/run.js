@@ -4,7 +4,7 @@
 // training memory per workload, and onnxruntime-node as a peer when it is installed.
 //
 //   node bench/run.js [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]
-//                     [infer|train|bf16] [t1|t2] [--budget=SECONDS] [--csv]
+//                     [infer|train|bf16|int8] [t1|t2] [--budget=SECONDS] [--csv]
 //                     [--no-native] [--no-ort] [--no-step] [--no-memory]
 //
 // Per (workload, cell, mode, threads): one warm-up call (outputs checked finite; more up to
@@ -12,7 +12,8 @@
 // spent, at least 3; a call slower than twice the budget is timed once. Median time per call; GFLOP/s with FLOPs as shapes.json counts them
 // (2*T*B*(I+H)*G*H per forward, 3x per training step). Same scheme as bench_rnn.
 // infer = layer.forward(x, { out }); train = layer.forward(x, { training: true, out }) + layer.backward({ gradOutput }, { out })
-// bf16 = infer after layer.setPrecision('bf16') (no onnxruntime row: it has no bf16 RNN on the CPU)
+// bf16 / int8 = infer after layer.setPrecision('bf16' / 'int8') (no onnxruntime row: it has no bf16 RNN on the
+// CPU, and its int8 RNNs need a quantized graph)
 // (result arrays kept between calls as bench_rnn keeps its buffers; weight gradients accumulate, as in
 // bench_rnn). Threads: setNumThreads(n).
 'use strict';
@@ -35,12 +36,12 @@ const CELLS = [
   { name: 'gru_ra', kind: 'gru', G: 3, resetAfter: true }, // PyTorch, ONNX linear_before_reset=1
   { name: 'gru_rb', kind: 'gru', G: 3, resetAfter: false }, // ONNX default
 ];
-const MODES = ['infer', 'train', 'bf16'];
+const MODES = ['infer', 'train', 'bf16', 'int8'];
 const THREADS = [1, 2];
 
 // ---- Options ----------------------------------------------------------------------------------
 const USAGE = `usage: node bench/run.js [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]
-                         [infer|train] [t1|t2] [--budget=SECONDS] [--csv]
+                         [infer|train|bf16|int8] [t1|t2] [--budget=SECONDS] [--csv]
                          [--no-native] [--no-ort] [--no-step] [--no-memory]`;
 
 function selected(filter, name) {
@@ -433,7 +434,7 @@ async function main() {
         const train = mode === 'train';
         if (!selected(opt.modes, mode) || (train && !w.train)) continue;
         const gflop = flopsOf(w, c, train) / 1e9;
-        layer.setPrecision(mode === 'bf16' ? 'bf16' : 'fp32');
+        layer.setPrecision(mode === 'bf16' || mode === 'int8' ? mode : 'fp32');
         for (const thr of opt.threads) {
           setNumThreads(thr);
           const row = { w, c, mode, thr, gflop };

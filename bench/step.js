@@ -82,8 +82,8 @@ async function main() {
   console.log(`${cell.toUpperCase()} I=${I} H=${H}, one step: layer.step(x [B, I], state) vs ORT session.run (X [1, B, I], initial states)`);
   console.log('ours = layer.step(x, state, { out }) (arrays kept across calls); new arrays = layer.step(x, state)');
   console.log('CPU ORT/ours = the same ratio in process CPU time per call (less sensitive to other load)');
-  console.log("bf16 = the same step with { precision: 'bf16' } (bf16 products, float32 gate math and states) against ORT's fp32");
-  console.log('   B |   ours µs  GFLOP/s  %peak |    ORT µs  GFLOP/s | ORT/ours | new arrays ORT/that | CPU ORT/ours |  bf16 µs ORT/bf16 | max |diff|');
+  console.log("bf16, int8 = the same step with { precision: 'bf16' } / 'int8' (reduced-precision products, float32 gate math and states) against ORT's fp32");
+  console.log('   B |   ours µs  GFLOP/s  %peak |    ORT µs  GFLOP/s | ORT/ours | new arrays ORT/that | CPU ORT/ours |  bf16 µs ORT/bf16 |  int8 µs ORT/int8 | max |diff|');
   for (const B of o.batches) {
     const Layer = cell === 'lstm' ? LSTM : GRU;
     const layer = new Layer({ inputSize: I, hiddenSize: H, seed: 1 });
@@ -97,6 +97,7 @@ async function main() {
     const ours = () => layer.step(xt, state, { out });
     const fresh = () => layer.step(xt, state);
     const bf16 = () => layer.step(xt, state, { out, precision: 'bf16' });
+    const int8 = () => layer.step(xt, state, { out, precision: 'int8' });
     const ref = fresh();
     let session = null, feeds = null, diff = NaN;
     if (ort) {
@@ -110,23 +111,24 @@ async function main() {
     }
     // Calls per round: ~20 ms of work; rounds alternate until the budget is spent.
     const calls = Math.max(5, Math.round(0.02 / (await perCall(ours, 20)).wall));
-    const oursT = [], freshT = [], ortT = [], bf16T = [];
+    const oursT = [], freshT = [], ortT = [], bf16T = [], int8T = [];
     const start = now();
     while (now() - start < o.budget || oursT.length < 5) {
       oursT.push(await perCall(ours, calls));
       freshT.push(await perCall(fresh, calls));
       bf16T.push(await perCall(bf16, calls));
+      int8T.push(await perCall(int8, calls));
       if (session) ortT.push(await perCall(() => session.run(feeds), calls));
     }
     const flops = 2 * B * (I + H) * G * H;
     const med = (ts, k) => median(ts.map((t) => t[k]));
-    const tOurs = med(oursT, 'wall'), tFresh = med(freshT, 'wall'), tOrt = session ? med(ortT, 'wall') : NaN, tBf16 = med(bf16T, 'wall');
+    const tOurs = med(oursT, 'wall'), tFresh = med(freshT, 'wall'), tOrt = session ? med(ortT, 'wall') : NaN, tBf16 = med(bf16T, 'wall'), tInt8 = med(int8T, 'wall');
     const cpuRatio = session ? med(ortT, 'cpu') / med(oursT, 'cpu') : NaN;
     const gf = (t) => flops / t / 1e9;
     const pct = peak ? ((100 * gf(tOurs)) / peak).toFixed(0) : '-';
     console.log(`${String(B).padStart(4)} | ${(tOurs * 1e6).toFixed(1).padStart(9)} ${gf(tOurs).toFixed(1).padStart(8)} ${pct.padStart(6)} | ` +
       `${session ? (tOrt * 1e6).toFixed(1).padStart(9) : '-'.padStart(9)} ${session ? gf(tOrt).toFixed(1).padStart(8) : '-'.padStart(8)} | ` +
-      `${session ? (tOrt / tOurs).toFixed(2).padStart(8) : '-'.padStart(8)} | ${(tFresh * 1e6).toFixed(1).padStart(10)} ${session ? (tOrt / tFresh).toFixed(2).padStart(8) : '-'.padStart(8)} | ${cpuRatio.toFixed(2).padStart(12)} | ${(tBf16 * 1e6).toFixed(1).padStart(8)} ${session ? (tOrt / tBf16).toFixed(2).padStart(8) : '-'.padStart(8)} | ${diff.toExponential(1)}`);
+      `${session ? (tOrt / tOurs).toFixed(2).padStart(8) : '-'.padStart(8)} | ${(tFresh * 1e6).toFixed(1).padStart(10)} ${session ? (tOrt / tFresh).toFixed(2).padStart(8) : '-'.padStart(8)} | ${cpuRatio.toFixed(2).padStart(12)} | ${(tBf16 * 1e6).toFixed(1).padStart(8)} ${session ? (tOrt / tBf16).toFixed(2).padStart(8) : '-'.padStart(8)} | ${(tInt8 * 1e6).toFixed(1).padStart(8)} ${session ? (tOrt / tInt8).toFixed(2).padStart(8) : '-'.padStart(8)} | ${diff.toExponential(1)}`);
   }
 }
 
