@@ -43,7 +43,7 @@ export interface PrecisionsInfo {
 /** forward(): outputs are written into `output`, `hN`, `cN`; `saved` (training) receives the record.
  * `precision` (default 'fp32') of the products; 'int8' is inference only (the library refuses a training call).
  * `packVersion` (inference): the version `params` holds (WeightStore.versionOf); the addon then packs
- * them once for that (version, precision) and keeps the pack across calls (streaming steps). */
+ * them once for that (version, precision) and keeps the pack across calls (async inference, steps). */
 export type RnnForwardArgs = [params: F32, x: F32, T: number, B: number, batchFirst: boolean, lengths: Int32Array | null,
   h0: OptF32, c0: OptF32, output: F32, hN: F32, cN: OptF32, saved: OptF32, precision?: Precision,
   packVersion?: number | null];

@@ -97,6 +97,21 @@ describe('weights packed once per version for steps', () => {
     expect(handle.packsMade()).toBe(made);
   });
 
+  test.each(['fp32', 'bf16', 'int8'] as const)('async inference of whole sequences in %s: packed once per version, the bits of a sync forward', async (precision) => {
+    const l = new GRU({ inputSize: 8, hiddenSize: 32, numLayers: 2, seed: 8 }).setPrecision(precision);
+    const handle = (l as unknown as { handle: NativeRnn }).handle;
+    const x = randomTensor([7, B, 8], 18);
+    const sync = l.forward(x).output.data;  // packs per call
+    expect(sameBits((await l.forwardAsync(x)).output.data, sync)).toBe(true);
+    const made = handle.packsMade();
+    for (let i = 0; i < 3; i++) expect(sameBits((await l.forwardAsync(x)).output.data, sync)).toBe(true);
+    expect(handle.packsMade()).toBe(made);
+    l.weights[0] += 0.5;  // a new version: packed again
+    const changed = l.forward(x).output.data;
+    expect(sameBits((await l.forwardAsync(x)).output.data, changed)).toBe(true);
+    expect(handle.packsMade()).toBe(made + 1);
+  });
+
   test('steps on worker threads while updates run: each equals one complete version, bit for bit', async () => {
     const l = new LSTM({ inputSize: 8, hiddenSize: 64, numLayers: 2, seed: 6 });
     const x = randomTensor([1, 32, 8], 16);

@@ -260,7 +260,7 @@ export abstract class Recurrent {
   async forwardAsyncAs(writer: WriterToken | null, x: Tensor, opts: ForwardOptions, weights?: Float32Array, privateArrays = false): Promise<ForwardResult> {
     const call = this.prepareForward(x, opts);
     if (!call.training && privateArrays) {
-      await this.handle.forwardAsync(...call.args(weights ?? this.store.forAsyncRead()));
+      await this.handle.forwardAsync(...call.args(weights ?? this.store.forAsyncRead(), true));
       return call.result;
     }
     if (!call.training) {
@@ -483,16 +483,21 @@ export abstract class Recurrent {
       record = { x, xShape: [...xt.shape], T, B, lengths, h0: h0 && h0.slice(), c0: c0 && c0.slice(), saved, layerwise: null, precision };
       return record;
     };
-    // The native call's arguments, given the weights to read. Streaming calls (T = 1) read weights
-    // packed once per version.
-    const args = (weights: Float32Array): RnnForwardArgs => record
+    // The native call's arguments, given the weights to read. Inference on a worker thread and
+    // streaming steps read weights packed (for bf16 and int8: converted, quantized) once per
+    // weight version and kept on the handle, as inference engines pre-pack (a step would
+    // otherwise spend a quarter of its time packing, an int8 sequence a twentieth quantizing).
+    // A sync forward of a sequence packs the live weights itself: it sees writes made through
+    // any view at once, without weightsChanged() (finite-difference checks rely on it).
+    const args = (weights: Float32Array, async = false): RnnForwardArgs => record
       ? [weights, record.x, T, B, this.batchFirst, lengths, record.h0, record.c0, output, hN, cN, record.saved, precision]
-      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, precision, T === 1 ? this.store.versionOf(weights) : null];
+      : [weights, xt.data, T, B, this.batchFirst, lengths, h0, c0, output, hN, cN, null, precision,
+        T === 1 || async ? this.store.versionOf(weights) : null];
     // The same for a call that outlives this turn: the caller's arrays (inputs, and `out` arrays
     // JS could take away meanwhile) replaced by private ones; finish() copies the results out and
     // returns the private arrays for reuse.
     const asyncArgs = (weights: Float32Array) => {
-      const a = args(weights);
+      const a = args(weights, true);
       const own = (i: number, copyIn: boolean) => {
         const v = a[i] as Float32Array | null;
         if (v === null || isPinned(v) || (i >= 8 && !(v === out.output || v === out.hN || v === out.cN))) return null;
