@@ -74,9 +74,12 @@ describe.skipIf(!built && !ci)('examples (quick mode)', () => {
     const out = example('start.js');
     expect(out).toMatch(/training a char language model \(78 tokens\)/);
     expect(out).toMatch(/stopped by --max-time after [1-9]\d* updates/);
-    const sample = out.split('A sample (temperature 0.7):')[1].trim();
+    // After the heading's blank line: the prime, 80 sampled characters (which may end in
+    // whitespace, so no trim), and the newline `sample` ends with.
+    const sample = out.split('A sample (temperature 0.7):\n\n')[1];
     expect(sample.startsWith('Call me')).toBe(true);
-    expect(sample.length).toBe('Call me'.length + 80);
+    expect(sample.endsWith('\n')).toBe(true);
+    expect([...sample.slice(0, -1)].length).toBe('Call me'.length + 80);
     expect(existsSync(join(root, 'examples', 'output', 'moby-dick', 'loss.svg'))).toBe(true);
   });
 });
