@@ -7,17 +7,21 @@ import type { Tensor } from '../tensor';
 import { StateLayout, StreamState } from './state';
 
 export interface ServeOptions {
-  /** Requests per batched call. Default 64. */
+  /** Requests per batched call.
+   * @defaultValue 64 */
   maxBatchSize?: number;
   /** How long the first request of a batch waits for others (ms; 0 = until the current
    * macrotask's requests are in). A full batch goes at once; a batch whose delay expired while
-   * another batch ran goes as soon as that one ends. Default 2. */
+   * another batch ran goes as soon as that one ends.
+   * @defaultValue 2 */
   maxDelayMs?: number;
   /** Requests waiting for a batch (not yet running); beyond it requests are refused with
-   * ServerOverloadedError. Default 1024. */
+   * ServerOverloadedError.
+   * @defaultValue 1024 */
   maxQueue?: number;
   /** Batches running at once, each on its own worker thread (inference never waits for other
-   * inference). Default 1: one model call at a time, split over setNumThreads(n) threads. */
+   * inference). 1: one model call at a time, split over setNumThreads(n) threads.
+   * @defaultValue 1 */
   maxConcurrentBatches?: number;
 }
 

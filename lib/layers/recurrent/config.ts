@@ -16,36 +16,49 @@ export interface RecurrentOptions extends SequenceOptions {
   inputSize: number;
   /** Hidden units per direction (PyTorch hidden_size, ONNX hidden_size). Required. */
   hiddenSize: number;
-  /** Stacked layers; layer k > 0 reads layer k-1's output. Default 1. */
+  /** Stacked layers; layer k > 0 reads layer k-1's output.
+   * @defaultValue 1 */
   numLayers?: number;
-  /** Run a second, reversed direction and concatenate (PyTorch bidirectional). Default false. */
+  /** Run a second, reversed direction and concatenate (PyTorch bidirectional).
+   * @defaultValue false */
   bidirectional?: boolean;
-  /** ONNX direction; 'reverse' runs one direction backwards in time. Default 'forward'. */
+  /** ONNX direction; 'reverse' runs one direction backwards in time.
+   * @defaultValue 'forward' */
   direction?: Direction;
-  /** Input and recurrent biases (PyTorch bias). Default true. */
+  /** Input and recurrent biases (PyTorch bias).
+   * @defaultValue true */
   bias?: boolean;
-  /** Input and output are [B, T, F] instead of [T, B, F]; states stay [L*D, B, H]. Default false. */
+  /** Input and output are [B, T, F] instead of [T, B, F]; states stay [L*D, B, H].
+   * @defaultValue false */
   batchFirst?: boolean;
   /** Dropout on the output of every layer but the last, in training (PyTorch dropout), in [0, 1).
-   * Masks come from `seed` and a call counter, or from forward's `dropoutSeed`. Default 0. */
+   * Masks come from `seed` and a call counter, or from forward's `dropoutSeed`.
+   * @defaultValue 0 */
   dropout?: number;
-  /** Seed of the uniform(-1/sqrt(H), 1/sqrt(H)) initialisation. Default: random. */
+  /** Seed of the uniform(-1/sqrt(H), 1/sqrt(H)) initialisation.
+   * @defaultValue random */
   seed?: number;
-  /** ONNX clip: clamp every gate pre-activation to [-gateClip, gateClip]. Default 0 (off). */
+  /** ONNX clip: clamp every gate pre-activation to [-gateClip, gateClip].
+   * @defaultValue 0 (off) */
   gateClip?: number;
 }
 
 
 export interface LSTMOptions extends RecurrentOptions {
-  /** Projection size (PyTorch proj_size, LSTMP): h = W_hr·(o ⊙ tanh(c)). 0 < projSize < hiddenSize. Default 0. */
+  /** Projection size (PyTorch proj_size, LSTMP): h = W_hr·(o ⊙ tanh(c)). 0 < projSize < hiddenSize.
+   * @defaultValue 0 */
   projSize?: number;
-  /** ONNX peepholes: i and f see c[t-1], o sees c[t]. Default false. */
+  /** ONNX peepholes: i and f see c[t-1], o sees c[t].
+   * @defaultValue false */
   peephole?: boolean;
-  /** ONNX input_forget: couples the gates, f = 1 - i. Default false. */
+  /** ONNX input_forget: couples the gates, f = 1 - i.
+   * @defaultValue false */
   inputForget?: boolean;
-  /** TF cell_clip: clamp c to [-cellClip, cellClip] after each update. Default 0 (off). */
+  /** TF cell_clip: clamp c to [-cellClip, cellClip] after each update.
+   * @defaultValue 0 (off) */
   cellClip?: number;
-  /** TF forget_bias: added to the forget gate pre-activation at run time. Default 0. */
+  /** TF forget_bias: added to the forget gate pre-activation at run time.
+   * @defaultValue 0 */
   forgetBias?: number;
   /** gate: i, f, o (default sigmoid); cell: g (default tanh); hidden: applied to c (default tanh). */
   activations?: { gate?: DirectionalActivation; cell?: DirectionalActivation; hidden?: DirectionalActivation };
@@ -53,14 +66,16 @@ export interface LSTMOptions extends RecurrentOptions {
 
 export interface GRUOptions extends RecurrentOptions {
   /** true: n = act(Wx + r ⊙ (Uh + b)) (PyTorch, cuDNN, Keras reset_after, ONNX linear_before_reset=1);
-   * false: n = act(Wx + U(r ⊙ h) + b) (ONNX default, Keras reset_after=False). Default true. */
+   * false: n = act(Wx + U(r ⊙ h) + b) (ONNX default, Keras reset_after=False).
+   * @defaultValue true */
   resetAfter?: boolean;
   /** gate: z and r (default sigmoid); cell: the candidate n (default tanh). */
   activations?: { gate?: DirectionalActivation; cell?: DirectionalActivation };
 }
 
 export interface RNNOptions extends RecurrentOptions {
-  /** PyTorch nonlinearity. Default 'tanh'. */
+  /** PyTorch nonlinearity.
+   * @defaultValue 'tanh' */
   nonlinearity?: Nonlinearity;
   /** gate: the nonlinearity (overrides `nonlinearity`). */
   activations?: { gate?: DirectionalActivation };
