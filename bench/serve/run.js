@@ -8,7 +8,8 @@
 //
 // Per endpoint (/predict: 2×LSTM(256) -> Dense(1), T = 100, I = 32; /step: LSTM(64 -> 128) ->
 // Dense(8), a state per client id) and configuration (one call per request; model.serve(); the
-// same on 2 kernel threads; onnxruntime-node per request; ORT behind the same ModelServer):
+// same on 2 kernel threads; the same in int8 (--modes name batched-int8; batched-bf16 works too);
+// onnxruntime-node per request; ORT behind the same ModelServer):
 // requests/s, latency p50 / p99 / p99.9, the server's event-loop delay during the load, the mean
 // batch size, failed requests (non-2xx, errors, timeouts), the 1-minute load average of the
 // machine after each configuration (other work on it shows there), and ratios against the
@@ -47,6 +48,7 @@ const CONFIGS = [
   { name: 'one call per request', mode: 'direct', threads: 1 },
   { name: 'model.serve()', mode: 'batched', threads: 1 },
   { name: 'model.serve(), 2 threads', mode: 'batched', threads: 2 },
+  { name: "model.serve({ precision: 'int8' })", mode: 'batched-int8', threads: 1 },
   { name: 'ORT, one run per request', mode: 'ort-direct', threads: 1, ort: true },
   { name: 'ORT behind ModelServer', mode: 'ort-batched', threads: 1, ort: true },
 ];

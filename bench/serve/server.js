@@ -7,8 +7,9 @@
 //   GET  /stats             {"loop": {p50, p99, p999, max} ms, "server": model server counters,
 //                           "pending": requests not answered yet}
 // Modes: direct = one model call per request (predict: `await model.predict([x])`, one at a time
-// as the model allows; step: `model.step([x], state)`), batched = model.serve(), ort-direct =
-// one onnxruntime-node session.run() per request, ort-batched = the same ModelServer around an
+// as the model allows; step: `model.step([x], state)`), batched = model.serve() (batched-bf16,
+// batched-int8: with that precision), ort-direct = one onnxruntime-node session.run() per
+// request, ort-batched = the same ModelServer around an
 // ORT session (ort_backend.js). With --inproc=clients,seconds,warmup it calls the same handler
 // from that many closed loops in this process instead (no HTTP) and prints the rate.
 'use strict';
@@ -68,7 +69,8 @@ async function makeHandler() {
     };
   }
   let server;
-  if (mode === 'batched') server = model.serve({ maxBatchSize, maxDelayMs });
+  // batched-bf16 / batched-int8: the same server with model.serve({ precision }).
+  if (mode.startsWith('batched')) server = model.serve({ maxBatchSize, maxDelayMs, ...(mode === 'batched' ? {} : { precision: mode.slice(8) }) });
   else {
     const { ort, session } = await ortSession();
     if (mode === 'ort-direct') {
