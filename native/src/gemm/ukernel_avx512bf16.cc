@@ -67,16 +67,18 @@ void frnn_bf16_gemm_ukernel_8x32__avx512bf16(size_t m, size_t n, size_t k2, cons
 
 // 16 floats -> 16 bf16 (f32_to_bf16's arithmetic). The maskz forms with a full mask: GCC 12
 // warns about the "undefined" vectors inside the plain _mm512_srli_epi32/_mm512_cvtepi32_epi16.
-static inline __m256i to_bf16x16(__m512i u) {
+// Each 32-bit lane: its float's bf16 in the low 16 bits, 0 above.
+static inline __m512i to_bf16_lanes(__m512i u) {
   constexpr __mmask16 all = 0xffff;
   const __m512i abs = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
   const __mmask16 nan = _mm512_cmpgt_epi32_mask(abs, _mm512_set1_epi32(0x7f800000));
   const __m512i top = _mm512_maskz_srli_epi32(all, u, 16);
   const __m512i lsb = _mm512_and_si512(top, _mm512_set1_epi32(1));
   __m512i r = _mm512_maskz_srli_epi32(all, _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), 16);
-  r = _mm512_mask_or_epi32(r, nan, top, _mm512_set1_epi32(0x40));
-  return _mm512_maskz_cvtepi32_epi16(all, r);
+  return _mm512_mask_or_epi32(r, nan, top, _mm512_set1_epi32(0x40));
 }
+
+static inline __m256i to_bf16x16(__m512i u) { return _mm512_maskz_cvtepi32_epi16(0xffff, to_bf16_lanes(u)); }
 
 void frnn_bf16_convert__avx512bf16(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo) {
   for (size_t i = 0; i < m; ++i) {
@@ -91,6 +93,18 @@ void frnn_bf16_convert__avx512bf16(size_t m, size_t k, const float* a, size_t ld
       p = k;
     }
     for (; p < ldo; ++p) dst[p] = 0;
+  }
+}
+
+// out[2c] = bf16(r0[c]), out[2c+1] = bf16(r1[c]) (0 without r1), c < n: two rows of B
+// into one pair-row of a panel, 16 pairs per store.
+void frnn_bf16_pack_pairs__avx512bf16(size_t n, const float* r0, const float* r1, bf16* out) {
+  constexpr __mmask16 all = 0xffff;
+  for (size_t c = 0; c < n; c += 16) {
+    const __mmask16 m = n - c >= 16 ? all : static_cast<__mmask16>((1u << (n - c)) - 1);
+    const __m512i lo = to_bf16_lanes(_mm512_maskz_loadu_epi32(m, r0 + c));
+    const __m512i hi = r1 ? to_bf16_lanes(_mm512_maskz_loadu_epi32(m, r1 + c)) : _mm512_setzero_si512();
+    _mm512_mask_storeu_epi32(out + 2 * c, m, _mm512_or_si512(lo, _mm512_maskz_slli_epi32(all, hi, 16)));
   }
 }
 
