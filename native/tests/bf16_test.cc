@@ -178,7 +178,7 @@ FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
     }
 }
 
-// Every row's pair packer against pack_pairs_bf16 (specials, denormals, random bits), with
+// Every row's pair packer and column converter against pack_pairs_bf16 and convert_cols_bf16 (specials, denormals, random bits), with
 // and without a second row, at lengths around the vector widths; nothing written past n.
 FRNN_TEST(bf16_pair_packers_match_reference_bitwise) {
   Rng rng(6);
@@ -200,6 +200,17 @@ FRNN_TEST(bf16_pair_packers_match_reference_bitwise) {
         frnn::pack_pairs_bf16(n, r0.data(), two ? r1.data() : nullptr, want.data());
         CHECK_MSG(got == want, "n=%zu two=%d: differs from pack_pairs_bf16", n, (int)two);
       }
+    // Columns to rows: A [k × 21] (the specials among its elements), columns [2, 19), odd and
+    // even k around the vector widths, the rows zero-padded to ldo.
+    for (size_t k : {size_t{1}, size_t{8}, size_t{15}, size_t{16}, size_t{17}, size_t{40}}) {
+      const size_t lda = 21, ldo = (k + 1) / 2 * 2 + 2;
+      std::vector<float> a(k * lda);
+      for (size_t q = 0; q < a.size(); ++q) a[q] = r0[(q * 7) % r0.size()];
+      std::vector<bf16> got(17 * ldo, 0xdead), want(17 * ldo, 0xbeef);
+      e.convert_cols(k, 2, 19, a.data(), lda, got.data(), ldo);
+      frnn::convert_cols_bf16(k, 2, 19, a.data(), lda, want.data(), ldo);
+      CHECK_MSG(got == want, "k=%zu: convert_cols differs from convert_cols_bf16", k);
+    }
     frnn_test::count_case();
   }
 }

@@ -6,6 +6,7 @@
 // Also the float32 -> bf16 row converter (RNE in integer arithmetic, as f32_to_bf16).
 #include <immintrin.h>
 
+#include <climits>
 #include <cstdint>
 #include <cstring>
 
@@ -114,6 +115,28 @@ void frnn_bf16_pack_pairs__avx2(size_t n, const float* r0, const float* r1, bf16
   for (; c < n; ++c) {
     out[2 * c] = f32_to_bf16(r0[c]);
     out[2 * c + 1] = r1 ? f32_to_bf16(r1[c]) : 0;
+  }
+}
+
+// convert_cols_bf16: 8 rows of A at a time, each column of them one gather.
+void frnn_bf16_convert_cols__avx2(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out,
+                                  size_t ldo) {
+  if (lda > static_cast<size_t>(INT32_MAX) / 8) {  // gather offsets are 32-bit
+    convert_cols_bf16(k, i0, i1, a, lda, out, ldo);
+    return;
+  }
+  const __m256i idx =
+      _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(lda)));
+  size_t p = 0;
+  for (; p + 8 <= k; p += 8) {
+    const float* base = a + p * lda;
+    for (size_t i = i0; i < i1; ++i)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (i - i0) * ldo + p),
+                       to_bf16x8(_mm256_castps_si256(_mm256_i32gather_ps(base + i, idx, 4))));
+  }
+  for (size_t i = i0; i < i1; ++i) {
+    for (size_t q = p; q < k; ++q) out[(i - i0) * ldo + q] = f32_to_bf16(a[q * lda + i]);
+    for (size_t q = k; q < ldo; ++q) out[(i - i0) * ldo + q] = 0;
   }
 }
 

@@ -17,12 +17,14 @@ using Bf16UkernelFn = void (*)(size_t m, size_t n, size_t k2, const bf16* a, siz
                                size_t ldc, bool accumulate);
 using Bf16ConvertFn = void (*)(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);
 using Bf16PackPairsFn = void (*)(size_t n, const float* r0, const float* r1, bf16* out);
+using Bf16ConvertColsFn = void (*)(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out, size_t ldo);
 
-#define FRNN_BF16_UKERNEL(isa, needs_bf16, gemm, convert, pack_pairs, mr, nr)                                    \
+#define FRNN_BF16_UKERNEL(isa, needs_bf16, gemm, convert, pack_pairs, convert_cols, mr, nr)                      \
   void gemm(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c, size_t ldc,     \
             bool accumulate);                                                                                    \
   void convert(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);                          \
-  void pack_pairs(size_t n, const float* r0, const float* r1, bf16* out);
+  void pack_pairs(size_t n, const float* r0, const float* r1, bf16* out);                                       \
+  void convert_cols(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out, size_t ldo);
 #include "gemm/bf16_ukernels.inc"
 #undef FRNN_BF16_UKERNEL
 
@@ -33,11 +35,13 @@ struct Bf16UkernelEntry {
   Bf16UkernelFn fn;
   Bf16ConvertFn convert;
   Bf16PackPairsFn pack_pairs;
+  Bf16ConvertColsFn convert_cols;
   size_t mr, nr;
 };
 
 inline constexpr Bf16UkernelEntry kBf16Ukernels[] = {
-#define FRNN_BF16_UKERNEL(kisa, kneeds, fn, cvt, pairs, kmr, knr) {Isa::kisa, kneeds, #fn, fn, cvt, pairs, kmr, knr},
+#define FRNN_BF16_UKERNEL(kisa, kneeds, fn, cvt, pairs, cols, kmr, knr) \
+  {Isa::kisa, kneeds, #fn, fn, cvt, pairs, cols, kmr, knr},
 #include "gemm/bf16_ukernels.inc"
 #undef FRNN_BF16_UKERNEL
 };

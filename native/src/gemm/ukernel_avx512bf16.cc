@@ -6,6 +6,7 @@
 // would become 0 there and the smallest normal bf16 in f32_to_bf16).
 #include <immintrin.h>
 
+#include <climits>
 #include <cstdint>
 #include <cstring>
 
@@ -106,6 +107,28 @@ void frnn_bf16_pack_pairs__avx512bf16(size_t n, const float* r0, const float* r1
     const __m512i hi = r1 ? to_bf16_lanes(_mm512_maskz_loadu_epi32(m, r1 + c)) : _mm512_setzero_si512();
     _mm512_mask_storeu_epi32(out + 2 * c, m, _mm512_or_si512(lo, _mm512_maskz_slli_epi32(all, hi, 16)));
   }
+}
+
+// convert_cols_bf16: 16 rows of A at a time, each column of them one gather (the 16 rows'
+// lines stay in L1 across the columns), converted and stored as 16 bf16 of a row of out.
+void frnn_bf16_convert_cols__avx512bf16(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out,
+                                        size_t ldo) {
+  if (lda > static_cast<size_t>(INT32_MAX) / 16) {  // gather offsets are 32-bit
+    convert_cols_bf16(k, i0, i1, a, lda, out, ldo);
+    return;
+  }
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32(static_cast<int>(lda)));
+  for (size_t p = 0; p < k; p += 16) {
+    const __mmask16 m = k - p >= 16 ? 0xffff : static_cast<__mmask16>((1u << (k - p)) - 1);
+    const float* base = a + p * lda;
+    for (size_t i = i0; i < i1; ++i) {
+      const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + i, 4);
+      _mm256_mask_storeu_epi16(out + (i - i0) * ldo + p, m, to_bf16x16(_mm512_castps_si512(v)));
+    }
+  }
+  for (size_t i = i0; i < i1; ++i)
+    for (size_t p = k; p < ldo; ++p) out[(i - i0) * ldo + p] = 0;
 }
 
 }  // namespace frnn

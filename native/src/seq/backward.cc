@@ -208,7 +208,7 @@ void transpose_inputs_bf16(const Par& par, const BackwardCall& call, const Backw
   const Part parts[3] = {{bd.xs, I, 0, I}, {bd.hist_h, Hout, I, I + Hout}, {bd.aux_all, call.H, I + Hout, rows}};
   for (const Part& pt : parts) {
     const size_t a = std::max(r0, pt.begin), e = std::min(r1, pt.end);
-    if (a < e) convert_cols_bf16(TB, a - pt.begin, e - pt.begin, pt.src, pt.ld, dw.at16.data() + a * bd.ld16, bd.ld16);
+    if (a < e) bf16_gemm_config().convert_cols(TB, a - pt.begin, e - pt.begin, pt.src, pt.ld, dw.at16.data() + a * bd.ld16, bd.ld16);
   }
 }
 
