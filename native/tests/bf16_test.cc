@@ -167,6 +167,12 @@ FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
       frnn::gemm_bf16_packed(half, k, a.data(), k, pt, rows.data(), n, false);
       frnn::gemm_bf16_packed(m - half, k, a.data() + half * k, k, pt, rows.data() + half * n, n, false);
       CHECK_MSG(frnn_test::same_bits(whole, split) && frnn_test::same_bits(whole, rows), "a split changed bits");
+      // A converted beforehand (backward's dZ rows): the same bits.
+      std::vector<bf16> a16(m * 2 * pt.k2);
+      frnn::convert_rows_bf16(m, k, a.data(), k, a16.data(), 2 * pt.k2);
+      std::vector<float> pre(m * n);
+      frnn::gemm_bf16_packed16(m, a16.data(), 2 * pt.k2, pt, pre.data(), n, false);
+      CHECK_MSG(frnn_test::same_bits(whole, pre), "gemm_bf16_packed16 differs from gemm_bf16_packed");
       // And one element against the reference.
       std::vector<bf16> ar(2 * pt.k2, 0), wr(2 * pt.k2, 0);
       for (size_t p = 0; p < k; ++p) {

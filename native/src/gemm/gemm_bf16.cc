@@ -113,6 +113,25 @@ void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const Pack
   }
 }
 
+void gemm_bf16_packed16(size_t m, const bf16* a16, size_t lda16, const PackedBf16& b, float* c, size_t ldc,
+                        bool accumulate, size_t n0, size_t n1) {
+  const Bf16UkernelEntry& cfg = bf16_gemm_config();
+  n1 = std::min(n1, b.n);
+  if (m == 0 || n0 >= n1) return;
+  const Bf16FpMode mode;
+  // Blocks of rows as gemm_bf16_packed converts them (they stay in L2 across the panels).
+  const size_t row_block = std::max(cfg.mr, kRowBlockBytes / (lda16 * sizeof(bf16)) / cfg.mr * cfg.mr);
+  for (size_t i0 = 0; i0 < m; i0 += row_block) {
+    const size_t mc = std::min(row_block, m - i0);
+    for (size_t j = n0; j < n1; j += b.nr) {
+      const size_t nc = std::min(b.nr, n1 - j);
+      for (size_t i = 0; i < mc; i += cfg.mr)
+        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16 + (i0 + i) * lda16, lda16, b.panel(j / b.nr), c + (i0 + i) * ldc + j,
+               ldc, accumulate);
+    }
+  }
+}
+
 void gemm_bf16_tn_add(size_t m, const bf16* a, size_t lda, const PackedBf16& b, size_t n0, size_t n1, float* ct,
                       size_t ldct) {
   const Bf16UkernelEntry& cfg = bf16_gemm_config();

@@ -57,6 +57,11 @@ const Bf16UkernelEntry& bf16_gemm_config();
 void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
                       bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
 
+// gemm_bf16_packed for an A already in bf16 rows (stride lda16, 2·b.k2 long, zero-padded):
+// the same bits as gemm_bf16_packed on the float32 A those rows were converted from.
+void gemm_bf16_packed16(size_t m, const bf16* a16, size_t lda16, const PackedBf16& b, float* c, size_t ldc,
+                        bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
+
 // The weight gradients of backward (dW += dZᵀ·X, dR += dZᵀ·H) computed transposed, so that
 // dZ is the packed operand (two rows of dZ make one pair-row: no transpose of dZ, packed a
 // step at a time, PackedBf16::pack_rows) and Xᵀ, Hᵀ the bf16 rows (transposed once per call,

@@ -15,8 +15,10 @@ struct BackwardDirScratch {
   AlignedFloats dz_strips, dzr_strips;  // dZᵀ (and GRU reset_after's recurrent dZᵀ) in ppmm strips
   // bf16: dZ (and dZr) packed a step at a time as the B of the transposed weight-gradient
   // products; their A: [Xᵀ; Hᵀ; (GRU reset_before) Qᵀ] as bf16 rows; dZr's column sums.
+  // dZ's rows in bf16 too (the A of dX = dZ·W, converted as the step writes them; dZ itself
+  // then needs only one step's rows).
   PackedBf16 dz16, dzr16;
-  std::vector<bf16> at16;
+  std::vector<bf16> at16, dz_rows16;
   std::vector<float> bias_r_sums;
   PackedDir packed;
   PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
@@ -92,7 +94,7 @@ BackwardDir plan_backward_dir(const BackwardCall& call, BackwardScratch& ws, siz
   bd.hist_h = call.saved + sv.h;
   bd.hist_c = call.lstm ? call.saved + sv.c : nullptr;
   bd.aux_all = cell_needs_aux(c) ? call.saved + sv.aux : nullptr;
-  dw.dz.resize(TB * GH);
+  dw.dz.resize(call.bf16w ? B * GH : TB * GH);
   dw.dzr.resize(call.keep_dzr ? TB * GH : call.gru ? B * GH : 0);
   dw.dz_strips.resize(call.strip_floats);
   dw.dzr_strips.resize(call.gru && c.reset_after ? call.strip_floats : 0);
@@ -125,6 +127,9 @@ BackwardDir plan_backward_dir(const BackwardCall& call, BackwardScratch& ws, siz
     dw.dz16.shape(TB, GH, nr);
     if (call.gru && c.reset_after) dw.dzr16.shape(TB, GH, nr);
     dw.at16.resize((I + Hout + (call.gru && !c.reset_after ? H : 0)) * bd.ld16);
+    const size_t ldz = (GH + 1) / 2 * 2;
+    dw.dz_rows16.resize(TB * ldz);
+    for (size_t r = 0; ldz > GH && r < TB; ++r) dw.dz_rows16[r * ldz + GH] = 0;  // odd GH: k's padding
     dw.bias_sums.assign(GH, 0.0f);
     dw.bias_r_sums.assign(call.gru && c.reset_after ? GH : 0, 0.0f);
     if (call.proj) dw.jobs.pack(dw.pk_aux, false, TB, H, bd.aux_all, H);
@@ -178,8 +183,12 @@ void pack_step_bf16(const Par& par, const BackwardCall& call, BackwardDirScratch
   size_t c0, c1;
   par.range(H, kSplitAlign, &c0, &c1);
   const bool rec = call.gru && call.c.reset_after;
+  const Bf16ConvertFn convert = bf16_gemm_config().convert;
+  const size_t ldz = (GH + 1) / 2 * 2;
   for (size_t g0 = 0; g0 < GH && c1 > c0; g0 += H) {
     dw.dz16.pack_rows(s * B, B, dzs, GH, g0 + c0, g0 + c1);
+    for (size_t b = 0; b < B; ++b)  // one row at a time: the converter pads up to ldo
+      convert(1, c1 - c0, dzs + b * GH + g0 + c0, GH, dw.dz_rows16.data() + (s * B + b) * ldz + g0 + c0, c1 - c0);
     if (rec) dw.dzr16.pack_rows(s * B, B, dw.dzr.data(), GH, g0 + c0, g0 + c1);
     for (size_t b = 0; b < B; ++b) {
       const float* row = dzs + b * GH;
@@ -224,7 +233,7 @@ void backward_step(const Par& par, const BackwardCall& call, const BackwardDir& 
   const float* z = bd.z_all + s * B * GH;
   const float* h_prev = bd.hist_h + s * B * Hout;
   const float* aux = bd.aux_all ? bd.aux_all + s * B * H : nullptr;
-  float* dzs = dw.dz.data() + s * B * GH;
+  float* dzs = dw.dz.data() + (call.bf16w ? 0 : s * B * GH);
   switch (call.c.cell) {
     case CellType::kLstm:
       lstm_step_backward(par, dh_nxt, dw.dc.data(), dzs, dw.scratch.data(), dht, z, bd.hist_c + s * B * H,
@@ -305,7 +314,13 @@ void weight_grads(const Par& par, const BackwardCall& call, const BackwardDir& b
     if (r1 > r0) gemm_packed(true, r1 - r0, TB, dw.dh_hist.data() + r0, Hout, dw.pk_aux, g.Wp + r0 * H, H, true);
   }
   par.range(TB, kSplitAlign, &r0, &r1);
-  if (r1 > r0) gemm_packed(false, r1 - r0, GH, dw.dz.data() + r0 * GH, GH, dw.pk_wt, dw.dxs.data() + r0 * I, I, false);
+  if (r1 > r0 && call.bf16w) {
+    const size_t ldz = (GH + 1) / 2 * 2;
+    gemm_bf16_packed16(r1 - r0, dw.dz_rows16.data() + r0 * ldz, ldz, dw.pk_wt.bf16_panels(), dw.dxs.data() + r0 * I, I,
+                       false);
+  } else if (r1 > r0) {
+    gemm_packed(false, r1 - r0, GH, dw.dz.data() + r0 * GH, GH, dw.pk_wt, dw.dxs.data() + r0 * I, I, false);
+  }
 }
 
 // One direction on a group of threads: the steps backwards, dh0 and dc0, then the weight
