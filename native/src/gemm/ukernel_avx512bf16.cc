@@ -109,8 +109,46 @@ void frnn_bf16_pack_pairs__avx512bf16(size_t n, const float* r0, const float* r1
   }
 }
 
-// convert_cols_bf16: 16 rows of A at a time, each column of them one gather (the 16 rows'
-// lines stay in L1 across the columns), converted and stored as 16 bf16 of a row of out.
+// Columns [i, i + 16) of rows [p, p + 16) of A into 16 rows of out (32 bytes each): rows
+// 2q, 2q+1 become one vector of bf16 pairs (lane c: column i + c), then the 8 vectors'
+// dwords are transposed in registers (two unpack stages leave column c's pairs in 128-bit
+// lane c/4 of two vectors).
+template <int L>
+static inline void store_lane(bf16* dst, __m512i lo, __m512i hi) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_maskz_extracti32x4_epi32(0xf, lo, L));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 8), _mm512_maskz_extracti32x4_epi32(0xf, hi, L));
+}
+
+static inline void transpose_16x16(const float* a, size_t lda, bf16* out, size_t ldo) {
+  __m512i v[8];
+  for (int q = 0; q < 8; ++q) {
+    const __m512i lo = to_bf16_lanes(_mm512_loadu_si512(a + 2 * q * lda));
+    const __m512i hi = to_bf16_lanes(_mm512_loadu_si512(a + (2 * q + 1) * lda));
+    v[q] = _mm512_or_si512(lo, _mm512_maskz_slli_epi32(0xffff, hi, 16));
+  }
+  __m512i u[8];
+  for (int h = 0; h < 2; ++h) {  // v[0..3] -> u[0..3], v[4..7] -> u[4..7]
+    const __m512i* w = v + 4 * h;
+    // (maskz forms with full masks: GCC 12 warns about the plain ones' "undefined" vectors)
+    const __m512i t0 = _mm512_maskz_unpacklo_epi32(0xffff, w[0], w[1]);
+    const __m512i t1 = _mm512_maskz_unpackhi_epi32(0xffff, w[0], w[1]);
+    const __m512i t2 = _mm512_maskz_unpacklo_epi32(0xffff, w[2], w[3]);
+    const __m512i t3 = _mm512_maskz_unpackhi_epi32(0xffff, w[2], w[3]);
+    u[4 * h + 0] = _mm512_maskz_unpacklo_epi64(0xff, t0, t2);  // lane L: column 4L's pairs from w[0..3]
+    u[4 * h + 1] = _mm512_maskz_unpackhi_epi64(0xff, t0, t2);  // column 4L + 1
+    u[4 * h + 2] = _mm512_maskz_unpacklo_epi64(0xff, t1, t3);  // column 4L + 2
+    u[4 * h + 3] = _mm512_maskz_unpackhi_epi64(0xff, t1, t3);  // column 4L + 3
+  }
+  for (int j = 0; j < 4; ++j) {
+    store_lane<0>(out + (0 + j) * ldo, u[j], u[4 + j]);
+    store_lane<1>(out + (4 + j) * ldo, u[j], u[4 + j]);
+    store_lane<2>(out + (8 + j) * ldo, u[j], u[4 + j]);
+    store_lane<3>(out + (12 + j) * ldo, u[j], u[4 + j]);
+  }
+}
+
+// convert_cols_bf16: 16×16 blocks transposed in registers; the columns past the last whole
+// block of 16 and the rows past the last whole 16 by gathers (16 rows, one column each).
 void frnn_bf16_convert_cols__avx512bf16(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out,
                                         size_t ldo) {
   if (lda > static_cast<size_t>(INT32_MAX) / 16) {  // gather offsets are 32-bit
@@ -122,7 +160,16 @@ void frnn_bf16_convert_cols__avx512bf16(size_t k, size_t i0, size_t i1, const fl
   for (size_t p = 0; p < k; p += 16) {
     const __mmask16 m = k - p >= 16 ? 0xffff : static_cast<__mmask16>((1u << (k - p)) - 1);
     const float* base = a + p * lda;
-    for (size_t i = i0; i < i1; ++i) {
+    size_t i = i0;
+    if (m == 0xffff) {
+      for (; i + 16 <= i1; i += 16) {
+        // The next block's rows, a line each (strided rows: no hardware prefetch).
+        for (size_t r = 16; r < 32 && p + r < k; ++r)
+          _mm_prefetch(reinterpret_cast<const char*>(base + r * lda + i), _MM_HINT_T0);
+        transpose_16x16(base + i, lda, out + (i - i0) * ldo + p, ldo);
+      }
+    }
+    for (; i < i1; ++i) {
       const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + i, 4);
       _mm256_mask_storeu_epi16(out + (i - i0) * ldo + p, m, to_bf16x16(_mm512_castps_si512(v)));
     }
