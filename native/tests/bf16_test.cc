@@ -167,6 +167,12 @@ FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
       frnn::gemm_bf16_packed(half, k, a.data(), k, pt, rows.data(), n, false);
       frnn::gemm_bf16_packed(m - half, k, a.data() + half * k, k, pt, rows.data() + half * n, n, false);
       CHECK_MSG(frnn_test::same_bits(whole, split) && frnn_test::same_bits(whole, rows), "a split changed bits");
+      // A converted beforehand (backward's dZ rows): the same bits.
+      std::vector<bf16> a16(m * 2 * pt.k2);
+      frnn::convert_rows_bf16(m, k, a.data(), k, a16.data(), 2 * pt.k2);
+      std::vector<float> pre(m * n);
+      frnn::gemm_bf16_packed16(m, a16.data(), 2 * pt.k2, pt, pre.data(), n, false);
+      CHECK_MSG(frnn_test::same_bits(whole, pre), "gemm_bf16_packed16 differs from gemm_bf16_packed");
       // And one element against the reference.
       std::vector<bf16> ar(2 * pt.k2, 0), wr(2 * pt.k2, 0);
       for (size_t p = 0; p < k; ++p) {
@@ -176,6 +182,90 @@ FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
       CHECK_EQ(bits(whole[(m - 1) * n + n - 1]), bits(frnn::dot_pairs_reference(0.0f, ar.data(), wr.data(), pt.k2)));
       frnn_test::count_case();
     }
+}
+
+// Every row's pair packer and column converter against pack_pairs_bf16 and convert_cols_bf16 (specials, denormals, random bits), with
+// and without a second row, at lengths around the vector widths; nothing written past n.
+FRNN_TEST(bf16_pair_packers_match_reference_bitwise) {
+  Rng rng(6);
+  std::vector<float> r0 = {0.0f, -0.0f, 0x1p-149f, 0x1.fffffcp-127f, 1.0f + 0x1p-8f, INFINITY, std::nanf(""), -3.4e38f};
+  for (int i = 0; i < 200; ++i) {
+    const uint32_t u = static_cast<uint32_t>(rng.next());
+    float f;
+    std::memcpy(&f, &u, 4);
+    r0.push_back(f);
+  }
+  std::vector<float> r1(r0.rbegin(), r0.rend());
+  for (const frnn::Bf16UkernelEntry& e : frnn::kBf16Ukernels) {
+    if (!cpu_runs(e)) continue;
+    FRNN_SCOPE("%s", e.name);
+    for (size_t n : {size_t{1}, size_t{7}, size_t{8}, size_t{15}, size_t{16}, size_t{17}, size_t{33}, r0.size()})
+      for (bool two : {true, false}) {
+        std::vector<bf16> got(2 * n + 4, 0xdead), want(2 * n + 4, 0xdead);
+        e.pack_pairs(n, r0.data(), two ? r1.data() : nullptr, got.data());
+        frnn::pack_pairs_bf16(n, r0.data(), two ? r1.data() : nullptr, want.data());
+        CHECK_MSG(got == want, "n=%zu two=%d: differs from pack_pairs_bf16", n, (int)two);
+      }
+    // Columns to rows: A [k × 21] (the specials among its elements), columns [2, 19), odd and
+    // even k around the vector widths, the rows zero-padded to ldo.
+    for (size_t k : {size_t{1}, size_t{8}, size_t{15}, size_t{16}, size_t{17}, size_t{40}}) {
+      const size_t lda = 21, ldo = (k + 1) / 2 * 2 + 2;
+      std::vector<float> a(k * lda);
+      for (size_t q = 0; q < a.size(); ++q) a[q] = r0[(q * 7) % r0.size()];
+      std::vector<bf16> got(17 * ldo, 0xdead), want(17 * ldo, 0xbeef);
+      e.convert_cols(k, 2, 19, a.data(), lda, got.data(), ldo);
+      frnn::convert_cols_bf16(k, 2, 19, a.data(), lda, want.data(), ldo);
+      CHECK_MSG(got == want, "k=%zu: convert_cols differs from convert_cols_bf16", k);
+    }
+    frnn_test::count_case();
+  }
+}
+
+// Backward's weight-gradient operands: dZ packed a few rows and columns at a time
+// (PackedBf16::shape + pack_rows, odd row starts and counts included) gives pack()'s panels;
+// convert_cols_bf16 gives the transposed rows; gemm_bf16_tn_add gives, for any column split,
+// flush(flush(C) + dot_pairs_reference(...)) in every element of Cᵀ, and leaves the rest.
+FRNN_TEST(bf16_weight_gradient_product_matches_reference) {
+  Rng rng(7);
+  const size_t nr = frnn::bf16_gemm_config().nr;
+  for (size_t k : {size_t{1}, size_t{2}, size_t{9}, size_t{64}, size_t{131}})
+    for (size_t m : {size_t{1}, size_t{5}, size_t{19}})
+      for (size_t n : {size_t{3}, size_t{40}, 3 * frnn::kSplitAlign + 5}) {
+        FRNN_SCOPE("k=%zu m=%zu n=%zu (%s)", k, m, n, frnn::bf16_gemm_config().name);
+        std::vector<float> dz = rng.vec(k * n, -1, 1), x = rng.vec(k * m, -1, 1);
+        dz[0] = 1e-39f;  // a denormal: read as zero
+        frnn::PackedBf16 want, got;
+        want.pack(false, k, n, dz.data(), n, nr);
+        got.shape(k, n, nr);
+        // Rows in uneven steps (3, then 4, ...) and each step's columns in two parts.
+        for (size_t p0 = 0, step = 3; p0 < k; p0 += step, step = step == 3 ? 4 : 3) {
+          const size_t rows = std::min(step, k - p0), cut = n / 3;
+          got.pack_rows(p0, rows, dz.data() + p0 * n, n, cut, n);
+          got.pack_rows(p0, rows, dz.data() + p0 * n, n, 0, cut);
+        }
+        CHECK_MSG(got.data == want.data, "pack_rows differs from pack");
+        const size_t ld = (k + 1) / 2 * 2;
+        std::vector<bf16> xt(m * ld, 0xdead);
+        frnn::convert_cols_bf16(k, 0, m, x.data(), m, xt.data(), ld);
+        for (size_t i = 0; i < m; ++i)
+          for (size_t p = 0; p < ld; ++p) CHECK_EQ(xt[i * ld + p], p < k ? frnn::f32_to_bf16(x[p * m + i]) : bf16{0});
+        // C [n × m] (+)= (Xᵀ·dZ)ᵀ, its columns split at an odd place.
+        const std::vector<float> c0 = rng.vec(n * m, -1, 1);
+        std::vector<float> c = c0, expect = c0;
+        const size_t split = n / 2 + 1;
+        frnn::gemm_bf16_tn_add(m, xt.data(), ld, got, split, n, c.data(), m);
+        frnn::gemm_bf16_tn_add(m, xt.data(), ld, got, 0, split, c.data(), m);
+        std::vector<bf16> col(ld);
+        for (size_t j = 0; j < n; ++j) {
+          for (size_t q = 0; q < ld; ++q) col[q] = want.panel(j / nr)[(q / 2) * nr * 2 + (j % nr) * 2 + q % 2];
+          for (size_t i = 0; i < m; ++i) {
+            const float r = frnn::dot_pairs_reference(0.0f, xt.data() + i * ld, col.data(), ld / 2);
+            expect[j * m + i] = frnn::flush_denormal(frnn::flush_denormal(c0[j * m + i]) + r);
+          }
+        }
+        CHECK_MSG(frnn_test::same_bits(c, expect), "gemm_bf16_tn_add differs from the reference");
+        frnn_test::count_case();
+      }
 }
 
 // bf16 against fp32 (every cell and form, both directions, lengths, projection): inference

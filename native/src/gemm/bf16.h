@@ -65,6 +65,13 @@ inline float dot_pairs_reference(float acc, const bf16* a, const bf16* b, size_t
 // Rows of float32 A [m×k] (stride lda) to bf16 rows of even length ldo >= k (zero-padded).
 void convert_rows_bf16(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);
 
+// out[(i - i0)*ldo + p] = bf16(a[p*lda + i]) for p < k, i in [i0, i1); zero for p in [k, ldo):
+// columns of float32 A [k×m] to bf16 rows (Xᵀ for the weight gradients).
+void convert_cols_bf16(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out, size_t ldo);
+
+// out[2c] = bf16(r0[c]), out[2c+1] = bf16(r1[c]) (0 when r1 is null) for c < n.
+void pack_pairs_bf16(size_t n, const float* r0, const float* r1, bf16* out);
+
 // B for the bf16 kernels: op(B) = trans_b ? Bᵀ (B stored [n×k]) : B (stored [k×n]), packed in
 // panels of nr columns as described above. pack() = plan() + fill() of every panel; threads
 // may share the work as for PackedMatrix (plan() on one thread, then disjoint fill() ranges).
@@ -75,6 +82,12 @@ struct PackedBf16 {
   void plan(bool trans_b, size_t k, size_t n, const float* b, size_t ldb, size_t nr);
   void fill(size_t j0, size_t j1);
   const bf16* panel(size_t j) const { return data.data() + j * k2 * nr * 2; }
+  // For B written a few rows at a time (backward's dZ, one step at a time): shape() sizes
+  // the panels and zeroes their padding (k odd: row k; columns past n); pack_rows() writes
+  // rows [p0, p0 + rows) of B, columns [c0, c1), from src [rows × ld]. Threads may write
+  // disjoint column ranges of the same rows at once (a column's pairs are its own).
+  void shape(size_t k, size_t n, size_t nr);
+  void pack_rows(size_t p0, size_t rows, const float* src, size_t ld, size_t c0, size_t c1);
   size_t panels() const { return (n + nr - 1) / nr; }
 
  private:

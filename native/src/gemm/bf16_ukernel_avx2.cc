@@ -6,6 +6,7 @@
 // Also the float32 -> bf16 row converter (RNE in integer arithmetic, as f32_to_bf16).
 #include <immintrin.h>
 
+#include <climits>
 #include <cstdint>
 #include <cstring>
 
@@ -71,14 +72,20 @@ void frnn_bf16_gemm_ukernel_4x16__avx2_fma(size_t m, size_t n, size_t k2, const 
   }
 }
 
-// 8 floats -> 8 bf16 (f32_to_bf16: round to nearest even, NaN kept quiet), in the low 128 bits.
-static inline __m128i to_bf16x8(__m256i u) {
+// Each 32-bit lane: its float's bf16 (f32_to_bf16: round to nearest even, NaN kept quiet)
+// in the low 16 bits, 0 above.
+static inline __m256i to_bf16_lanes(__m256i u) {
   const __m256i abs = _mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff));
   const __m256i nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7f800000));
   const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
   const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
   const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
-  const __m256i r = _mm256_blendv_epi8(rounded, quiet, nan);  // each 32-bit lane holds 0..0xffff
+  return _mm256_blendv_epi8(rounded, quiet, nan);  // each 32-bit lane holds 0..0xffff
+}
+
+// 8 floats -> 8 bf16 in the low 128 bits.
+static inline __m128i to_bf16x8(__m256i u) {
+  const __m256i r = to_bf16_lanes(u);
   const __m256i packed = _mm256_packus_epi32(r, r);           // per 128-bit lane: 4 + 4 (copies)
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(packed, 0x08));  // lanes 0 and 2
 }
@@ -93,6 +100,43 @@ void frnn_bf16_convert__avx2(size_t m, size_t k, const float* a, size_t lda, bf1
                        to_bf16x8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + p))));
     for (; p < k; ++p) dst[p] = f32_to_bf16(src[p]);
     for (; p < ldo; ++p) dst[p] = 0;
+  }
+}
+
+// out[2c] = bf16(r0[c]), out[2c+1] = bf16(r1[c]) (0 without r1), c < n: 8 pairs per store.
+void frnn_bf16_pack_pairs__avx2(size_t n, const float* r0, const float* r1, bf16* out) {
+  size_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256i lo = to_bf16_lanes(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0 + c)));
+    const __m256i hi = r1 ? to_bf16_lanes(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r1 + c)))
+                          : _mm256_setzero_si256();
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 2 * c), _mm256_or_si256(lo, _mm256_slli_epi32(hi, 16)));
+  }
+  for (; c < n; ++c) {
+    out[2 * c] = f32_to_bf16(r0[c]);
+    out[2 * c + 1] = r1 ? f32_to_bf16(r1[c]) : 0;
+  }
+}
+
+// convert_cols_bf16: 8 rows of A at a time, each column of them one gather.
+void frnn_bf16_convert_cols__avx2(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out,
+                                  size_t ldo) {
+  if (lda > static_cast<size_t>(INT32_MAX) / 8) {  // gather offsets are 32-bit
+    convert_cols_bf16(k, i0, i1, a, lda, out, ldo);
+    return;
+  }
+  const __m256i idx =
+      _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(lda)));
+  size_t p = 0;
+  for (; p + 8 <= k; p += 8) {
+    const float* base = a + p * lda;
+    for (size_t i = i0; i < i1; ++i)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (i - i0) * ldo + p),
+                       to_bf16x8(_mm256_castps_si256(_mm256_i32gather_ps(base + i, idx, 4))));
+  }
+  for (size_t i = i0; i < i1; ++i) {
+    for (size_t q = p; q < k; ++q) out[(i - i0) * ldo + q] = f32_to_bf16(a[q * lda + i]);
+    for (size_t q = k; q < ldo; ++q) out[(i - i0) * ldo + q] = 0;
   }
 }
 

@@ -3,6 +3,7 @@
 #include "gemm/gemm_bf16.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -109,6 +110,50 @@ void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const Pack
       for (size_t i = 0; i < mc; i += cfg.mr)
         cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, c + (i0 + i) * ldc + j, ldc,
                accumulate);
+    }
+  }
+}
+
+void gemm_bf16_packed16(size_t m, const bf16* a16, size_t lda16, const PackedBf16& b, float* c, size_t ldc,
+                        bool accumulate, size_t n0, size_t n1) {
+  const Bf16UkernelEntry& cfg = bf16_gemm_config();
+  n1 = std::min(n1, b.n);
+  if (m == 0 || n0 >= n1) return;
+  const Bf16FpMode mode;
+  // Blocks of rows as gemm_bf16_packed converts them (they stay in L2 across the panels).
+  const size_t row_block = std::max(cfg.mr, kRowBlockBytes / (lda16 * sizeof(bf16)) / cfg.mr * cfg.mr);
+  for (size_t i0 = 0; i0 < m; i0 += row_block) {
+    const size_t mc = std::min(row_block, m - i0);
+    for (size_t j = n0; j < n1; j += b.nr) {
+      const size_t nc = std::min(b.nr, n1 - j);
+      for (size_t i = 0; i < mc; i += cfg.mr)
+        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16 + (i0 + i) * lda16, lda16, b.panel(j / b.nr), c + (i0 + i) * ldc + j,
+               ldc, accumulate);
+    }
+  }
+}
+
+void gemm_bf16_tn_add(size_t m, const bf16* a, size_t lda, const PackedBf16& b, size_t n0, size_t n1, float* ct,
+                      size_t ldct) {
+  const Bf16UkernelEntry& cfg = bf16_gemm_config();
+  n1 = std::min(n1, b.n);
+  if (m == 0 || n0 >= n1) return;
+  assert(b.nr == cfg.nr && cfg.mr * cfg.nr <= 256);
+  const Bf16FpMode mode;
+  float tile[256];
+  // One B panel at a time (it stays in L2) under every row of A: A is the smaller operand
+  // of the weight gradients (Xᵀ, Hᵀ: I + H rows against 4H columns of dZ for an LSTM).
+  for (size_t j = n0 / b.nr; j * b.nr < n1; ++j) {
+    const size_t cb = j * b.nr, ca = std::max(n0, cb), ce = std::min(n1, cb + b.nr);
+    for (size_t i = 0; i < m; i += cfg.mr) {
+      const size_t mm = std::min(cfg.mr, m - i);
+      cfg.fn(mm, ce - cb, b.k2, a + i * lda, lda, b.panel(j), tile, cfg.nr, false);
+      // Cᵀ's tile into C: a column of the tile is mm contiguous floats of a row of C.
+      for (size_t c = ca; c < ce; ++c) {
+        float* dst = ct + c * ldct + i;
+        const float* t = tile + (c - cb);
+        for (size_t r = 0; r < mm; ++r) dst[r] = flush_denormal(flush_denormal(dst[r]) + t[r * cfg.nr]);
+      }
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "gemm/gemm_bf16.h"
 #include "seq/driver.h"
 
 namespace frnn {
@@ -12,6 +13,13 @@ namespace {
 struct BackwardDirScratch {
   std::vector<float> xs, dxs, dz, dzr, dh_hist, dh, dh_prev, dh_tot, dc, scratch, bias_sums;
   AlignedFloats dz_strips, dzr_strips;  // dZᵀ (and GRU reset_after's recurrent dZᵀ) in ppmm strips
+  // bf16: dZ (and dZr) packed a step at a time as the B of the transposed weight-gradient
+  // products; their A: [Xᵀ; Hᵀ; (GRU reset_before) Qᵀ] as bf16 rows; dZr's column sums.
+  // dZ's rows in bf16 too (the A of dX = dZ·W, converted as the step writes them; dZ itself
+  // then needs only one step's rows).
+  PackedBf16 dz16, dzr16;
+  std::vector<bf16> at16, dz_rows16;
+  std::vector<float> bias_r_sums;
   PackedDir packed;
   PackedMatrix pk_x, pk_h, pk_aux, pk_wt;
   PackJobs jobs;
@@ -40,14 +48,18 @@ struct BackwardCall : SeqCall {
   // The recurrent side's dZ of a GRU is kept for dR only with reset_after and no strips;
   // otherwise the step's own rows suffice.
   bool keep_dzr;
+  // bf16: the weight gradients are bf16 products too (gemm_bf16_tn_add), dZ packed to bf16
+  // as each step writes it; the strips are not used.
+  bool bf16w;
   BackwardCall(const RnnConfig& c, const float* params, SeqDims dims, const int32_t* lengths, const float* saved_,
                const float* dhN_, const float* dcN_, float* dh0_, float* dc0_, float* dparams_)
       : SeqCall(c, params, dims, lengths), saved(saved_), dhN(dhN_), dcN(dcN_), dh0(dh0_), dc0(dc0_), dparams(dparams_) {
     proj = lstm && c.proj_size > 0;
+    bf16w = c.precision == Precision::kBf16;
     mr = gemm_config().pack_strips ? gemm_config().mr : 0;
-    strips = mr && kSplitAlign % mr == 0 && (!gru || c.reset_after || 2 * H % mr == 0);
+    strips = !bf16w && mr && kSplitAlign % mr == 0 && (!gru || c.reset_after || 2 * H % mr == 0);
     strip_floats = strips ? (GH + mr - 1) / mr * mr * T * B : 0;
-    keep_dzr = gru && c.reset_after && !strips;
+    keep_dzr = gru && c.reset_after && !strips && !bf16w;
   }
 };
 
@@ -59,6 +71,8 @@ struct BackwardDir : DirBase {
   const float* hist_h;   // (T+1, B, Hout)
   const float* hist_c;   // (T+1, B, H) LSTM
   const float* aux_all;  // (T, B, H) or nullptr
+  const float* xs;       // (T, B, I) the layer's input in step order
+  size_t ld16;           // bf16: at16's row stride (T·B rounded up to even)
   BackwardDirScratch* ws;
 };
 
@@ -80,7 +94,7 @@ BackwardDir plan_backward_dir(const BackwardCall& call, BackwardScratch& ws, siz
   bd.hist_h = call.saved + sv.h;
   bd.hist_c = call.lstm ? call.saved + sv.c : nullptr;
   bd.aux_all = cell_needs_aux(c) ? call.saved + sv.aux : nullptr;
-  dw.dz.resize(TB * GH);
+  dw.dz.resize(call.bf16w ? B * GH : TB * GH);
   dw.dzr.resize(call.keep_dzr ? TB * GH : call.gru ? B * GH : 0);
   dw.dz_strips.resize(call.strip_floats);
   dw.dzr_strips.resize(call.gru && c.reset_after ? call.strip_floats : 0);
@@ -105,13 +119,27 @@ BackwardDir plan_backward_dir(const BackwardCall& call, BackwardScratch& ws, siz
     gather_steps(dw.xs.data(), layer_in, I, 0, I, call.map, bd.reverse);
     xsp = dw.xs.data();
   }
-  dw.jobs.pack(dw.pk_x, false, TB, I, xsp, I);
-  dw.jobs.pack(dw.pk_h, false, TB, Hout, bd.hist_h, Hout);
-  if (bd.aux_all && (call.proj || (call.gru && !c.reset_after))) dw.jobs.pack(dw.pk_aux, false, TB, H, bd.aux_all, H);
-  if (c.precision == Precision::kBf16)  // dX = dZ·W in bf16 too; the weight gradients stay fp32 products
+  bd.xs = xsp;
+  bd.ld16 = (TB + 1) / 2 * 2;
+  if (call.bf16w) {
+    // dX = dZ·W and the weight gradients in bf16; dWp (projection) stays an fp32 product.
+    const size_t nr = bf16_gemm_config().nr;
+    dw.dz16.shape(TB, GH, nr);
+    if (call.gru && c.reset_after) dw.dzr16.shape(TB, GH, nr);
+    dw.at16.resize((I + Hout + (call.gru && !c.reset_after ? H : 0)) * bd.ld16);
+    const size_t ldz = (GH + 1) / 2 * 2;
+    dw.dz_rows16.resize(TB * ldz);
+    for (size_t r = 0; ldz > GH && r < TB; ++r) dw.dz_rows16[r * ldz + GH] = 0;  // odd GH: k's padding
+    dw.bias_sums.assign(GH, 0.0f);
+    dw.bias_r_sums.assign(call.gru && c.reset_after ? GH : 0, 0.0f);
+    if (call.proj) dw.jobs.pack(dw.pk_aux, false, TB, H, bd.aux_all, H);
     dw.jobs.pack_bf16(dw.pk_wt, false, GH, I, bd.w.W, I);
-  else
+  } else {
+    dw.jobs.pack(dw.pk_x, false, TB, I, xsp, I);
+    dw.jobs.pack(dw.pk_h, false, TB, Hout, bd.hist_h, Hout);
+    if (bd.aux_all && (call.proj || (call.gru && !c.reset_after))) dw.jobs.pack(dw.pk_aux, false, TB, H, bd.aux_all, H);
     dw.jobs.pack(dw.pk_wt, false, GH, I, bd.w.W, I);
+  }
   dw.dxs.resize(TB * I);
   return bd;
 }
@@ -147,6 +175,52 @@ void write_strips(const Par& par, const BackwardCall& call, BackwardDirScratch& 
   }
 }
 
+// bf16: the step's dZ is complete: this thread's columns (its hidden units in every gate)
+// of its rows into the bf16 panels, and their column sums (the bias gradients: steps in
+// decreasing s, rows in increasing b, whichever thread owns a column).
+void pack_step_bf16(const Par& par, const BackwardCall& call, BackwardDirScratch& dw, size_t s, const float* dzs) {
+  const size_t B = call.B, H = call.H, GH = call.GH;
+  size_t c0, c1;
+  par.range(H, kSplitAlign, &c0, &c1);
+  const bool rec = call.gru && call.c.reset_after;
+  const Bf16ConvertFn convert = bf16_gemm_config().convert;
+  const size_t ldz = (GH + 1) / 2 * 2;
+  for (size_t g0 = 0; g0 < GH && c1 > c0; g0 += H) {
+    dw.dz16.pack_rows(s * B, B, dzs, GH, g0 + c0, g0 + c1);
+    for (size_t b = 0; b < B; ++b)  // one row at a time: the converter pads up to ldo
+      convert(1, c1 - c0, dzs + b * GH + g0 + c0, GH, dw.dz_rows16.data() + (s * B + b) * ldz + g0 + c0, c1 - c0);
+    if (rec) dw.dzr16.pack_rows(s * B, B, dw.dzr.data(), GH, g0 + c0, g0 + c1);
+    for (size_t b = 0; b < B; ++b) {
+      const float* row = dzs + b * GH;
+      float* sums = dw.bias_sums.data();
+      for (size_t j = g0 + c0; j < g0 + c1; ++j) sums[j] += row[j];
+      if (!rec) continue;
+      const float* rrow = dw.dzr.data() + b * GH;
+      float* rsums = dw.bias_r_sums.data();
+      for (size_t j = g0 + c0; j < g0 + c1; ++j) rsums[j] += rrow[j];
+    }
+  }
+}
+
+// bf16: this thread's rows of [Xᵀ; Hᵀ; Qᵀ] (the A of the weight-gradient products), from the
+// layer's input, the h record (h_prev of each step) and GRU reset_before's q = r⊙h_prev.
+void transpose_inputs_bf16(const Par& par, const BackwardCall& call, const BackwardDir& bd) {
+  const size_t TB = call.T * call.B, I = bd.I, Hout = call.Hout;
+  BackwardDirScratch& dw = *bd.ws;
+  const size_t rows = dw.at16.size() / bd.ld16;
+  size_t r0, r1;
+  par.range(rows, 16, &r0, &r1);
+  struct Part {
+    const float* src;
+    size_t ld, begin, end;
+  };
+  const Part parts[3] = {{bd.xs, I, 0, I}, {bd.hist_h, Hout, I, I + Hout}, {bd.aux_all, call.H, I + Hout, rows}};
+  for (const Part& pt : parts) {
+    const size_t a = std::max(r0, pt.begin), e = std::min(r1, pt.end);
+    if (a < e) bf16_gemm_config().convert_cols(TB, a - pt.begin, e - pt.begin, pt.src, pt.ld, dw.at16.data() + a * bd.ld16, bd.ld16);
+  }
+}
+
 // Step s back: dh_tot, the cell's dz and dh_prev (into dh_nxt), dZᵀ strips.
 void backward_step(const Par& par, const BackwardCall& call, const BackwardDir& bd, size_t s, const float* dh_cur,
                    float* dh_nxt, const float* dy_layer, DirGrads& g, size_t j0, size_t j1) {
@@ -159,7 +233,7 @@ void backward_step(const Par& par, const BackwardCall& call, const BackwardDir& 
   const float* z = bd.z_all + s * B * GH;
   const float* h_prev = bd.hist_h + s * B * Hout;
   const float* aux = bd.aux_all ? bd.aux_all + s * B * H : nullptr;
-  float* dzs = dw.dz.data() + s * B * GH;
+  float* dzs = dw.dz.data() + (call.bf16w ? 0 : s * B * GH);
   switch (call.c.cell) {
     case CellType::kLstm:
       lstm_step_backward(par, dh_nxt, dw.dc.data(), dzs, dw.scratch.data(), dht, z, bd.hist_c + s * B * H,
@@ -172,6 +246,7 @@ void backward_step(const Par& par, const BackwardCall& call, const BackwardDir& 
     case CellType::kRnn: rnn_step_backward(par, dh_nxt, dzs, dht, z, mask, dw.packed, bd.spec, (int)B); break;
   }
   if (call.strips) write_strips(par, call, dw, s, dzs);
+  if (call.bf16w) pack_step_bf16(par, call, dw, s, dzs);
   // Finished rows carried dh through; they must not reach dWp (their m is stale).
   if (call.proj && mask)
     for (size_t b = 0; b < B; ++b)
@@ -203,7 +278,19 @@ void weight_grads(const Par& par, const BackwardCall& call, const BackwardDir& b
   par.range(GH, kSplitAlign, &r0, &r1);
   // r and u rows of a GRU see h_prev, the n rows (reset_before) q = r⊙h_prev (aux).
   const size_t split = call.gru && !call.c.reset_after ? std::min(std::max(r0, 2 * H), r1) : r1;
-  if (r1 > r0 && !own_rec) {
+  if (call.bf16w && r1 > r0) {
+    // Transposed (gemm_bf16_tn_add): rows [r0, r1) of dW, dR are columns of dZ's panels.
+    const bf16* xt = dw.at16.data();
+    const bf16* ht = xt + I * bd.ld16;
+    gemm_bf16_tn_add(I, xt, bd.ld16, dw.dz16, r0, r1, g.W, I);
+    gemm_bf16_tn_add(Hout, ht, bd.ld16, own_rec ? dw.dzr16 : dw.dz16, r0, split, g.R, Hout);
+    if (r1 > split) gemm_bf16_tn_add(H, ht + Hout * bd.ld16, bd.ld16, dw.dz16, split, r1, g.R, Hout);
+    const float* rsums = own_rec ? dw.bias_r_sums.data() : dw.bias_sums.data();
+    for (size_t r = r0; g.bW && r < r1; ++r) {
+      g.bW[r] += dw.bias_sums[r];
+      g.bR[r] += rsums[r];
+    }
+  } else if (r1 > r0 && !own_rec) {
     // dW and dR read the same dZᵀ (all but GRU reset_after, whose recurrent side has a dZ
     // of its own): one product per row range, A read once; bW and bR get the same sums.
     float* sums = g.bW ? dw.bias_sums.data() + r0 : nullptr;
@@ -227,7 +314,13 @@ void weight_grads(const Par& par, const BackwardCall& call, const BackwardDir& b
     if (r1 > r0) gemm_packed(true, r1 - r0, TB, dw.dh_hist.data() + r0, Hout, dw.pk_aux, g.Wp + r0 * H, H, true);
   }
   par.range(TB, kSplitAlign, &r0, &r1);
-  if (r1 > r0) gemm_packed(false, r1 - r0, GH, dw.dz.data() + r0 * GH, GH, dw.pk_wt, dw.dxs.data() + r0 * I, I, false);
+  if (r1 > r0 && call.bf16w) {
+    const size_t ldz = (GH + 1) / 2 * 2;
+    gemm_bf16_packed16(r1 - r0, dw.dz_rows16.data() + r0 * ldz, ldz, dw.pk_wt.bf16_panels(), dw.dxs.data() + r0 * I, I,
+                       false);
+  } else if (r1 > r0) {
+    gemm_packed(false, r1 - r0, GH, dw.dz.data() + r0 * GH, GH, dw.pk_wt, dw.dxs.data() + r0 * I, I, false);
+  }
 }
 
 // One direction on a group of threads: the steps backwards, dh0 and dc0, then the weight
@@ -236,6 +329,7 @@ void run_backward_dir(const Par& par, const BackwardCall& call, const BackwardDi
   const size_t B = call.B, H = call.H, Hout = call.Hout;
   BackwardDirScratch& dw = *bd.ws;
   dw.jobs.fill(par);  // this thread's panels of every packed operand (ends with a barrier)
+  if (call.bf16w) transpose_inputs_bf16(par, call, bd);  // read after the steps' barriers
   DirGrads g = bd.g;
   float* dh_cur = dw.dh.data();  // gradient of h at the current step (from later steps)
   float* dh_nxt = dw.dh_prev.data();
