@@ -2,7 +2,7 @@
 // side by side with oneDNN's RNN primitives when CMake found oneDNN (FRNN_HAVE_DNNL).
 //
 //   bench_rnn [workload...] [lstm|gru|gru_ra|gru_rb...] [infer|train|bf16|bf16_train|int8] [t1|t2]
-//             [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]
+//             [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check] [--prepacked]
 //
 // First, with oneDNN: its forward and backward on a T6 B3 I5 H7 problem must match ours (every
 // output: y, hN, cN, dx, dh0, dc0, dW, dR, dbW, dbR). Then, for every (workload, cell, mode,
@@ -25,6 +25,9 @@
 // int8 = infer with int8 products (RnnConfig::precision = kInt8: s8 weights, u8 x and h with
 // dynamic per-row scales; oneDNN: u8 data with a static scale, s8 weights, f32 y and hN); its
 // rows add ours int8 against ours fp32 and the speed-up over this run's fp32 and bf16 infer rows.
+// --prepacked: our inference rows read weights packed (bf16: converted, int8: quantized) once,
+// before timing (frnn::pack_weights), as the library's async inference and steps do and as
+// oneDNN's primitives do; without it, every call packs its weights (as a sync forward does).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -100,7 +103,7 @@ double flops_of(const Workload& w, const Cell& c, bool train) {
 struct Options {
   std::vector<std::string> workloads, cells, modes;
   std::vector<int> threads;
-  bool csv = false, dnnl = true, ours = true, check = true;
+  bool csv = false, dnnl = true, ours = true, check = true, prepacked = false;
   double budget = 0.5;  // seconds of timed calls per (config, implementation)
 };
 
@@ -114,7 +117,8 @@ bool selected(const std::vector<std::string>& filter, const std::string& name) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: bench_rnn [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]\n"
-               "                 [infer|train|bf16|bf16_train|int8] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n");
+               "                 [infer|train|bf16|bf16_train|int8] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n"
+               "                 [--prepacked]\n");
   std::exit(code);
 }
 
@@ -132,6 +136,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--no-dnnl") o.dnnl = false;
     else if (a == "--no-ours") o.ours = false;
     else if (a == "--no-check") o.check = false;
+    else if (a == "--prepacked") o.prepacked = true;
     else if (a.rfind("--budget=", 0) == 0) o.budget = std::atof(a.c_str() + 9);
     else if (a == "-h" || a == "--help") usage(0);
     else if (workload) o.workloads.push_back(a);
@@ -460,10 +465,15 @@ struct Problem {
 
   float* cN_ptr() { return lstm ? cN.data() : nullptr; }
 
+  // --prepacked: the weights packed once for every inference call of this problem.
+  void prepack() {
+    if (frnn::forward_packs(cfg, dims)) packed = frnn::pack_weights(cfg, params.data());
+  }
   void infer() {
     check(frnn::forward(cfg, params.data(), dims, x.data(), nullptr, nullptr, nullptr, y.data(), hN.data(),
-                        cN_ptr(), nullptr));
+                        cN_ptr(), nullptr, packed.get()));
   }
+  std::shared_ptr<const frnn::PackedWeights> packed;
   void train() {
     check(frnn::forward(cfg, params.data(), dims, x.data(), nullptr, nullptr, nullptr, y.data(), hN.data(),
                         cN_ptr(), saved.data()));
@@ -652,6 +662,9 @@ int main(int argc, char** argv) {
     std::printf("vector math alone (4096 floats in L1, ns/element): %s\n", measure_vmath().c_str());
     std::printf("%s\n", dnnl_desc.c_str());
   }
+  std::printf("%sour inference rows: %s\n", opt.csv ? "# " : "",
+              opt.prepacked ? "weights packed (bf16 converted, int8 quantized) once before timing (--prepacked)"
+                            : "every call packs its weights (--prepacked: once, as servers do)");
   {
     const CpuMeter m;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -725,6 +738,7 @@ int main(int argc, char** argv) {
             r.pct = peak_t > 0 ? 100.0 * r.gflops / peak_t : 0.0;
           };
           Problem p(c, w.T, w.B, w.I, w.H, train, prec);
+          if (opt.prepacked && !train) p.prepack();
           Result ours, peer;
           const std::function<void()> run_ours = [&] { train ? p.train() : p.infer(); };
           std::unique_ptr<frnn_bench::DnnlRnn> d;
