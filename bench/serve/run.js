@@ -4,7 +4,7 @@
 //
 //   npm run bench:serve                        # 5 s per configuration after a 1 s warm-up
 //   npm run bench:serve -- --quick             # 2 s per configuration, 0.5 s warm-up
-//   npm run bench:serve -- --duration=3 --connections=256 --only=step --modes=direct,batched --max-batch=64 --delay=2
+//   npm run bench:serve -- --duration=3 --connections=256 --only=step --modes=direct,batched --max-batch=64 --delay=2 --concurrent=4
 //
 // Per endpoint (/predict: 2×LSTM(256) -> Dense(1), T = 100, I = 32; /step: LSTM(64 -> 128) ->
 // Dense(8), a state per client id) and configuration (one call per request; model.serve(); the
@@ -37,6 +37,7 @@ const only = opt('only', '');
 const modes = opt('modes', '');   // e.g. --modes=direct,batched
 const maxBatch = opt('max-batch', '');
 const delay = opt('delay', '2');
+const concurrent = opt('concurrent', '1');   // maxConcurrentBatches of model.serve()
 
 let ortVersion = null;
 try {
@@ -61,7 +62,7 @@ const ENDPOINTS = [
 
 function startServer(endpoint, c) {
   const child = spawn(process.execPath, [path.join(__dirname, 'server.js'), `--endpoint=${endpoint.name}`, `--mode=${c.mode}`,
-    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--concurrent=${concurrent}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -78,7 +79,7 @@ function startServer(endpoint, c) {
 function inProcess(endpoint, c, seconds, warm) {
   const clients = Number(connectionsOpt || endpoint.connections);
   const child = spawn(process.execPath, [path.join(__dirname, 'server.js'), `--endpoint=${endpoint.name}`, `--mode=${c.mode}`,
-    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--inproc=${clients},${seconds},${warm}`],
+    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--concurrent=${concurrent}`, `--inproc=${clients},${seconds},${warm}`],
   { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';

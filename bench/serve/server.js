@@ -26,6 +26,7 @@ const mode = arg('mode', 'batched');
 const threads = Number(arg('threads', '1'));
 const maxBatchSize = Number(arg('max-batch', '64'));
 const maxDelayMs = Number(arg('delay', '2'));
+const maxConcurrentBatches = Number(arg('concurrent', '1'));
 
 // The models of the issue: /predict 2×LSTM(256) -> Dense(1) over T = 100 steps of I = 32;
 // /step LSTM(64 -> 128) -> Dense(8), one event at a time.
@@ -70,7 +71,7 @@ async function makeHandler() {
   }
   let server;
   // batched-bf16 / batched-int8: the same server with model.serve({ precision }).
-  if (mode.startsWith('batched')) server = model.serve({ maxBatchSize, maxDelayMs, ...(mode === 'batched' ? {} : { precision: mode.slice(8) }) });
+  if (mode.startsWith('batched')) server = model.serve({ maxBatchSize, maxDelayMs, maxConcurrentBatches, ...(mode === 'batched' ? {} : { precision: mode.slice(8) }) });
   else {
     const { ort, session } = await ortSession();
     if (mode === 'ort-direct') {
