@@ -4,32 +4,14 @@
 // training call refused with nothing changed. The micro-kernels (the AVX2 emulation and scalar
 // code included) are checked bit for bit against the reference in native/tests/int8_test.cc.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Adam, Dense, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
-import type { Recurrent } from '../../lib/layers/recurrent/recurrent';
-import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, toTensorDict, type TorchFixture } from '../helpers/fixtures';
+import { fixturesDir, listJsonFiles, loadJson, toTensor, type TorchFixture } from '../helpers/fixtures';
+import { fixtureForms, fixtureForwardOptions, hash, worstError } from '../helpers/precision';
 
-function fromFixture(fx: TorchFixture): Recurrent {
-  const common = { inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, numLayers: fx.numLayers, bidirectional: fx.bidirectional, bias: fx.bias };
-  const w = toTensorDict(fx.weights);
-  switch (fx.cell) {
-    case 'lstm': return LSTM.fromTorch({ ...common, projSize: fx.projSize }, w);
-    case 'gru': return GRU.fromTorch(common, w);
-    case 'rnn_tanh': return RNN.fromTorch(common, w);
-    case 'rnn_relu': return RNN.fromTorch({ ...common, nonlinearity: 'relu' }, w);
-  }
-}
 
-/** Largest |int8 - fp32| over elements with |fp32| <= 1, and relative to |fp32| above that. */
-function worstError(q: Float32Array, fp32: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < fp32.length; i++) worst = Math.max(worst, Math.abs(q[i] - fp32[i]) / Math.max(1, Math.abs(fp32[i])));
-  return worst;
-}
 
-const hash = (a: Float32Array) => createHash('sha1').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
 afterEach(() => setNumThreads(1));
 
@@ -47,23 +29,11 @@ describe('int8 inference', () => {
 
   for (const file of files) {
     const fx = loadJson<TorchFixture>(path.join(dir, file));
-    const forms: [string, () => Recurrent][] = [[caseName(file), () => fromFixture(fx)]];
-    if (fx.cell === 'gru') {
-      forms.push([`${caseName(file)} (reset before)`, () => {
-        const rb = new GRU({ inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, numLayers: fx.numLayers,
-          bidirectional: fx.bidirectional, bias: fx.bias, resetAfter: false });
-        rb.weights.set(fromFixture(fx).weights);  // the same flat layout
-        rb.weightsChanged();
-        return rb;
-      }]);
-    }
+    const forms = fixtureForms(fx, file);
     for (const [name, make] of forms) {
       it(`${name}: within 1.5e-2 of fp32, the same for 1 and 2 threads, forwardAsync alike`, async () => {
         const layer = make();
-        const opts: { h0?: ReturnType<typeof toTensor>; c0?: ReturnType<typeof toTensor>; lengths?: number[] } = {};
-        if (fx.h0) opts.h0 = toTensor(fx.h0);
-        if (fx.c0) opts.c0 = toTensor(fx.c0);
-        if (fx.lengths) opts.lengths = [...fx.lengths];
+        const opts = fixtureForwardOptions(fx);
         const x = toTensor(fx.input);
         const f32 = layer.forward(x, opts);
         layer.setPrecision('int8');

@@ -1,0 +1,53 @@
+// Shared by the reduced-precision suites (test/layers/precision.test.ts for bf16,
+// test/layers/int8.test.ts): the torch fixtures' layers in both GRU forms, their forward
+// options, and the error measure the bounds are stated in.
+import { createHash } from 'node:crypto';
+import { GRU, LSTM, RNN } from '../../lib/index';
+import type { Recurrent } from '../../lib/layers/recurrent/recurrent';
+import { caseName, toTensor, toTensorDict, type Tensor, type TorchFixture } from './fixtures';
+
+/** The fixture's layer with torch's weights. */
+export function fromFixture(fx: TorchFixture): Recurrent {
+  const common = { inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, numLayers: fx.numLayers, bidirectional: fx.bidirectional, bias: fx.bias };
+  const w = toTensorDict(fx.weights);
+  switch (fx.cell) {
+    case 'lstm': return LSTM.fromTorch({ ...common, projSize: fx.projSize }, w);
+    case 'gru': return GRU.fromTorch(common, w);
+    case 'rnn_tanh': return RNN.fromTorch(common, w);
+    case 'rnn_relu': return RNN.fromTorch({ ...common, nonlinearity: 'relu' }, w);
+  }
+}
+
+/** The fixture's layer, and for a GRU file a reset-before GRU with the same weights too. */
+export function fixtureForms(fx: TorchFixture, file: string): [string, () => Recurrent][] {
+  const forms: [string, () => Recurrent][] = [[caseName(file), () => fromFixture(fx)]];
+  if (fx.cell === 'gru') {
+    forms.push([`${caseName(file)} (reset before)`, () => {
+      const rb = new GRU({ inputSize: fx.inputSize, hiddenSize: fx.hiddenSize, numLayers: fx.numLayers,
+        bidirectional: fx.bidirectional, bias: fx.bias, resetAfter: false });
+      rb.weights.set(fromFixture(fx).weights);  // the same flat layout
+      rb.weightsChanged();
+      return rb;
+    }]);
+  }
+  return forms;
+}
+
+/** The fixture's initial states and lengths as forward options. */
+export function fixtureForwardOptions(fx: TorchFixture): { h0?: Tensor; c0?: Tensor; lengths?: number[] } {
+  const opts: { h0?: Tensor; c0?: Tensor; lengths?: number[] } = {};
+  if (fx.h0) opts.h0 = toTensor(fx.h0);
+  if (fx.c0) opts.c0 = toTensor(fx.c0);
+  if (fx.lengths) opts.lengths = [...fx.lengths];
+  return opts;
+}
+
+/** Largest |reduced - fp32| over elements with |fp32| <= 1, and relative to |fp32| above that. */
+export function worstError(reduced: Float32Array, fp32: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < fp32.length; i++) worst = Math.max(worst, Math.abs(reduced[i] - fp32[i]) / Math.max(1, Math.abs(fp32[i])));
+  return worst;
+}
+
+/** A digest of an array's bits (to compare runs in other processes). */
+export const hash = (a: Float32Array): string => createHash('sha1').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
