@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "cpu/isa.h"
+#include "gemm/empty_product.h"
 #include "gemm/gemm_bf16.h"
 #include "gemm/gemm_int8.h"
 #include "gemm/ukernel_list.h"
@@ -223,13 +224,7 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
                  size_t ldc, bool accumulate, size_t n0, size_t n1) {
   const GemmConfig& cfg = gemm_config();
-  n1 = std::min(n1, b.n);
-  if (m == 0 || n0 >= n1) return;
-  if (k == 0) {
-    if (!accumulate)
-      for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + n0, 0, (n1 - n0) * sizeof(float));
-    return;
-  }
+  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
   if (b.is_bf16()) {
     assert(!trans_a);
     gemm_bf16_packed(m, k, a, lda, b.bf16_panels(), c, ldc, accumulate, n0, n1);

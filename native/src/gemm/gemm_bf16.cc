@@ -10,6 +10,7 @@
 
 #include "cpu/fpmode.h"
 #include "fused_rnn.h"
+#include "gemm/empty_product.h"
 #include "gemm/gemm.h"
 #include "gemm/gemm_int8.h"
 
@@ -89,13 +90,7 @@ constexpr size_t kRowBlockBytes = 262144;
 void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
                       bool accumulate, size_t n0, size_t n1) {
   const Bf16UkernelEntry& cfg = bf16_gemm_config();
-  n1 = std::min(n1, b.n);
-  if (m == 0 || n0 >= n1) return;
-  if (k == 0) {
-    if (!accumulate)
-      for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + n0, 0, (n1 - n0) * sizeof(float));
-    return;
-  }
+  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
   const Bf16FpMode mode;
   thread_local std::vector<bf16> a16;
   const size_t lda16 = 2 * b.k2;

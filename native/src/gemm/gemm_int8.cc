@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/fpmode.h"
+#include "gemm/empty_product.h"
 
 namespace frnn {
 
@@ -44,13 +45,7 @@ constexpr size_t kRowBlockBytes = 262144;
 void gemm_int8_packed(size_t m, size_t k, const float* a, size_t lda, const PackedInt8& b, float* c, size_t ldc,
                       bool accumulate, size_t n0, size_t n1) {
   const Int8UkernelEntry& cfg = int8_gemm_config();
-  n1 = std::min(n1, b.n);
-  if (m == 0 || n0 >= n1) return;
-  if (k == 0) {
-    if (!accumulate)
-      for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + n0, 0, (n1 - n0) * sizeof(float));
-    return;
-  }
+  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
   // The same floating-point mode as the fp32 products (the dequantizing multiplies may
   // underflow): every kernel runs under it, so every kernel gives the same bits.
   const FlushDenormals ftz;
