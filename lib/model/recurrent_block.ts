@@ -16,12 +16,13 @@ interface CarriedState {
   c?: Tensor;
 }
 
-/** Result arrays of a step the caller keeps and reuses (the model server's batches): written in
- * place, never copied, so nobody else may hold them while the step runs. */
+/** Result arrays of a step the caller keeps and reuses (the model server's batches), in the
+ * shape of ForwardOptions.out: written in place, never copied, so nobody else may hold them
+ * while the step runs. */
 export interface StepArrays {
   output: Float32Array;
-  h: Float32Array;
-  c: Float32Array | null;
+  hN: Float32Array;
+  cN?: Float32Array;
 }
 
 export class RecurrentBlock implements ModelLayer {
@@ -156,17 +157,19 @@ export class RecurrentBlock implements ModelLayer {
     if (precision !== undefined) opts.precision = precision;
     if (s?.h !== undefined) opts.h0 = s.h;
     if (s?.c !== undefined) opts.c0 = s.c;
-    if (into) opts.out = into.c ? { output: into.output, hN: into.h, cN: into.c } : { output: into.output, hN: into.h };
+    if (into) opts.out = into;
     const r = await layer.forwardAsyncAs(null, { shape: [1, B, F], data: x.data }, opts, reads?.get(layer.store), into !== undefined);
     const next: StepState = { h: { shape: [L, B, Hout], data: r.hN.data } };
     if (r.cN) next.c = { shape: [L, B, H], data: r.cN.data };
     return { y: { data: r.output.data, shape: [B, Hout], lengths: null }, state: next };
   }
 
-  /** The arrays a stepAsync() with `into` writes: output [B, Hout], h [L, B, Hout], c [L, B, H] (LSTM). */
+  /** The arrays a stepAsync() with `into` writes: output [B, Hout], hN [L, B, Hout], cN [L, B, H] (LSTM). */
   stepArrays(B: number): StepArrays {
     const L = this.layer.numLayers, Hout = this.layer.outputSize, H = this.layer.hiddenSize;
-    return { output: new Float32Array(B * Hout), h: new Float32Array(L * B * Hout), c: this.layer.cell === 'lstm' ? new Float32Array(L * B * H) : null };
+    const a: StepArrays = { output: new Float32Array(B * Hout), hN: new Float32Array(L * B * Hout) };
+    if (this.layer.cell === 'lstm') a.cN = new Float32Array(L * B * H);
+    return a;
   }
 
   /** A new stream's state from the learned initial state (undefined: zeros), for B streams. */

@@ -85,15 +85,14 @@ export function sequentialBackend(model: ServableModel, precision?: Precision): 
         if (s.c) st.c = { shape: [s.c[0], B, s.c[1]], data: states[k++] };
         layers[s.layer] = st;
       }
-      let set = kept.pop();
-      if (!set || set.rows < B) set = { rows: B, arrays: model.stepArrays(B) };  // a smaller one is dropped
+      const popped = kept.pop();
+      const set = popped && popped.rows >= B ? popped : { rows: B, arrays: model.stepArrays(B) };  // a smaller one is dropped
       const into = set.arrays.map((a) => a && firstRows(a, set.rows, B));
-      const keep = set;
       let r;
       try {
         r = await model.stepAsyncInto({ shape: ids ? [B] : [B, F], data: x }, { layers }, precision, into);
       } catch (e) {
-        kept.push(keep);
+        kept.push(set);
         throw e;
       }
       const out: Float32Array[] = [];
@@ -102,7 +101,7 @@ export function sequentialBackend(model: ServableModel, precision?: Precision): 
         out.push(st.h.data);
         if (s.c) out.push(st.c!.data);
       }
-      return { output: r.output.data, states: out, done: () => { kept.push(keep); } };
+      return { output: r.output.data, states: out, done: () => { kept.push(set); } };
     },
   };
 }
@@ -111,7 +110,9 @@ export function sequentialBackend(model: ServableModel, precision?: Precision): 
  * [L, B, n] result is written contiguously, so it needs the first L·B·n floats only). */
 function firstRows(a: StepArrays, rows: number, B: number): StepArrays {
   const view = (v: Float32Array) => v.subarray(0, (v.length / rows) * B);
-  return { output: view(a.output), h: view(a.h), c: a.c && view(a.c) };
+  const v: StepArrays = { output: view(a.output), hN: view(a.hN) };
+  if (a.cN) v.cN = view(a.cN);
+  return v;
 }
 
 /** model.serve(options). */

@@ -1,9 +1,12 @@
 // Shared by the reduced-precision suites (test/layers/precision.test.ts for bf16,
 // test/layers/int8.test.ts): the torch fixtures' layers in both GRU forms, their forward
 // options, and the error measure the bounds are stated in.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { GRU, LSTM, RNN } from '../../lib/index';
 import type { Recurrent } from '../../lib/layers/recurrent/recurrent';
+import type { PrecisionsInfo } from '../../lib/native';
 import { caseName, toTensor, toTensorDict, type Tensor, type TorchFixture } from './fixtures';
 
 /** The fixture's layer with torch's weights. */
@@ -51,3 +54,31 @@ export function worstError(reduced: Float32Array, fp32: Float32Array): number {
 
 /** A digest of an array's bits (to compare runs in other processes). */
 export const hash = (a: Float32Array): string => createHash('sha1').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+
+/**
+ * Whole forwards in `precision` of five layers (bidirectional LSTM, LSTM with projection, 2-layer
+ * GRU reset-after, GRU reset-before, RNN; lengths given) in a child process with FUSED_RNN_ISA =
+ * `isa`: a digest of each layer's outputs, and that process's info().precisions.
+ */
+export function forwardDigestsUnderIsa(precision: 'bf16' | 'int8', isa: string): { digests: Record<string, string>; precisions: PrecisionsInfo } {
+  const lib = JSON.stringify(path.resolve(__dirname, '../../lib/index'));
+  const script = `
+    const { LSTM, GRU, RNN, info, tensor } = require(${lib});
+    const { createHash } = require('node:crypto');
+    const digests = {};
+    const x = tensor(new Float32Array(9 * 6 * 30).map((_, i) => Math.sin(i * 0.37)), [9, 6, 30]);
+    for (const [name, L] of [['lstm', new LSTM({ inputSize: 30, hiddenSize: 64, seed: 1, bidirectional: true })],
+        ['lstmp', new LSTM({ inputSize: 30, hiddenSize: 64, projSize: 24, seed: 1 })],
+        ['gru_ra', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, numLayers: 2 })],
+        ['gru_rb', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, resetAfter: false })],
+        ['rnn', new RNN({ inputSize: 30, hiddenSize: 33, seed: 1 })]]) {
+      L.setPrecision(${JSON.stringify(precision)});
+      const r = L.forward(x, { lengths: [9, 3, 1, 9, 5, 7] });
+      digests[name] = createHash('sha1').update(Buffer.from(r.output.data.buffer)).update(Buffer.from(r.hN.data.buffer)).digest('hex');
+    }
+    console.log(JSON.stringify({ digests, precisions: info().precisions }));`;
+  const r = spawnSync(process.execPath, ['-r', path.resolve(__dirname, 'ts-register.cjs'), '-e', script],
+    { env: { ...process.env, FUSED_RNN_ISA: isa }, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`FUSED_RNN_ISA=${isa} forwards failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { digests: Record<string, string>; precisions: PrecisionsInfo };
+}

@@ -3,12 +3,11 @@
 // the AVX-VNNI path (FUSED_RNN_ISA=avx2) giving the bits of the AVX512-VNNI one, and every
 // training call refused with nothing changed. The micro-kernels (the AVX2 emulation and scalar
 // code included) are checked bit for bit against the reference in native/tests/int8_test.cc.
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Adam, Dense, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
 import { fixturesDir, listJsonFiles, loadJson, toTensor, type TorchFixture } from '../helpers/fixtures';
-import { fixtureForms, fixtureForwardOptions, hash, worstError } from '../helpers/precision';
+import { fixtureForms, fixtureForwardOptions, forwardDigestsUnderIsa, hash, worstError } from '../helpers/precision';
 
 
 
@@ -108,31 +107,8 @@ describe('int8 inference', () => {
   // gate math of the avx2 and avx512 paths gives the same bits, and so must the int8 products.
   it.runIf(info().precisions.native.includes('int8') && info().isa === 'avx512')(
     'the AVX2 path (FUSED_RNN_ISA=avx2) gives the bits of the AVX512-VNNI path', () => {
-      const script = `
-        const { LSTM, GRU, RNN, tensor } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))});
-        const { createHash } = require('node:crypto');
-        const out = {};
-        const x = tensor(new Float32Array(9 * 6 * 30).map((_, i) => Math.sin(i * 0.37)), [9, 6, 30]);
-        for (const [name, L] of [['lstm', new LSTM({ inputSize: 30, hiddenSize: 64, seed: 1, bidirectional: true })],
-            ['lstmp', new LSTM({ inputSize: 30, hiddenSize: 64, projSize: 24, seed: 1 })],
-            ['gru_ra', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, numLayers: 2 })],
-            ['gru_rb', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, resetAfter: false })],
-            ['rnn', new RNN({ inputSize: 30, hiddenSize: 33, seed: 1 })]]) {
-          L.setPrecision('int8');
-          const r = L.forward(x, { lengths: [9, 3, 1, 9, 5, 7] });
-          out[name] = createHash('sha1').update(Buffer.from(r.output.data.buffer)).update(Buffer.from(r.hN.data.buffer)).digest('hex');
-        }
-        out.kernel = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))}).info().precisions.int8Kernel;
-        console.log(JSON.stringify(out));`;
-      const run = (isa: string) => {
-        const r = spawnSync(process.execPath, ['-r', path.resolve(__dirname, '../helpers/ts-register.cjs'), '-e', script],
-          { env: { ...process.env, FUSED_RNN_ISA: isa }, encoding: 'utf8', timeout: 60_000 });
-        expect(r.status, r.stderr).toBe(0);
-        return JSON.parse(r.stdout) as Record<string, string>;
-      };
-      const { kernel: k512, ...native } = run('avx512');
-      const { kernel: k2, ...avx2 } = run('avx2');
-      expect(k512).not.toBe(k2);
-      expect(avx2).toEqual(native);
+      const native = forwardDigestsUnderIsa('int8', 'avx512'), avx2 = forwardDigestsUnderIsa('int8', 'avx2');
+      expect(native.precisions.int8Kernel).not.toBe(avx2.precisions.int8Kernel);
+      expect(avx2.digests).toEqual(native.digests);
     });
 });

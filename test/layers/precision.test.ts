@@ -4,12 +4,12 @@
 // and the portable bf16 path (FUSED_RNN_ISA=avx2: the AVX2 emulation) giving the bits of the
 // AVX512_BF16 one. The micro-kernels themselves are checked bit for bit against the reference
 // arithmetic in native/tests/bf16_test.cc (every kernel this CPU runs, scalar included).
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adam, Dense, Embedding, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
 import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, type TorchFixture } from '../helpers/fixtures';
-import { fixtureForms, fixtureForwardOptions, fromFixture, hash, worstError } from '../helpers/precision';
+import { fixtureForms, fixtureForwardOptions, forwardDigestsUnderIsa, fromFixture, hash, worstError } from '../helpers/precision';
+import { charTask } from '../model/tasks';
 
 
 
@@ -105,13 +105,7 @@ describe('setPrecision', () => {
   });
 
   it('a bf16 model trains: the character LM reaches within 2% of fp32\'s final loss', async () => {
-    const text = 'the quick brown fox jumps over the lazy dog. a stitch in time saves nine. all that glitters is not gold. '.repeat(4);
-    const chars = [...new Set(text)].sort();
-    const T = 32, xs: number[][] = [], ys: number[][] = [];
-    for (let s = 0; s + T + 1 < text.length; s += 4) {
-      xs.push([...text.slice(s, s + T)].map((c) => chars.indexOf(c)));
-      ys.push([...text.slice(s + 1, s + T + 1)].map((c) => chars.indexOf(c)));
-    }
+    const { chars, xs, ys } = charTask();
     const final = async (precision: 'fp32' | 'bf16') => {
       const m = new Sequential([new Embedding({ numEmbeddings: chars.length, embeddingDim: 16, seed: 1 }),
         new LSTM({ inputSize: 16, hiddenSize: 64, seed: 2 }), new Dense({ units: chars.length, seed: 3 })]).setPrecision(precision);
@@ -177,33 +171,9 @@ describe('bf16 inference', () => {
   // of the avx2 and avx512 paths gives the same bits, so the outputs must too.
   it.runIf(info().precisions.native.includes('bf16') && info().isa === 'avx512')(
     'the portable path (FUSED_RNN_ISA=avx2) gives the bits of the AVX512_BF16 path', () => {
-      const script = `
-        const { LSTM, GRU, RNN, tensor } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))});
-        const { createHash } = require('node:crypto');
-        const out = {};
-        const x = tensor(new Float32Array(9 * 6 * 30).map((_, i) => Math.sin(i * 0.37)), [9, 6, 30]);
-        for (const [name, L] of [['lstm', new LSTM({ inputSize: 30, hiddenSize: 64, seed: 1, bidirectional: true })],
-            ['lstmp', new LSTM({ inputSize: 30, hiddenSize: 64, projSize: 24, seed: 1 })],
-            ['gru_ra', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, numLayers: 2 })],
-            ['gru_rb', new GRU({ inputSize: 30, hiddenSize: 96, seed: 1, resetAfter: false })],
-            ['rnn', new RNN({ inputSize: 30, hiddenSize: 33, seed: 1 })]]) {
-          L.setPrecision('bf16');
-          const r = L.forward(x, { lengths: [9, 3, 1, 9, 5, 7] });
-          out[name] = createHash('sha1').update(Buffer.from(r.output.data.buffer)).update(Buffer.from(r.hN.data.buffer)).digest('hex');
-        }
-        out.precisions = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))}).info().precisions;
-        console.log(JSON.stringify(out));`;
-      const run = (isa: string) => {
-        const r = spawnSync(process.execPath, ['-r', path.resolve(__dirname, '../helpers/ts-register.cjs'), '-e', script],
-          { env: { ...process.env, FUSED_RNN_ISA: isa }, encoding: 'utf8', timeout: 60_000 });
-        expect(r.status, r.stderr).toBe(0);
-        return JSON.parse(r.stdout) as Record<string, unknown> & { precisions: { native: string[]; portable: string[] } };
-      };
-      const native = run('avx512'), portable = run('avx2');
+      const native = forwardDigestsUnderIsa('bf16', 'avx512'), portable = forwardDigestsUnderIsa('bf16', 'avx2');
       expect(native.precisions.native).toContain('bf16');
       expect(portable.precisions.portable).toContain('bf16');
-      const { precisions: _a, ...nativeHashes } = native;
-      const { precisions: _b, ...portableHashes } = portable;
-      expect(portableHashes).toEqual(nativeHashes);
+      expect(portable.digests).toEqual(native.digests);
     });
 });

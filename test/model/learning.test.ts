@@ -8,7 +8,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, test } from 'vitest';
 import { Adam, Dense, Embedding, GRU, LSTM, RNN, Sequential, stepLR } from '../../lib/index';
-import { addingProblem, memoryTask } from './tasks';
+import { addingProblem, charTask, memoryTask } from './tasks';
 
 describe('learning', () => {
   test('adding problem, T = 50: LSTM and GRU learn it, a plain RNN does not', async () => {
@@ -47,14 +47,7 @@ describe('learning', () => {
   }, 60_000);
 
   test('a character-level language model', async () => {
-    const text = 'the quick brown fox jumps over the lazy dog. a stitch in time saves nine. all that glitters is not gold. '.repeat(4);
-    const chars = [...new Set(text)].sort();
-    const id = (c: string) => chars.indexOf(c);
-    const T = 32, xs: number[][] = [], ys: number[][] = [];
-    for (let s = 0; s + T + 1 < text.length; s += 4) {
-      xs.push([...text.slice(s, s + T)].map(id));
-      ys.push([...text.slice(s + 1, s + T + 1)].map(id));
-    }
+    const { chars, id, xs, ys } = charTask();
     const m = new Sequential([new Embedding({ numEmbeddings: chars.length, embeddingDim: 16, seed: 1 }),
       new LSTM({ inputSize: 16, hiddenSize: 64, seed: 2 }), new Dense({ units: chars.length, seed: 3 })]);
     const h = await m.fit({ x: xs, y: ys }, { epochs: 20, batchSize: 16, optimizer: new Adam({ lr: 0.01 }), loss: 'crossEntropy' });

@@ -9,7 +9,7 @@
 //   1 point, and the adding problem's validation MSE stays under 0.01.
 import { describe, expect, test } from 'vitest';
 import { Adam, Dense, Embedding, LSTM, Sequential, stepLR } from '../../lib/index';
-import { addingProblem, memoryTask } from './tasks';
+import { addingProblem, charTask, memoryTask } from './tasks';
 
 const MEAN_PREDICTOR_MSE = 1 / 6;  // the adding problem's target is a sum of two U(0,1): variance 1/6
 
@@ -44,13 +44,7 @@ describe('learning tasks in reduced precision', () => {
   }, 120_000);
 
   test('character LM trained in fp32, served in int8: next-character accuracy within 1 point', async () => {
-    const text = 'the quick brown fox jumps over the lazy dog. a stitch in time saves nine. all that glitters is not gold. '.repeat(4);
-    const chars = [...new Set(text)].sort();
-    const T = 32, xs: number[][] = [], ys: number[][] = [];
-    for (let s = 0; s + T + 1 < text.length; s += 4) {
-      xs.push([...text.slice(s, s + T)].map((c) => chars.indexOf(c)));
-      ys.push([...text.slice(s + 1, s + T + 1)].map((c) => chars.indexOf(c)));
-    }
+    const { chars, xs, ys } = charTask();
     const m = new Sequential([new Embedding({ numEmbeddings: chars.length, embeddingDim: 16, seed: 1 }),
       new LSTM({ inputSize: 16, hiddenSize: 64, seed: 2 }), new Dense({ units: chars.length, seed: 3 })]);
     await m.fit({ x: xs, y: ys }, { epochs: 12, batchSize: 16, optimizer: new Adam({ lr: 0.01 }), loss: 'crossEntropy' });

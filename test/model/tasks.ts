@@ -44,3 +44,17 @@ export function memoryTask(n: number, T: number, seed: number, scale = 1): { x: 
   }
   return { x: xs, y: ys };
 }
+
+/** A tiny character language-model task: windows of T = 32 characters of a repeated text (stride
+ * 4), targets shifted by one; `chars` is the sorted alphabet (token id = index). */
+export function charTask(): { chars: string[]; id: (c: string) => number; xs: number[][]; ys: number[][] } {
+  const text = 'the quick brown fox jumps over the lazy dog. a stitch in time saves nine. all that glitters is not gold. '.repeat(4);
+  const chars = [...new Set(text)].sort();
+  const id = (c: string) => chars.indexOf(c);
+  const T = 32, xs: number[][] = [], ys: number[][] = [];
+  for (let s = 0; s + T + 1 < text.length; s += 4) {
+    xs.push([...text.slice(s, s + T)].map(id));
+    ys.push([...text.slice(s + 1, s + T + 1)].map(id));
+  }
+  return { chars, id, xs, ys };
+}
