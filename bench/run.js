@@ -1,16 +1,20 @@
 // `npm run bench`: the standard workloads (bench/shapes.json, copied below) through the
-// public JS API, next to the same workloads in C++ (build-bench/bench_rnn, run in the same run just
-// before each workload's JS rows), so the cost of the JS layer and N-API shows per call. Then step() latency, the
-// training memory per workload, and onnxruntime-node as a peer when it is installed.
+// public JS API, next to the same workloads in C++ (build-bench/bench_rnn), so the cost of the JS
+// layer and N-API shows per call. Then step() latency, the training memory per workload, and
+// onnxruntime-node as a peer when it is installed.
 //
 //   node bench/run.js [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]
-//                     [infer|train|bf16|int8] [t1|t2] [--budget=SECONDS] [--csv]
+//                     [infer|train|bf16|int8] [t1|t2] [--budget=SECONDS] [--rounds=N] [--csv]
 //                     [--no-native] [--no-ort] [--no-step] [--no-memory]
 //
 // Per (workload, cell, mode, threads): one warm-up call (outputs checked finite; more up to
-// min(0.25 s, budget / 2), see warmUp), then timed calls until --budget seconds (default 0.5) are
-// spent, at least 3; a call slower than twice the budget is timed once. Median time per call; GFLOP/s with FLOPs as shapes.json counts them
-// (2*T*B*(I+H)*G*H per forward, 3x per training step). Same scheme as bench_rnn.
+// min(0.25 s, budget / 2), see warmUp), then --rounds rounds (default 3) that alternate the two
+// sides: bench_rnn for that one row (its own warm-up call, then timed calls for budget / rounds
+// seconds), and the JS calls for as long, native first in even rounds, JS first in odd ones. This
+// host's speed drifts by ±20% over seconds (other tenants), so the two sides are measured seconds
+// apart, never a workload apart: the JS-native % is the median of the per-round ratios and its
+// range is printed beside it. Each side: at least 3 timed calls per round; medians; GFLOP/s with
+// FLOPs as shapes.json counts them (2*T*B*(I+H)*G*H per forward, 3x per training step).
 // infer = layer.forward(x, { out }); train = layer.forward(x, { training: true, out }) + layer.backward({ gradOutput }, { out })
 // bf16 / int8 = infer after layer.setPrecision('bf16' / 'int8') (no onnxruntime row: it has no bf16 RNN on the
 // CPU, and its int8 RNNs need a quantized graph)
@@ -41,7 +45,7 @@ const THREADS = [1, 2];
 
 // ---- Options ----------------------------------------------------------------------------------
 const USAGE = `usage: node bench/run.js [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]
-                         [infer|train|bf16|int8] [t1|t2] [--budget=SECONDS] [--csv]
+                         [infer|train|bf16|int8] [t1|t2] [--budget=SECONDS] [--rounds=N] [--csv]
                          [--no-native] [--no-ort] [--no-step] [--no-memory]`;
 
 function selected(filter, name) {
@@ -49,7 +53,7 @@ function selected(filter, name) {
 }
 
 function parseArgs(argv) {
-  const o = { workloads: [], cells: [], modes: [], threads: [], budget: 0.5, csv: false, native: true, ort: true, step: true, memory: true, memoryChild: null };
+  const o = { workloads: [], cells: [], modes: [], threads: [], budget: 0.5, rounds: 3, csv: false, native: true, ort: true, step: true, memory: true, memoryChild: null };
   for (const a of argv) {
     if (a === '--csv') o.csv = true;
     else if (a === '--no-native') o.native = false;
@@ -57,6 +61,7 @@ function parseArgs(argv) {
     else if (a === '--no-step') o.step = false;
     else if (a === '--no-memory') o.memory = false;
     else if (a.startsWith('--budget=')) o.budget = Number(a.slice(9));
+    else if (a.startsWith('--rounds=')) o.rounds = Math.floor(Number(a.slice(9)));
     else if (a.startsWith('--memory-child=')) o.memoryChild = a.slice(15).split(',');
     else if (a === '-h' || a === '--help') { console.log(USAGE); process.exit(0); }
     else if (WORKLOADS.some((w) => w.name === a)) o.workloads.push(a);
@@ -69,6 +74,7 @@ function parseArgs(argv) {
     }
   }
   if (!(o.budget > 0)) o.budget = 0.5;
+  if (!(o.rounds >= 1)) o.rounds = 3;
   if (o.threads.length === 0) o.threads = THREADS;
   return o;
 }
@@ -166,6 +172,22 @@ function cpuMeter() {
   };
 }
 
+/**
+ * Pins this process (every thread) and so the bench_rnn it starts to `cpus` (a taskset list such
+ * as '0' or '0-1'); false where taskset is missing. The vCPUs of this kind of VM run at different
+ * speeds that change by the minute (the same bench_rnn row measured 15.3 ms on one and 18.2 ms on
+ * the other, seconds apart): the two sides of a 1-thread row must run on the same CPU.
+ */
+function pinTo(cpus) {
+  if (process.platform !== 'linux') return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // ---- Data -------------------------------------------------------------------------------------
 function uniform(n, seed) { // splitmix32-ish, uniform(-1, 1)
   const out = new Float32Array(n);
@@ -225,10 +247,13 @@ function newestSource() {
   return newest;
 }
 
-/** One bench_rnn run for `workloads` with the other filters of `opt`: { rows, comments, seconds }. */
-function runNative(opt, workloads) {
-  const args = ['--csv', '--no-dnnl', '--no-check', `--budget=${opt.budget}`,
-    ...workloads, ...opt.cells, ...opt.modes, ...opt.threads.map((t) => `t${t}`)];
+/**
+ * One bench_rnn run of the rows `filters` selects (workload, cell, mode, `tN` names), `budget`
+ * seconds of timed calls each; `peak` (GFLOP/s, 1 core) skips its peak and load measurements.
+ * Returns { rows: Map 'workload,cell,mode,threads' -> { s, gflops, n, bg, peak }, comments, seconds }.
+ */
+function runNative(filters, budget, peak) {
+  const args = ['--csv', '--no-dnnl', '--no-check', `--budget=${budget}`, ...(peak ? [`--peak=${peak}`] : []), ...filters];
   const started = now();
   const out = execFileSync(BENCH_RNN, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   const rows = new Map();
@@ -242,7 +267,7 @@ function runNative(opt, workloads) {
     const r = Object.fromEntries(cols.map((k, i) => [k, f[i]]));
     if (r.impl !== 'fused-rnn') continue;
     rows.set(`${r.workload},${r.cell},${r.mode},${r.threads}`, {
-      s: Number(r.us_per_call) / 1e6, gflops: Number(r.gflops), n: Number(r.n), bg: Number(r.bg),
+      s: Number(r.us_per_call) / 1e6, gflops: Number(r.gflops), n: Number(r.n), bg: Number(r.bg), peak: Number(r.peak_gflops),
     });
   }
   return { rows, comments, seconds: now() - started };
@@ -356,10 +381,9 @@ async function main() {
     if (b >= 0) say(`other processes keep ${b.toFixed(1)} of ${os.cpus().length} cores busy right now${b > 0.3 ? ': expect noise, above all in 2-thread rows (bg column)' : ''}`);
   }
 
-  // Native: bench_rnn --csv, run once per workload just before that workload's JS rows, so the two
-  // are measured seconds apart, not minutes (the machine may be shared: see bg).
-  let native = null; // { rows: Map 'workload,cell,mode,threads' -> { s, gflops, n, bg } } once bench_rnn ran
-  let nativeOk = false;
+  // Native: bench_rnn --csv, started once per row and round (see the top of this file). A first
+  // short run prints its header (isa, the FMA peak it measures, which the later runs are given).
+  let native = null; // { rows: Map 'workload,cell,mode,threads' -> { s, gflops, n, bg }, peak } once bench_rnn ran
   if (opt.native) {
     if (!fs.existsSync(BENCH_RNN)) {
       say('native: build-bench/bench_rnn not found: `npm run bench:native` builds it (then rerun); JS numbers only');
@@ -368,30 +392,33 @@ async function main() {
       for (const [what, file] of [['build-bench/bench_rnn', BENCH_RNN], ['the addon', addonPath]]) {
         if (fs.statSync(file).mtimeMs < src) say(`WARNING: ${what} is older than native/src: rebuild it (npm run bench:native / npm run build:native) or the overhead compares two versions`);
       }
-      native = { rows: new Map() };
-      nativeOk = true;
-    }
-  }
-  let nativeSeconds = 0;
-  const nativeFor = (w) => {
-    if (!native || !nativeOk) return;
-    const tty = process.stderr.isTTY;
-    if (tty) process.stderr.write(`bench_rnn ${w.name} ...`);
-    try {
-      const r = runNative(opt, [w.name]);
-      if (tty) process.stderr.write('\r\x1b[K');
-      nativeSeconds += r.seconds;
-      if (!native.comments) {
-        native.comments = r.comments;
+      try {
+        const r = runNative(['stream', 'lstm', 'infer', 't1'], 0.01, 0);
+        native = { rows: new Map(), peak: [...r.rows.values()][0].peak };
         for (const cm of r.comments) say(`native: ${cm}`);
         const nIsa = /isa (\w+)/.exec(r.comments.join(' '));
         if (nIsa && nIsa[1] !== inf.isa) say(`WARNING: bench_rnn uses isa ${nIsa[1]}, the addon ${inf.isa}: not the same kernels`);
+      } catch (e) {
+        say(`native: bench_rnn failed (${String(e.message).split('\n')[0]}); JS numbers only`);
       }
-      for (const [k, v] of r.rows) native.rows.set(k, v);
+    }
+  }
+  const cpuCount = os.cpus().length, allCpus = `0-${cpuCount - 1}`;
+  const pinned = !!native && pinTo(allCpus);
+  if (native) say(pinned ? 'rounds of 1-thread rows: both sides pinned to the same CPU, each CPU in turn (taskset)' : 'taskset not found: the two sides may run on different CPUs (expect noise)');
+  let nativeSeconds = 0;
+  /** bench_rnn's row for (w, c, mode, thr) over `budget` seconds, or null (then no native column from here on). */
+  const nativeRound = (w, c, mode, thr, budget) => {
+    if (!native) return null;
+    try {
+      // T = 1: the JS API reuses the packed weights between calls (README, Serving): so does bench_rnn.
+      const r = runNative([w.name, c.name, mode, `t${thr}`, ...(w.T === 1 ? ['--prepacked'] : [])], budget, native.peak);
+      nativeSeconds += r.seconds;
+      return r.rows.get(`${w.name},${c.name},${mode},${thr}`) || null;
     } catch (e) {
-      if (tty) process.stderr.write('\r\x1b[K');
       say(`native: bench_rnn failed (${String(e.message).split('\n')[0]}); JS numbers only from here on`);
-      nativeOk = false;
+      native = null;
+      return null;
     }
   };
 
@@ -407,24 +434,21 @@ async function main() {
   }
 
   // ---- The table ----
-  // bench_rnn's header lines (isa, FMA peak, load) come with its first run: run it before the table.
   const wanted = WORKLOADS.filter((w) => selected(opt.workloads, w.name));
-  if (wanted.length) nativeFor(wanted[0]);
-  if (native && !nativeOk && !native.comments) native = null; // failed at once: JS only
   const rows = [];
   if (opt.csv) {
-    console.log('workload,cell,mode,threads,T,B,I,H,gflop,js_us,js_gflops,js_n,native_us,native_gflops,native_n,overhead_us,overhead_pct,ort_us,ours_over_ort,ort_diff,bg');
+    console.log('workload,cell,mode,threads,T,B,I,H,gflop,js_us,js_gflops,js_n,native_us,native_gflops,native_n,overhead_us,overhead_pct,overhead_pct_min,overhead_pct_max,ort_us,ours_over_ort,ort_diff,bg');
   } else {
     console.log('\nmedian time per call; GFLOP/s = 2*T*B*(I+H)*G*H per forward (x3 train); n = timed calls');
-    console.log('JS-native = extra time per call through the JS API; ours/ORT = ORT time / JS time (>1: ours faster);');
+    console.log(`JS-native = extra time per call through the JS API; % = median over ${opt.rounds} rounds alternating JS and bench_rnn`);
+    console.log('(rounds = the lowest..highest round); ours/ORT = ORT time / JS time (>1: ours faster);');
     console.log('bg = cores busy with other processes (max of the JS and native runs; above ~0.3 the row is noise)');
     let h = `${padR('shape', 7)} ${padR('cell', 6)} ${padR('mode', 5)} thr | ${pad('JS', 10)} ${pad('GFLOP/s', 8)} ${pad('n', 6)}`;
-    if (native) h += ` | ${pad('native', 10)} ${pad('GFLOP/s', 8)} | ${pad('JS-native', 10)} ${pad('%', 6)}`;
+    if (native) h += ` | ${pad('native', 10)} ${pad('GFLOP/s', 8)} | ${pad('JS-native', 10)} ${pad('%', 6)} ${pad('rounds', 9)}`;
     if (ort) h += ` | ${pad('ORT', 10)} ${pad('ours/ORT', 8)}`;
     console.log(`${h} | ${pad('bg', 4)}`);
   }
   for (const w of wanted) {
-    if (w !== wanted[0]) nativeFor(w);
     for (const c of CELLS) {
       if (!selected(opt.cells, c.name)) continue;
       const layer = makeLayer(c, w.I, w.H);
@@ -447,17 +471,34 @@ async function main() {
           const call = train
             ? () => { const f = layer.forward(x, { training: true, out: outF }); last = layer.backward({ gradOutput: dy }, { out: outB }); return f; }
             : () => layer.forward(x, { out: outF });
-          const meter = cpuMeter();
           const t0 = now();
           const first = call();
           const firstS = now() - t0;
           if (!allFinite(first.output.data, first.hN.data, last && last.input.data, layer.grads)) throw new Error(`${w.name} ${c.name} ${mode}: non-finite output`);
           const ref = first.output.data;
           warmUp(call, firstS, opt.budget);
-          row.js = timeCalls(call, firstS, opt.budget);
-          row.bg = meter();
-          row.native = native && native.rows.get(`${w.name},${c.name},${mode},${thr}`);
-          if (row.native && row.native.bg >= 0) row.bg = Math.max(row.bg, row.native.bg);
+          const rounds = []; // { js, nat } per round, the two sides seconds apart on the same CPUs
+          for (let k = 0; k < (native ? opt.rounds : 1); k++) {
+            if (pinned) pinTo(thr === 1 ? String(k % cpuCount) : allCpus); // 1 thread: each CPU in turn
+            const budget = opt.budget / (native ? opt.rounds : 1);
+            const nat = k % 2 === 0 ? nativeRound(w, c, mode, thr, budget) : null;
+            const m = cpuMeter(); // around the JS calls only: bench_rnn's own time is not "other processes"
+            const js = timeCalls(call, firstS, budget);
+            js.bg = m();
+            rounds.push({ js, nat: k % 2 === 0 ? nat : nativeRound(w, c, mode, thr, budget) });
+          }
+          if (pinned) pinTo(allCpus);
+          row.js = { s: median(rounds.map((r) => r.js.s)), n: rounds.reduce((n, r) => n + r.js.n, 0) };
+          row.bg = Math.max(...rounds.map((r) => r.js.bg));
+          const paired = rounds.filter((r) => r.nat);
+          if (paired.length === rounds.length) {
+            const nat = { s: median(paired.map((r) => r.nat.s)), n: paired.reduce((n, r) => n + r.nat.n, 0) };
+            nat.gflops = gflop / nat.s;
+            const pcts = paired.map((r) => (100 * (r.js.s - r.nat.s)) / r.nat.s);
+            row.native = { ...nat, pct: median(pcts), pctMin: Math.min(...pcts), pctMax: Math.max(...pcts) };
+            native.rows.set(`${w.name},${c.name},${mode},${thr}`, nat);
+            for (const r of paired) if (r.nat.bg >= 0) row.bg = Math.max(row.bg, r.nat.bg);
+          }
           if (ort && mode === 'infer') {
             try {
               const p = await ortSession(ort, c, w, layer, x, ref, thr);
@@ -497,21 +538,22 @@ async function main() {
 function printRow(r, csv, withNative, withOrt) {
   const js = r.js, nat = r.native, ort = r.ort;
   const over = nat ? js.s - nat.s : NaN;
-  const pct = nat ? (100 * over) / nat.s : NaN;
+  const pct = nat ? nat.pct : NaN; // the median of the per-round ratios, not of the two medians
+  const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(0)}`;
   if (csv) {
     const f = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d + 2)) : '');
     console.log([r.w.name, r.c.name, r.mode, r.thr, r.w.T, r.w.B, r.w.I, r.w.H, f(r.gflop), f(js.s * 1e6), f(r.gflop / js.s), js.n,
       nat ? f(nat.s * 1e6) : '', nat ? f(nat.gflops) : '', nat ? nat.n : '', f(over * 1e6), f(pct, 2),
-      ort ? f(ort.s * 1e6) : '', ort ? f(ort.s / js.s) : '', ort ? f(ort.diff, 1) : '', f(r.bg, 1)].join(','));
+      nat ? f(nat.pctMin, 2) : '', nat ? f(nat.pctMax, 2) : '', ort ? f(ort.s * 1e6) : '', ort ? f(ort.s / js.s) : '', ort ? f(ort.diff, 1) : '', f(r.bg, 1)].join(','));
     return;
   }
   let s = `${padR(r.w.name, 7)} ${padR(r.c.name, 6)} ${padR(r.mode, 5)} ${pad(r.thr, 3)} | ${pad(fmtTime(js.s), 10)} ${pad((r.gflop / js.s).toFixed(2), 8)} ${pad(js.n, 6)}`;
   if (withNative) {
     if (nat) {
       const o = Math.abs(over) < 1e-3 ? `${(over * 1e6).toFixed(1)} us` : `${(over * 1e3).toFixed(2)} ms`;
-      s += ` | ${pad(fmtTime(nat.s), 10)} ${pad(nat.gflops.toFixed(2), 8)} | ${pad((over >= 0 ? '+' : '') + o, 10)} ${pad(`${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`, 6)}`;
+      s += ` | ${pad(fmtTime(nat.s), 10)} ${pad(nat.gflops.toFixed(2), 8)} | ${pad((over >= 0 ? '+' : '') + o, 10)} ${pad(`${signed(pct)}%`, 6)} ${pad(`${signed(nat.pctMin)}..${signed(nat.pctMax)}`, 9)}`;
     } else {
-      s += ` | ${pad('-', 10)} ${pad('', 8)} | ${pad('-', 10)} ${pad('', 6)}`;
+      s += ` | ${pad('-', 10)} ${pad('', 8)} | ${pad('-', 10)} ${pad('', 6)} ${pad('', 9)}`;
     }
   }
   if (r.ort) s += ` | ${pad(fmtTime(ort.s), 10)} ${pad(`${(ort.s / js.s).toFixed(2)}x`, 8)}`;

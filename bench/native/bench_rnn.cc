@@ -105,6 +105,9 @@ struct Options {
   std::vector<int> threads;
   bool csv = false, dnnl = true, ours = true, check = true, prepacked = false;
   double budget = 0.5;  // seconds of timed calls per (config, implementation)
+  // --peak=G: the caller measured the 1-core FMA peak already (bench/run.js starts this program once
+  // per row and round): skip the ~0.5 s peak loops and the 0.3 s load check.
+  double given_peak = 0;
 };
 
 bool selected(const std::vector<std::string>& filter, const std::string& name) {
@@ -118,7 +121,7 @@ bool selected(const std::vector<std::string>& filter, const std::string& name) {
   std::fprintf(code ? stderr : stdout,
                "usage: bench_rnn [stream|small|medium|large|long...] [lstm|gru|gru_ra|gru_rb...]\n"
                "                 [infer|train|bf16|bf16_train|int8] [t1|t2] [--csv] [--budget=SECONDS] [--no-dnnl] [--no-ours] [--no-check]\n"
-               "                 [--prepacked]\n");
+               "                 [--prepacked] [--peak=GFLOPS]\n");
   std::exit(code);
 }
 
@@ -138,6 +141,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--no-check") o.check = false;
     else if (a == "--prepacked") o.prepacked = true;
     else if (a.rfind("--budget=", 0) == 0) o.budget = std::atof(a.c_str() + 9);
+    else if (a.rfind("--peak=", 0) == 0) o.given_peak = std::atof(a.c_str() + 7);
     else if (a == "-h" || a == "--help") usage(0);
     else if (workload) o.workloads.push_back(a);
     else if (cell) o.cells.push_back(a);
@@ -644,8 +648,8 @@ void print_row_csv(const Workload& w, const Cell& c, const char* mode, int thr, 
 
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
-  std::string peak_log;
-  const double peak = measure_peak(&peak_log);
+  std::string peak_log = "given (--peak)";
+  const double peak = opt.given_peak > 0 ? opt.given_peak : measure_peak(&peak_log);
   const bool use_dnnl = opt.dnnl && frnn_bench::dnnl_compiled_in();
   const std::string dnnl_desc = !opt.dnnl && frnn_bench::dnnl_compiled_in()
                                     ? "oneDNN skipped (--no-dnnl)"
@@ -665,7 +669,7 @@ int main(int argc, char** argv) {
   std::printf("%sour inference rows: %s\n", opt.csv ? "# " : "",
               opt.prepacked ? "weights packed (bf16 converted, int8 quantized) once before timing (--prepacked)"
                             : "every call packs its weights (--prepacked: once, as servers do)");
-  {
+  if (opt.given_peak <= 0) {
     const CpuMeter m;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const double bg = m.others();
