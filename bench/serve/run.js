@@ -9,7 +9,8 @@
 // Per endpoint (/predict: 2×LSTM(256) -> Dense(1), T = 100, I = 32; /step: LSTM(64 -> 128) ->
 // Dense(8), a state per client id) and configuration (one call per request; model.serve(); the
 // same on 2 kernel threads; the same in int8 (--modes name batched-int8; batched-bf16 works too);
-// onnxruntime-node per request; ORT behind the same ModelServer):
+// onnxruntime-node per request; ORT behind the same ModelServer; and HTTP alone, the server
+// answering a constant without any model: the ceiling of every row on this machine):
 // requests/s, latency p50 / p99 / p99.9, the server's event-loop delay during the load, the mean
 // batch size, failed requests (non-2xx, errors, timeouts), the 1-minute load average of the
 // machine after each configuration (other work on it shows there), and ratios against the
@@ -52,6 +53,8 @@ const CONFIGS = [
   { name: "model.serve({ precision: 'int8' })", mode: 'batched-int8', threads: 1 },
   { name: 'ORT, one run per request', mode: 'ort-direct', threads: 1, ort: true },
   { name: 'ORT behind ModelServer', mode: 'ort-batched', threads: 1, ort: true },
+  // The floor: the same HTTP server answering a constant, no model (no row above can beat it).
+  { name: 'HTTP alone (constant answer, no model)', mode: 'http-only', threads: 1 },
 ];
 const ENDPOINTS = [
   // /predict: 64 connections (a request takes ~100× a step: with 256, one call per request would

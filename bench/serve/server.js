@@ -53,6 +53,10 @@ async function ortSession() {
 const states = new Map();   // /step: client id -> its stream state
 
 async function makeHandler() {
+  if (mode === 'http-only') {
+    const answer = endpoint === 'predict' ? '{"score":0.1234567}' : JSON.stringify(Array.from({ length: S.O }, (_v, i) => 0.1234567 + i));
+    return async () => answer;
+  }
   if (mode === 'direct') {
     if (endpoint === 'predict') {
       let chain = Promise.resolve();

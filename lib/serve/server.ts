@@ -20,7 +20,10 @@ export interface ServeOptions {
    * @defaultValue 1024 */
   maxQueue?: number;
   /** Batches running at once, each on its own worker thread (inference never waits for other
-   * inference). 1: one model call at a time, split over setNumThreads(n) threads.
+   * inference). 1: one model call at a time, split over setNumThreads(n) threads. With k > 1, a
+   * batch starts once maxBatchSize / k requests wait and a slot is free, so k batches run side by
+   * side (as many streams as maxBatchSize make k smaller batches, not one full batch at a time
+   * with the other workers idle); a batch still takes up to maxBatchSize requests.
    * @defaultValue 1 */
   maxConcurrentBatches?: number;
 }
@@ -162,6 +165,8 @@ export class ModelServer {
   readonly maxDelayMs: number;
   readonly maxQueue: number;
   readonly maxConcurrentBatches: number;
+  /** Requests that start a batch while a slot is free: ceil(maxBatchSize / maxConcurrentBatches). */
+  private readonly startAt: number;
   private readonly queues = [new Queue(PREDICT), new Queue(STEP)];
   private readonly pool: BatchBuffers[] = [];
   private readonly free: Pending[] = [];
@@ -186,6 +191,7 @@ export class ModelServer {
     if (this.maxDelayMs < 0) throw invalidArg('maxDelayMs', 'finite number >= 0', this.maxDelayMs);
     this.maxQueue = checkInteger('maxQueue', options.maxQueue ?? 1024, 1);
     this.maxConcurrentBatches = checkInteger('maxConcurrentBatches', options.maxConcurrentBatches ?? 1, 1, 1024);
+    this.startAt = Math.ceil(this.maxBatchSize / this.maxConcurrentBatches);
   }
 
   /** The shapes of a stream's state (for StreamState.fromBytes(bytes, server)).
@@ -364,7 +370,7 @@ export class ModelServer {
       const q = this.queues[kind];
       q.push(p);
       this.queued++;
-      if (q.length >= this.maxBatchSize || q.due) this.tryFlush();
+      if (q.length >= this.startAt || q.due) this.tryFlush();
       else if (q.timer === null) this.armTimer(q);
     });
   }
@@ -387,12 +393,12 @@ export class ModelServer {
     q.timer = null;
   }
 
-  /** Starts batches while a slot is free and a queue is full, due, or closing. */
+  /** Starts batches while a slot is free and a queue holds startAt requests, is due, or closing. */
   private tryFlush(): void {
     while (this.inFlight < this.maxConcurrentBatches) {
       let pick: Queue | null = null;
       for (const q of this.queues) {
-        if (q.length === 0 || !(q.length >= this.maxBatchSize || q.due || this.closing)) continue;
+        if (q.length === 0 || !(q.length >= this.startAt || q.due || this.closing)) continue;
         if (pick === null || q.headSeq < pick.headSeq) pick = q;
       }
       if (pick === null) return;

@@ -106,17 +106,23 @@ describe('micro-batching', () => {
     expect(batches.map((b) => b.B)).toEqual([70]);
   });
 
-  test('maxConcurrentBatches: that many batches run at once', async () => {
+  test('maxConcurrentBatches: that many batches run at once, each started at maxBatchSize / k waiting', async () => {
     const { backend, batches } = scripted({ manual: true });
-    const server = new ModelServer(backend, { maxBatchSize: 2, maxDelayMs: 1, maxConcurrentBatches: 2 });
-    const ps = Array.from({ length: 6 }, (_v, i) => server.predict([[i, 0]]));
+    const server = new ModelServer(backend, { maxBatchSize: 4, maxDelayMs: 1000, maxConcurrentBatches: 2 });
+    const ps = Array.from({ length: 10 }, (_v, i) => server.predict([[i, 0]]));
+    // Two requests start a batch while a worker is free (no delay waited); then both are busy and
+    // the other six wait: a freed slot takes up to maxBatchSize of them.
     expect(batches.map((b) => b.B)).toEqual([2, 2]);
     batches[1].release();
     await flushMicrotasks();
-    expect(batches.length).toBe(3);
+    expect(batches.map((b) => b.B)).toEqual([2, 2, 4]);
     batches[0].release();
+    await flushMicrotasks();
+    expect(batches.map((b) => b.B)).toEqual([2, 2, 4, 2]);
     batches[2].release();
-    expect((await Promise.all(ps)).map((y) => y.data[0])).toEqual([0, 1, 2, 3, 4, 5]);
+    batches[3].release();
+    expect((await Promise.all(ps)).map((y) => y.data[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await server.close();
   });
 
   test('a full queue refuses with ServerOverloadedError (code ERR_FUSED_RNN_QUEUE_FULL)', async () => {
