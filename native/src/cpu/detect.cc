@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 
 #include "cpu/isa.h"
 #include "fused_rnn.h"
@@ -132,9 +131,7 @@ bool cpu_has(Feature feature) {
 }
 
 Isa active_isa() {
-  static std::once_flag once;
-  static Isa isa = Isa::kScalar;
-  std::call_once(once, [] { isa = choose_isa(); });
+  static const Isa isa = choose_isa();  // a local static, not std::call_once: see gemm_config()
   return isa;
 }
 

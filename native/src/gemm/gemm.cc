@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <mutex>
 
 #include "cpu/isa.h"
 #include "gemm/empty_product.h"
@@ -14,10 +13,12 @@
 
 namespace frnn {
 
+// A function-local static, not std::call_once: this is called per tile, and libstdc++'s
+// call_once writes two thread-locals on every call, a __tls_get_addr each in the addon (a shared
+// library): 1.7% of a small LSTM's inference through the JS API, none in the static bench_rnn.
 const GemmConfig& gemm_config() {
-  static GemmConfig config;
-  static std::once_flag once;
-  std::call_once(once, [] {
+  static const GemmConfig config = [] {
+    GemmConfig config;
     const Isa isa = active_isa();
     // The active ISA's rows of the tables; an ISA without a GEMM kernel of its own (or
     // without a dot kernel) takes the scalar one, the first row.
@@ -49,7 +50,8 @@ const GemmConfig& gemm_config() {
     // dR at K=6400 went from 98 to 101 GFLOP/s with 126 rows).
     const size_t mc_max = config.ppmm ? std::min<size_t>(240, 131072 / config.kc_packed) : 240;
     config.mc = config.mr * std::max<size_t>(1, mc_max / config.mr);
-  });
+    return config;
+  }();
   return config;
 }
 

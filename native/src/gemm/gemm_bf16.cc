@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <mutex>
 #include <vector>
 
 #include "cpu/fpmode.h"
@@ -28,13 +27,12 @@ bool bf16_ukernel_runs(const Bf16UkernelEntry& e) {
 }
 
 const Bf16UkernelEntry& bf16_gemm_config() {
-  static const Bf16UkernelEntry* chosen = nullptr;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    chosen = &kBf16Ukernels[0];
+  static const Bf16UkernelEntry* const chosen = [] {  // a local static: see gemm_config()
+    const Bf16UkernelEntry* c = &kBf16Ukernels[0];
     for (const Bf16UkernelEntry& e : kBf16Ukernels)
-      if (bf16_ukernel_runs(e)) chosen = &e;
-  });
+      if (bf16_ukernel_runs(e)) c = &e;
+    return c;
+  }();
   return *chosen;
 }
 

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <vector>
 
 #include "cpu/fpmode.h"
@@ -24,13 +23,12 @@ bool int8_ukernel_runs(const Int8UkernelEntry& e) {
 }
 
 const Int8UkernelEntry& int8_gemm_config() {
-  static const Int8UkernelEntry* chosen = nullptr;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    chosen = &kInt8Ukernels[0];
+  static const Int8UkernelEntry* const chosen = [] {  // a local static: see gemm_config()
+    const Int8UkernelEntry* c = &kInt8Ukernels[0];
     for (const Int8UkernelEntry& e : kInt8Ukernels)
-      if (int8_ukernel_runs(e)) chosen = &e;
-  });
+      if (int8_ukernel_runs(e)) c = &e;
+    return c;
+  }();
   return *chosen;
 }
 
