@@ -1,5 +1,5 @@
 // Runs the fuzzer (test/fuzz/run.ts) in a child process with a fixed seed and case count:
-// FUZZ_RUNS=3000 cases per cheap property (less for the costly ones: 17,700 cases in all,
+// FUZZ_RUNS=3000 cases per cheap property (less for the costly ones: 19,350 cases in all,
 // 10-20 s on the project machine). A native crash in the child fails this test with the signal
 // and the property that was running; a failed property with its counterexample and the
 // FUZZ_SEED / FUZZ_ONLY line that replays it (`npm run fuzz` runs longer: FUZZ_RUNS=20000 npm run fuzz).

@@ -352,6 +352,44 @@ prop('save / load: round trip exact; mutated files refused with SafetensorsError
     await refusedCleanlyAsync(() => Sequential.load(dir), [SafetensorsError]);
   }) as never);
 
+prop('setKerasWeights: any list refused with TypeError / RangeError and no change; a valid list round trips exactly', 0.5, fc.property(
+  fc.integer({ min: 0, max: 99 }), fc.nat(), weird, fc.constantFrom('element', 'shape', 'data', 'length', 'list', 'none'),
+  (seed, at, junk, how) => {
+    const m = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 3, seed }), new GRU({ inputSize: 3, hiddenSize: 2, seed: seed + 1 }), new Dense({ units: 2, seed: seed + 2 })]);
+    const w0 = hash(weightsOf(m));
+    const list: unknown[] = m.getKerasWeights().map((t) => ({ shape: [...t.shape], data: t.data.map((v) => v * 0.5) }));
+    const i = at % list.length;
+    const t = list[i] as Tensor;
+    let arg: unknown = list;
+    if (how === 'element') list[i] = junk;
+    else if (how === 'shape') t.shape = junk as never;
+    else if (how === 'data') t.data = junk as never;
+    else if (how === 'length') list.splice(i, 1);
+    else if (how === 'list') arg = junk;
+    const r = refusedCleanly(() => m.setKerasWeights(arg as never));
+    if (r.threw) check(hash(weightsOf(m)) === w0, `a refused setKerasWeights (${how}) changed the weights`);
+    else if (how === 'none') check(m.getKerasWeights().every((w, j) => sameBits(w.data, (list[j] as Tensor).data)), 'setKerasWeights did not round trip');
+  }) as never);
+
+prop('fit resumeFrom a mutated or foreign checkpoint: refused cleanly, weights unchanged', 0.05, fc.asyncProperty(
+  fc.integer({ min: 0, max: 99 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 0, maxLength: 4 }), fc.nat(), fc.boolean(),
+  async (seed, flips, cut, foreign) => {
+    const make = (hidden: number) => new Sequential([new GRU({ inputSize: 2, hiddenSize: hidden, returnSequences: false, seed }), new Dense({ units: 1, seed: seed + 1 })]);
+    const xs = [[[0.1, 0.2], [0.3, -0.1]], [[0.5, 0.4]], [[-0.2, 0.1], [0.0, 0.3], [0.2, 0.2]]];
+    const data = { x: xs, y: xs.map((s) => [s.length / 4]) };
+    const file = path.join(tmpDir, `cp${seed}-${flips.length}-${cut % 5}.safetensors`);
+    // A checkpoint of a model with another hidden size (foreign), or of this model, bytes mutated.
+    await make(foreign ? 4 : 3).fit(data, { epochs: 1, batchSize: 2, optimizer: new SGD({ lr: 0.01 }), loss: 'mse', checkpoint: { path: file } });
+    const bytes = fs.readFileSync(file);
+    for (const [p, v] of flips) bytes[p % bytes.length] = v;
+    fs.writeFileSync(file, flips.length === 0 && !foreign ? bytes.subarray(0, cut % bytes.length) : bytes);
+    const m = make(3);
+    const w0 = hash(weightsOf(m));
+    const r = await refusedCleanlyAsync(() => m.fit(data, { epochs: 2, batchSize: 2, optimizer: new SGD({ lr: 0.01 }), loss: 'mse', resumeFrom: file }), [SafetensorsError]);
+    if (r.threw && !(r.error instanceof FitStoppedError)) check(hash(weightsOf(m)) === w0, 'a refused resumeFrom changed the weights');
+    check(weightsOf(m).every(allFinite), 'weights became non-finite after resumeFrom');
+  }) as never);
+
 prop('safetensors decode on mutated bytes: SafetensorsError only; encode/decode exact', 1, fc.property(
   fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), fc.array(fc.float(), { maxLength: 5 }), { maxKeys: 3 }),
   fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 5 }), fc.nat(),
