@@ -4,10 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { GRU, LSTM, RNN } from '../../lib/index';
+import { expect, it } from 'vitest';
+import { GRU, LSTM, RNN, setNumThreads } from '../../lib/index';
 import type { Recurrent } from '../../lib/layers/recurrent/recurrent';
 import type { PrecisionsInfo } from '../../lib/native';
-import { caseName, toTensor, toTensorDict, type Tensor, type TorchFixture } from './fixtures';
+import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, toTensorDict, type Tensor, type TorchFixture } from './fixtures';
 
 /** The fixture's layer with torch's weights. */
 export function fromFixture(fx: TorchFixture): Recurrent {
@@ -54,6 +55,49 @@ export function worstError(reduced: Float32Array, fp32: Float32Array): number {
 
 /** A digest of an array's bits (to compare runs in other processes). */
 export const hash = (a: Float32Array): string => createHash('sha1').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+
+/**
+ * Inside a describe(): a test per torch fixture (GRU files in both forms) that the layer's
+ * forward in `precision` is within `bound` of fp32 (output, hN, cN; worstError), is not fp32's
+ * bits (really the reduced products), and gives the same bits on 2 threads and forwardAsync.
+ * Returns the worst error of each fixture, filled in as the tests run (for an afterAll summary).
+ */
+export function fixtureAgreementTests(precision: 'bf16' | 'int8', bound: number): [string, number][] {
+  const dir = fixturesDir('torch');
+  const files = listJsonFiles(dir);
+  const seen: [string, number][] = [];
+  it('has the torch fixtures', () => expect(files.length).toBeGreaterThan(0));
+  for (const file of files) {
+    const fx = loadJson<TorchFixture>(path.join(dir, file));
+    for (const [name, make] of fixtureForms(fx, file)) {
+      it(`${name}: within ${bound} of fp32, the same for 1 and 2 threads, forwardAsync alike`, async () => {
+        const layer = make();
+        const opts = fixtureForwardOptions(fx);
+        const x = toTensor(fx.input);
+        const f32 = layer.forward(x, opts);
+        layer.setPrecision(precision);
+        const low = layer.forward(x, opts);
+        const worst = Math.max(worstError(low.output.data, f32.output.data), worstError(low.hN.data, f32.hN.data),
+          f32.cN ? worstError(low.cN!.data, f32.cN.data) : 0);
+        seen.push([name, worst]);
+        expect(worst).toBeLessThanOrEqual(bound);
+        expect(hash(low.output.data)).not.toBe(hash(f32.output.data));
+        setNumThreads(2);
+        try {
+          const two = layer.forward(x, opts);
+          const both = await layer.forwardAsync(x, opts);
+          for (const r of [two, both]) {
+            expect(hash(r.output.data)).toBe(hash(low.output.data));
+            expect(hash(r.hN.data)).toBe(hash(low.hN.data));
+          }
+        } finally {
+          setNumThreads(1);
+        }
+      });
+    }
+  }
+  return seen;
+}
 
 /**
  * Whole forwards in `precision` of five layers (bidirectional LSTM, LSTM with projection, 2-layer

@@ -3,55 +3,18 @@
 // the AVX-VNNI path (FUSED_RNN_ISA=avx2) giving the bits of the AVX512-VNNI one, and every
 // training call refused with nothing changed. The micro-kernels (the AVX2 emulation and scalar
 // code included) are checked bit for bit against the reference in native/tests/int8_test.cc.
-import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Adam, Dense, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
-import { fixturesDir, listJsonFiles, loadJson, toTensor, type TorchFixture } from '../helpers/fixtures';
-import { fixtureForms, fixtureForwardOptions, forwardDigestsUnderIsa, hash, worstError } from '../helpers/precision';
-
-
-
+import { fixtureAgreementTests, forwardDigestsUnderIsa, hash, worstError } from '../helpers/precision';
 
 afterEach(() => setNumThreads(1));
 
 describe('int8 inference', () => {
-  const dir = fixturesDir('torch');
-  const files = listJsonFiles(dir);
-  const BOUND = 1.5e-2;
-  const seen: [string, number][] = [];
+  const seen = fixtureAgreementTests('int8', 1.5e-2);
   afterAll(() => {
     seen.sort((a, b) => b[1] - a[1]);
     console.log(`int8 vs fp32 on the torch fixtures: worst ${seen.slice(0, 3).map(([n, e]) => `${n} ${e.toExponential(2)}`).join(', ')}`);
   });
-
-  it('has the torch fixtures', () => expect(files.length).toBeGreaterThan(0));
-
-  for (const file of files) {
-    const fx = loadJson<TorchFixture>(path.join(dir, file));
-    const forms = fixtureForms(fx, file);
-    for (const [name, make] of forms) {
-      it(`${name}: within 1.5e-2 of fp32, the same for 1 and 2 threads, forwardAsync alike`, async () => {
-        const layer = make();
-        const opts = fixtureForwardOptions(fx);
-        const x = toTensor(fx.input);
-        const f32 = layer.forward(x, opts);
-        layer.setPrecision('int8');
-        const q = layer.forward(x, opts);
-        const worst = Math.max(worstError(q.output.data, f32.output.data), worstError(q.hN.data, f32.hN.data),
-          f32.cN ? worstError(q.cN!.data, f32.cN.data) : 0);
-        seen.push([name, worst]);
-        expect(worst).toBeLessThanOrEqual(BOUND);
-        expect(hash(q.output.data)).not.toBe(hash(f32.output.data));  // really the int8 products
-        setNumThreads(2);
-        const two = layer.forward(x, opts);
-        const both = await layer.forwardAsync(x, opts);
-        for (const r of [two, both]) {
-          expect(hash(r.output.data)).toBe(hash(q.output.data));
-          expect(hash(r.hN.data)).toBe(hash(q.hN.data));
-        }
-      });
-    }
-  }
 
   it('step() in int8 gives the bits of a T = 1 forward in int8, and a Sequential predicts in int8', async () => {
     const gru = new GRU({ inputSize: 5, hiddenSize: 40, seed: 2 }).setPrecision('int8');

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adam, Dense, Embedding, GRU, LSTM, RNN, Sequential, info, setNumThreads, tensor } from '../../lib/index';
 import { caseName, fixturesDir, listJsonFiles, loadJson, toTensor, type TorchFixture } from '../helpers/fixtures';
-import { fixtureForms, fixtureForwardOptions, forwardDigestsUnderIsa, fromFixture, hash, worstError } from '../helpers/precision';
+import { fixtureAgreementTests, fixtureForwardOptions, forwardDigestsUnderIsa, fromFixture, hash } from '../helpers/precision';
 import { charTask } from '../model/tasks';
 
 
@@ -81,11 +81,7 @@ describe('setPrecision', () => {
     for (const file of listJsonFiles(dir)) {
       const fx = loadJson<TorchFixture>(path.join(dir, file));
       const layer = fromFixture(fx).setPrecision('bf16');
-      const opts: { h0?: ReturnType<typeof toTensor>; c0?: ReturnType<typeof toTensor>; lengths?: number[]; training: boolean } = { training: true };
-      if (fx.h0) opts.h0 = toTensor(fx.h0);
-      if (fx.c0) opts.c0 = toTensor(fx.c0);
-      if (fx.lengths) opts.lengths = [...fx.lengths];
-      layer.forward(toTensor(fx.input), opts);
+      layer.forward(toTensor(fx.input), { ...fixtureForwardOptions(fx), training: true });
       const g = layer.backward({ gradOutput: toTensor(fx.gradOutput), gradHN: toTensor(fx.gradHN),
         ...(fx.cell === 'lstm' && fx.gradCN ? { gradCN: toTensor(fx.gradCN) } : {}) });
       const gd = layer.stateDict('torch', { grad: true });
@@ -119,43 +115,11 @@ describe('setPrecision', () => {
 });
 
 describe('bf16 inference', () => {
-  const dir = fixturesDir('torch');
-  const files = listJsonFiles(dir);
-
   // Not the 3e-3 of issue 12: these fixtures have tiny H (3 to 32) and randn inputs (|x| up to
   // 4.35), so one rounded product x·w can carry a pre-activation's error alone; measured over the
   // 33 fixtures (all cells, both GRU forms): max 4.3e-3 (rnn_relu_l1_bidir), 8 fixtures above
   // 3e-3 (README, Precision).
-  const BOUND = 5e-3;
-
-  it('has the torch fixtures', () => expect(files.length).toBeGreaterThan(0));
-
-  // Every torch fixture's layer and inputs; GRU files once more as reset-before GRUs with the same weights.
-  for (const file of files) {
-    const fx = loadJson<TorchFixture>(path.join(dir, file));
-    const forms = fixtureForms(fx, file);
-    for (const [name, make] of forms) {
-      it(`${name}: within 5e-3 of fp32, the same for 1 and 2 threads, forwardAsync alike`, async () => {
-        const layer = make();
-        const opts = fixtureForwardOptions(fx);
-        const x = toTensor(fx.input);
-        const f32 = layer.forward(x, opts);
-        layer.setPrecision('bf16');
-        const b16 = layer.forward(x, opts);
-        expect(worstError(b16.output.data, f32.output.data)).toBeLessThanOrEqual(BOUND);
-        expect(worstError(b16.hN.data, f32.hN.data)).toBeLessThanOrEqual(BOUND);
-        if (f32.cN) expect(worstError(b16.cN!.data, f32.cN.data)).toBeLessThanOrEqual(BOUND);
-        expect(hash(b16.output.data)).not.toBe(hash(f32.output.data));  // really the bf16 products
-        setNumThreads(2);
-        const two = layer.forward(x, opts);
-        const both = await layer.forwardAsync(x, opts);
-        for (const r of [two, both]) {
-          expect(hash(r.output.data)).toBe(hash(b16.output.data));
-          expect(hash(r.hN.data)).toBe(hash(b16.hN.data));
-        }
-      });
-    }
-  }
+  fixtureAgreementTests('bf16', 5e-3);
 
   it('step() in bf16 gives the bits of a T = 1 forward in bf16', () => {
     const gru = new GRU({ inputSize: 5, hiddenSize: 40, seed: 2 }).setPrecision('bf16');
