@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -226,11 +227,13 @@ class PackCache {
 frnn::Precision precision_arg(const Napi::CallbackInfo& info, size_t i) {
   if (info[i].IsUndefined()) return frnn::Precision::kFp32;
   if (!info[i].IsString()) throw_type(info.Env(), "Expected string for precision");
-  const std::string p = info[i].As<Napi::String>().Utf8Value();
-  if (p == "fp32") return frnn::Precision::kFp32;
-  if (p == "bf16") return frnn::Precision::kBf16;
-  if (p == "int8") return frnn::Precision::kInt8;
-  throw_range(info.Env(), "Expected precision 'fp32', 'bf16' or 'int8', got '" + p + "'");
+  char p[8] = {};  // on the stack: Utf8Value() would allocate a std::string per call
+  size_t n = 0;
+  napi_get_value_string_utf8(info.Env(), info[i], p, sizeof p, &n);
+  if (std::strcmp(p, "fp32") == 0) return frnn::Precision::kFp32;
+  if (std::strcmp(p, "bf16") == 0) return frnn::Precision::kBf16;
+  if (std::strcmp(p, "int8") == 0) return frnn::Precision::kInt8;
+  throw_range(info.Env(), "Expected precision 'fp32', 'bf16' or 'int8', got '" + info[i].As<Napi::String>().Utf8Value() + "'");
 }
 
 // Pointers and dims of one backward call.
