@@ -8,7 +8,7 @@
 //
 // Per endpoint (/predict: 2×LSTM(256) -> Dense(1), T = 100, I = 32; /step: LSTM(64 -> 128) ->
 // Dense(8), a state per client id) and configuration (one call per request; model.serve(); the
-// same on 2 kernel threads; the same in int8 (--modes name batched-int8; batched-bf16 works too);
+// same on 2 kernel threads; two batches side by side on one kernel thread each; the same in int8 (--modes name batched-int8; batched-bf16 works too);
 // onnxruntime-node per request; ORT behind the same ModelServer; and HTTP alone, the server
 // answering a constant without any model: the ceiling of every row on this machine):
 // requests/s, latency p50 / p99 / p99.9, the server's event-loop delay during the load, the mean
@@ -50,6 +50,8 @@ const CONFIGS = [
   { name: 'one call per request', mode: 'direct', threads: 1 },
   { name: 'model.serve()', mode: 'batched', threads: 1 },
   { name: 'model.serve(), 2 threads', mode: 'batched', threads: 2 },
+  // The other way to use 2 cores: two batches side by side, one kernel thread each.
+  { name: 'model.serve({ maxConcurrentBatches: 2 })', mode: 'batched', threads: 1, concurrent: '2' },
   { name: "model.serve({ precision: 'int8' })", mode: 'batched-int8', threads: 1 },
   { name: 'ORT, one run per request', mode: 'ort-direct', threads: 1, ort: true },
   { name: 'ORT behind ModelServer', mode: 'ort-batched', threads: 1, ort: true },
@@ -65,7 +67,7 @@ const ENDPOINTS = [
 
 function startServer(endpoint, c) {
   const child = spawn(process.execPath, [path.join(__dirname, 'server.js'), `--endpoint=${endpoint.name}`, `--mode=${c.mode}`,
-    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--concurrent=${concurrent}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--concurrent=${c.concurrent ?? concurrent}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -82,7 +84,7 @@ function startServer(endpoint, c) {
 function inProcess(endpoint, c, seconds, warm) {
   const clients = Number(connectionsOpt || endpoint.connections);
   const child = spawn(process.execPath, [path.join(__dirname, 'server.js'), `--endpoint=${endpoint.name}`, `--mode=${c.mode}`,
-    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--concurrent=${concurrent}`, `--inproc=${clients},${seconds},${warm}`],
+    `--threads=${c.threads}`, `--max-batch=${maxBatch || endpoint.maxBatch}`, `--delay=${delay}`, `--concurrent=${c.concurrent ?? concurrent}`, `--inproc=${clients},${seconds},${warm}`],
   { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
