@@ -10,7 +10,8 @@ export interface TfjsWeightSpec {
   name: string;
   shape: number[];
   dtype: string;
-  /** Quantized weights (tfjs' --quantize_uint8 / uint16): value = q * scale + min. */
+  /** Quantized weights (tfjs' --quantize_uint8 / uint16: value = q * scale + min; --quantize_float16:
+   * IEEE 754 half precision, no scale). */
   quantization?: { dtype: string; scale?: number; min?: number };
 }
 
@@ -81,7 +82,15 @@ export async function readManifest(json: unknown, dir: string, what: string): Pr
   return { modelTopology: m.modelTopology, weightSpecs, weightData: Buffer.concat(parts) };
 }
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2 };
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 };
+
+/** An IEEE 754 half (binary16) as a number: subnormals, ±Infinity and NaN included. */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1024 + frac) * 2 ** (exp - 25);
+}
 
 function specBytes(s: TfjsWeightSpec, what: string): number {
   if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !Array.isArray(s.shape)
@@ -91,7 +100,7 @@ function specBytes(s: TfjsWeightSpec, what: string): number {
   const dtype = s.quantization?.dtype ?? s.dtype;
   const bytes = DTYPE_BYTES[dtype];
   if (bytes === undefined || (s.dtype !== 'float32' && s.dtype !== 'int32')) {
-    throw new TfjsImportError(`${what}: weight '${s.name}' has dtype ${s.dtype}${s.quantization ? ` quantized as ${dtype}` : ''}; float32 (plain, or uint8 / uint16 quantized) is supported`, null);
+    throw new TfjsImportError(`${what}: weight '${s.name}' has dtype ${s.dtype}${s.quantization ? ` quantized as ${dtype}` : ''}; float32 (plain, or uint8 / uint16 / float16 quantized) is supported`, null);
   }
   return s.shape.reduce((a, b) => a * b, 1) * bytes;
 }
@@ -109,6 +118,7 @@ export function decodeWeights(a: TfjsArtifacts, what: string): Map<string, Tenso
     const data = new Float32Array(n);
     const q = s.quantization;
     if (!q) for (let i = 0; i < n; i++) data[i] = view.getFloat32(at + 4 * i, true);
+    else if (q.dtype === 'float16') for (let i = 0; i < n; i++) data[i] = halfToFloat(view.getUint16(at + 2 * i, true));
     else {
       const scale = q.scale ?? 1, min = q.min ?? 0;
       for (let i = 0; i < n; i++) data[i] = (q.dtype === 'uint8' ? view.getUint8(at + i) : view.getUint16(at + 2 * i, true)) * scale + min;

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { loadTfjs, TfjsImportError, type TfjsModelJson } from '../../lib/index';
 import { Worst } from './helpers';
+import { halfToFloat } from '../../lib/convert/tfjs_format';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'tfjs');
 interface TfjsFixture {
@@ -80,7 +81,7 @@ describe('loadTfjs: the other ways in and bad files', () => {
     }
   });
 
-  it('uint8 / uint16 quantized weights load as q * scale + min; float16 is refused', async () => {
+  it('uint8 / uint16 quantized weights load as q * scale + min, float16 ones as IEEE halves; other dtypes are refused', async () => {
     const src = path.join(DIR, 'lstm_last_softmax');
     const j = JSON.parse(fs.readFileSync(path.join(src, 'model.json'), 'utf8')) as TfjsModelJson;
     const raw = fs.readFileSync(path.join(src, j.weightsManifest[0].paths[0]));
@@ -104,8 +105,25 @@ describe('loadTfjs: the other ways in and bad files', () => {
       const plain = await loadTfjs({ modelTopology: j.modelTopology, weightSpecs: j.weightsManifest[0].weights, weightData: new Uint8Array(Float32Array.from(dequantized).buffer) });
       expect(Array.from(quantized.predictSync(x).data)).toEqual(Array.from(plain.predictSync(x).data));
     }
+    // float16 (tfjs' --quantize_float16): IEEE halves. Weights rounded to multiples of 2^-10 in
+    // [-2, 2] are exact halves, so the model must equal the plain one holding those floats.
+    const toHalf = (v: number) => {  // exact for these values only: sign, exponent, 10 fraction bits
+      if (v === 0) return Object.is(v, -0) ? 0x8000 : 0;
+      const e = Math.floor(Math.log2(Math.abs(v)));
+      return (v < 0 ? 0x8000 : 0) | ((e + 15) << 10) | (Math.abs(v) / 2 ** e * 1024 - 1024);
+    };
+    const exact = Array.from(floats, (e) => Math.max(-2048, Math.min(2048, Math.round(e * 1024))) / 1024);
+    const halves = Buffer.alloc(exact.length * 2);
+    exact.forEach((e, i) => halves.writeUInt16LE(toHalf(e), 2 * i));
     const half = j.weightsManifest[0].weights.map((w) => ({ ...w, quantization: { dtype: 'float16' } }));
-    await expect(loadTfjs({ modelTopology: j.modelTopology, weightSpecs: half, weightData: raw })).rejects.toThrow(/quantized as float16; float32 \(plain, or uint8 \/ uint16 quantized\)/);
+    const fromHalves = await loadTfjs({ modelTopology: j.modelTopology, weightSpecs: half, weightData: halves });
+    const plain = await loadTfjs({ modelTopology: j.modelTopology, weightSpecs: j.weightsManifest[0].weights, weightData: new Uint8Array(Float32Array.from(exact).buffer) });
+    expect(Array.from(fromHalves.predictSync(x).data)).toEqual(Array.from(plain.predictSync(x).data));
+    // A half's bits against known values: 1, -2, 65504 (the largest), 2^-24 (the smallest subnormal), -0, Inf, NaN.
+    expect([0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00].map(halfToFloat)).toEqual([1, -2, 65504, 2 ** -24, -0, Infinity]);
+    expect(halfToFloat(0x7e00)).toBeNaN();
+    const other = j.weightsManifest[0].weights.map((w) => ({ ...w, quantization: { dtype: 'int4' } }));
+    await expect(loadTfjs({ modelTopology: j.modelTopology, weightSpecs: other, weightData: raw })).rejects.toThrow(/quantized as int4; float32 \(plain, or uint8 \/ uint16 \/ float16 quantized\)/);
   });
 
   it('refuses a functional model and unsupported options naming the layer', async () => {
