@@ -26,6 +26,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { LSTM, GRU, Sequential, info, onnxBytes, setNumThreads, tensor } = require('..');
+const { pinTo } = require('./pin');
 
 const ROOT = path.join(__dirname, '..');
 const WORKLOADS = [
@@ -170,22 +171,6 @@ function cpuMeter() {
     if (all < 0 || all0 < 0 || wall <= 0) return -1;
     return Math.max(0, (all - all0 - (self() - self0)) / wall);
   };
-}
-
-/**
- * Pins this process (every thread) and so the bench_rnn it starts to `cpus` (a taskset list such
- * as '0' or '0-1'); false where taskset is missing. The vCPUs of this kind of VM run at different
- * speeds that change by the minute (the same bench_rnn row measured 15.3 ms on one and 18.2 ms on
- * the other, seconds apart): the two sides of a 1-thread row must run on the same CPU.
- */
-function pinTo(cpus) {
-  if (process.platform !== 'linux') return false;
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // ---- Data -------------------------------------------------------------------------------------
