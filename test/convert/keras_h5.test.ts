@@ -1,0 +1,143 @@
+// loadKerasWeights on Keras HDF5 weight files written by h5py in Keras' layouts
+// (test/fixtures/keras_h5/generate.py): each loads the same bits as setKerasWeights with the arrays
+// generate.py wrote; files that do not fit the model, are damaged or are not Keras' are refused
+// with the layer or dataset named, and the model keeps its weights.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it, expect, afterAll } from 'vitest';
+import { loadKerasWeights, Sequential, LSTM, GRU, Dense, Embedding, Dropout, type SequentialLayer, type Tensor } from '../../lib/index';
+
+const DIR = path.join(__dirname, '..', 'fixtures', 'keras_h5');
+const fixture = (name: string) => path.join(DIR, name);
+
+// The architectures of generate.py's MODELS.
+const MODELS: Record<string, () => SequentialLayer[]> = {
+  lstm_dense: () => [new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 }), new Dense({ units: 2, seed: 2 })],
+  gru_dense: () => [new GRU({ inputSize: 3, hiddenSize: 5, resetAfter: true, seed: 3 }), new Dropout({ rate: 0.2 }), new Dense({ units: 3, seed: 4 })],
+  embedding_lstm: () => [
+    new Embedding({ numEmbeddings: 7, embeddingDim: 3, seed: 5 }), new LSTM({ inputSize: 3, hiddenSize: 4, seed: 6 }),
+    new LSTM({ inputSize: 4, hiddenSize: 2, seed: 7 }), new Dense({ units: 2, seed: 8 }),
+  ],
+  bilstm_dense: () => [new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, seed: 9 }), new Dense({ units: 2, seed: 10 })],
+};
+
+/** generate.py's weights: array k (get_weights() order), element i = ((i*37 + k*101) % 2048 - 1024) / 1024. */
+function generated(model: Sequential): Tensor[] {
+  return model.getKerasWeights().map((t, k) => ({
+    shape: t.shape, data: Float32Array.from(t.data, (_v, i) => (((i * 37 + k * 101) % 2048) - 1024) / 1024),
+  }));
+}
+
+const bytesOf = (ts: Tensor[]) => ts.map((t) => ({ shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex') }));
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keras-h5-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('loadKerasWeights: Keras 3 .weights.h5 and Keras 2 .h5 files', () => {
+  const cases: [file: string, model: string][] = [
+    ['keras3_lstm_dense.weights.h5', 'lstm_dense'],
+    ['keras3_gru_dense.weights.h5', 'gru_dense'],
+    ['keras3_embedding_lstm.weights.h5', 'embedding_lstm'],
+    ['keras3_bilstm_dense.weights.h5', 'bilstm_dense'],
+    ['legacy_lstm_dense.h5', 'lstm_dense'],             // save_weights('x.h5'), Keras 3's weight names
+    ['legacy_gru_dense_model.h5', 'gru_dense'],         // model.save('x.h5'): under model_weights, Dropout listed
+    ['legacy_embedding_lstm.h5', 'embedding_lstm'],
+    ['legacy_bilstm_dense.h5', 'bilstm_dense'],         // layer_names split into layer_names0, layer_names1
+  ];
+  for (const [file, arch] of cases) {
+    it(`${file} = setKerasWeights of the arrays written`, async () => {
+      const loaded = new Sequential(MODELS[arch]());
+      expect(await loadKerasWeights(loaded, fixture(file))).toBe(loaded);
+      const reference = new Sequential(MODELS[arch]());
+      reference.setKerasWeights(generated(reference));
+      expect(bytesOf(loaded.getKerasWeights())).toEqual(bytesOf(reference.getKerasWeights()));
+      expect(bytesOf(loaded.getKerasWeights())).toEqual(bytesOf(generated(loaded)));
+    });
+  }
+
+  it('takes the file as bytes too', async () => {
+    const model = await loadKerasWeights(new Sequential(MODELS.lstm_dense()), fs.readFileSync(fixture('keras3_lstm_dense.weights.h5')));
+    expect(bytesOf(model.getKerasWeights())).toEqual(bytesOf(generated(model)));
+  });
+
+  it('runs from the CommonJS build (jsfive through a dynamic import())', async () => {
+    const dist = path.join(__dirname, '..', '..', 'dist', 'index.js');
+    if (!fs.existsSync(dist)) return;  // dist/ is built by npm run build:ts, not by the test run
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, ['-e', `
+      const f = require(${JSON.stringify(dist)});
+      const m = new f.Sequential([new f.LSTM({ inputSize: 3, hiddenSize: 4 }), new f.Dense({ units: 2 })]);
+      f.loadKerasWeights(m, ${JSON.stringify(fixture('legacy_lstm_dense.h5'))}).then(() => console.log(m.getKerasWeights()[3].data[0]));
+    `], { encoding: 'utf8' });
+    expect(Number(out.trim())).toBe((303 - 1024) / 1024);
+  });
+});
+
+describe('loadKerasWeights refusals leave the weights as they were', () => {
+  async function refuses(layers: SequentialLayer[], src: string | Uint8Array, type: typeof TypeError | typeof RangeError, message: RegExp) {
+    const model = new Sequential(layers);
+    const before = bytesOf(model.getKerasWeights());
+    const err = await loadKerasWeights(model, src).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(type);
+    expect((err as Error).message).toMatch(message);
+    expect(bytesOf(model.getKerasWeights())).toEqual(before);
+  }
+
+  it('a file that is not HDF5', async () => {
+    const text = path.join(tmp, 'weights.h5');
+    fs.writeFileSync(text, 'not hdf5 at all, just text that is long enough to hold a signature');
+    await refuses(MODELS.lstm_dense(), text, TypeError, /'.*weights\.h5' is not an HDF5 file/);
+    await refuses(MODELS.lstm_dense(), new Uint8Array(3), TypeError, /the bytes given is not an HDF5 file/);
+  });
+
+  it('an HDF5 file that is not Keras weights', async () => {
+    await refuses(MODELS.lstm_dense(), fixture('not_keras.h5'), TypeError, /is HDF5 but not Keras weights \(no 'layer_names' attribute.*no 'layers' group/);
+  });
+
+  it('truncated files', async () => {
+    for (const file of ['keras3_lstm_dense.weights.h5', 'legacy_gru_dense_model.h5']) {
+      const whole = fs.readFileSync(fixture(file));
+      for (const keep of [16, 2048, Math.floor(whole.length / 2), whole.length - 100]) {
+        await refuses(file.startsWith('keras3') ? MODELS.lstm_dense() : MODELS.gru_dense(), whole.subarray(0, keep), RangeError,
+          new RegExp(`the bytes given is truncated: ${keep} bytes${keep === 16 ? ', not even a whole superblock' : ` of the ${whole.length} its superblock declares`}`));
+      }
+    }
+  });
+
+  it('a dataset missing (Keras 3: a layer holding fewer arrays; .h5: a weight name without its dataset)', async () => {
+    await refuses(MODELS.lstm_dense(), fixture('broken_no_bias.weights.h5'), RangeError,
+      /'layers\/lstm\/cell\/vars' holds 2 arrays; layers\[0\] \(LSTM\) has 3 \(kernel, recurrent_kernel, bias\)/);
+    await refuses(MODELS.lstm_dense(), fixture('broken_legacy_no_kernel.h5'), RangeError,
+      /has no dataset 'dense\/dense\/kernel:0' \(kernel of layers\[1\] \(Dense\)\)/);
+  });
+
+  it('a shape that differs names the dataset and both shapes', async () => {
+    const wider = () => [new LSTM({ inputSize: 3, hiddenSize: 5 }), new Dense({ units: 2 })];
+    await refuses(wider(), fixture('keras3_lstm_dense.weights.h5'), RangeError,
+      /'layers\/lstm\/cell\/vars\/0' has shape \[3, 16\]; kernel of layers\[0\] \(LSTM\) has \[3, 20\]/);
+    await refuses(wider(), fixture('legacy_lstm_dense.h5'), RangeError,
+      /'lstm\/lstm\/lstm_cell\/kernel' has shape \[3, 16\]; kernel of layers\[0\] \(LSTM\) has \[3, 20\]/);
+  });
+
+  it('a layer missing or left over (another architecture)', async () => {
+    const deeper = () => [new LSTM({ inputSize: 3, hiddenSize: 4 }), new Dense({ units: 2 }), new Dense({ units: 2 })];
+    await refuses(deeper(), fixture('keras3_lstm_dense.weights.h5'), RangeError,
+      /has no group 'layers\/dense_1\/vars' for layers\[2\] \(Dense\) \(layers in the file: dense, lstm\)/);
+    await refuses(deeper(), fixture('legacy_lstm_dense.h5'), RangeError,
+      /has 2 layers with weights \(lstm, dense\); the model has 3 \(layers\[0\] \(LSTM\), layers\[1\] \(Dense\), layers\[2\] \(Dense\)\)/);
+    const noDense = () => MODELS.embedding_lstm().slice(0, 3);
+    await refuses(noDense(), fixture('keras3_embedding_lstm.weights.h5'), RangeError, /has weights for layers the model does not have: 'layers\/dense'/);
+    // A GRU where the file has an LSTM: Keras 3 finds no 'layers/gru'; the .h5 has other shapes.
+    await refuses([new GRU({ inputSize: 3, hiddenSize: 4 }), new Dense({ units: 2 })], fixture('keras3_lstm_dense.weights.h5'), RangeError,
+      /has no group 'layers\/gru\/cell\/vars' for layers\[0\] \(GRU\)/);
+    await refuses([new GRU({ inputSize: 3, hiddenSize: 4, resetAfter: false }), new Dense({ units: 2 })], fixture('legacy_lstm_dense.h5'), RangeError,
+      /has shape \[3, 16\]; kernel of layers\[0\] \(GRU\) has \[3, 12\]/);
+  });
+
+  it('arguments of the wrong type', async () => {
+    const model = new Sequential(MODELS.lstm_dense());
+    await expect(loadKerasWeights(model, 42 as unknown as string)).rejects.toThrow(TypeError);
+    await expect(loadKerasWeights({} as Sequential, fixture('legacy_lstm_dense.h5'))).rejects.toThrow(/expected a Sequential/);
+  });
+});
