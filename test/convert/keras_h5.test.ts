@@ -20,6 +20,7 @@ const MODELS: Record<string, () => SequentialLayer[]> = {
     new LSTM({ inputSize: 4, hiddenSize: 2, seed: 7 }), new Dense({ units: 2, seed: 8 }),
   ],
   bilstm_dense: () => [new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, seed: 9 }), new Dense({ units: 2, seed: 10 })],
+  stacked_gru: () => [new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, resetAfter: true, seed: 11 }), new Dense({ units: 1, seed: 12 })],
 };
 
 /** generate.py's weights: array k (get_weights() order), element i = ((i*37 + k*101) % 2048 - 1024) / 1024. */
@@ -40,6 +41,7 @@ describe('loadKerasWeights: Keras 3 .weights.h5 and Keras 2 .h5 files', () => {
     ['keras3_gru_dense.weights.h5', 'gru_dense'],
     ['keras3_embedding_lstm.weights.h5', 'embedding_lstm'],
     ['keras3_bilstm_dense.weights.h5', 'bilstm_dense'],
+    ['keras3_stacked_gru.weights.h5', 'stacked_gru'],  // Keras' gru and gru_1: our numLayers: 2
     ['legacy_lstm_dense.h5', 'lstm_dense'],             // save_weights('x.h5'), Keras 3's weight names
     ['legacy_gru_dense_model.h5', 'gru_dense'],         // model.save('x.h5'): under model_weights, Dropout listed
     ['legacy_embedding_lstm.h5', 'embedding_lstm'],
