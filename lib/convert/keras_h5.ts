@@ -1,5 +1,6 @@
 // loadKerasWeights: the weights of a Python Keras model saved as HDF5 -> a Sequential of the same
 // architecture, through setKerasWeights (model/keras_weights.ts: get_weights() order and layouts).
+// loadKerasModel: a whole model saved as Keras 2's .h5 -> a Sequential, through the TF.js importer.
 //
 // Two layouts:
 //   Keras 3 `save_weights('x.weights.h5')`: a group per object on the path Keras walks from the
@@ -20,6 +21,8 @@ import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
 import { Sequential } from '../model/sequential';
 import type { Tensor } from '../tensor';
+import { importTfjs } from './tfjs_import';
+import type { TfjsWeightSpec } from './tfjs_format';
 
 /** A Keras layer holding weights, as our model stands for it (a stacked recurrent layer is several). */
 interface KerasLayer {
@@ -54,27 +57,73 @@ const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x
  */
 export async function loadKerasWeights(model: Sequential, src: string | Uint8Array): Promise<Sequential> {
   if (!(model instanceof Sequential)) throw new TypeError(`loadKerasWeights: expected a Sequential but received ${typeof model}`);
-  if (typeof src !== 'string' && !(src instanceof Uint8Array)) {
-    throw new TypeError(`loadKerasWeights: expected a file path or the file's bytes but received ${src === null ? 'null' : typeof src}`);
-  }
   const layers = kerasLayers(model);  // before reading: a model Keras cannot express fails first
-  const what = typeof src === 'string' ? `'${src}'` : 'the bytes given';
-  const bytes = typeof src === 'string' ? await fs.readFile(src) : src;
-  const at = superblockAt(bytes);
-  if (at < 0) throw new TypeError(`loadKerasWeights: ${what} is not an HDF5 file (no HDF5 signature)`);
-  const length = declaredLength(bytes, at);
-  if (length === null || bytes.length < length) {
-    throw new RangeError(`loadKerasWeights: ${what} is truncated: ${bytes.length} bytes${length === null ? ', not even a whole superblock' : ` of the ${length} its superblock declares`}`);
-  }
-  const file = new H5(await openHdf5(bytes, what), what);
+  const file = await openKeras('loadKerasWeights', src);
   const root = file.has('model_weights') ? 'model_weights' : '';
   const legacy = file.attr(root, 'layer_names') !== undefined || file.attr(root, 'layer_names0') !== undefined;
   if (!legacy && !file.has('layers')) {
-    throw new TypeError(`loadKerasWeights: ${what} is HDF5 but not Keras weights (no 'layer_names' attribute of Keras 2's .h5, no 'layers' group of Keras 3's .weights.h5)`);
+    throw new TypeError(`loadKerasWeights: ${file.what} is HDF5 but not Keras weights (no 'layer_names' attribute of Keras 2's .h5, no 'layers' group of Keras 3's .weights.h5)`);
   }
   const arrays = legacy ? readLegacy(file, root, layers) : readKeras3(file, layers);
   model.setKerasWeights(arrays);
   return model;
+}
+
+/**
+ * Loads a Keras model saved whole as `.h5` (`model.save('x.h5')` of Keras 2, or of Keras 3 in its
+ * legacy format) as a Sequential computing the same output: the architecture from the file's
+ * `model_config` (Keras' JSON, which TF.js' model.json carries too, so `loadTfjs`' importer reads
+ * it: the same layers are supported and refused), the weights from `model_weights` by name.
+ * Needs the optional package jsfive, as loadKerasWeights.
+ * @example const model = await loadKerasModel('model.h5')
+ * @throws TypeError if `src` is not HDF5, not Keras' or holds weights only (then build the model and
+ *   use loadKerasWeights); TfjsImportError naming a layer it cannot map; RangeError for a file
+ *   that cannot be read (truncated).
+ */
+export async function loadKerasModel(src: string | Uint8Array): Promise<Sequential> {
+  const file = await openKeras('loadKerasModel', src);
+  const config = file.attr('', 'model_config');
+  if (config === undefined || !file.has('model_weights')) {
+    throw new TypeError(`loadKerasModel: ${file.what} is not a whole Keras model (no 'model_config' attribute and 'model_weights' group of model.save('x.h5')); for weights only, build the model and use loadKerasWeights`);
+  }
+  let topology: unknown;
+  try {
+    topology = JSON.parse(String(config).replace(/\0+$/, ''));
+  } catch (e) {
+    throw new RangeError(`loadKerasModel: ${file.what}: model_config is not JSON (${(e as Error).message})`);
+  }
+  const specs: TfjsWeightSpec[] = [];
+  const arrays: Float32Array[] = [];
+  for (const layer of file.strings('model_weights', 'layer_names')) {
+    for (const w of file.strings(`model_weights/${layer}`, 'weight_names')) {
+      const t = file.array(`model_weights/${layer}/${w}`);
+      // The TF.js importer matches 'layer/.../kernel'; TF 2 variable names end in ':0' (as the TF.js converter, it drops that).
+      specs.push({ name: w.replace(/:\d+$/, ''), shape: t.shape, dtype: 'float32' });
+      arrays.push(t.data);
+    }
+  }
+  const weightData = new Uint8Array(arrays.reduce((n, a) => n + 4 * a.length, 0));
+  const view = new DataView(weightData.buffer);
+  let at = 0;
+  for (const a of arrays) for (const v of a) view.setFloat32((at += 4) - 4, v, true);  // TF.js weight data is little-endian
+  const kerasVersion = String(file.attr('model_weights', 'keras_version') ?? file.attr('', 'keras_version') ?? '').replace(/\0+$/, '');
+  return importTfjs({ modelTopology: { model_config: topology, keras_version: kerasVersion }, weightSpecs: specs, weightData }, file.what);
+}
+
+/** Reads `src` and opens it as HDF5, refusing what is not HDF5 or is cut short. */
+async function openKeras(who: string, src: string | Uint8Array): Promise<H5> {
+  if (typeof src !== 'string' && !(src instanceof Uint8Array)) {
+    throw new TypeError(`${who}: expected a file path or the file's bytes but received ${src === null ? 'null' : typeof src}`);
+  }
+  const what = typeof src === 'string' ? `'${src}'` : 'the bytes given';
+  const bytes = typeof src === 'string' ? await fs.readFile(src) : src;
+  const at = superblockAt(bytes);
+  if (at < 0) throw new TypeError(`${who}: ${what} is not an HDF5 file (no HDF5 signature)`);
+  const length = declaredLength(bytes, at);
+  if (length === null || bytes.length < length) {
+    throw new RangeError(`${who}: ${what} is truncated: ${bytes.length} bytes${length === null ? ', not even a whole superblock' : ` of the ${length} its superblock declares`}`);
+  }
+  return new H5(await openHdf5(who, bytes, what), who, what);
 }
 
 /** The Keras layers our model stands for, with the arrays each must hold. */
@@ -194,23 +243,23 @@ interface Jsfive {
 interface JsfiveGroup { keys: string[]; attrs: Record<string, unknown>; get(path: string): JsfiveGroup | JsfiveDataset }
 interface JsfiveDataset { shape: number[]; dtype: unknown; value: ArrayLike<number>; attrs: Record<string, unknown> }
 
-async function openHdf5(bytes: Uint8Array, what: string): Promise<{ lib: Jsfive; root: JsfiveGroup }> {
+async function openHdf5(who: string, bytes: Uint8Array, what: string): Promise<{ lib: Jsfive; root: JsfiveGroup }> {
   let lib: Jsfive;
   try {
     lib = (await import('jsfive' as string)) as Jsfive;
   } catch (e) {
-    throw new Error(`loadKerasWeights needs the optional package jsfive to read HDF5 (npm install jsfive): ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+    throw new Error(`${who} needs the optional package jsfive to read HDF5 (npm install jsfive): ${String((e as Error)?.message ?? e).split('\n')[0]}`);
   }
   const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return { lib, root: unreadable(what, 'its superblock', () => new lib.File(copy, 'keras.h5')) };
+  return { lib, root: unreadable(who, what, 'its superblock', () => new lib.File(copy, 'keras.h5')) };
 }
 
 /** jsfive throws strings and DataView RangeErrors on a damaged file: one clear RangeError instead. */
-function unreadable<T>(what: string, part: string, read: () => T): T {
+function unreadable<T>(who: string, what: string, part: string, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    throw new RangeError(`loadKerasWeights: cannot read ${part} in ${what} (truncated or damaged HDF5?): ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+    throw new RangeError(`${who}: cannot read ${part} in ${what} (truncated or damaged HDF5?): ${String((e as Error)?.message ?? e).split('\n')[0]}`);
   }
 }
 
@@ -218,7 +267,7 @@ function unreadable<T>(what: string, part: string, read: () => T): T {
 class H5 {
   private readonly lib: Jsfive;
   private readonly root: JsfiveGroup;
-  constructor(opened: { lib: Jsfive; root: JsfiveGroup }, readonly what: string) {
+  constructor(opened: { lib: Jsfive; root: JsfiveGroup }, readonly who: string, readonly what: string) {
     this.lib = opened.lib;
     this.root = opened.root;
   }
@@ -250,7 +299,7 @@ class H5 {
       for (let k = 0; this.attr(path, `${name}${k}`) !== undefined; k++) pieces.push(this.attr(path, `${name}${k}`));
     }
     return pieces.flatMap((p) => (Array.isArray(p) ? p : [p])).map((s) => {
-      if (typeof s !== 'string') throw new RangeError(`loadKerasWeights: ${this.what}: attribute '${name}' of '${path || '/'}' holds ${typeof s}, not names`);
+      if (typeof s !== 'string') throw new RangeError(`${this.who}: ${this.what}: attribute '${name}' of '${path || '/'}' holds ${typeof s}, not names`);
       return s.replace(/\0+$/, '');  // fixed-length strings come back padded with NULs
     });
   }
@@ -268,22 +317,27 @@ class H5 {
 
   /** The float32 array at `path`, checked against the array the model expects there. */
   dataset(path: string, ours: string, expected: { name: string; tensor: Tensor }): Tensor {
+    const t = this.array(path, `${expected.name} of ${ours}`);
+    const want = expected.tensor.shape;
+    if (t.shape.length !== want.length || t.shape.some((n, i) => n !== want[i])) {
+      throw new RangeError(`${this.who}: ${this.what}: '${path}' has shape [${t.shape.join(', ')}]; ${expected.name} of ${ours} has [${want.join(', ')}]`);
+    }
+    return t;
+  }
+
+  /** The dataset at `path` as float32 (`role`: what it should be, for the message if it is missing). */
+  array(path: string, role?: string): Tensor {
     const parent = path.slice(0, path.lastIndexOf('/'));
     const base = path.slice(path.lastIndexOf('/') + 1);
     // A weight name may hold '/' (h5py makes the groups): walk to its last group first.
     const d = this.has(parent) && this.keys(parent).includes(base) ? this.read(path, () => this.group(parent).get(base)) : undefined;
-    if (!(d instanceof this.lib.Dataset)) throw new RangeError(`loadKerasWeights: ${this.what} has no dataset '${path}' (${expected.name} of ${ours})`);
-    const shape = this.read(path, () => d.shape.slice());
-    const want = expected.tensor.shape;
-    if (shape.length !== want.length || shape.some((n, i) => n !== want[i])) {
-      throw new RangeError(`loadKerasWeights: ${this.what}: '${path}' has shape [${shape.join(', ')}]; ${expected.name} of ${ours} has [${want.join(', ')}]`);
-    }
+    if (!(d instanceof this.lib.Dataset)) throw new RangeError(`${this.who}: ${this.what} has no dataset '${path}'${role ? ` (${role})` : ''}`);
     const dtype = this.read(path, () => d.dtype);
     // float64 is narrowed as Keras' assign() would; anything else (integers, bfloat16) is refused.
     if (typeof dtype !== 'string' || !/^[<>]f[48]$/.test(dtype)) {
-      throw new RangeError(`loadKerasWeights: ${this.what}: '${path}' holds ${typeof dtype === 'string' ? dtype : 'non-numeric'} values; float32 or float64 expected`);
+      throw new RangeError(`${this.who}: ${this.what}: '${path}' holds ${typeof dtype === 'string' ? dtype : 'non-numeric'} values; float32 or float64 expected`);
     }
-    return { shape, data: Float32Array.from(this.read(path, () => d.value)) };
+    return { shape: this.read(path, () => d.shape.slice()), data: Float32Array.from(this.read(path, () => d.value)) };
   }
 
   private group(path: string): JsfiveGroup {
@@ -291,6 +345,6 @@ class H5 {
   }
 
   private read<T>(path: string, fn: () => T): T {
-    return unreadable(this.what, `'${path || '/'}'`, fn);
+    return unreadable(this.who, this.what, `'${path || '/'}'`, fn);
   }
 }

@@ -1,12 +1,13 @@
 // loadKerasWeights on Keras HDF5 weight files written by h5py in Keras' layouts
 // (test/fixtures/keras_h5/generate.py): each loads the same bits as setKerasWeights with the arrays
 // generate.py wrote; files that do not fit the model, are damaged or are not Keras' are refused
-// with the layer or dataset named, and the model keeps its weights.
+// with the layer or dataset named, and the model keeps its weights. loadKerasModel (and
+// convertModel from .h5) on the two files saved whole: the model its model_config describes.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
-import { loadKerasWeights, Sequential, LSTM, GRU, Dense, Embedding, Dropout, type SequentialLayer, type Tensor } from '../../lib/index';
+import { loadKerasWeights, loadKerasModel, convertModel, TfjsImportError, Sequential, LSTM, GRU, Dense, Embedding, Dropout, type SequentialLayer, type Tensor } from '../../lib/index';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'keras_h5');
 const fixture = (name: string) => path.join(DIR, name);
@@ -141,5 +142,53 @@ describe('loadKerasWeights refusals leave the weights as they were', () => {
     const model = new Sequential(MODELS.lstm_dense());
     await expect(loadKerasWeights(model, 42 as unknown as string)).rejects.toThrow(TypeError);
     await expect(loadKerasWeights({} as Sequential, fixture('legacy_lstm_dense.h5'))).rejects.toThrow(/expected a Sequential/);
+  });
+});
+
+describe('loadKerasModel: .h5 files saved whole (model.save)', () => {
+  const x = { shape: [2, 6, 3], data: Float32Array.from({ length: 36 }, (_v, i) => Math.sin(i)) };
+  const cases = [
+    // tf.keras 2: InputLayer [null, null, 3], GRU(5, reset_after, return_sequences) -> Dropout -> Dense(3)
+    { file: 'legacy_gru_dense_model.h5', input: x, same: () => [
+      new GRU({ inputSize: 3, hiddenSize: 5, resetAfter: true, returnSequences: true }), new Dropout({ rate: 0.2 }), new Dense({ units: 3 })] },
+    // Keras 3's legacy .h5: InputLayer batch_shape [null, 6, 2], Bidirectional(LSTM(3)) concat -> Dense(2, softmax)
+    { file: 'legacy_bilstm_dense_model.h5', input: { shape: [2, 6, 2], data: x.data.slice(0, 24) }, same: () => [
+      new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, returnSequences: false }), new Dense({ units: 2, activation: 'softmax' as const })] },
+  ];
+  for (const c of cases) {
+    it(`${c.file}: the architecture of model_config, the weights written, the same output as loadKerasWeights into that model`, async () => {
+      const model = await loadKerasModel(fixture(c.file));
+      expect(bytesOf(model.getKerasWeights())).toEqual(bytesOf(generated(model)));
+      const built = await loadKerasWeights(new Sequential(c.same()), fixture(c.file));
+      expect(model.paramCount).toBe(built.paramCount);
+      const [a, b] = [model.predictSync(c.input), built.predictSync(c.input)];
+      expect(a.shape).toEqual(b.shape);
+      expect(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer))).toBe(true);
+    });
+  }
+
+  it('convertModel reads .h5 (the format from the name), never writes it', async () => {
+    const out = path.join(tmp, 'gru.safetensors');
+    const r = await convertModel(fixture('legacy_gru_dense_model.h5'), out);
+    expect(r).toMatchObject({ from: 'keras-h5', to: 'safetensors', layers: ['GRU', 'Dropout', 'Dense'] });
+    const back = await Sequential.load(out);
+    expect(bytesOf(back.getKerasWeights())).toEqual(bytesOf(generated(back)));
+    await expect(convertModel(out, path.join(tmp, 'x.h5'))).rejects.toThrow(/Keras \.h5 files are read, not written/);
+    await expect(convertModel(out, tmp, { to: 'keras-h5' })).rejects.toThrow(RangeError);
+  });
+
+  it('refuses weights-only files, naming loadKerasWeights, and layers it cannot map', async () => {
+    for (const f of ['legacy_lstm_dense.h5', 'keras3_lstm_dense.weights.h5', 'not_keras.h5']) {
+      await expect(loadKerasModel(fixture(f))).rejects.toThrow(/is not a whole Keras model .*use loadKerasWeights/);
+    }
+    await expect(loadKerasModel(Buffer.from('text'))).rejects.toThrow(/loadKerasModel: the bytes given is not an HDF5 file/);
+    // model_config naming a layer fused-rnn has not: the TF.js importer's refusal, with the file named.
+    const whole = fs.readFileSync(fixture('legacy_gru_dense_model.h5'));
+    const at = whole.indexOf('"class_name": "Dropout"');
+    const conv = Buffer.from(whole);
+    conv.write('"class_name": "Conv1Dx"', at);  // same length: the HDF5 structure is untouched
+    const err = await loadKerasModel(conv).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(TfjsImportError);
+    expect((err as Error).message).toMatch(/^the bytes given: layer 'dropout' \(Conv1Dx\): no fused-rnn layer for it/);
   });
 });
