@@ -241,7 +241,7 @@ interface Jsfive {
   Dataset: abstract new (...args: never[]) => JsfiveDataset;
 }
 interface JsfiveGroup { keys: string[]; attrs: Record<string, unknown>; get(path: string): JsfiveGroup | JsfiveDataset }
-interface JsfiveDataset { shape: number[]; dtype: unknown; value: ArrayLike<number>; attrs: Record<string, unknown> }
+interface JsfiveDataset { shape: number[]; dtype: unknown; value: ArrayLike<number> }
 
 async function openHdf5(who: string, bytes: Uint8Array, what: string): Promise<{ lib: Jsfive; root: JsfiveGroup }> {
   let lib: Jsfive;
@@ -287,8 +287,9 @@ class H5 {
     return this.has(path) ? this.read(path, () => this.group(path).keys) : [];
   }
 
+  /** The attribute `name` of the group `path`; undefined if either is missing. */
   attr(path: string, name: string): unknown {
-    return this.read(path, () => this.group(path).attrs[name]);
+    return this.has(path) ? this.read(path, () => this.group(path).attrs[name]) : undefined;
   }
 
   /** A list of names in an attribute, or in its pieces name0, name1, ... (Keras' split); [] if none. */
@@ -317,27 +318,29 @@ class H5 {
 
   /** The float32 array at `path`, checked against the array the model expects there. */
   dataset(path: string, ours: string, expected: { name: string; tensor: Tensor }): Tensor {
-    const t = this.array(path, `${expected.name} of ${ours}`);
-    const want = expected.tensor.shape;
-    if (t.shape.length !== want.length || t.shape.some((n, i) => n !== want[i])) {
-      throw new RangeError(`${this.who}: ${this.what}: '${path}' has shape [${t.shape.join(', ')}]; ${expected.name} of ${ours} has [${want.join(', ')}]`);
-    }
-    return t;
+    return this.array(path, `${expected.name} of ${ours}`, expected.tensor.shape);
   }
 
-  /** The dataset at `path` as float32 (`role`: what it should be, for the message if it is missing). */
-  array(path: string, role?: string): Tensor {
+  /**
+   * The dataset at `path` as float32. `role`: what it should be, for the messages; `want`: the shape
+   * it must have (checked before its values are read).
+   */
+  array(path: string, role?: string, want?: readonly number[]): Tensor {
     const parent = path.slice(0, path.lastIndexOf('/'));
     const base = path.slice(path.lastIndexOf('/') + 1);
     // A weight name may hold '/' (h5py makes the groups): walk to its last group first.
     const d = this.has(parent) && this.keys(parent).includes(base) ? this.read(path, () => this.group(parent).get(base)) : undefined;
     if (!(d instanceof this.lib.Dataset)) throw new RangeError(`${this.who}: ${this.what} has no dataset '${path}'${role ? ` (${role})` : ''}`);
+    const shape = this.read(path, () => d.shape.slice());
+    if (want && (shape.length !== want.length || shape.some((n, i) => n !== want[i]))) {
+      throw new RangeError(`${this.who}: ${this.what}: '${path}' has shape [${shape.join(', ')}]; ${role} has [${want.join(', ')}]`);
+    }
     const dtype = this.read(path, () => d.dtype);
     // float64 is narrowed as Keras' assign() would; anything else (integers, bfloat16) is refused.
     if (typeof dtype !== 'string' || !/^[<>]f[48]$/.test(dtype)) {
       throw new RangeError(`${this.who}: ${this.what}: '${path}' holds ${typeof dtype === 'string' ? dtype : 'non-numeric'} values; float32 or float64 expected`);
     }
-    return { shape: this.read(path, () => d.shape.slice()), data: Float32Array.from(this.read(path, () => d.value)) };
+    return { shape, data: Float32Array.from(this.read(path, () => d.value)) };
   }
 
   private group(path: string): JsfiveGroup {
