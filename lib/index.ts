@@ -75,3 +75,4 @@ export { onnxBytes, type ExportOnnxOptions } from './convert/onnx_export';
 export { loadTfjs, TfjsImportError, type LoadTfjsOptions } from './convert/tfjs_import';
 export type { TfjsArtifacts, TfjsModelJson, TfjsWeightSpec } from './convert/tfjs_format';
 export { convertModel, type ConvertOptions, type ConvertResult, type ModelFileFormat } from './convert/convert';
+export { loadKerasWeights, loadKerasModel } from './convert/keras_h5';

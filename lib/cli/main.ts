@@ -103,10 +103,10 @@ function program(): Command {
     .action(action('predict', (dir: string, file: string, o: { out?: string }) => predict(dir, file, o.out, write)));
 
   p.command('convert')
-    .description('a model file to another format: ONNX (.onnx), TF.js (model.json or its directory), safetensors (.safetensors or a model directory)')
+    .description('a model file to another format: ONNX (.onnx), TF.js (model.json or its directory), safetensors (.safetensors or a model directory); Keras .h5 (model.save) in only')
     .argument('<input>', 'the model to read')
     .argument('<output>', 'where to write it; the format comes from the name unless --to says')
-    .addOption(new Option('--from <format>', 'the input\'s format when its name does not say').choices(['onnx', 'tfjs', 'safetensors']))
+    .addOption(new Option('--from <format>', 'the input\'s format when its name does not say').choices(['onnx', 'tfjs', 'safetensors', 'keras-h5']))
     .addOption(new Option('--to <format>', 'the output\'s format when its name does not say').choices(['onnx', 'tfjs', 'safetensors']))
     .option('--opset <n>', 'ONNX opset of an .onnx output (9 to 21; default 17)', integer(9))
     .addOption(new Option('--quantize <type>', 'a safetensors output with the recurrent weight matrices as int8 + per-row scales (loads in precision int8)').choices(['int8']))

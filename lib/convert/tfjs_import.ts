@@ -58,8 +58,8 @@ export async function loadTfjs(src: string | TfjsModelJson | TfjsArtifacts, opti
   return importTfjs(artifacts, what);
 }
 
-/** Artifacts in memory -> a Sequential (the weights are set all or nothing). */
-function importTfjs(artifacts: TfjsArtifacts, what: string): Sequential {
+/** Artifacts in memory -> a Sequential (the weights are set all or nothing); keras_h5.ts passes a Keras .h5 model's too. */
+export function importTfjs(artifacts: TfjsArtifacts, what: string): Sequential {
   const { layers: specs, kerasVersion } = topologyLayers(artifacts.modelTopology, what);
   const weights = decodeWeights(artifacts, what);
   const layers: SequentialLayer[] = [];
