@@ -43,10 +43,7 @@ void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, 
   par.range(2 * H, kSplitAlign, &n0, &n1);
   gemm_packed(false, B, H, h_prev, H, pk.rec, z, GH, true, n0, n1);
   par.range(H, kSplitAlign, &j0, &j1);
-  if (s.reset_after) {
-    gemm_packed(false, B, H, h_prev, H, pk.rec_n, aux, H, false, j0, j1);
-    if (w.bR && j1 > j0) add_row_vector(B, j1 - j0, w.bR + 2 * H + j0, aux + j0, H, true);
-  }
+  if (s.reset_after) gemm_packed(false, B, H, h_prev, H, pk.rec_n, aux, H, false, j0, j1, w.bR ? w.bR + 2 * H : nullptr);
   par.barrier();
   if (!s.reset_after) {
     // Phase 2: q = r⊙h_prev on this thread's units, then z_n += q·Rnᵀ + bRn on its columns.

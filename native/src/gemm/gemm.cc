@@ -222,25 +222,27 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
 }
 
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
-                 size_t ldc, bool accumulate, size_t n0, size_t n1) {
+                 size_t ldc, bool accumulate, size_t n0, size_t n1, const float* bias) {
   const GemmConfig& cfg = gemm_config();
-  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
+  assert(!(accumulate && bias));
+  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n, bias)) return;
   if (b.is_bf16()) {
     assert(!trans_a);
-    gemm_bf16_packed(m, k, a, lda, b.bf16_panels(), c, ldc, accumulate, n0, n1);
+    gemm_bf16_packed(m, k, a, lda, b.bf16_panels(), c, ldc, accumulate, n0, n1, bias);
     return;
   }
   if (b.is_int8()) {
     assert(!trans_a);
-    gemm_int8_packed(m, k, a, lda, b.int8_panels(), c, ldc, accumulate, n0, n1);
+    gemm_int8_packed(m, k, a, lda, b.int8_panels(), c, ldc, accumulate, n0, n1, bias);
     return;
   }
   if (b.raw()) {
     cfg.dot(m, n1 - n0, k, a, lda, b.raw() + n0 * b.raw_ld(), b.raw_ld(), c + n0, ldc, accumulate);
-    return;
+  } else {
+    const GemmOutput out{&b, c, ldc};
+    gemm_blocks(trans_a, m, k, a, lda, &out, 1, accumulate, n0, n1, nullptr);
   }
-  const GemmOutput out{&b, c, ldc};
-  gemm_blocks(trans_a, m, k, a, lda, &out, 1, accumulate, n0, n1, nullptr);
+  if (bias) add_row_vector(m, n1 - n0, bias + n0, c + n0, ldc, true);
 }
 
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,

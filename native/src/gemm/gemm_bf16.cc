@@ -88,9 +88,10 @@ constexpr size_t kRowBlockBytes = 262144;
 }  // namespace
 
 void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
-                      bool accumulate, size_t n0, size_t n1) {
+                      bool accumulate, size_t n0, size_t n1, const float* bias) {
   const Bf16UkernelEntry& cfg = bf16_gemm_config();
-  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
+  assert(!(accumulate && bias));
+  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n, bias)) return;
   const Bf16FpMode mode;
   thread_local std::vector<bf16> a16;
   const size_t lda16 = 2 * b.k2;
@@ -102,9 +103,12 @@ void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const Pack
     for (size_t j = n0; j < n1; j += b.nr) {
       const bf16* w = b.panel(j / b.nr);
       const size_t nc = std::min(b.nr, n1 - j);
-      for (size_t i = 0; i < mc; i += cfg.mr)
-        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, c + (i0 + i) * ldc + j, ldc,
-               accumulate);
+      for (size_t i = 0; i < mc; i += cfg.mr) {
+        float* ci = c + (i0 + i) * ldc + j;
+        // C itself to accumulate; else the bias row (stride 0), or nothing.
+        const float* add = accumulate ? ci : bias ? bias + j : nullptr;
+        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, ci, ldc, add, accumulate ? ldc : 0);
+      }
     }
   }
 }
@@ -121,9 +125,11 @@ void gemm_bf16_packed16(size_t m, const bf16* a16, size_t lda16, const PackedBf1
     const size_t mc = std::min(row_block, m - i0);
     for (size_t j = n0; j < n1; j += b.nr) {
       const size_t nc = std::min(b.nr, n1 - j);
-      for (size_t i = 0; i < mc; i += cfg.mr)
-        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16 + (i0 + i) * lda16, lda16, b.panel(j / b.nr), c + (i0 + i) * ldc + j,
-               ldc, accumulate);
+      for (size_t i = 0; i < mc; i += cfg.mr) {
+        float* ci = c + (i0 + i) * ldc + j;
+        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16 + (i0 + i) * lda16, lda16, b.panel(j / b.nr), ci, ldc,
+               accumulate ? ci : nullptr, ldc);
+      }
     }
   }
 }
@@ -142,7 +148,7 @@ void gemm_bf16_tn_add(size_t m, const bf16* a, size_t lda, const PackedBf16& b, 
     const size_t cb = j * b.nr, ca = std::max(n0, cb), ce = std::min(n1, cb + b.nr);
     for (size_t i = 0; i < m; i += cfg.mr) {
       const size_t mm = std::min(cfg.mr, m - i);
-      cfg.fn(mm, ce - cb, b.k2, a + i * lda, lda, b.panel(j), tile, cfg.nr, false);
+      cfg.fn(mm, ce - cb, b.k2, a + i * lda, lda, b.panel(j), tile, cfg.nr, nullptr, 0);
       // Cᵀ's tile into C: a column of the tile is mm contiguous floats of a row of C.
       for (size_t c = ca; c < ce; ++c) {
         float* dst = ct + c * ldct + i;

@@ -2,6 +2,7 @@
 #include "gemm/gemm_int8.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -43,9 +44,10 @@ constexpr size_t kRowBlockBytes = 262144;
 }  // namespace
 
 void gemm_int8_packed(size_t m, size_t k, const float* a, size_t lda, const PackedInt8& b, float* c, size_t ldc,
-                      bool accumulate, size_t n0, size_t n1) {
+                      bool accumulate, size_t n0, size_t n1, const float* bias) {
   const Int8UkernelEntry& cfg = int8_gemm_config();
-  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
+  assert(!(accumulate && bias));
+  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n, bias)) return;
   // The same floating-point mode as the fp32 products (the dequantizing multiplies may
   // underflow): every kernel runs under it, so every kernel gives the same bits.
   const FlushDenormals ftz;
@@ -61,9 +63,13 @@ void gemm_int8_packed(size_t m, size_t k, const float* a, size_t lda, const Pack
     for (size_t j = n0; j < n1; j += b.nr) {
       const int8_t* w = b.panel(j / b.nr);
       const size_t nc = std::min(b.nr, n1 - j);
-      for (size_t i = 0; i < mc; i += cfg.mr)
+      for (size_t i = 0; i < mc; i += cfg.mr) {
+        float* ci = c + (i0 + i) * ldc + j;
+        // C itself to accumulate; else the bias row (stride 0), or nothing.
+        const float* add = accumulate ? ci : bias ? bias + j : nullptr;
         cfg.fn(std::min(cfg.mr, mc - i), nc, b.k4, a8.data() + i * lda8, lda8, sa.data() + i, w, b.comp.data() + j,
-               b.scale.data() + j, c + (i0 + i) * ldc + j, ldc, accumulate);
+               b.scale.data() + j, ci, ldc, add, accumulate ? ldc : 0);
+      }
     }
   }
 }

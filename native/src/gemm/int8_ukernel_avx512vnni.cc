@@ -27,7 +27,7 @@ constexpr __mmask16 kAll = 0xffff;
 
 template <int M>
 static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
-                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, bool accumulate) {
+                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
   // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
   __m512i acc0[M], acc1[M];
   const __m512i comp0 = _mm512_loadu_si512(w_comp), comp1 = _mm512_loadu_si512(w_comp + 16);
@@ -59,9 +59,10 @@ static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const
     __m512 v0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, acc0[i]), sa), sw0);
     __m512 v1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, acc1[i]), sa), sw1);
     float* ci = c + i * ldc;
-    if (accumulate) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, ci), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, ci + 16), v1);
+    if (add) {
+      const float* ai = add + i * ld_add;
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, ai), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, ai + 16), v1);
     }
     _mm512_mask_storeu_ps(ci, mask0, v0);
     _mm512_mask_storeu_ps(ci + 16, mask1, v1);
@@ -70,16 +71,16 @@ static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const
 
 void frnn_int8_gemm_ukernel_8x32__avx512vnni(size_t m, size_t n, size_t k4, const uint8_t* a, size_t lda,
                                              const float* a_scale, const int8_t* w, const int32_t* w_comp,
-                                             const float* w_scale, float* c, size_t ldc, bool accumulate) {
+                                             const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
   switch (m) {
-    case 1: kernel_8x32<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 2: kernel_8x32<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 3: kernel_8x32<3>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 4: kernel_8x32<4>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 5: kernel_8x32<5>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 6: kernel_8x32<6>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 7: kernel_8x32<7>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    default: kernel_8x32<8>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 1: kernel_8x32<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 2: kernel_8x32<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 3: kernel_8x32<3>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 4: kernel_8x32<4>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 5: kernel_8x32<5>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 6: kernel_8x32<6>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 7: kernel_8x32<7>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    default: kernel_8x32<8>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
   }
 }
 
