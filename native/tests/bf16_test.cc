@@ -1,6 +1,7 @@
 // The bf16 products (gemm/bf16.h, gemm/gemm_bf16.h): conversion rounds to nearest even,
 // packing, every micro-kernel of bf16_ukernels.inc against dot_pairs_reference() — bit for
 // bit, denormals included — the driver's splits, and bf16 inference through frnn::forward.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -182,6 +183,17 @@ FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
         frnn::add_row_vector(m, n, bias.data(), then_bias.data(), n, true);
       }
       CHECK_MSG(frnn_test::same_bits(with_bias, then_bias), "the epilogue's bias differs from a pass adding it");
+      // Two products over the same A in one call (A converted once): each gives its own bits.
+      std::vector<float> acc(whole), both_acc(whole), both_bias(m * n);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, acc.data(), n, true, 0, n);
+      const frnn::PackedProduct prods[2] = {{&pm, both_acc.data(), n, true, 0, n, nullptr},
+                                            {&pm, both_bias.data(), n, false, frnn::kSplitAlign, n, bias.data()}};
+      frnn::gemm_packed_products(m, k, a.data(), k, prods, 2);
+      std::vector<float> bias_cols(with_bias);
+      for (size_t i = 0; i < m; ++i)
+        std::fill(bias_cols.begin() + i * n, bias_cols.begin() + i * n + frnn::kSplitAlign, 0.0f);
+      CHECK_MSG(frnn_test::same_bits(both_acc, acc) && frnn_test::same_bits(both_bias, bias_cols),
+                "gemm_packed_products differs from its products one at a time");
       // A converted beforehand (backward's dZ rows): the same bits.
       std::vector<bf16> a16(m * 2 * pt.k2);
       frnn::convert_rows_bf16(m, k, a.data(), k, a16.data(), 2 * pt.k2);

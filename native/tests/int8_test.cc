@@ -4,6 +4,7 @@
 // driver's splits, and int8 inference through frnn::forward (close to fp32, the same bits for
 // 1 and 2 threads, training refused).
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -230,6 +231,17 @@ FRNN_TEST(int8_gemm_packed_is_split_invariant) {
         frnn::add_row_vector(m, n, bias.data(), then_bias.data(), n, true);
       }
       CHECK_MSG(frnn_test::same_bits(with_bias, then_bias), "the epilogue's bias differs from a pass adding it");
+      // Two products over the same A in one call (A converted once): each gives its own bits.
+      std::vector<float> acc(whole), both_acc(whole), both_bias(m * n);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, acc.data(), n, true, 0, n);
+      const frnn::PackedProduct prods[2] = {{&pm, both_acc.data(), n, true, 0, n, nullptr},
+                                            {&pm, both_bias.data(), n, false, frnn::kSplitAlign, n, bias.data()}};
+      frnn::gemm_packed_products(m, k, a.data(), k, prods, 2);
+      std::vector<float> bias_cols(with_bias);
+      for (size_t i = 0; i < m; ++i)
+        std::fill(bias_cols.begin() + i * n, bias_cols.begin() + i * n + frnn::kSplitAlign, 0.0f);
+      CHECK_MSG(frnn_test::same_bits(both_acc, acc) && frnn_test::same_bits(both_bias, bias_cols),
+                "gemm_packed_products differs from its products one at a time");
       // Close to the float product: each term's error is below half a step of each factor.
       double worst = 0;
       for (size_t i = 0; i < m; ++i)

@@ -112,6 +112,19 @@ void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, c
                  size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1),
                  const float* bias = nullptr);
 
+// Products over the same rows of A: gemm_packed(false, m, k, a, lda, *b, c, ldc, accumulate,
+// n0, n1, bias) for each, the same bits. When every B is bf16 (or every B int8), A is
+// converted (quantized) once for all of them: GRU reset_after's step reads h_prev twice.
+struct PackedProduct {
+  const PackedMatrix* b;
+  float* c;
+  size_t ldc;
+  bool accumulate;
+  size_t n0, n1;
+  const float* bias;
+};
+void gemm_packed_products(size_t m, size_t k, const float* a, size_t lda, const PackedProduct* prods, size_t n_prods);
+
 // True when gemm_packed(false, m, k, ...) makes one micro-kernel call per MR×NR tile of C
 // over all of k (k fits one KC block). Then a caller may compute C a tile at a time, in an
 // order of its own, with gemm_packed_tile(), and get the same bits: the cells finish a

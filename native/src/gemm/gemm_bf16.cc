@@ -89,25 +89,43 @@ constexpr size_t kRowBlockBytes = 262144;
 
 void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
                       bool accumulate, size_t n0, size_t n1, const float* bias) {
+  const Bf16Product p{&b, c, ldc, accumulate, n0, n1, bias};
+  gemm_bf16_products(m, k, a, lda, &p, 1);
+}
+
+void gemm_bf16_products(size_t m, size_t k, const float* a, size_t lda, const Bf16Product* prods, size_t n_prods) {
   const Bf16UkernelEntry& cfg = bf16_gemm_config();
-  assert(!(accumulate && bias));
-  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n, bias)) return;
+  constexpr size_t kMaxProducts = 4;
+  assert(n_prods <= kMaxProducts);
+  Bf16Product live[kMaxProducts];  // the products left for the kernels, n1 clamped
+  size_t n_live = 0;
+  for (size_t o = 0; o < n_prods && o < kMaxProducts; ++o) {
+    Bf16Product p = prods[o];
+    assert(!(p.accumulate && p.bias) && p.b->k == k);
+    if (!settle_empty_product(m, k, p.c, p.ldc, p.accumulate, p.n0, &p.n1, p.b->n, p.bias)) live[n_live++] = p;
+  }
+  if (n_live == 0) return;
   const Bf16FpMode mode;
   thread_local std::vector<bf16> a16;
-  const size_t lda16 = 2 * b.k2;
+  const size_t lda16 = 2 * live[0].b->k2;
   const size_t row_block = std::max(cfg.mr, kRowBlockBytes / (lda16 * sizeof(bf16)) / cfg.mr * cfg.mr);
   for (size_t i0 = 0; i0 < m; i0 += row_block) {
     const size_t mc = std::min(row_block, m - i0);
     a16.resize(mc * lda16);
     cfg.convert(mc, k, a + i0 * lda, lda, a16.data(), lda16);
-    for (size_t j = n0; j < n1; j += b.nr) {
-      const bf16* w = b.panel(j / b.nr);
-      const size_t nc = std::min(b.nr, n1 - j);
-      for (size_t i = 0; i < mc; i += cfg.mr) {
-        float* ci = c + (i0 + i) * ldc + j;
-        // C itself to accumulate; else the bias row (stride 0), or nothing.
-        const float* add = accumulate ? ci : bias ? bias + j : nullptr;
-        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, ci, ldc, add, accumulate ? ldc : 0);
+    for (size_t o = 0; o < n_live; ++o) {
+      const Bf16Product& p = live[o];
+      const PackedBf16& b = *p.b;
+      for (size_t j = p.n0; j < p.n1; j += b.nr) {
+        const bf16* w = b.panel(j / b.nr);
+        const size_t nc = std::min(b.nr, p.n1 - j);
+        for (size_t i = 0; i < mc; i += cfg.mr) {
+          float* ci = p.c + (i0 + i) * p.ldc + j;
+          // C itself to accumulate; else the bias row (stride 0), or nothing.
+          const float* add = p.accumulate ? ci : p.bias ? p.bias + j : nullptr;
+          cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, ci, p.ldc, add,
+                 p.accumulate ? p.ldc : 0);
+        }
       }
     }
   }

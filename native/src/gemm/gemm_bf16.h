@@ -60,6 +60,19 @@ void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const Pack
                       bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1),
                       const float* bias = nullptr);
 
+// One product of gemm_bf16_packed: B, C, what is added, C's columns [n0, n1).
+struct Bf16Product {
+  const PackedBf16* b;
+  float* c;
+  size_t ldc;
+  bool accumulate;
+  size_t n0, n1;
+  const float* bias;
+};
+// gemm_bf16_packed for each product (the same bits), over the same rows of A (k = every B's
+// k), converted once for all of them.
+void gemm_bf16_products(size_t m, size_t k, const float* a, size_t lda, const Bf16Product* prods, size_t n_prods);
+
 // gemm_bf16_packed for an A already in bf16 rows (stride lda16, 2·b.k2 long, zero-padded):
 // the same bits as gemm_bf16_packed on the float32 A those rows were converted from.
 void gemm_bf16_packed16(size_t m, const bf16* a16, size_t lda16, const PackedBf16& b, float* c, size_t ldc,

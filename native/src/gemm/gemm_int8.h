@@ -57,4 +57,17 @@ void gemm_int8_packed(size_t m, size_t k, const float* a, size_t lda, const Pack
                       bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1),
                       const float* bias = nullptr);
 
+// One product of gemm_int8_packed: B, C, what is added, C's columns [n0, n1).
+struct Int8Product {
+  const PackedInt8* b;
+  float* c;
+  size_t ldc;
+  bool accumulate;
+  size_t n0, n1;
+  const float* bias;
+};
+// gemm_int8_packed for each product (the same bits), over the same rows of A (k = every B's
+// k), quantized once for all of them.
+void gemm_int8_products(size_t m, size_t k, const float* a, size_t lda, const Int8Product* prods, size_t n_prods);
+
 }  // namespace frnn
