@@ -130,7 +130,8 @@ struct Gates {
 #pragma GCC unroll 4
     for (int u = 0; u < U; ++u) f[u] = a.input_forget ? S::sub(one, i[u]) : S::sigmoid(a.gclip.apply(zf[u]));
 #pragma GCC unroll 4
-    for (int u = 0; u < U; ++u) cn[u] = a.cclip.apply(S::fmadd(f[u], cpv[u], S::mul(i[u], S::tanh(a.gclip.apply(zg[u])))));
+    for (int u = 0; u < U; ++u)
+      cn[u] = a.cclip.apply(S::fmadd(f[u], cpv[u], S::mul(i[u], S::tanh(a.gclip.apply(zg[u])))));
 #pragma GCC unroll 4
     for (int u = 0; u < U; ++u) {
       vf zo = load(zb[u] + 3 * H, n);

@@ -16,7 +16,8 @@ namespace frnn {
 
 template <int M>
 static void kernel_4x8(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
-                       const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
+                       const int32_t* w_comp, const float* w_scale, float* c, size_t ldc,
+                       const float* add, size_t ld_add) {
   __m256i lo[M], hi[M];
 #pragma GCC unroll 4
   for (int i = 0; i < M; ++i) lo[i] = hi[i] = _mm256_setzero_si256();

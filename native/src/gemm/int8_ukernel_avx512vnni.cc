@@ -27,7 +27,8 @@ constexpr __mmask16 kAll = 0xffff;
 
 template <int M>
 static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
-                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
+                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc,
+                        const float* add, size_t ld_add) {
   // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
   __m512i acc0[M], acc1[M];
   const __m512i comp0 = _mm512_loadu_si512(w_comp), comp1 = _mm512_loadu_si512(w_comp + 16);
@@ -35,8 +36,6 @@ static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const
   for (int i = 0; i < M; ++i) {
     acc0[i] = comp0;
     acc1[i] = comp1;
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    if (n > 16) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
   }
   for (size_t p = 0; p < k4; ++p) {
     const __m512i w0 = _mm512_loadu_si512(w + p * 128);
@@ -71,7 +70,8 @@ static void kernel_8x32(size_t n, size_t k4, const uint8_t* a, size_t lda, const
 
 void frnn_int8_gemm_ukernel_8x32__avx512vnni(size_t m, size_t n, size_t k4, const uint8_t* a, size_t lda,
                                              const float* a_scale, const int8_t* w, const int32_t* w_comp,
-                                             const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
+                                             const float* w_scale, float* c, size_t ldc,
+                                             const float* add, size_t ld_add) {
   switch (m) {
     case 1: kernel_8x32<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
     case 2: kernel_8x32<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;

@@ -38,7 +38,8 @@ static inline void dpbusd(__m256i& acc, __m256i a, __m256i w) {
 
 template <int M>
 static void kernel_4x16(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
-                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
+                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc,
+                        const float* add, size_t ld_add) {
   __m256i acc0[M], acc1[M];
   const __m256i comp0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w_comp));
   const __m256i comp1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w_comp + 8));

@@ -6,7 +6,8 @@ namespace frnn {
 
 template <int M>
 static void kernel_4x8(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
-                       const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
+                       const int32_t* w_comp, const float* w_scale, float* c, size_t ldc,
+                       const float* add, size_t ld_add) {
   constexpr int NR = 8;
   uint32_t acc[M][NR];
   for (int i = 0; i < M; ++i)

@@ -20,11 +20,7 @@ static void kernel_8x32(size_t n, size_t k2, const bf16* a, size_t lda, const bf
   // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
   __m512 acc0[M], acc1[M];
 #pragma GCC unroll 8
-  for (int i = 0; i < M; ++i) {
-    acc0[i] = acc1[i] = _mm512_setzero_ps();
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    if (n > 16) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
-  }
+  for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
   for (size_t p = 0; p < k2; ++p) {
     const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + p * 64);
     const __m512bh w1 = (__m512bh)_mm512_loadu_si512(w + p * 64 + 32);
