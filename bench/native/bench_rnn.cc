@@ -250,7 +250,7 @@ std::string measure_ukernels(double peak) {
     const double flops = 2.0 * e.mr * e.nr * K;
     auto run = [&](int64_t calls) {
       const auto t0 = Clock::now();
-      for (int64_t i = 0; i < calls; ++i) e.fn(e.mr, e.nr, K / 2, a.data(), K, w.data(), c.data(), e.nr, true);
+      for (int64_t i = 0; i < calls; ++i) e.fn(e.mr, e.nr, K / 2, a.data(), K, w.data(), c.data(), e.nr, c.data(), e.nr);
       return seconds_since(t0);
     };
     int64_t calls = 256;
@@ -274,7 +274,7 @@ std::string measure_ukernels(double peak) {
     auto run = [&](int64_t calls) {
       const auto t0 = Clock::now();
       for (int64_t i = 0; i < calls; ++i)
-        e.fn(e.mr, e.nr, K / 4, a.data(), K, sa.data(), w.data(), comp.data(), sw.data(), c.data(), e.nr, true);
+        e.fn(e.mr, e.nr, K / 4, a.data(), K, sa.data(), w.data(), comp.data(), sw.data(), c.data(), e.nr, c.data(), e.nr);
       return seconds_since(t0);
     };
     int64_t calls = 256;

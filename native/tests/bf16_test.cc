@@ -1,6 +1,7 @@
 // The bf16 products (gemm/bf16.h, gemm/gemm_bf16.h): conversion rounds to nearest even,
 // packing, every micro-kernel of bf16_ukernels.inc against dot_pairs_reference() — bit for
 // bit, denormals included — the driver's splits, and bf16 inference through frnn::forward.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -107,25 +108,29 @@ FRNN_TEST(bf16_ukernels_match_reference_bitwise) {
       const size_t m = 1 + trial % e.mr, n = 1 + (trial * 7) % e.nr, k = 1 + (trial * 13) % 97;
       const float scale = trial % 5 == 0 ? 1e-37f : trial % 5 == 1 ? 1e18f : 2.0f;  // denormal and large sums too
       FRNN_SCOPE("m=%zu n=%zu k=%zu scale=%g", m, n, k, (double)scale);
-      std::vector<float> a(m * k), b(k * n), c(m * e.nr);
+      std::vector<float> a(m * k), b(k * n), c(m * e.nr), bias(e.nr);
       for (float& x : a) x = rng.uniform(-1.0f, 1.0f) * scale;
       for (float& x : b) x = rng.uniform(-2.0f, 2.0f);
       for (float& x : c) x = rng.uniform(-1.0f, 1.0f) * (trial % 7 == 0 ? 1e-38f : 1.0f);
+      for (float& x : bias) x = rng.uniform(-1.0f, 1.0f) * (trial % 7 == 0 ? 1e-38f : 1.0f);
       const size_t lda = (k + 1) / 2 * 2;
       std::vector<bf16> ab(m * lda);
       frnn::convert_rows_bf16(m, k, a.data(), k, ab.data(), lda);
       frnn::PackedBf16 p;
       p.pack(false, k, n, b.data(), n, e.nr);
-      const bool accumulate = trial % 2 == 1;
+      // What the epilogue adds: nothing, C itself (accumulate), or a bias row (stride 0).
+      const int mode = trial % 3;
+      const float* add = mode == 0 ? nullptr : mode == 1 ? c.data() : bias.data();
+      const size_t ld_add = mode == 1 ? e.nr : 0;
       std::vector<float> want(c);
       std::vector<bf16> col(p.k2 * 2);
       for (size_t i = 0; i < m; ++i)
         for (size_t j = 0; j < n; ++j) {
           for (size_t q = 0; q < p.k2 * 2; ++q) col[q] = p.panel(0)[(q / 2) * e.nr * 2 + j * 2 + q % 2];
           const float r = frnn::dot_pairs_reference(0.0f, ab.data() + i * lda, col.data(), p.k2);
-          want[i * e.nr + j] = accumulate ? frnn::flush_denormal(frnn::flush_denormal(c[i * e.nr + j]) + r) : r;
+          want[i * e.nr + j] = add ? frnn::flush_denormal(frnn::flush_denormal(add[i * ld_add + j]) + r) : r;
         }
-      e.fn(m, n, p.k2, ab.data(), lda, p.panel(0), c.data(), e.nr, accumulate);
+      e.fn(m, n, p.k2, ab.data(), lda, p.panel(0), c.data(), e.nr, add, ld_add);
       for (size_t i = 0; i < m; ++i)
         for (size_t j = 0; j < e.nr; ++j) {
           const bool inside = j < n;
@@ -167,6 +172,28 @@ FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
       frnn::gemm_bf16_packed(half, k, a.data(), k, pt, rows.data(), n, false);
       frnn::gemm_bf16_packed(m - half, k, a.data() + half * k, k, pt, rows.data() + half * n, n, false);
       CHECK_MSG(frnn_test::same_bits(whole, split) && frnn_test::same_bits(whole, rows), "a split changed bits");
+      // A bias in the epilogue gives the bits of the product followed by a pass adding it (under
+      // the drivers' DAZ+FTZ, as the forward driver ran that pass).
+      const std::vector<float> bias = rng.vec(n, -1, 1);
+      std::vector<float> with_bias(m * n), then_bias(whole);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, 0, frnn::kSplitAlign, bias.data());
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, frnn::kSplitAlign, n, bias.data());
+      {
+        const frnn::FlushDenormals ftz;
+        frnn::add_row_vector(m, n, bias.data(), then_bias.data(), n, true);
+      }
+      CHECK_MSG(frnn_test::same_bits(with_bias, then_bias), "the epilogue's bias differs from a pass adding it");
+      // Two products over the same A in one call (A converted once): each gives its own bits.
+      std::vector<float> acc(whole), both_acc(whole), both_bias(m * n);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, acc.data(), n, true, 0, n);
+      const frnn::PackedProduct prods[2] = {{&pm, both_acc.data(), n, true, 0, n, nullptr},
+                                            {&pm, both_bias.data(), n, false, frnn::kSplitAlign, n, bias.data()}};
+      frnn::gemm_packed_products(m, k, a.data(), k, prods, 2);
+      std::vector<float> bias_cols(with_bias);
+      for (size_t i = 0; i < m; ++i)
+        std::fill(bias_cols.begin() + i * n, bias_cols.begin() + i * n + frnn::kSplitAlign, 0.0f);
+      CHECK_MSG(frnn_test::same_bits(both_acc, acc) && frnn_test::same_bits(both_bias, bias_cols),
+                "gemm_packed_products differs from its products one at a time");
       // A converted beforehand (backward's dZ rows): the same bits.
       std::vector<bf16> a16(m * 2 * pt.k2);
       frnn::convert_rows_bf16(m, k, a.data(), k, a16.data(), 2 * pt.k2);

@@ -4,6 +4,7 @@
 // driver's splits, and int8 inference through frnn::forward (close to fp32, the same bits for
 // 1 and 2 threads, training refused).
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -149,30 +150,35 @@ FRNN_TEST(int8_ukernels_match_reference_bitwise) {
       const size_t m = 1 + trial % e.mr, n = 1 + (trial * 7) % e.nr;
       const size_t k = extreme ? 130000 : 1 + (trial * 13) % 157;
       FRNN_SCOPE("m=%zu n=%zu k=%zu", m, n, k);
-      std::vector<float> a(m * k), b(k * n), c(m * e.nr);
+      std::vector<float> a(m * k), b(k * n), c(m * e.nr), bias(e.nr);
       // Extreme: a8 = 255 (or 1) and q = 127 everywhere: Σ a8·q passes 2^32 and wraps, the
       // true sum ±127·127·k still fits int32.
       const float sign = trial % 100 == 0 ? 1.0f : -1.0f;
       for (float& x : a) x = extreme ? sign : rng.uniform(-1.0f, 1.0f) * (trial % 5 == 0 ? 1e-20f : 3.0f);
       for (float& x : b) x = extreme ? 1.0f : rng.uniform(-2.0f, 2.0f);
       for (float& x : c) x = rng.uniform(-1.0f, 1.0f);
+      for (float& x : bias) x = rng.uniform(-1.0f, 1.0f);
       const size_t lda = (k + 3) / 4 * 4;
       std::vector<uint8_t> aq(m * lda);
       std::vector<float> sa(m);
       frnn::quantize_rows_u8(m, k, a.data(), k, aq.data(), lda, sa.data());
       frnn::PackedInt8 p;
       p.pack(false, k, n, b.data(), n, e.nr);
-      const bool accumulate = trial % 2 == 1;
+      // What the epilogue adds: nothing, C itself (accumulate), or a bias row (stride 0).
+      const int mode = trial % 3;
+      const float* add = mode == 0 ? nullptr : mode == 1 ? c.data() : bias.data();
+      const size_t ld_add = mode == 1 ? e.nr : 0;
       std::vector<float> want(c);
       std::vector<int8_t> col(p.k4 * 4);
       for (size_t i = 0; i < m; ++i)
         for (size_t j = 0; j < n; ++j) {
           for (size_t q = 0; q < p.k4 * 4; ++q) col[q] = p.panel(0)[(q / 4) * e.nr * 4 + j * 4 + q % 4];
           const int32_t acc = frnn::dot_u8s8_reference(aq.data() + i * lda, col.data(), p.k4, p.comp[j]);
-          want[i * e.nr + j] = frnn::dequantize_reference(acc, sa[i], p.scale[j], c[i * e.nr + j], accumulate);
+          want[i * e.nr + j] =
+              frnn::dequantize_reference(acc, sa[i], p.scale[j], add ? add[i * ld_add + j] : 0.0f, add != nullptr);
         }
-      e.fn(m, n, p.k4, aq.data(), lda, sa.data(), p.panel(0), p.comp.data(), p.scale.data(), c.data(), e.nr,
-           accumulate);
+      e.fn(m, n, p.k4, aq.data(), lda, sa.data(), p.panel(0), p.comp.data(), p.scale.data(), c.data(), e.nr, add,
+           ld_add);
       for (size_t i = 0; i < m; ++i)
         for (size_t j = 0; j < e.nr; ++j) {
           const bool inside = j < n;
@@ -215,6 +221,27 @@ FRNN_TEST(int8_gemm_packed_is_split_invariant) {
       frnn::gemm_int8_packed(half, k, a.data(), k, pt, rows.data(), n, false);
       frnn::gemm_int8_packed(m - half, k, a.data() + half * k, k, pt, rows.data() + half * n, n, false);
       CHECK_MSG(frnn_test::same_bits(whole, split) && frnn_test::same_bits(whole, rows), "a split changed bits");
+      // A bias in the epilogue gives the bits of the product followed by a pass adding it.
+      const std::vector<float> bias = rng.vec(n, -1, 1);
+      std::vector<float> with_bias(m * n), then_bias(whole);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, 0, frnn::kSplitAlign, bias.data());
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, frnn::kSplitAlign, n, bias.data());
+      {
+        const frnn::FlushDenormals ftz;  // as the forward driver ran that pass
+        frnn::add_row_vector(m, n, bias.data(), then_bias.data(), n, true);
+      }
+      CHECK_MSG(frnn_test::same_bits(with_bias, then_bias), "the epilogue's bias differs from a pass adding it");
+      // Two products over the same A in one call (A converted once): each gives its own bits.
+      std::vector<float> acc(whole), both_acc(whole), both_bias(m * n);
+      frnn::gemm_packed(false, m, k, a.data(), k, pm, acc.data(), n, true, 0, n);
+      const frnn::PackedProduct prods[2] = {{&pm, both_acc.data(), n, true, 0, n, nullptr},
+                                            {&pm, both_bias.data(), n, false, frnn::kSplitAlign, n, bias.data()}};
+      frnn::gemm_packed_products(m, k, a.data(), k, prods, 2);
+      std::vector<float> bias_cols(with_bias);
+      for (size_t i = 0; i < m; ++i)
+        std::fill(bias_cols.begin() + i * n, bias_cols.begin() + i * n + frnn::kSplitAlign, 0.0f);
+      CHECK_MSG(frnn_test::same_bits(both_acc, acc) && frnn_test::same_bits(both_bias, bias_cols),
+                "gemm_packed_products differs from its products one at a time");
       // Close to the float product: each term's error is below half a step of each factor.
       double worst = 0;
       for (size_t i = 0; i < m; ++i)

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "cells/cells.h"
 
@@ -43,43 +44,115 @@ struct Gates {
     else
       S::store_partial(p, v, n);
   }
+  // The vectors of rows [0, B), units [j0, j1) in row order, kVectorsPerBlock whole vectors
+  // at a time (fn(integral_constant<int, U>, rows[U], units[U], kLanes)), then each row's
+  // partial vector alone (U = 1, n < kLanes).
+  static constexpr int kVectorsPerBlock = 4;
+  template <class Fn>
+  static inline void for_vectors(int B, size_t j0, size_t j1, const Fn& fn) {
+    constexpr int U = kVectorsPerBlock;
+    const size_t whole = (j1 - j0) / kLanes, tail = j0 + whole * kLanes;
+    size_t left = static_cast<size_t>(B) * whole;  // whole vectors not yet handed out
+    int b[U];
+    size_t j[U];
+    // The next whole vector (row, units [unit, unit + kLanes)), stepped along: an integer
+    // division per vector put ~20 cycles before each block's first loads.
+    int row = 0;
+    size_t unit = j0;
+    auto take = [&](int u) {
+      b[u] = row;
+      j[u] = unit;
+      unit += kLanes;
+      if (unit == tail) {
+        unit = j0;
+        ++row;
+      }
+    };
+    for (; left >= U; left -= U) {
+      for (int u = 0; u < U; ++u) take(u);
+      fn(std::integral_constant<int, U>(), b, j, kLanes);
+    }
+    for (; left > 0; --left) {
+      take(0);
+      fn(std::integral_constant<int, 1>(), b, j, kLanes);
+    }
+    if (tail < j1)
+      for (int r = 0; r < B; ++r) {
+        b[0] = r;
+        j[0] = tail;
+        fn(std::integral_constant<int, 1>(), b, j, j1 - tail);
+      }
+  }
+
   static vf dsigmoid(vf y) { return S::mul(y, S::sub(S::set1(1.0f), y)); }
   static vf dtanh(vf y) { return S::fnmadd(y, y, S::set1(1.0f)); }
 
   // ---- LSTM --------------------------------------------------------------------------------
   // As lstm_gates_forward in cells/lstm.cc: completes z with peephole and forget-bias terms,
   // writes c and m = o⊙tanh(c).
+  struct LstmArgs {
+    float *m, *c, *z;
+    const float *c_prev, *P;
+    size_t H;
+    Clip gclip, cclip;
+    vf fb;
+    bool input_forget;
+  };
+
+  // U vectors of units, vector u at row b[u], units [j[u], j[u] + n) (n < kLanes only for
+  // U = 1), stage by stage: one vector alone is a ~140-cycle chain (sigmoid, then c, then
+  // tanh(c)) that kept the FP units mostly idle; U independent chains side by side in the
+  // instruction stream overlap. The same operations on every lane as one vector at a time.
+  template <int U>
+  static inline void lstm_forward_vectors(const LstmArgs& a, const int* b, const size_t* j, size_t n) {
+    const size_t H = a.H, GH = 4 * H;
+    const vf one = S::set1(1.0f);
+    float* zb[U];
+    const float* cp[U];
+    vf cpv[U], zi[U], zf[U], zg[U], i[U], f[U], cn[U], o[U];
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) {
+      zb[u] = a.z + b[u] * GH + j[u];
+      cp[u] = a.c_prev + b[u] * H + j[u];
+      cpv[u] = load(cp[u], n);
+      zi[u] = load(zb[u], n);
+      zf[u] = S::add(load(zb[u] + H, n), a.fb);
+      zg[u] = load(zb[u] + 2 * H, n);
+      if (a.P) {
+        zi[u] = S::fmadd(load(a.P + j[u], n), cpv[u], zi[u]);
+        zf[u] = S::fmadd(load(a.P + H + j[u], n), cpv[u], zf[u]);
+      }
+      store(zb[u], zi[u], n);
+      store(zb[u] + H, zf[u], n);
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) i[u] = S::sigmoid(a.gclip.apply(zi[u]));
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) f[u] = a.input_forget ? S::sub(one, i[u]) : S::sigmoid(a.gclip.apply(zf[u]));
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u)
+      cn[u] = a.cclip.apply(S::fmadd(f[u], cpv[u], S::mul(i[u], S::tanh(a.gclip.apply(zg[u])))));
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) {
+      vf zo = load(zb[u] + 3 * H, n);
+      if (a.P) zo = S::fmadd(load(a.P + 2 * H + j[u], n), cn[u], zo);
+      store(zb[u] + 3 * H, zo, n);
+      o[u] = S::sigmoid(a.gclip.apply(zo));
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) {
+      store(a.c + b[u] * H + j[u], cn[u], n);
+      store(a.m + b[u] * H + j[u], S::mul(o[u], S::tanh(cn[u])), n);
+    }
+  }
+
   static void lstm_forward(float* m, float* c, float* z, const float* c_prev, const float* P, const CellSpec& s,
                            int B, size_t j0, size_t j1) {
-    const size_t H = s.H, GH = 4 * H;
-    const Clip gclip(s.gate_clip), cclip(s.cell_clip);
-    const vf fb = S::set1(s.forget_bias), one = S::set1(1.0f);
-    for (int b = 0; b < B; ++b) {
-      float* zb = z + b * GH;
-      const float* cp = c_prev + b * H;
-      for (size_t j = j0; j < j1; j += kLanes) {
-        const size_t n = j1 - j < kLanes ? j1 - j : kLanes;
-        const vf cpv = load(cp + j, n);
-        vf zi = load(zb + j, n), zf = S::add(load(zb + H + j, n), fb);
-        const vf zg = load(zb + 2 * H + j, n);
-        if (P) {
-          zi = S::fmadd(load(P + j, n), cpv, zi);
-          zf = S::fmadd(load(P + H + j, n), cpv, zf);
-        }
-        store(zb + j, zi, n);
-        store(zb + H + j, zf, n);
-        const vf i = S::sigmoid(gclip.apply(zi));
-        const vf f = s.input_forget ? S::sub(one, i) : S::sigmoid(gclip.apply(zf));
-        const vf g = S::tanh(gclip.apply(zg));
-        const vf cn = cclip.apply(S::fmadd(f, cpv, S::mul(i, g)));
-        vf zo = load(zb + 3 * H + j, n);
-        if (P) zo = S::fmadd(load(P + 2 * H + j, n), cn, zo);
-        store(zb + 3 * H + j, zo, n);
-        const vf o = S::sigmoid(gclip.apply(zo));
-        store(c + b * H + j, cn, n);
-        store(m + b * H + j, S::mul(o, S::tanh(cn)), n);
-      }
-    }
+    const LstmArgs a{m, c, z, c_prev, P, static_cast<size_t>(s.H), Clip(s.gate_clip), Clip(s.cell_clip),
+                     S::set1(s.forget_bias), s.input_forget};
+    for_vectors(B, j0, j1, [&](auto u, const int* b, const size_t* j, size_t n) {
+      lstm_forward_vectors<decltype(u)::value>(a, b, j, n);
+    });
   }
 
   // As lstm_gates_backward in cells/lstm.cc.
@@ -140,41 +213,55 @@ struct Gates {
   }
 
   // ---- GRU ---------------------------------------------------------------------------------
-  // reset_after false, phase 2: q = r⊙h_prev.
+  // reset_after false, phase 2: q = r⊙h_prev (U vectors at a time, as lstm_forward_vectors).
   static void gru_reset_hidden(float* q, const float* z, const float* h_prev, const CellSpec& s, int B, size_t j0,
                                size_t j1) {
     const size_t H = s.H, GH = 3 * H;
     const Clip gclip(s.gate_clip);
-    for (int b = 0; b < B; ++b)
-      for (size_t j = j0; j < j1; j += kLanes) {
-        const size_t n = j1 - j < kLanes ? j1 - j : kLanes;
-        const vf r = S::sigmoid(gclip.apply(load(z + b * GH + j, n)));
-        store(q + b * H + j, S::mul(r, load(h_prev + b * H + j, n)), n);
-      }
+    for_vectors(B, j0, j1, [&](auto uc, const int* b, const size_t* j, size_t n) {
+      constexpr int U = decltype(uc)::value;
+      vf r[U];
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) r[u] = S::sigmoid(gclip.apply(load(z + b[u] * GH + j[u], n)));
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) store(q + b[u] * H + j[u], S::mul(r[u], load(h_prev + b[u] * H + j[u], n)), n);
+    });
   }
 
-  // Last phase: (reset_after: z_n += r⊙Rn) n and h = (1-u)⊙n + u⊙h_prev.
+  // Last phase: (reset_after: z_n += r⊙Rn) n and h = (1-u)⊙n + u⊙h_prev, U vectors at a time
+  // (as lstm_forward_vectors).
   static void gru_forward(float* h, float* z, const float* aux, const float* h_prev, const CellSpec& s, int B,
                           size_t j0, size_t j1) {
     const size_t H = s.H, GH = 3 * H;
     const Clip gclip(s.gate_clip);
-    for (int b = 0; b < B; ++b) {
-      float* zb = z + b * GH;
-      for (size_t j = j0; j < j1; j += kLanes) {
-        const size_t n = j1 - j < kLanes ? j1 - j : kLanes;
-        vf zn = load(zb + 2 * H + j, n);
-        if (s.reset_after) {
-          const vf r = S::sigmoid(gclip.apply(load(zb + j, n)));
-          zn = S::fmadd(r, load(aux + b * H + j, n), zn);
-          store(zb + 2 * H + j, zn, n);
-        }
-        const vf u = S::sigmoid(gclip.apply(load(zb + H + j, n)));
-        const vf nn = S::tanh(gclip.apply(zn));
-        const vf hp = load(h_prev + b * H + j, n);
-        // (1-u)⊙n + u⊙h_prev = n + u⊙(h_prev - n)
-        store(h + b * H + j, S::fmadd(u, S::sub(hp, nn), nn), n);
+    const bool reset_after = s.reset_after;
+    for_vectors(B, j0, j1, [&](auto uc, const int* b, const size_t* j, size_t n) {
+      constexpr int U = decltype(uc)::value;
+      float* zb[U];
+      vf zn[U], ug[U];
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        zb[u] = z + b[u] * GH + j[u];
+        zn[u] = load(zb[u] + 2 * H, n);
       }
-    }
+      if (reset_after) {
+#pragma GCC unroll 4
+        for (int u = 0; u < U; ++u) {
+          const vf r = S::sigmoid(gclip.apply(load(zb[u], n)));
+          zn[u] = S::fmadd(r, load(aux + b[u] * H + j[u], n), zn[u]);
+          store(zb[u] + 2 * H, zn[u], n);
+        }
+      }
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) ug[u] = S::sigmoid(gclip.apply(load(zb[u] + H, n)));
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        const vf nn = S::tanh(gclip.apply(zn[u]));
+        const vf hp = load(h_prev + b[u] * H + j[u], n);
+        // (1-u)⊙n + u⊙h_prev = n + u⊙(h_prev - n)
+        store(h + b[u] * H + j[u], S::fmadd(ug[u], S::sub(hp, nn), nn), n);
+      }
+    });
   }
 
   // Phase 1 of the backward step: u and n blocks, dh_prev = dh⊙u, and the r block when

@@ -39,14 +39,13 @@ void gru_step_forward(const Par& par, float* h, StepIO io, const float* h_prev, 
     return;
   }
   // Phase 1, this thread's columns: z[:, 0:2H] += h_prev·R[0:2H]ᵀ, and with reset_after
-  // aux = h_prev·Rnᵀ + bRn (the only bias not folded into gx: r multiplies it).
+  // aux = h_prev·Rnᵀ + bRn (the only bias not folded into gx: r multiplies it), both in one
+  // call (bf16 and int8 then convert h_prev once).
   par.range(2 * H, kSplitAlign, &n0, &n1);
-  gemm_packed(false, B, H, h_prev, H, pk.rec, z, GH, true, n0, n1);
   par.range(H, kSplitAlign, &j0, &j1);
-  if (s.reset_after) {
-    gemm_packed(false, B, H, h_prev, H, pk.rec_n, aux, H, false, j0, j1);
-    if (w.bR && j1 > j0) add_row_vector(B, j1 - j0, w.bR + 2 * H + j0, aux + j0, H, true);
-  }
+  const PackedProduct prods[2] = {{&pk.rec, z, GH, true, n0, n1, nullptr},
+                                  {&pk.rec_n, aux, H, false, j0, j1, w.bR ? w.bR + 2 * H : nullptr}};
+  gemm_packed_products(B, H, h_prev, H, prods, s.reset_after ? 2 : 1);
   par.barrier();
   if (!s.reset_after) {
     // Phase 2: q = r⊙h_prev on this thread's units, then z_n += q·Rnᵀ + bRn on its columns.

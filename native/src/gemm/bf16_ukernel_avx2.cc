@@ -16,7 +16,7 @@ namespace frnn {
 
 template <int M>
 static void kernel_4x16(size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c, size_t ldc,
-                        bool accumulate) {
+                        const float* add, size_t ld_add) {
   const __m256i hi = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
   __m256 acc0[M], acc1[M];
 #pragma GCC unroll 4
@@ -46,10 +46,11 @@ static void kernel_4x16(size_t n, size_t k2, const bf16* a, size_t lda, const bf
 #pragma GCC unroll 4
   for (int i = 0; i < M; ++i) {
     float* ci = c + i * ldc;
+    const float* ai = add ? add + i * ld_add : nullptr;
     if (n == 16) {
-      if (accumulate) {
-        acc0[i] = _mm256_add_ps(_mm256_loadu_ps(ci), acc0[i]);
-        acc1[i] = _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc1[i]);
+      if (ai) {
+        acc0[i] = _mm256_add_ps(_mm256_loadu_ps(ai), acc0[i]);
+        acc1[i] = _mm256_add_ps(_mm256_loadu_ps(ai + 8), acc1[i]);
       }
       _mm256_storeu_ps(ci, acc0[i]);
       _mm256_storeu_ps(ci + 8, acc1[i]);
@@ -57,18 +58,18 @@ static void kernel_4x16(size_t n, size_t k2, const bf16* a, size_t lda, const bf
       float tmp[16];
       _mm256_storeu_ps(tmp, acc0[i]);
       _mm256_storeu_ps(tmp + 8, acc1[i]);
-      for (size_t j = 0; j < n; ++j) ci[j] = accumulate ? ci[j] + tmp[j] : tmp[j];
+      for (size_t j = 0; j < n; ++j) ci[j] = ai ? ai[j] + tmp[j] : tmp[j];
     }
   }
 }
 
 void frnn_bf16_gemm_ukernel_4x16__avx2_fma(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w,
-                                           float* c, size_t ldc, bool accumulate) {
+                                           float* c, size_t ldc, const float* add, size_t ld_add) {
   switch (m) {
-    case 1: kernel_4x16<1>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 2: kernel_4x16<2>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 3: kernel_4x16<3>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    default: kernel_4x16<4>(n, k2, a, lda, w, c, ldc, accumulate); break;
+    case 1: kernel_4x16<1>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 2: kernel_4x16<2>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 3: kernel_4x16<3>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    default: kernel_4x16<4>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
   }
 }
 

@@ -6,7 +6,7 @@ namespace frnn {
 
 template <int M>
 static void kernel_4x8(size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c, size_t ldc,
-                       bool accumulate) {
+                       const float* add, size_t ld_add) {
   constexpr int NR = 8;
   float acc[M][NR] = {};
   for (size_t p = 0; p < k2; ++p) {
@@ -23,17 +23,17 @@ static void kernel_4x8(size_t n, size_t k2, const bf16* a, size_t lda, const bf1
   for (int i = 0; i < M; ++i) {
     float* ci = c + i * ldc;
     for (size_t j = 0; j < n; ++j)
-      ci[j] = accumulate ? flush_denormal(flush_denormal(ci[j]) + acc[i][j]) : acc[i][j];
+      ci[j] = add ? flush_denormal(flush_denormal(add[i * ld_add + j]) + acc[i][j]) : acc[i][j];
   }
 }
 
 void frnn_bf16_gemm_ukernel_4x8__scalar(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w,
-                                        float* c, size_t ldc, bool accumulate) {
+                                        float* c, size_t ldc, const float* add, size_t ld_add) {
   switch (m) {
-    case 1: kernel_4x8<1>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 2: kernel_4x8<2>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 3: kernel_4x8<3>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    default: kernel_4x8<4>(n, k2, a, lda, w, c, ldc, accumulate); break;
+    case 1: kernel_4x8<1>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 2: kernel_4x8<2>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 3: kernel_4x8<3>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    default: kernel_4x8<4>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
   }
 }
 

@@ -224,25 +224,56 @@ static void gemm_blocks(bool trans_a, size_t m, size_t k, const float* a, size_t
 }
 
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
-                 size_t ldc, bool accumulate, size_t n0, size_t n1) {
+                 size_t ldc, bool accumulate, size_t n0, size_t n1, const float* bias) {
   const GemmConfig& cfg = gemm_config();
-  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
+  assert(!(accumulate && bias));
+  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n, bias)) return;
   if (b.is_bf16()) {
     assert(!trans_a);
-    gemm_bf16_packed(m, k, a, lda, b.bf16_panels(), c, ldc, accumulate, n0, n1);
+    gemm_bf16_packed(m, k, a, lda, b.bf16_panels(), c, ldc, accumulate, n0, n1, bias);
     return;
   }
   if (b.is_int8()) {
     assert(!trans_a);
-    gemm_int8_packed(m, k, a, lda, b.int8_panels(), c, ldc, accumulate, n0, n1);
+    gemm_int8_packed(m, k, a, lda, b.int8_panels(), c, ldc, accumulate, n0, n1, bias);
     return;
   }
   if (b.raw()) {
     cfg.dot(m, n1 - n0, k, a, lda, b.raw() + n0 * b.raw_ld(), b.raw_ld(), c + n0, ldc, accumulate);
-    return;
+  } else {
+    const GemmOutput out{&b, c, ldc};
+    gemm_blocks(trans_a, m, k, a, lda, &out, 1, accumulate, n0, n1, nullptr);
   }
-  const GemmOutput out{&b, c, ldc};
-  gemm_blocks(trans_a, m, k, a, lda, &out, 1, accumulate, n0, n1, nullptr);
+  if (bias) add_row_vector(m, n1 - n0, bias + n0, c + n0, ldc, true);
+}
+
+void gemm_packed_products(size_t m, size_t k, const float* a, size_t lda, const PackedProduct* prods, size_t n_prods) {
+  constexpr size_t kMax = 4;
+  bool bf16 = n_prods > 0 && n_prods <= kMax, int8 = bf16;
+  for (size_t o = 0; o < n_prods; ++o) {
+    bf16 = bf16 && prods[o].b->is_bf16();
+    int8 = int8 && prods[o].b->is_int8();
+  }
+  if (bf16) {
+    Bf16Product ps[kMax];
+    for (size_t o = 0; o < n_prods; ++o) {
+      const PackedProduct& p = prods[o];
+      ps[o] = Bf16Product{&p.b->bf16_panels(), p.c, p.ldc, p.accumulate, p.n0, p.n1, p.bias};
+    }
+    gemm_bf16_products(m, k, a, lda, ps, n_prods);
+  } else if (int8) {
+    Int8Product ps[kMax];
+    for (size_t o = 0; o < n_prods; ++o) {
+      const PackedProduct& p = prods[o];
+      ps[o] = Int8Product{&p.b->int8_panels(), p.c, p.ldc, p.accumulate, p.n0, p.n1, p.bias};
+    }
+    gemm_int8_products(m, k, a, lda, ps, n_prods);
+  } else {
+    for (size_t o = 0; o < n_prods; ++o) {
+      const PackedProduct& p = prods[o];
+      gemm_packed(false, m, k, a, lda, *p.b, p.c, p.ldc, p.accumulate, p.n0, p.n1, p.bias);
+    }
+  }
 }
 
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const GemmOutput* outs,

@@ -104,8 +104,26 @@ constexpr size_t kDotMaxRows = 2;
 // C (+)= op(A) · B with B packed (or viewed). Columns [n0, n1) of C only (n0 a multiple of
 // NR), so callers can split the work by output columns. A viewed B needs trans_a false, and
 // so does a bf16 or int8 B (then the product is gemm_bf16_packed's or gemm_int8_packed's).
+// With bias (a row indexed by C's columns; not accumulating): C = A·B + bias, the bits of the
+// product followed by add_row_vector. bf16 and int8 products add it in their kernels'
+// epilogue; a packed float32 B takes its bias as a row of B where it can (PackedMatrix::pack's
+// extra_row), so only the dot path's few rows pay the separate pass here.
 void gemm_packed(bool trans_a, size_t m, size_t k, const float* a, size_t lda, const PackedMatrix& b, float* c,
-                 size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
+                 size_t ldc, bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1),
+                 const float* bias = nullptr);
+
+// Products over the same rows of A: gemm_packed(false, m, k, a, lda, *b, c, ldc, accumulate,
+// n0, n1, bias) for each, the same bits. When every B is bf16 (or every B int8), A is
+// converted (quantized) once for all of them: GRU reset_after's step reads h_prev twice.
+struct PackedProduct {
+  const PackedMatrix* b;
+  float* c;
+  size_t ldc;
+  bool accumulate;
+  size_t n0, n1;
+  const float* bias;
+};
+void gemm_packed_products(size_t m, size_t k, const float* a, size_t lda, const PackedProduct* prods, size_t n_prods);
 
 // True when gemm_packed(false, m, k, ...) makes one micro-kernel call per MR×NR tile of C
 // over all of k (k fits one KC block). Then a caller may compute C a tile at a time, in an

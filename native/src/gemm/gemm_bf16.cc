@@ -86,23 +86,45 @@ constexpr size_t kRowBlockBytes = 262144;
 }  // namespace
 
 void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
-                      bool accumulate, size_t n0, size_t n1) {
+                      bool accumulate, size_t n0, size_t n1, const float* bias) {
+  const Bf16Product p{&b, c, ldc, accumulate, n0, n1, bias};
+  gemm_bf16_products(m, k, a, lda, &p, 1);
+}
+
+void gemm_bf16_products(size_t m, size_t k, const float* a, size_t lda, const Bf16Product* prods, size_t n_prods) {
   const Bf16UkernelEntry& cfg = bf16_gemm_config();
-  if (settle_empty_product(m, k, c, ldc, accumulate, n0, &n1, b.n)) return;
+  constexpr size_t kMaxProducts = 4;
+  assert(n_prods <= kMaxProducts);
+  Bf16Product live[kMaxProducts];  // the products left for the kernels, n1 clamped
+  size_t n_live = 0;
+  for (size_t o = 0; o < n_prods && o < kMaxProducts; ++o) {
+    Bf16Product p = prods[o];
+    assert(!(p.accumulate && p.bias) && p.b->k == k);
+    if (!settle_empty_product(m, k, p.c, p.ldc, p.accumulate, p.n0, &p.n1, p.b->n, p.bias)) live[n_live++] = p;
+  }
+  if (n_live == 0) return;
   const Bf16FpMode mode;
   thread_local std::vector<bf16> a16;
-  const size_t lda16 = 2 * b.k2;
+  const size_t lda16 = 2 * live[0].b->k2;
   const size_t row_block = std::max(cfg.mr, kRowBlockBytes / (lda16 * sizeof(bf16)) / cfg.mr * cfg.mr);
   for (size_t i0 = 0; i0 < m; i0 += row_block) {
     const size_t mc = std::min(row_block, m - i0);
     a16.resize(mc * lda16);
     cfg.convert(mc, k, a + i0 * lda, lda, a16.data(), lda16);
-    for (size_t j = n0; j < n1; j += b.nr) {
-      const bf16* w = b.panel(j / b.nr);
-      const size_t nc = std::min(b.nr, n1 - j);
-      for (size_t i = 0; i < mc; i += cfg.mr)
-        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, c + (i0 + i) * ldc + j, ldc,
-               accumulate);
+    for (size_t o = 0; o < n_live; ++o) {
+      const Bf16Product& p = live[o];
+      const PackedBf16& b = *p.b;
+      for (size_t j = p.n0; j < p.n1; j += b.nr) {
+        const bf16* w = b.panel(j / b.nr);
+        const size_t nc = std::min(b.nr, p.n1 - j);
+        for (size_t i = 0; i < mc; i += cfg.mr) {
+          float* ci = p.c + (i0 + i) * p.ldc + j;
+          // C itself to accumulate; else the bias row (stride 0), or nothing.
+          const float* add = p.accumulate ? ci : p.bias ? p.bias + j : nullptr;
+          cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16.data() + i * lda16, lda16, w, ci, p.ldc, add,
+                 p.accumulate ? p.ldc : 0);
+        }
+      }
     }
   }
 }
@@ -119,9 +141,11 @@ void gemm_bf16_packed16(size_t m, const bf16* a16, size_t lda16, const PackedBf1
     const size_t mc = std::min(row_block, m - i0);
     for (size_t j = n0; j < n1; j += b.nr) {
       const size_t nc = std::min(b.nr, n1 - j);
-      for (size_t i = 0; i < mc; i += cfg.mr)
-        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16 + (i0 + i) * lda16, lda16, b.panel(j / b.nr), c + (i0 + i) * ldc + j,
-               ldc, accumulate);
+      for (size_t i = 0; i < mc; i += cfg.mr) {
+        float* ci = c + (i0 + i) * ldc + j;
+        cfg.fn(std::min(cfg.mr, mc - i), nc, b.k2, a16 + (i0 + i) * lda16, lda16, b.panel(j / b.nr), ci, ldc,
+               accumulate ? ci : nullptr, ldc);
+      }
     }
   }
 }
@@ -140,7 +164,7 @@ void gemm_bf16_tn_add(size_t m, const bf16* a, size_t lda, const PackedBf16& b, 
     const size_t cb = j * b.nr, ca = std::max(n0, cb), ce = std::min(n1, cb + b.nr);
     for (size_t i = 0; i < m; i += cfg.mr) {
       const size_t mm = std::min(cfg.mr, m - i);
-      cfg.fn(mm, ce - cb, b.k2, a + i * lda, lda, b.panel(j), tile, cfg.nr, false);
+      cfg.fn(mm, ce - cb, b.k2, a + i * lda, lda, b.panel(j), tile, cfg.nr, nullptr, 0);
       // Cᵀ's tile into C: a column of the tile is mm contiguous floats of a row of C.
       for (size_t c = ca; c < ce; ++c) {
         float* dst = ct + c * ldct + i;

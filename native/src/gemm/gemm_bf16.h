@@ -14,14 +14,14 @@
 namespace frnn {
 
 using Bf16UkernelFn = void (*)(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c,
-                               size_t ldc, bool accumulate);
+                               size_t ldc, const float* add, size_t ld_add);
 using Bf16ConvertFn = void (*)(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);
 using Bf16PackPairsFn = void (*)(size_t n, const float* r0, const float* r1, bf16* out);
 using Bf16ConvertColsFn = void (*)(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out, size_t ldo);
 
 #define FRNN_BF16_UKERNEL(isa, needs_bf16, gemm, convert, pack_pairs, convert_cols, mr, nr)                      \
   void gemm(size_t m, size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c, size_t ldc,     \
-            bool accumulate);                                                                                    \
+            const float* add, size_t ld_add);                                                                    \
   void convert(size_t m, size_t k, const float* a, size_t lda, bf16* out, size_t ldo);                          \
   void pack_pairs(size_t n, const float* r0, const float* r1, bf16* out);                                       \
   void convert_cols(size_t k, size_t i0, size_t i1, const float* a, size_t lda, bf16* out, size_t ldo);
@@ -54,8 +54,24 @@ const Bf16UkernelEntry& bf16_gemm_config();
 
 // C (+)= A · op(B) for B packed by PackedBf16, columns [n0, n1) of C (n0 a multiple of B's NR),
 // A float32 [m×k] (k = B's k) rounded to bf16 here. C is never read when accumulate is false.
+// With bias (indexed by C's columns, not accumulating): C = bias + A · op(B) in the kernels'
+// epilogue, the bits of the product followed by a pass adding bias (under DAZ+FTZ).
 void gemm_bf16_packed(size_t m, size_t k, const float* a, size_t lda, const PackedBf16& b, float* c, size_t ldc,
-                      bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1));
+                      bool accumulate, size_t n0 = 0, size_t n1 = static_cast<size_t>(-1),
+                      const float* bias = nullptr);
+
+// One product of gemm_bf16_packed: B, C, what is added, C's columns [n0, n1).
+struct Bf16Product {
+  const PackedBf16* b;
+  float* c;
+  size_t ldc;
+  bool accumulate;
+  size_t n0, n1;
+  const float* bias;
+};
+// gemm_bf16_packed for each product (the same bits), over the same rows of A (k = every B's
+// k), converted once for all of them.
+void gemm_bf16_products(size_t m, size_t k, const float* a, size_t lda, const Bf16Product* prods, size_t n_prods);
 
 // gemm_bf16_packed for an A already in bf16 rows (stride lda16, 2·b.k2 long, zero-padded):
 // the same bits as gemm_bf16_packed on the float32 A those rows were converted from.

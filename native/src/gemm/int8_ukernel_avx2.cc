@@ -16,7 +16,8 @@ namespace frnn {
 
 template <int M>
 static void kernel_4x8(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
-                       const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, bool accumulate) {
+                       const int32_t* w_comp, const float* w_scale, float* c, size_t ldc,
+                       const float* add, size_t ld_add) {
   __m256i lo[M], hi[M];
 #pragma GCC unroll 4
   for (int i = 0; i < M; ++i) lo[i] = hi[i] = _mm256_setzero_si256();
@@ -43,13 +44,14 @@ static void kernel_4x8(size_t n, size_t k4, const uint8_t* a, size_t lda, const 
     v = _mm256_mul_ps(v, _mm256_set1_ps(a_scale[i]));
     v = _mm256_mul_ps(v, sw);
     float* ci = c + i * ldc;
+    const float* ai = add ? add + i * ld_add : nullptr;
     if (n == 8) {
-      if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(ci), v);
+      if (ai) v = _mm256_add_ps(_mm256_loadu_ps(ai), v);
       _mm256_storeu_ps(ci, v);
     } else {
-      float tmp[8];
-      std::memcpy(tmp, ci, n * sizeof(float));
-      if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(tmp), v);
+      float tmp[8] = {};
+      if (ai) std::memcpy(tmp, ai, n * sizeof(float));
+      if (ai) v = _mm256_add_ps(_mm256_loadu_ps(tmp), v);
       _mm256_storeu_ps(tmp, v);
       std::memcpy(ci, tmp, n * sizeof(float));
     }
@@ -58,12 +60,12 @@ static void kernel_4x8(size_t n, size_t k4, const uint8_t* a, size_t lda, const 
 
 void frnn_int8_gemm_ukernel_4x8__avx2(size_t m, size_t n, size_t k4, const uint8_t* a, size_t lda,
                                       const float* a_scale, const int8_t* w, const int32_t* w_comp,
-                                      const float* w_scale, float* c, size_t ldc, bool accumulate) {
+                                      const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
   switch (m) {
-    case 1: kernel_4x8<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 2: kernel_4x8<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 3: kernel_4x8<3>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    default: kernel_4x8<4>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 1: kernel_4x8<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 2: kernel_4x8<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 3: kernel_4x8<3>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    default: kernel_4x8<4>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
   }
 }
 

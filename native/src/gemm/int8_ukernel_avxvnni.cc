@@ -11,16 +11,17 @@
 
 namespace frnn {
 
-static inline void store_row(float* ci, __m256i acc, __m256 sa, __m256 sw, size_t n, bool accumulate) {
+// ci = (ai ? ai + v : v) for the n <= 8 columns of one row.
+static inline void store_row(float* ci, const float* ai, __m256i acc, __m256 sa, __m256 sw, size_t n) {
   __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), sa), sw);
   if (n >= 8) {
-    if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(ci), v);
+    if (ai) v = _mm256_add_ps(_mm256_loadu_ps(ai), v);
     _mm256_storeu_ps(ci, v);
     return;
   }
   float tmp[8] = {};
-  std::memcpy(tmp, ci, n * sizeof(float));
-  if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(tmp), v);
+  if (ai) std::memcpy(tmp, ai, n * sizeof(float));
+  if (ai) v = _mm256_add_ps(_mm256_loadu_ps(tmp), v);
   _mm256_storeu_ps(tmp, v);
   std::memcpy(ci, tmp, n * sizeof(float));
 }
@@ -37,7 +38,8 @@ static inline void dpbusd(__m256i& acc, __m256i a, __m256i w) {
 
 template <int M>
 static void kernel_4x16(size_t n, size_t k4, const uint8_t* a, size_t lda, const float* a_scale, const int8_t* w,
-                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc, bool accumulate) {
+                        const int32_t* w_comp, const float* w_scale, float* c, size_t ldc,
+                        const float* add, size_t ld_add) {
   __m256i acc0[M], acc1[M];
   const __m256i comp0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w_comp));
   const __m256i comp1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w_comp + 8));
@@ -63,19 +65,20 @@ static void kernel_4x16(size_t n, size_t k4, const uint8_t* a, size_t lda, const
   for (int i = 0; i < M; ++i) {
     const __m256 sa = _mm256_set1_ps(a_scale[i]);
     float* ci = c + i * ldc;
-    store_row(ci, acc0[i], sa, sw0, n, accumulate);
-    if (n > 8) store_row(ci + 8, acc1[i], sa, sw1, n - 8, accumulate);
+    const float* ai = add ? add + i * ld_add : nullptr;
+    store_row(ci, ai, acc0[i], sa, sw0, n);
+    if (n > 8) store_row(ci + 8, ai ? ai + 8 : nullptr, acc1[i], sa, sw1, n - 8);
   }
 }
 
 void frnn_int8_gemm_ukernel_4x16__avxvnni(size_t m, size_t n, size_t k4, const uint8_t* a, size_t lda,
                                           const float* a_scale, const int8_t* w, const int32_t* w_comp,
-                                          const float* w_scale, float* c, size_t ldc, bool accumulate) {
+                                          const float* w_scale, float* c, size_t ldc, const float* add, size_t ld_add) {
   switch (m) {
-    case 1: kernel_4x16<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 2: kernel_4x16<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    case 3: kernel_4x16<3>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
-    default: kernel_4x16<4>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, accumulate); break;
+    case 1: kernel_4x16<1>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 2: kernel_4x16<2>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    case 3: kernel_4x16<3>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
+    default: kernel_4x16<4>(n, k4, a, lda, a_scale, w, w_comp, w_scale, c, ldc, add, ld_add); break;
   }
 }
 

@@ -16,15 +16,11 @@ namespace frnn {
 
 template <int M>
 static void kernel_8x32(size_t n, size_t k2, const bf16* a, size_t lda, const bf16* w, float* c, size_t ldc,
-                        bool accumulate) {
+                        const float* add, size_t ld_add) {
   // Every loop over i is unrolled so the accumulators live in registers, never on the stack.
   __m512 acc0[M], acc1[M];
 #pragma GCC unroll 8
-  for (int i = 0; i < M; ++i) {
-    acc0[i] = acc1[i] = _mm512_setzero_ps();
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    if (n > 16) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
-  }
+  for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
   for (size_t p = 0; p < k2; ++p) {
     const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + p * 64);
     const __m512bh w1 = (__m512bh)_mm512_loadu_si512(w + p * 64 + 32);
@@ -42,27 +38,28 @@ static void kernel_8x32(size_t n, size_t k2, const bf16* a, size_t lda, const bf
 #pragma GCC unroll 8
   for (int i = 0; i < M; ++i) {
     float* ci = c + i * ldc;
-    if (accumulate) {
-      acc0[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, ci), acc0[i]);
-      acc1[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, ci + 16), acc1[i]);
+    if (add) {
+      const float* ai = add + i * ld_add;
+      acc0[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask0, ai), acc0[i]);
+      acc1[i] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask1, ai + 16), acc1[i]);
     }
     _mm512_mask_storeu_ps(ci, mask0, acc0[i]);
     _mm512_mask_storeu_ps(ci + 16, mask1, acc1[i]);
   }
 }
 
-// C[m×n] (+)= A[m × 2·k2] · W (one panel), m <= 8, n <= 32; lda in bf16 elements (even).
+// C[m×n] = (add +) A[m × 2·k2] · W (one panel), m <= 8, n <= 32; lda in bf16 elements (even).
 void frnn_bf16_gemm_ukernel_8x32__avx512bf16(size_t m, size_t n, size_t k2, const bf16* a, size_t lda,
-                                             const bf16* w, float* c, size_t ldc, bool accumulate) {
+                                             const bf16* w, float* c, size_t ldc, const float* add, size_t ld_add) {
   switch (m) {
-    case 1: kernel_8x32<1>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 2: kernel_8x32<2>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 3: kernel_8x32<3>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 4: kernel_8x32<4>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 5: kernel_8x32<5>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 6: kernel_8x32<6>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    case 7: kernel_8x32<7>(n, k2, a, lda, w, c, ldc, accumulate); break;
-    default: kernel_8x32<8>(n, k2, a, lda, w, c, ldc, accumulate); break;
+    case 1: kernel_8x32<1>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 2: kernel_8x32<2>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 3: kernel_8x32<3>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 4: kernel_8x32<4>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 5: kernel_8x32<5>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 6: kernel_8x32<6>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    case 7: kernel_8x32<7>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
+    default: kernel_8x32<8>(n, k2, a, lda, w, c, ldc, add, ld_add); break;
   }
 }
 

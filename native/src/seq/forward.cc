@@ -198,11 +198,10 @@ void project_block(const ForwardCall& call, const ForwardDir& fd, const ProjCols
   const size_t B = call.B, GH = call.GH;
   const size_t rows = (std::min(call.T, s0 + fd.proj_steps) - s0) * B;
   float* z = fd.z_step(s0, B, GH);
-  for (size_t g0 = 0; g0 < GH; g0 += pc.stride) {
-    gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, *fd.w_in, z, GH, false, g0 + pc.n0, g0 + pc.n1);
-    if (fd.bias_after && pc.n1 > pc.n0)
-      add_row_vector(rows, pc.n1 - pc.n0, fd.bias_in + g0 + pc.n0, z + g0 + pc.n0, GH, true);
-  }
+  // bias_after: the product adds bW itself (bf16 and int8 in their kernels' epilogue).
+  for (size_t g0 = 0; g0 < GH; g0 += pc.stride)
+    gemm_packed(false, rows, fd.K, fd.xsp + s0 * B * fd.K, fd.K, *fd.w_in, z, GH, false, g0 + pc.n0, g0 + pc.n1,
+                fd.bias_after ? fd.bias_in : nullptr);
 }
 
 // Step s: the cell (recurrent product + gate math), then this thread's columns of h to the
