@@ -4,7 +4,7 @@
 // h0.0, c0.0 in; y, hN.0, cN.0 out; weights as initializers). Rounds alternate ours / ORT so both see the same
 // machine load; the table gives medians over the rounds, GFLOP/s (2*B*(I+H)*4H per step) against
 // the 1-core FMA peak bench_rnn measures (build-bench/bench_rnn, `npm run bench:native`), and
-// ORT time / ours (> 1: ours faster); each round pinned to one CPU, the CPUs in turn. Issue target: >= 1.5 at B = 64 and B = 256.
+// ORT time / ours (> 1: ours faster). Issue target: >= 1.5 at B = 64 and B = 256.
 //
 //   node bench/step.js [--budget=SECONDS] [--batches=1,64,256] [--I=64] [--H=128] [--cell=lstm|gru]
 'use strict';
@@ -14,7 +14,6 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { LSTM, GRU, Sequential, info, onnxBytes, setNumThreads } = require('../dist/index.js');
-const { pinTo } = require('./pin');
 
 const ROOT = path.join(__dirname, '..');
 const BENCH_RNN = path.join(ROOT, 'build-bench', 'bench_rnn');
@@ -76,7 +75,6 @@ async function main() {
   }
   const ortVersion = ort ? require('onnxruntime-node/package.json').version : '-';
   const peak = measuredPeak();
-  const pinned = pinTo(`0-${os.cpus().length - 1}`);
   const { I, H, cell } = o;
   const G = cell === 'lstm' ? 4 : 3;
   console.log(`CPU: ${os.cpus()[0].model}; addon isa ${info().isa}; 1 thread each; onnxruntime-node ${ortVersion}`);
@@ -115,16 +113,15 @@ async function main() {
     const calls = Math.max(5, Math.round(0.02 / (await perCall(ours, 20)).wall));
     const oursT = [], freshT = [], ortT = [], bf16T = [], int8T = [];
     const start = now();
-    // Each round on one CPU, every CPU in turn (bench/pin.js): both sides of a round on the same one.
-    for (let round = 0; now() - start < o.budget || oursT.length < 5; round++) {
-      if (pinned) pinTo(String(round % os.cpus().length));
+    // Not pinned (bench/pin.js): with every thread on one CPU, ORT's worker thread and V8's GC
+    // helpers queue behind the main thread (ORT's B = 64 step went from ~200 to 578 µs).
+    while (now() - start < o.budget || oursT.length < 5) {
       oursT.push(await perCall(ours, calls));
       freshT.push(await perCall(fresh, calls));
       bf16T.push(await perCall(bf16, calls));
       int8T.push(await perCall(int8, calls));
       if (session) ortT.push(await perCall(() => session.run(feeds), calls));
     }
-    if (pinned) pinTo(`0-${os.cpus().length - 1}`);
     const flops = 2 * B * (I + H) * G * H;
     const med = (ts, k) => median(ts.map((t) => t[k]));
     const tOurs = med(oursT, 'wall'), tFresh = med(freshT, 'wall'), tOrt = session ? med(ortT, 'wall') : NaN, tBf16 = med(bf16T, 'wall'), tInt8 = med(int8T, 'wall');
