@@ -11,6 +11,7 @@
 #include "gemm/gemm.h"
 #include "gemm/gemm_bf16.h"
 #include "rnn_case.h"
+#include "packed_epilogue_checks.h"
 #include "test_util.h"
 #include "threads/pool.h"
 
@@ -172,28 +173,7 @@ FRNN_TEST(bf16_gemm_packed_is_split_invariant) {
       frnn::gemm_bf16_packed(half, k, a.data(), k, pt, rows.data(), n, false);
       frnn::gemm_bf16_packed(m - half, k, a.data() + half * k, k, pt, rows.data() + half * n, n, false);
       CHECK_MSG(frnn_test::same_bits(whole, split) && frnn_test::same_bits(whole, rows), "a split changed bits");
-      // A bias in the epilogue gives the bits of the product followed by a pass adding it (under
-      // the drivers' DAZ+FTZ, as the forward driver ran that pass).
-      const std::vector<float> bias = rng.vec(n, -1, 1);
-      std::vector<float> with_bias(m * n), then_bias(whole);
-      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, 0, frnn::kSplitAlign, bias.data());
-      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, frnn::kSplitAlign, n, bias.data());
-      {
-        const frnn::FlushDenormals ftz;
-        frnn::add_row_vector(m, n, bias.data(), then_bias.data(), n, true);
-      }
-      CHECK_MSG(frnn_test::same_bits(with_bias, then_bias), "the epilogue's bias differs from a pass adding it");
-      // Two products over the same A in one call (A converted once): each gives its own bits.
-      std::vector<float> acc(whole), both_acc(whole), both_bias(m * n);
-      frnn::gemm_packed(false, m, k, a.data(), k, pm, acc.data(), n, true, 0, n);
-      const frnn::PackedProduct prods[2] = {{&pm, both_acc.data(), n, true, 0, n, nullptr},
-                                            {&pm, both_bias.data(), n, false, frnn::kSplitAlign, n, bias.data()}};
-      frnn::gemm_packed_products(m, k, a.data(), k, prods, 2);
-      std::vector<float> bias_cols(with_bias);
-      for (size_t i = 0; i < m; ++i)
-        std::fill(bias_cols.begin() + i * n, bias_cols.begin() + i * n + frnn::kSplitAlign, 0.0f);
-      CHECK_MSG(frnn_test::same_bits(both_acc, acc) && frnn_test::same_bits(both_bias, bias_cols),
-                "gemm_packed_products differs from its products one at a time");
+      frnn_test::check_packed_epilogue(m, n, k, a, pm, whole, rng);
       // A converted beforehand (backward's dZ rows): the same bits.
       std::vector<bf16> a16(m * 2 * pt.k2);
       frnn::convert_rows_bf16(m, k, a.data(), k, a16.data(), 2 * pt.k2);

@@ -14,6 +14,7 @@
 #include "gemm/gemm.h"
 #include "gemm/gemm_int8.h"
 #include "rnn_case.h"
+#include "packed_epilogue_checks.h"
 #include "test_util.h"
 #include "threads/pool.h"
 
@@ -221,27 +222,7 @@ FRNN_TEST(int8_gemm_packed_is_split_invariant) {
       frnn::gemm_int8_packed(half, k, a.data(), k, pt, rows.data(), n, false);
       frnn::gemm_int8_packed(m - half, k, a.data() + half * k, k, pt, rows.data() + half * n, n, false);
       CHECK_MSG(frnn_test::same_bits(whole, split) && frnn_test::same_bits(whole, rows), "a split changed bits");
-      // A bias in the epilogue gives the bits of the product followed by a pass adding it.
-      const std::vector<float> bias = rng.vec(n, -1, 1);
-      std::vector<float> with_bias(m * n), then_bias(whole);
-      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, 0, frnn::kSplitAlign, bias.data());
-      frnn::gemm_packed(false, m, k, a.data(), k, pm, with_bias.data(), n, false, frnn::kSplitAlign, n, bias.data());
-      {
-        const frnn::FlushDenormals ftz;  // as the forward driver ran that pass
-        frnn::add_row_vector(m, n, bias.data(), then_bias.data(), n, true);
-      }
-      CHECK_MSG(frnn_test::same_bits(with_bias, then_bias), "the epilogue's bias differs from a pass adding it");
-      // Two products over the same A in one call (A converted once): each gives its own bits.
-      std::vector<float> acc(whole), both_acc(whole), both_bias(m * n);
-      frnn::gemm_packed(false, m, k, a.data(), k, pm, acc.data(), n, true, 0, n);
-      const frnn::PackedProduct prods[2] = {{&pm, both_acc.data(), n, true, 0, n, nullptr},
-                                            {&pm, both_bias.data(), n, false, frnn::kSplitAlign, n, bias.data()}};
-      frnn::gemm_packed_products(m, k, a.data(), k, prods, 2);
-      std::vector<float> bias_cols(with_bias);
-      for (size_t i = 0; i < m; ++i)
-        std::fill(bias_cols.begin() + i * n, bias_cols.begin() + i * n + frnn::kSplitAlign, 0.0f);
-      CHECK_MSG(frnn_test::same_bits(both_acc, acc) && frnn_test::same_bits(both_bias, bias_cols),
-                "gemm_packed_products differs from its products one at a time");
+      frnn_test::check_packed_epilogue(m, n, k, a, pm, whole, rng);
       // Close to the float product: each term's error is below half a step of each factor.
       double worst = 0;
       for (size_t i = 0; i < m; ++i)
